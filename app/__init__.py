@@ -1,0 +1,1 @@
+"""flexben service: FastAPI app, persistence, jobs and CLI."""
