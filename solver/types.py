@@ -120,3 +120,16 @@ class SolveOutcome:
     solver: SolverInfo
     infeasibility: tuple[Infeasibility, ...] = ()
     notes: tuple[str, ...] = field(default=())
+
+
+Backend = Literal["auto", "highs", "cbc"]
+
+
+@dataclass(frozen=True, slots=True)
+class SolveOptions:
+    # Wall-clock safety cut-off for the whole solve; work limits below decide the result.
+    time_limit_s: float = 60.0
+    gap: float = 1e-4  # relative gap at which a proof of optimality is good enough
+    backend: Backend = "auto"  # auto: HiGHS when highspy is importable, else CBC
+    max_rounds: int | None = None  # heuristic improvement rounds (None: engine default)
+    processes: int = 1  # worker processes for per-group subproblems
