@@ -72,8 +72,9 @@ class RowError:
 
 @dataclass(slots=True)
 class EmployeeRecord:
-    """One valid import row, with defaults filled in."""
+    """One valid import row, with defaults filled in; `row` is where it came from."""
 
+    row: int
     external_id: str
     peer_group: str
     email: str | None = None
@@ -347,7 +348,7 @@ def validate_rows(
         if row_errors:
             errors += row_errors
         else:
-            records.append(EmployeeRecord(**values))
+            records.append(EmployeeRecord(row=row, **values))
     return ParsedImport(records, errors)
 
 
