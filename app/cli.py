@@ -2,12 +2,104 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from app.allocations.solver_adapter import solver_cli
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="flexben allocation service")
 cli.registered_commands.extend(solver_cli.registered_commands)
+
+api_keys_cli = typer.Typer(no_args_is_help=True, help="Manage API keys")
+cli.add_typer(api_keys_cli, name="api-keys")
+
+
+@cli.command()
+def migrate() -> None:
+    """Upgrade the database (FLEXBEN_DATABASE_URL) to the latest schema."""
+    from app.config import get_settings
+    from app.migrate import upgrade_to_head
+
+    settings = get_settings()
+    upgrade_to_head(settings.database_url)
+    typer.echo("database at the latest schema")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+) -> None:
+    """Serve the API (the database must be migrated to the latest schema)."""
+    import uvicorn
+
+    from app.config import get_settings
+    from app.db import make_engine
+    from app.migrate import schema_state
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            reason = schema_state(connection)
+    finally:
+        engine.dispose()
+    if reason is not None:
+        typer.echo(f"error: {reason}", err=True)
+        raise typer.Exit(code=1)
+    uvicorn.run(
+        "app.main:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+@api_keys_cli.command("create")
+def api_keys_create(
+    name: Annotated[str, typer.Option("--name", help="What the key is for")],
+    role: Annotated[
+        list[str],
+        typer.Option(
+            "--role",
+            help="employee, hr_admin, approver, payroll, finance or auditor (repeatable)",
+        ),
+    ],
+    employee: Annotated[
+        str | None, typer.Option("--employee", help="external_id an employee key acts as")
+    ] = None,
+) -> None:
+    """Create an API key; the key is printed alone on the last line (shown once)."""
+    from app.auth.service import create_api_key
+    from app.config import get_settings
+    from app.db import make_engine, make_session_factory
+    from app.errors import DomainError
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            issued = create_api_key(
+                session,
+                name=name,
+                roles=role,
+                pepper=settings.secret_key.get_secret_value(),
+                employee_external_id=employee,
+            )
+            session.commit()
+    except DomainError as exc:
+        messages = "; ".join(str(err["msg"]) for err in exc.errors or []) or exc.detail
+        typer.echo(f"error: {messages}", err=True)
+        raise typer.Exit(code=2) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"API key {issued.api_key.public_id} ({', '.join(issued.api_key.roles)}):")
+    typer.echo(issued.key)
 
 
 def main() -> None:

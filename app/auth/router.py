@@ -1,0 +1,85 @@
+"""Routes: POST /api/v1/api-keys, GET /api/v1/api-keys, DELETE /api/v1/api-keys/{id}."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import select
+
+from app.auth.deps import SessionDep, require_roles
+from app.auth.models import ApiKey
+from app.auth.principal import Principal
+from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from app.auth.service import create_api_key, revoke_api_key
+from app.config import Settings
+from app.db import utcnow
+from app.errors import Unprocessable, error_item
+from app.pagination import Page, PageParams, keyset_page, page_params
+
+router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
+HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
+
+
+def api_key_out(api_key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=api_key.public_id,
+        name=api_key.name,
+        roles=list(api_key.roles),
+        employee=api_key.employee_external_id,
+        created_at=api_key.created_at,
+        expires_at=api_key.expires_at,
+        revoked_at=api_key.revoked_at,
+        last_used_at=api_key.last_used_at,
+    )
+
+
+@router.post("", status_code=201, response_model=ApiKeyCreated)
+def create_key(
+    body: ApiKeyCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: HrAdmin,
+) -> ApiKeyCreated:
+    if body.expires_at is not None and body.expires_at <= utcnow():
+        raise Unprocessable(
+            "expires_at is in the past",
+            errors=[error_item(["body", "expires_at"], "must be in the future")],
+        )
+    settings: Settings = request.app.state.settings
+    issued = create_api_key(
+        session,
+        name=body.name,
+        roles=list(body.roles),
+        pepper=settings.secret_key.get_secret_value(),
+        employee_external_id=body.employee,
+        expires_at=body.expires_at,
+        created_by=principal.id,
+    )
+    session.commit()
+    response.headers["Location"] = f"/api/v1/api-keys/{issued.api_key.public_id}"
+    return ApiKeyCreated(**api_key_out(issued.api_key).model_dump(), key=issued.key)
+
+
+@router.get("", response_model=Page[ApiKeyOut])
+def list_keys(
+    session: SessionDep,
+    _principal: HrAdmin,
+    params: Annotated[PageParams, Depends(page_params)],
+) -> Page[ApiKeyOut]:
+    rows, next_cursor = keyset_page(
+        session,
+        select(ApiKey),
+        key_columns=[ApiKey.public_id],
+        key_of=lambda key: [key.public_id],
+        params=params,
+    )
+    return Page(items=[api_key_out(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.delete("/{key_id}", status_code=204)
+def revoke_key(key_id: str, session: SessionDep, _principal: HrAdmin) -> Response:
+    revoke_api_key(session, key_id)
+    session.commit()
+    return Response(status_code=204)

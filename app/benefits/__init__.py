@@ -1,0 +1,1 @@
+"""The benefits catalogue and the eligibility rule language."""

@@ -1,0 +1,131 @@
+"""Domain errors and the single renderer of application/problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+Loc = Sequence[str | int]
+
+
+def error_item(loc: Loc, msg: str) -> dict[str, Any]:
+    """One entry of a problem's `errors` list."""
+    return {"loc": list(loc), "msg": msg}
+
+
+class DomainError(Exception):
+    """An expected failure with its HTTP status; rendered as problem+json."""
+
+    status: int = 400
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[dict[str, Any]] | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors is not None else None
+        self.headers = headers or {}
+        if title is not None:
+            self.title = title
+
+
+class Unauthorized(DomainError):  # noqa: N818 (HTTP status names read best)
+    status, title = 401, "Unauthorized"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="flexben"'})
+
+
+class Forbidden(DomainError):  # noqa: N818 (HTTP status names read best)
+    status, title = 403, "Forbidden"
+
+
+class NotFound(DomainError):  # noqa: N818 (HTTP status names read best)
+    status, title = 404, "Not found"
+
+
+class Conflict(DomainError):  # noqa: N818 (HTTP status names read best)
+    status, title = 409, "Conflict"
+
+
+class PreconditionFailed(DomainError):  # noqa: N818 (HTTP status names read best)
+    status, title = 412, "Precondition failed"
+
+
+class PayloadTooLarge(DomainError):  # noqa: N818 (HTTP status names read best)
+    status, title = 413, "Payload too large"
+
+
+class Unprocessable(DomainError):  # noqa: N818 (HTTP status names read best)
+    status, title = 422, "Unprocessable content"
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: Sequence[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://flexben.dev/problems/{status}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = list(errors)
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+    )
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "invalid value"))
+    ctx = error.get("ctx") or {}
+    if error.get("type") == "extra_forbidden":
+        return "unknown field; remove it"
+    if "expected" in ctx and "expected" not in message:
+        message = f"{message} (allowed: {ctx['expected']})"
+    return message
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [error_item(err.get("loc", ()), _validation_message(err)) for err in exc.errors()]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error the API emits goes through here, so all share one shape."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(exc)
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        return problem_response(422, "Unprocessable content", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = HTTPStatus(exc.status_code).phrase
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem_response(exc.status_code, title, detail, headers=exc.headers)

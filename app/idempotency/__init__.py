@@ -1,0 +1,1 @@
+"""Idempotency-Key support for POSTs that start work or import data."""

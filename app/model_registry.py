@@ -1,0 +1,8 @@
+"""Imports every domain's models so Base.metadata (and Alembic) sees all tables.
+
+Append one line per domain package.
+"""
+
+from app.auth import models as auth_models  # noqa: F401
+from app.benefits import models as benefits_models  # noqa: F401
+from app.idempotency import models as idempotency_models  # noqa: F401
