@@ -23,10 +23,10 @@ def peer_group_by_code(session: Session, code: str) -> PeerGroup | None:
 
 
 def peer_group_ids(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(PeerGroup.code, PeerGroup.id)).tuples().all())
+    return dict(session.execute(select(PeerGroup.code, PeerGroup.id)).all())
 
 
-def peer_groups_query() -> Select[tuple[PeerGroup]]:
+def peer_groups_query() -> Select[PeerGroup]:
     return select(PeerGroup)
 
 
@@ -36,7 +36,7 @@ def employee_counts(session: Session, group_ids: Iterable[int]) -> dict[int, int
         .where(Employee.peer_group_id.in_(list(group_ids)), Employee.active.is_(True))
         .group_by(Employee.peer_group_id)
     )
-    return dict(session.execute(stmt).tuples().all())
+    return dict(session.execute(stmt).all())
 
 
 def employee_by_external_id(session: Session, external_id: str) -> Employee | None:
@@ -47,7 +47,7 @@ def employee_by_email(session: Session, email: str) -> Employee | None:
     return session.scalar(select(Employee).where(Employee.email == email))
 
 
-def employees_query(*, peer_group: str | None, active: bool | None) -> Select[tuple[Employee]]:
+def employees_query(*, peer_group: str | None, active: bool | None) -> Select[Employee]:
     stmt = select(Employee)
     if peer_group is not None:
         stmt = stmt.join(Employee.peer_group).where(PeerGroup.code == peer_group)

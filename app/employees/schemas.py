@@ -33,7 +33,7 @@ class _Request(BaseModel):
 
 # ---------------------------------------------------------------- peer groups
 
-PEER_GROUP_EXAMPLE = {
+PEER_GROUP_EXAMPLE: dict[str, Any] = {
     "code": "HQ-L2",
     "name": "HQ, level 2",
     "equity_tolerance": None,

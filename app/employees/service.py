@@ -192,7 +192,9 @@ def _commit_or_conflict(session: Session, message: str) -> None:
 
 
 def _row_problem(error: RowError) -> dict[str, Any]:
-    loc: list[str | int] = ["body", error.row] + ([error.column] if error.column else [])
+    loc: list[str | int] = ["body", error.row]
+    if error.column:
+        loc.append(error.column)
     return {**error_item(loc, error.message), **error.as_dict()}
 
 

@@ -17,7 +17,7 @@ def period_by_id(session: Session, period_id: str, *, for_update: bool = False) 
     return session.scalar(stmt.with_for_update() if for_update else stmt)
 
 
-def periods_query(*, status: str | None) -> Select[tuple[Period]]:
+def periods_query(*, status: str | None) -> Select[Period]:
     stmt = select(Period)
     return stmt if status is None else stmt.where(Period.status == status)
 

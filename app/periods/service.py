@@ -58,7 +58,7 @@ RULE_FIELDS = (
 def period_out(period: Period) -> PeriodOut:
     return PeriodOut(
         id=period.id,
-        status=period.status,  # type: ignore[arg-type]
+        status=period.status,
         name=period.name,
         currency=period.currency,
         opens_at=period.opens_at,
@@ -70,7 +70,7 @@ def period_out(period: Period) -> PeriodOut:
         budgets=[Budget.model_validate(budget) for budget in period.budgets],
         policy=Policy.model_validate(period.policy),
         benefits=period.benefits,
-        leftover_policy=period.leftover_policy,  # type: ignore[arg-type]
+        leftover_policy=period.leftover_policy,
         created_at=period.created_at,
         updated_at=period.updated_at,
         opened_at=period.opened_at,

@@ -19,7 +19,7 @@ def current(session: Session, period_id: str, employee_id: int) -> Preference | 
     )
 
 
-def listing(period_id: str) -> Select[tuple[Preference]]:
+def listing(period_id: str) -> Select[Preference]:
     return (
         select(Preference)
         .join(Preference.employee)

@@ -66,6 +66,7 @@ def get_preferences_of(
 def put_preferences_of(
     period_id: str,
     external_id: str,
+    *,
     body: PreferencesIn,
     request: Request,
     session: SessionDep,
@@ -135,6 +136,7 @@ def my_preferences(
 @router.put("/me/periods/{period_id}/preferences", response_model=PreferencesOut, tags=["me"])
 def put_my_preferences(
     period_id: str,
+    *,
     body: PreferencesIn,
     request: Request,
     session: SessionDep,

@@ -12,10 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.benefits.eligibility import evaluate
+from app.benefits.eligibility import employee_facts, evaluate
 from app.benefits.models import Benefit
 from app.db import utcnow
-from app.employees.facts import employee_facts
 from app.employees.models import Employee
 from app.employees.service import employee_out, get_employee
 from app.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
@@ -66,14 +65,13 @@ class Context:
 
 def load_context(session: Session, period: Period, employee: Employee) -> Context:
     benefits = list(periods.offered_benefits(session, period))
-    facts = employee_facts(employee, at=period.effective_from)
+    fields = employee_out(employee).model_dump(mode="json")
+    facts = employee_facts(fields, effective_from=period.effective_from)
     ineligible: dict[str, str] = {}
     for benefit in benefits:
-        if benefit.eligibility is None:
-            continue
-        eligible, reason = evaluate(benefit.eligibility, facts)
-        if not eligible:
-            ineligible[benefit.code] = reason
+        result = evaluate(benefit.eligibility, facts)
+        if not result.ok:
+            ineligible[benefit.code] = result.reason or "not eligible"
     return Context(period, employee, benefits, ineligible)
 
 
