@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from app.auth.deps import dependency_roles
 from app.auth.router import router as api_keys_router
+from app.benefits.router import router as benefits_router
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
 from app.employees.router import router as employees_router
@@ -27,7 +28,7 @@ Errors are `application/problem+json`; lists are keyset-paginated (`limit`, `cur
 Every operation lists the roles it accepts under `x-roles`.
 """
 
-ROUTERS = (health_router, api_keys_router)
+ROUTERS = (health_router, api_keys_router, benefits_router)
 DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
 
 

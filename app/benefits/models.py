@@ -38,3 +38,7 @@ class Benefit(Base):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    # Optimistic locking: UPDATE ... WHERE version = <read>; a lost race raises
+    # StaleDataError, rendered as 412 like a stale If-Match.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
