@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from app.allocations.solver_adapter import solver_cli
+from app.employees.cli import add_commands as add_domain_commands
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="flexben allocation service")
 cli.registered_commands.extend(solver_cli.registered_commands)
@@ -107,6 +108,9 @@ def api_keys_create(
         engine.dispose()
     typer.echo(f"API key {issued.api_key.public_id} ({', '.join(issued.api_key.roles)}):")
     typer.echo(issued.key)
+
+
+add_domain_commands(cli)  # demo, import employees
 
 
 def main() -> None:

@@ -13,10 +13,13 @@ from app.auth.router import router as api_keys_router
 from app.benefits.router import router as benefits_router
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
+from app.employees.router import router as employees_router
 from app.errors import install_error_handlers
 from app.health.metrics import MetricsMiddleware, RequestMetrics
 from app.health.router import router as health_router
 from app.limits import BodySizeLimitMiddleware
+from app.periods.router import router as periods_router
+from app.preferences.router import router as preferences_router
 
 API_DESCRIPTION = """Flexible-benefits allocation service.
 
@@ -26,6 +29,7 @@ Every operation lists the roles it accepts under `x-roles`.
 """
 
 ROUTERS = (health_router, api_keys_router, benefits_router)
+DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
 
 
 def route_roles(route: APIRoute) -> list[str] | None:
@@ -69,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.metrics = RequestMetrics()
     install_error_handlers(app)
-    for router in ROUTERS:
+    for router in (*ROUTERS, *DOMAIN_ROUTERS):
         annotate_roles(router)
         app.include_router(router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -1,0 +1,117 @@
+"""All queries on peer groups and employees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.employees.models import Employee, PeerGroup
+
+CHUNK = 1000  # bound the IN lists (SQLite's variable limit, PostgreSQL's plan cache)
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def peer_group_by_code(session: Session, code: str) -> PeerGroup | None:
+    return session.scalar(select(PeerGroup).where(PeerGroup.code == code))
+
+
+def peer_group_ids(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(PeerGroup.code, PeerGroup.id)).all())
+
+
+def peer_groups_query() -> Select[PeerGroup]:
+    return select(PeerGroup)
+
+
+def employee_counts(session: Session, group_ids: Iterable[int]) -> dict[int, int]:
+    stmt = (
+        select(Employee.peer_group_id, func.count())
+        .where(Employee.peer_group_id.in_(list(group_ids)), Employee.active.is_(True))
+        .group_by(Employee.peer_group_id)
+    )
+    return dict(session.execute(stmt).all())
+
+
+def employee_by_external_id(session: Session, external_id: str) -> Employee | None:
+    return session.scalar(select(Employee).where(Employee.external_id == external_id))
+
+
+def employee_by_email(session: Session, email: str) -> Employee | None:
+    return session.scalar(select(Employee).where(Employee.email == email))
+
+
+def employees_query(*, peer_group: str | None, active: bool | None) -> Select[Employee]:
+    stmt = select(Employee)
+    if peer_group is not None:
+        stmt = stmt.join(Employee.peer_group).where(PeerGroup.code == peer_group)
+    if active is not None:
+        stmt = stmt.where(Employee.active.is_(active))
+    return stmt
+
+
+def active_employee_count(session: Session) -> int:
+    return session.scalar(select(func.count()).where(Employee.active.is_(True))) or 0
+
+
+def active_employees(session: Session) -> Sequence[Employee]:
+    return session.scalars(select(Employee).where(Employee.active.is_(True))).all()
+
+
+# ---------------------------------------------------------------- bulk import
+
+IMPORT_COLUMNS = (
+    Employee.id,
+    Employee.external_id,
+    Employee.email,
+    Employee.display_name,
+    Employee.peer_group_id,
+    Employee.grade,
+    Employee.location,
+    Employee.employment_type,
+    Employee.hire_date,
+    Employee.fte,
+    Employee.need,
+    Employee.need_reason,
+    Employee.top_up_limit,
+    Employee.allowance_override,
+    Employee.attributes,
+    Employee.active,
+    Employee.version,
+)
+
+
+def existing_for_import(session: Session, external_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Current values of the employees named in an import, by external_id (chunked IN)."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(external_ids):
+        stmt = select(*IMPORT_COLUMNS).where(Employee.external_id.in_(chunk))
+        for row in session.execute(stmt).mappings():
+            found[row["external_id"]] = dict(row)
+    return found
+
+
+def email_owners(session: Session, emails: Sequence[str]) -> dict[str, str]:
+    """email -> external_id of the employee holding it."""
+    owners: dict[str, str] = {}
+    for chunk in _chunks(emails):
+        stmt = select(Employee.email, Employee.external_id).where(Employee.email.in_(chunk))
+        owners.update({email: owner for email, owner in session.execute(stmt) if email})
+    return owners
+
+
+def bulk_insert_employees(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(Employee), rows)
+
+
+def bulk_update_employees(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Rows carry the primary key `id`: one executemany UPDATE ... WHERE id = ?."""
+    if rows:
+        session.execute(update(Employee), rows)

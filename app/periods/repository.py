@@ -1,0 +1,40 @@
+"""All queries on periods and on what periods refer to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.benefits.models import Benefit
+from app.employees.models import PeerGroup
+from app.periods.models import Period
+
+
+def period_by_id(session: Session, period_id: str, *, for_update: bool = False) -> Period | None:
+    stmt = select(Period).where(Period.id == period_id)
+    return session.scalar(stmt.with_for_update() if for_update else stmt)
+
+
+def periods_query(*, status: str | None) -> Select[Period]:
+    stmt = select(Period)
+    return stmt if status is None else stmt.where(Period.status == status)
+
+
+def peer_group_codes(session: Session) -> set[str]:
+    return set(session.scalars(select(PeerGroup.code)))
+
+
+def benefit_facts(session: Session) -> dict[str, tuple[bool, str | None]]:
+    """code -> (active, category) of every benefit in the catalogue."""
+    rows = session.execute(select(Benefit.code, Benefit.active, Benefit.category))
+    return {code: (active, category) for code, active, category in rows}
+
+
+def offered_benefits(session: Session, period: Period) -> Sequence[Benefit]:
+    """The benefits a period offers that are active, by code."""
+    stmt = select(Benefit).where(Benefit.active.is_(True)).order_by(Benefit.code)
+    if period.benefits is not None:
+        stmt = stmt.where(Benefit.code.in_(period.benefits))
+    return session.scalars(stmt).all()

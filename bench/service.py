@@ -1,0 +1,282 @@
+"""Service benchmarks, on SQLite and (when reachable) PostgreSQL:
+
+1. import of N employees (default 100,000) from CSV through the import service (the code
+   the endpoint runs: parse, validate every row, bulk insert), then a re-import that
+   updates half of them;
+2. preference submissions per second: C concurrent clients (default 50), each an employee
+   with its own API key, PUT their preferences (with If-Match) in a loop for S seconds
+   against a real `flexben serve` (uvicorn) process.
+
+    python -m bench service            # defaults
+    python -m bench.service --employees 20000 --clients 50 --seconds 10 --backends sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from app.auth.service import create_api_key
+from app.benefits.models import Benefit
+from app.config import DEVELOPMENT_SECRET_KEY
+from app.db import make_engine, make_session_factory
+from app.employees.models import PeerGroup
+from app.employees.service import import_employees
+from app.migrate import upgrade_to_head
+from app.periods.schemas import PeriodCreate
+from app.periods.service import create_period, open_period
+
+GROUPS = [f"G{index:02d}" for index in range(10)]
+PG_ADMIN_URL = os.environ.get(
+    "FLEXBEN_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+FLEXBEN = str(Path(sys.executable).with_name("flexben"))
+
+
+@dataclass
+class Options:
+    employees: int
+    clients: int
+    seconds: float
+    backends: list[str]
+
+
+def parse(argv: list[str]) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench.service")
+    parser.add_argument("--employees", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args(argv)
+    return Options(args.employees, args.clients, args.seconds, args.backends.split(","))
+
+
+# ---------------------------------------------------------------- databases
+
+
+@contextmanager
+def database(backend: str) -> Iterator[str | None]:
+    """A migrated throw-away database URL (None when the backend is unreachable)."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as directory:
+            url = f"sqlite:///{Path(directory) / 'bench.db'}"
+            upgrade_to_head(url)
+            yield url
+        return
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"flexben_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        print(f"  postgresql unreachable ({type(exc).__name__}); skipped")
+        admin.dispose()
+        yield None
+        return
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_to_head(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# ---------------------------------------------------------------- import
+
+
+def employees_csv(count: int, *, variant: int = 0) -> bytes:
+    rng = random.Random(42)
+    lines = ["external_id,email,display_name,peer_group,grade,location,hire_date,fte,attributes"]
+    for index in range(1, count + 1):
+        name = f"Person {index}" + (" (renamed)" if variant and index % 2 == 0 else "")
+        fte = rng.choice(["1", "1", "1", "0.8", "0.5"])
+        year = rng.randint(2005, 2026)
+        lines.append(
+            f"E{index:06d},p{index}@bench.example,{name},{GROUPS[index % len(GROUPS)]},L2,HQ,"
+            f'{year}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)},{fte},"{{""site"": ""HQ""}}"'
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def bench_import(url: str, count: int) -> None:
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        session.add_all(PeerGroup(code=code, name=code) for code in GROUPS)
+        session.commit()
+    for variant, label in ((0, "create"), (1, "re-import, half changed")):
+        body = employees_csv(count, variant=variant)
+        with factory() as session:
+            started = time.perf_counter()
+            report = import_employees(session, body, content_type="text/csv", dry_run=False)
+            seconds = time.perf_counter() - started
+        print(
+            f"  import {count:,} employees ({label}): {seconds:.2f} s "
+            f"({count / seconds:,.0f} rows/s; created {report.created:,}, "
+            f"updated {report.updated:,}, unchanged {report.unchanged:,})",
+            flush=True,
+        )
+    engine.dispose()
+
+
+# ---------------------------------------------------------------- preferences
+
+
+def prepare_period(url: str, clients: int) -> tuple[str, list[str]]:
+    """Benefits, an open period, and one employee API key per client."""
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        for code, cost, units in (
+            ("GYM", 36000, 1),
+            ("LEAVE", 25000, 5),
+            ("BIKE", 48000, 1),
+            ("MEALS", 60000, 1),
+            ("TRAINING", 30000, 4),
+        ):
+            session.add(Benefit(code=code, name=code, cost=cost, max_units=units, requires=[]))
+        session.add(Benefit(code="HEALTH", name="Health", cost=120000, core=True, requires=[]))
+        session.commit()
+        body = PeriodCreate.model_validate(
+            {
+                "name": "bench",
+                "currency": "EUR",
+                "effective_from": "2027-01-01",
+                "effective_to": "2027-12-31",
+                "allowance": {"default": 300000},
+            }
+        )
+        period = create_period(session, body)
+        open_period(session, period.id, lambda _etag: None)
+        keys = []
+        for index in range(1, clients + 1):
+            issued = create_api_key(
+                session,
+                name=f"bench {index}",
+                roles=["employee"],
+                pepper=DEVELOPMENT_SECRET_KEY,
+                employee_external_id=f"E{index:06d}",
+            )
+            keys.append(issued.key)
+        session.commit()
+    engine.dispose()
+    return period.id, keys
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(url: str) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "FLEXBEN_DATABASE_URL": url,
+        "FLEXBEN_ENVIRONMENT": "development",
+        "FLEXBEN_LOG_LEVEL": "warning",
+    }
+    process = subprocess.Popen([FLEXBEN, "serve", "--port", str(port)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("the server did not start within 30 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def client_loop(
+    base: str, period_id: str, key: str, deadline: float, latencies: list[float]
+) -> tuple[int, int]:
+    ok = failed = 0
+    rng = random.Random(key)
+    headers = {"Authorization": f"Bearer {key}"}
+    url = f"{base}/api/v1/me/periods/{period_id}/preferences"
+    async with httpx.AsyncClient(timeout=30) as client:
+        etag = (await client.get(url, headers=headers)).headers.get("ETag", '"v0"')
+        while time.monotonic() < deadline:
+            points = {
+                "GYM": rng.randint(1, 40),
+                "LEAVE": {"points": rng.randint(1, 40), "units": 2},
+            }
+            started = time.perf_counter()
+            response = await client.put(
+                url, json={"points": points}, headers={**headers, "If-Match": etag}
+            )
+            latencies.append(time.perf_counter() - started)
+            if response.status_code == 200:
+                ok += 1
+                etag = response.headers["ETag"]
+            else:
+                failed += 1
+    return ok, failed
+
+
+async def hammer(base: str, period_id: str, keys: list[str], seconds: float) -> None:
+    latencies: list[float] = []
+    started = time.monotonic()
+    deadline = started + seconds
+    results = await asyncio.gather(
+        *(client_loop(base, period_id, key, deadline, latencies) for key in keys)
+    )
+    elapsed = time.monotonic() - started
+    ok = sum(r[0] for r in results)
+    failed = sum(r[1] for r in results)
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    print(
+        f"  preference PUTs, {len(keys)} concurrent clients, {elapsed:.1f} s: "
+        f"{ok / elapsed:,.1f} submissions/s ({ok:,} ok, {failed:,} failed; "
+        f"latency p50 {quantiles[49] * 1000:.0f} ms, p95 {quantiles[94] * 1000:.0f} ms)",
+        flush=True,
+    )
+
+
+def bench_preferences(url: str, clients: int, seconds: float) -> None:
+    period_id, keys = prepare_period(url, clients)
+    with server(url) as base:
+        asyncio.run(hammer(base, period_id, keys, seconds))
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse(argv if argv is not None else [])
+    for backend in options.backends:
+        print(f"-- {backend}", flush=True)
+        with database(backend) as url:
+            if url is None:
+                continue
+            bench_import(url, options.employees)
+            bench_preferences(url, options.clients, options.seconds)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
