@@ -60,7 +60,8 @@ def _capacities(problem: Problem) -> list[Infeasibility]:
                     available=benefit.capacity,
                     text=(
                         f"Core benefit {benefit.id!r} must go to {required} eligible employees "
-                        f"but has {benefit.capacity} places: {required - benefit.capacity} short."
+                        f"but has {benefit.capacity} {'place' if benefit.capacity == 1 else 'places'}: "
+                        f"{required - benefit.capacity} short."
                     ),
                 )
             )
