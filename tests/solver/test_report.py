@@ -94,8 +94,8 @@ def test_kpis() -> None:
     assert kpis["gini_satisfaction"] == 0.363636  # (2*0.6 - 0) / (3 * 1.1)
     assert kpis["held_back_capacity"] == 2 and kpis["held_back_equity_band"] == 0  # A, C: PARK
     assert kpis["not_selected"] == 1  # B: GYM, nothing in the way
-    assert kpis["total_employer_cost"] == 700 and kpis["core_employer_cost"] == 400
-    assert kpis["optional_employer_cost"] == 300 and kpis["total_employee_cost"] == 0
+    assert kpis["total_employer_cost"] == 900 and kpis["core_employer_cost"] == 400
+    assert kpis["optional_employer_cost"] == 500 and kpis["total_employee_cost"] == 0
 
 
 def test_json_is_deterministic_and_reproducible_mode_zeroes_the_clock() -> None:
