@@ -32,8 +32,13 @@ from app.pagination import Page, PageParams, keyset_page, page_params
 router = APIRouter(prefix="/api/v1")
 
 HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
+# Everyone but employees may read the peer groups; personal data (employees) is not for
+# finance, who works on aggregates only.
 Reader = Annotated[
     Principal, Depends(require_roles("hr_admin", "approver", "payroll", "finance", "auditor"))
+]
+PeopleReader = Annotated[
+    Principal, Depends(require_roles("hr_admin", "approver", "payroll", "auditor"))
 ]
 Pages = Annotated[PageParams, Depends(page_params)]
 
@@ -98,7 +103,7 @@ def patch_peer_group(
 @router.get("/employees", tags=["people"], response_model=Page[EmployeeOut])
 def list_employees(
     session: SessionDep,
-    _: Reader,
+    _: PeopleReader,
     page: Pages,
     peer_group: Annotated[str | None, Query(description="only this peer group's code")] = None,
     active: Annotated[bool | None, Query(description="only active (or inactive) employees")] = None,
@@ -125,7 +130,7 @@ def create_employee(
 
 @router.get("/employees/{external_id}", tags=["people"], response_model=EmployeeOut)
 def get_employee(
-    external_id: str, session: SessionDep, _: Reader, response: Response
+    external_id: str, session: SessionDep, _: PeopleReader, response: Response
 ) -> EmployeeOut:
     employee = service.get_employee(session, external_id)
     set_etag(response, etag_of_version(employee.version))
