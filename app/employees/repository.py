@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.employees.models import Employee, PeerGroup
 
 CHUNK = 1000  # bound the IN lists (SQLite's variable limit, PostgreSQL's plan cache)
+FULL_SCAN_FROM = 5000  # import files naming more employees read the table in one scan
 
 
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -88,8 +89,17 @@ IMPORT_COLUMNS = (
 
 
 def existing_for_import(session: Session, external_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Current values of the employees named in an import, by external_id (chunked IN)."""
+    """Current values of the employees named in an import, by external_id.
+
+    Small files: chunked IN lists. Large files: one scan of the table, filtered here (long
+    IN lists cost the database far more than streaming the rows once)."""
     found: dict[str, dict[str, Any]] = {}
+    if len(external_ids) > FULL_SCAN_FROM:
+        wanted = set(external_ids)
+        for row in session.execute(select(*IMPORT_COLUMNS)).mappings():
+            if row["external_id"] in wanted:
+                found[row["external_id"]] = dict(row)
+        return found
     for chunk in _chunks(external_ids):
         stmt = select(*IMPORT_COLUMNS).where(Employee.external_id.in_(chunk))
         for row in session.execute(stmt).mappings():
@@ -115,3 +125,10 @@ def bulk_update_employees(session: Session, rows: list[dict[str, Any]]) -> None:
     """Rows carry the primary key `id`: one executemany UPDATE ... WHERE id = ?."""
     if rows:
         session.execute(update(Employee), rows)
+
+
+def refresh_statistics(session: Session) -> None:
+    """After a bulk load on PostgreSQL, let the planner see the new table size at once
+    (autovacuum would, later): lookups right after a big import otherwise scan."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE employees"))
