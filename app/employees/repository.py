@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from app.db import utcnow
 from app.employees.models import Employee, PeerGroup
 
 CHUNK = 1000  # bound the IN lists (SQLite's variable limit, PostgreSQL's plan cache)
@@ -117,8 +119,40 @@ def email_owners(session: Session, emails: Sequence[str]) -> dict[str, str]:
 
 
 def bulk_insert_employees(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
+    """One multi-row INSERT per batch; on PostgreSQL a COPY, several times faster."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _copy_employees(session, rows)
+    else:
         session.execute(insert(Employee), rows)
+
+
+def _copy_employees(session: Session, rows: list[dict[str, Any]]) -> None:
+    from psycopg.types.json import Json
+
+    # COPY bypasses the ORM: its Python-side column defaults are applied here.
+    now = utcnow()
+    defaults: dict[str, Any] = {
+        "employment_type": "full_time",
+        "fte": Decimal(1),
+        "need": Decimal(1),
+        "top_up_limit": 0,
+        "attributes": {},
+        "active": True,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    columns = [column.name for column in Employee.__table__.columns if column.name != "id"]
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        statement = f"COPY employees ({', '.join(columns)}) FROM STDIN"
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                values = [row.get(name, defaults.get(name)) for name in columns]
+                copy.write_row([Json(v) if isinstance(v, dict) else v for v in values])
 
 
 def bulk_update_employees(session: Session, rows: list[dict[str, Any]]) -> None:
