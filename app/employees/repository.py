@@ -156,9 +156,33 @@ def _copy_employees(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def bulk_update_employees(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Rows carry the primary key `id`: one executemany UPDATE ... WHERE id = ?."""
-    if rows:
+    """Rows carry the primary key `id` and every column to set. PostgreSQL: COPY into a
+    temporary table, then one UPDATE ... FROM; elsewhere one executemany UPDATE by id."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
         session.execute(update(Employee), rows)
+        return
+    from psycopg.types.json import Json
+
+    columns = list(rows[0])
+    assignments = ", ".join(f"{name} = changes.{name}" for name in columns if name != "id")
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        # CREATE ... AS: the same column types, none of the constraints.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE employee_changes ON COMMIT DROP AS "
+            f"SELECT {', '.join(columns)} FROM employees WITH NO DATA"
+        )
+        with cursor.copy(f"COPY employee_changes ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([Json(v) if isinstance(v, dict) else v for v in row.values()])
+        cursor.execute(
+            f"UPDATE employees SET {assignments} FROM employee_changes AS changes "
+            "WHERE employees.id = changes.id"
+        )
+        cursor.execute("DROP TABLE employee_changes")
 
 
 def refresh_statistics(session: Session) -> None:
