@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -13,7 +14,7 @@ from app.auth.router import router as api_keys_router
 from app.benefits.router import router as benefits_router
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
-from app.errors import install_error_handlers
+from app.errors import PROBLEM_RESPONSES, Problem, install_error_handlers
 from app.health.metrics import MetricsMiddleware, RequestMetrics
 from app.health.router import router as health_router
 from app.limits import BodySizeLimitMiddleware
@@ -54,6 +55,21 @@ def annotate_roles(router: APIRouter) -> None:
                 route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": roles}
 
 
+def document_problems(app: FastAPI) -> None:
+    """Add the Problem schema that every route's error responses refer to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(problem.pop("$defs", {}))
+        components["Problem"] = problem
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
@@ -71,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         annotate_roles(router)
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
+    document_problems(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
