@@ -145,8 +145,24 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [error_item(err.get("loc", ()), _validation_message(err)) for err in exc.errors()]
 
 
+def document_problems(app: FastAPI) -> None:
+    """Add the Problem schema that every route's error responses refer to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(problem.pop("$defs", {}))
+        components["Problem"] = problem
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error the API emits goes through here, so all share one shape."""
+    document_problems(app)
 
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
