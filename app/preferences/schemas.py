@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
+from app.employees.fields import NUL_MESSAGE, contains_nul
 from app.employees.schemas import EmployeeOut
 
 POINTS_SCHEMA = {
@@ -41,6 +42,13 @@ class PreferencesIn(BaseModel):
     )
 
     points: Points = Field(description="the whole submission; benefits left out get no points")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if contains_nul(data):
+            raise ValueError(NUL_MESSAGE)
+        return data
 
 
 class Hint(BaseModel):
