@@ -79,7 +79,9 @@ class OptionOut(BaseModel):
     core: bool = Field(description="given to everyone eligible; takes no points")
     exclusive_group: str | None
     requires: list[str]
+    capacity: int | None = Field(description="places in total; null: unlimited")
     taxable: bool
+    sensitive: bool = Field(description="your choice is treated as sensitive personal data")
     eligible: bool
     reason: str | None = Field(description="why not eligible, in plain words")
 

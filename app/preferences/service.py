@@ -246,7 +246,9 @@ def options(
             core=b.core,
             exclusive_group=b.exclusive_group,
             requires=list(b.requires or ()),
+            capacity=b.capacity,
             taxable=b.taxable,
+            sensitive=b.sensitive,
             eligible=b.code not in context.ineligible,
             reason=context.ineligible.get(b.code),
         )
