@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
@@ -104,3 +104,17 @@ class VersionOut(BaseModel):
     submitted_by: str
     on_behalf: bool
     submitted_at: datetime
+
+
+class MyPeriodOut(BaseModel):
+    """A period as an employee sees it (open or closed; drafts are not shown)."""
+
+    id: str
+    name: str
+    status: str
+    currency: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    effective_from: date
+    effective_to: date
+    points_per_employee: int

@@ -228,3 +228,15 @@ def test_employees_reach_only_their_own_data(api: ApiClient) -> None:
     assert api.put(f"{url}/E2", json={"points": {}}, headers=e1).status_code == 403
     finance = api.auth("finance")
     assert api.get(url, headers=finance).status_code == 403  # never individual preferences
+
+
+def test_my_periods_lists_open_and_closed_not_drafts(api: ApiClient) -> None:
+    period_id = setup_open_period(api)
+    admin = api.auth("hr_admin")
+    api.post(PERIODS, json=period_body(name="draft"), headers=admin)
+    listed = api.get("/api/v1/me/periods", headers=api.auth("employee", employee="E1"))
+    assert listed.status_code == 200
+    assert [(p["id"], p["status"]) for p in listed.json()["items"]] == [(period_id, "open")]
+    assert (
+        api.get("/api/v1/me/periods", headers=api.auth("employee", employee="X")).status_code == 404
+    )
