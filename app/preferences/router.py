@@ -22,6 +22,7 @@ from app.preferences import service
 from app.preferences.schemas import (
     MyPeriodOut,
     OptionsOut,
+    ParticipationOut,
     PreferencesIn,
     PreferencesOut,
     VersionOut,
@@ -32,6 +33,9 @@ router = APIRouter(prefix="/api/v1", tags=["preferences"])
 
 HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
 Me = Annotated[Principal, Depends(require_employee())]
+Aggregates = Annotated[
+    Principal, Depends(require_roles("hr_admin", "approver", "finance", "auditor"))
+]
 
 
 def _respond(response: Response, out: PreferencesOut) -> PreferencesOut:
@@ -61,6 +65,13 @@ def list_preferences(
     )
     items = [service.preferences_out(period, row.employee, row, []) for row in rows]
     return Page(items=items, next_cursor=cursor)
+
+
+@router.get("/periods/{period_id}/participation", response_model=ParticipationOut)
+@releases_transaction
+def period_participation(period_id: str, session: SessionDep, _: Aggregates) -> ParticipationOut:
+    """How many active employees submitted preferences, overall and by peer group."""
+    return service.participation(session, get_period(session, period_id))
 
 
 @router.get("/periods/{period_id}/preferences/{external_id}", response_model=PreferencesOut)

@@ -118,3 +118,20 @@ class MyPeriodOut(BaseModel):
     effective_from: date
     effective_to: date
     points_per_employee: int
+
+
+class GroupParticipation(BaseModel):
+    peer_group: str
+    employees: int = Field(description="active employees")
+    submitted: int = Field(description="of whom submitted preferences")
+
+
+class ParticipationOut(BaseModel):
+    """Aggregates only: how many active employees have submitted preferences."""
+
+    period_id: str
+    status: str
+    employees: int
+    submitted: int
+    rate: float = Field(description="submitted / employees (0 when there are none)")
+    peer_groups: list[GroupParticipation]
