@@ -65,8 +65,15 @@ class Context:
         }
 
 
-def load_context(session: Session, period: Period, employee: Employee) -> Context:
-    benefits = list(periods.offered_benefits(session, period))
+def load_context(
+    session: Session,
+    period: Period,
+    employee: Employee,
+    *,
+    offered: list[Benefit] | None = None,
+) -> Context:
+    """`offered`: the period's offered benefits when the caller already has them (bulk)."""
+    benefits = offered if offered is not None else list(periods.offered_benefits(session, period))
     fields = employee_out(employee).model_dump(mode="json")
     facts = employee_facts(fields, effective_from=period.effective_from)
     ineligible: dict[str, str] = {}
