@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.principal import Principal
 from app.benefits.eligibility import employee_facts, evaluate
@@ -211,8 +212,9 @@ def submit_preferences(
         if not repo.compare_and_set(session, current.id, expected_version=expected, values=values):
             session.rollback()
             raise stale(stale_message)
-        session.expire(current)
-        current.version  # noqa: B018  (reload the new version now, before commit)
+        # The row now holds what was written: mirror it without another SELECT.
+        for name, value in {**values, "version": expected + 1}.items():
+            set_committed_value(current, name, value)
     repo.add_version(
         session,
         period_id=period.id,
