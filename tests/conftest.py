@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,18 @@ from tests.factories import TEST_SECRET_KEY, make_api_key
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[None] | pytest.TestReport:
+    """Under CI=true a skipped PostgreSQL test is a failure, whatever skipped it."""
+    report: pytest.TestReport = yield
+    if report.skipped and os.environ.get("CI") == "true" and item.get_closest_marker("postgres"):
+        report.outcome = "failed"
+        report.longrepr = f"PostgreSQL test skipped under CI=true: {report.longrepr}"
+    return report
 
 
 def test_settings(database_url: str) -> Settings:
@@ -193,7 +205,7 @@ def api(
     session_factory: sessionmaker[Session],
     backend: str,
 ) -> Iterator[ApiClient]:
-    def request_session() -> Iterator[Session]:
+    async def request_session() -> AsyncIterator[Session]:
         with session_factory() as request_session:
             yield request_session
 

@@ -35,8 +35,10 @@ from app.employees.fields import (
     MONEY_MAX,
     NAME_MAX,
     NEED_MAX,
+    NUL_MESSAGE,
     REASON_MAX,
     SHORT_TEXT_MAX,
+    contains_nul,
 )
 
 COLUMNS = (
@@ -175,6 +177,8 @@ def _text(value: Any, max_len: int) -> str:
     if not isinstance(value, str):
         raise ValueError(f"must be text, got {value!r}")
     text = value.strip()
+    if "\x00" in text:
+        raise ValueError(NUL_MESSAGE)
     if len(text) > max_len:
         raise ValueError(f"must be at most {max_len} characters, got {len(text)}")
     return text
@@ -254,13 +258,21 @@ def _employment_type(value: Any) -> str:
 
 
 def _attributes(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
+    example = 'must be a JSON object such as {"site": "Lyon"}'
+    if isinstance(value, str):  # a CSV cell: plain json.loads gives plain JSON values
+        if "\x00" in value or "\\u0000" in value:
+            raise ValueError(NUL_MESSAGE)
         try:
-            value = json.loads(value)
+            parsed = json.loads(value)
         except json.JSONDecodeError:
-            raise ValueError('must be a JSON object such as {"site": "Lyon"}') from None
+            raise ValueError(example) from None
+        if not isinstance(parsed, dict):
+            raise ValueError(f"{example}, got {value}")
+        return parsed
     if not isinstance(value, dict):
-        raise ValueError(f'must be a JSON object such as {{"site": "Lyon"}}, got {value!r}')
+        raise ValueError(f"{example}, got {value!r}")
+    if contains_nul(value):
+        raise ValueError(NUL_MESSAGE)
     plain: dict[str, Any] = _plain_json(value)
     return plain
 

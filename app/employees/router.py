@@ -28,12 +28,18 @@ from app.errors import PayloadTooLarge
 from app.http import check_if_match, etag_of_version, set_etag
 from app.idempotency.service import Idempotency, idempotency
 from app.pagination import Page, PageParams, keyset_page, page_params
+from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1")
 
 HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
+# Everyone but employees may read the peer groups; personal data (employees) is not for
+# finance, who works on aggregates only.
 Reader = Annotated[
     Principal, Depends(require_roles("hr_admin", "approver", "payroll", "finance", "auditor"))
+]
+PeopleReader = Annotated[
+    Principal, Depends(require_roles("hr_admin", "approver", "payroll", "auditor"))
 ]
 Pages = Annotated[PageParams, Depends(page_params)]
 
@@ -48,6 +54,7 @@ CSV_EXAMPLE = (
 
 
 @router.get("/peer-groups", tags=["people"], response_model=Page[PeerGroupOut])
+@releases_transaction
 def list_peer_groups(session: SessionDep, _: Reader, page: Pages) -> Page[PeerGroupOut]:
     groups, cursor = keyset_page(
         session,
@@ -62,6 +69,7 @@ def list_peer_groups(session: SessionDep, _: Reader, page: Pages) -> Page[PeerGr
 
 
 @router.post("/peer-groups", tags=["people"], status_code=201, response_model=PeerGroupOut)
+@releases_transaction
 def create_peer_group(
     body: PeerGroupCreate, session: SessionDep, _: HrAdmin, response: Response
 ) -> PeerGroupOut:
@@ -72,6 +80,7 @@ def create_peer_group(
 
 
 @router.get("/peer-groups/{code}", tags=["people"], response_model=PeerGroupOut)
+@releases_transaction
 def get_peer_group(code: str, session: SessionDep, _: Reader, response: Response) -> PeerGroupOut:
     group = service.get_peer_group(session, code)
     set_etag(response, etag_of_version(group.version))
@@ -79,6 +88,7 @@ def get_peer_group(code: str, session: SessionDep, _: Reader, response: Response
 
 
 @router.patch("/peer-groups/{code}", tags=["people"], response_model=PeerGroupOut)
+@releases_transaction
 def patch_peer_group(
     code: str,
     body: PeerGroupPatch,
@@ -96,11 +106,17 @@ def patch_peer_group(
 
 
 @router.get("/employees", tags=["people"], response_model=Page[EmployeeOut])
+@releases_transaction
 def list_employees(
     session: SessionDep,
-    _: Reader,
+    _: PeopleReader,
     page: Pages,
-    peer_group: Annotated[str | None, Query(description="only this peer group's code")] = None,
+    peer_group: Annotated[
+        str | None,
+        Query(
+            description="only this peer group's code", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+        ),
+    ] = None,
     active: Annotated[bool | None, Query(description="only active (or inactive) employees")] = None,
 ) -> Page[EmployeeOut]:
     employees, cursor = keyset_page(
@@ -114,6 +130,7 @@ def list_employees(
 
 
 @router.post("/employees", tags=["people"], status_code=201, response_model=EmployeeOut)
+@releases_transaction
 def create_employee(
     body: EmployeeCreate, session: SessionDep, _: HrAdmin, response: Response
 ) -> EmployeeOut:
@@ -124,8 +141,9 @@ def create_employee(
 
 
 @router.get("/employees/{external_id}", tags=["people"], response_model=EmployeeOut)
+@releases_transaction
 def get_employee(
-    external_id: str, session: SessionDep, _: Reader, response: Response
+    external_id: str, session: SessionDep, _: PeopleReader, response: Response
 ) -> EmployeeOut:
     employee = service.get_employee(session, external_id)
     set_etag(response, etag_of_version(employee.version))
@@ -133,6 +151,7 @@ def get_employee(
 
 
 @router.patch("/employees/{external_id}", tags=["people"], response_model=EmployeeOut)
+@releases_transaction
 def patch_employee(
     external_id: str,
     body: EmployeePatch,
@@ -176,8 +195,6 @@ async def import_employees(
     object in one cell. A row describes the whole employee: a field left out takes its
     default. A 422 lists every bad row as `{row, column, message}` (CSV row = line number).
     """
-    if (replay := idem.replay()) is not None:
-        return replay
     body = await request.body()
     limit = request.app.state.settings.max_body_bytes
     if len(body) > limit:
@@ -187,14 +204,16 @@ async def import_employees(
     def remember(report: ImportReport) -> None:
         idem.record(status_code=200, body=report.model_dump(mode="json"))
 
-    report = await run_in_threadpool(
-        partial(
-            service.import_employees,
-            session,
-            body,
-            content_type=content_type,
-            dry_run=dry_run,
-            before_commit=remember,
-        )
-    )
-    return JSONResponse(report.model_dump(mode="json"))
+    def work() -> JSONResponse:
+        """Database work off the event loop, in one thread-pool hop (see app.transactions)."""
+        try:
+            if (replay := idem.replay()) is not None:
+                return replay
+            report = service.import_employees(
+                session, body, content_type=content_type, dry_run=dry_run, before_commit=remember
+            )
+            return JSONResponse(report.model_dump(mode="json"))
+        finally:
+            session.rollback()
+
+    return await run_in_threadpool(work)

@@ -27,6 +27,7 @@ from app.http import etag_of_version
 
 Precondition = Callable[[str], None]  # raises 412 when the given current ETag is stale
 REPORTED_IDS = 1000
+BIG_IMPORT = 1000  # rows inserted from which PostgreSQL's statistics are refreshed
 
 
 def _no_precondition(_etag: str) -> None:
@@ -49,6 +50,8 @@ def peer_group_out(group: PeerGroup, employees: int | None = None) -> PeerGroupO
 
 
 def get_peer_group(session: Session, code: str, *, for_update: bool = False) -> PeerGroup:
+    if "\x00" in code:  # cannot exist; PostgreSQL would refuse the query
+        raise NotFound(f"no peer group with code {code!r}")
     stmt = select(PeerGroup).where(PeerGroup.code == code)
     group = session.scalar(stmt.with_for_update() if for_update else stmt)
     if group is None:
@@ -110,6 +113,8 @@ def employee_out(employee: Employee) -> EmployeeOut:
 
 
 def get_employee(session: Session, external_id: str, *, for_update: bool = False) -> Employee:
+    if "\x00" in external_id:  # cannot exist; PostgreSQL would refuse the query
+        raise NotFound(f"no employee with external_id {external_id!r}")
     stmt = select(Employee).where(Employee.external_id == external_id)
     employee = session.scalar(stmt.with_for_update(of=Employee) if for_update else stmt)
     if employee is None:
@@ -294,6 +299,8 @@ def import_employees(
     if not dry_run:
         repo.bulk_update_employees(session, updates)
         repo.bulk_insert_employees(session, inserts)
+        if len(inserts) >= BIG_IMPORT:
+            repo.refresh_statistics(session)
     if before_commit is not None:
         before_commit(report)
     _commit_or_conflict(session, "a concurrent change conflicts with this import; retry")
