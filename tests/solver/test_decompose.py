@@ -31,8 +31,7 @@ def test_shares_never_exceed_what_is_left_of_a_budget_or_capacity() -> None:
     shares = split_shares(compiled, usage)
     for scope in compiled.budgets:
         given = sum(
-            {s.id: v for s, v in limits.budgets}.get(scope.id, 0)
-            for limits in shares.values()
+            {s.id: v for s, v in limits.budgets}.get(scope.id, 0) for limits in shares.values()
         )
         assert given <= scope.cap - scope.core_use
     for benefit, available in compiled.capacities:
