@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import resource
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -59,6 +60,7 @@ class GroupResult:
     improved_by_milp: bool
     seconds: float
     priced_bound: float | None = None  # the group's priced relaxation (when prices were given)
+    peak_kib: int = 0  # the worker's peak resident memory so far
 
 
 def solve_group(task: GroupTask) -> GroupResult:
@@ -78,8 +80,20 @@ def solve_group(task: GroupTask) -> GroupResult:
     lines = tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items())
     priced = priced_relaxation(task) if task.prices is not None else None
     return GroupResult(
-        task.rule.id, lines, bound, stopped_by, improved, time.perf_counter() - started, priced
+        task.rule.id,
+        lines,
+        bound,
+        stopped_by,
+        improved,
+        time.perf_counter() - started,
+        priced,
+        peak_kib(),
     )
+
+
+def peak_kib() -> int:
+    """This process's peak resident memory (KiB on Linux)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def priced_relaxation(task: GroupTask) -> float | None:
@@ -427,8 +441,17 @@ def solve_whole(task: WholeTask, time_limit_s: float | None = None) -> GroupResu
             lines = tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items())
             improved = True
     return GroupResult(
-        "*", lines, result.bound, result.stopped_by, improved, time.perf_counter() - started
+        "*",
+        lines,
+        result.bound,
+        result.stopped_by,
+        improved,
+        time.perf_counter() - started,
+        peak_kib=peak_kib(),
     )
+
+
+WHOLE_TIME_SHARE = 0.8  # of the time left: the monolithic polish's own time limit
 
 
 def run_whole(task: WholeTask, deadline: float) -> GroupResult | None:
@@ -436,14 +459,17 @@ def run_whole(task: WholeTask, deadline: float) -> GroupResult | None:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return None
+    # The solver's own time limit keeps its incumbent when the node limit is not reached in
+    # time (then the result depends on the clock, and says so); the kill is the backstop.
+    backstop = max(0.5, remaining * WHOLE_TIME_SHARE - 1.0)
     if len(task.persons) <= IN_PROCESS_PERSONS:
-        return solve_whole(task, time_limit_s=remaining)
+        return solve_whole(task, time_limit_s=backstop)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["solver.decompose"])
     pool: Pool = context.Pool(processes=1)
     stopped = False
     try:
-        future = pool.apply_async(solve_whole, (task,))
+        future = pool.apply_async(solve_whole, (task, backstop))
         try:
             return future.get(timeout=max(0.0, deadline - time.monotonic()))
         except multiprocessing.TimeoutError:

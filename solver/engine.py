@@ -82,6 +82,7 @@ class _Run:
     notes: list[str] = field(default_factory=list)
 
     last_lap: float = 0.0
+    worker_peak_kib: int = 0  # largest peak memory reported by a worker process
 
     def lap(self, step: str) -> None:
         """Record how long a step took (notes only; never decides anything)."""
@@ -246,6 +247,7 @@ def _round(
         for rule in run.compiled.groups
     ]
     results, _ = run_tasks(tasks, run.options.processes, time.monotonic() + HEURISTIC_BACKSTOP_S)
+    run.worker_peak_kib = max([run.worker_peak_kib] + [r.peak_kib for r in results.values()])
     if run.node_limit <= 0 or not milp:
         return results
     improve = [
@@ -259,6 +261,7 @@ def _round(
     results.update(improved)
     for result in improved.values():
         run.stopped_by.add(result.stopped_by)
+        run.worker_peak_kib = max(run.worker_peak_kib, result.peak_kib)
     if late:
         run.stopped_by.add("time_limit")
         run.notes.append(f"time limit: {len(late)} peer group(s) kept their heuristic allocation")
@@ -327,6 +330,7 @@ def _polish(run: _Run, state: AllocationState, floor: Fraction | None) -> Alloca
         run.stopped_by.add("time_limit")
         run.notes.append("time limit: the monolithic polish was stopped")
         return state
+    run.worker_peak_kib = max(run.worker_peak_kib, result.peak_kib)
     if result.bound is not None and not run.maxmin:
         run.tighten_bound(result.bound + _penalty_slack(compiled))
     run.stopped_by.add(result.stopped_by)
@@ -363,6 +367,7 @@ def _outcome(run: _Run, state: AllocationState) -> SolveOutcome:
     objective = float(state.objective())
     bound = None if run.bound is None else max(run.bound, objective)
     proven = bound is not None and bound - objective <= run.options.gap * max(abs(bound), 1e-9)
+    run.notes.append(f"worker peak memory: {run.worker_peak_kib // 1024} MiB")
     if run.maxmin:
         low = state.min_satisfaction()
         run.notes.append(f"min_satisfaction={float(low) if low is not None else 0.0:.6f}")
