@@ -111,7 +111,11 @@ def test_equity_band_shows_group_figures_only_from_five_participants() -> None:
     [(name, reasons, text)] = explained(band_doc(5), everyone_leave, who="E0")
     assert (name, reasons) == ("GYM", ("equity_band",))
     # 400 against the new mean (400 + 4*100)/5 = 160, cap 176.
-    assert "to 4.00 EUR, above your peer group's fairness limit of 1.76 EUR" in text
+    assert text == (
+        "One more unit of GYM would bring your employer-funded benefits to 4.00 EUR, above "
+        "your peer group's fairness limit of 1.76 EUR: the group average with this unit, "
+        "1.60 EUR, plus 10% plus 0.00 EUR."
+    )
     two = {(f"E{i}", "LEAVE"): Line(1) for i in range(2)}
     [(_, reasons, text)] = explained(band_doc(2), two, who="E0")
     assert reasons == ("equity_band",)
