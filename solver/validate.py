@@ -561,6 +561,16 @@ def _row(row: Any) -> tuple[str, str, int, int, int] | None:
     return employee_id, benefit_id, units, paid_by_employer, paid_by_employee
 
 
+def core_only(problem: Problem) -> Assignment:
+    """Core benefits to every eligible employee and nothing else: valid unless infeasible."""
+    return {
+        (employee.id, benefit.id): Line(1)
+        for employee in problem.employees
+        for benefit in problem.benefits
+        if benefit.core and employee.is_eligible(benefit.id)
+    }
+
+
 def check_result(problem: Problem, result_doc: Mapping[str, Any]) -> list[Violation]:
     """Every rule a result document breaks and every stated figure that does not recompute."""
     if result_doc.get("format") != RESULT_FORMAT:
@@ -569,6 +579,14 @@ def check_result(problem: Problem, result_doc: Mapping[str, Any]) -> list[Violat
     if status in ("infeasible", "error"):
         if result_doc.get("allocations"):
             return [Violation("document", "status", f"a {status} result carries no allocations")]
+        if status == "infeasible" and not check_assignment(problem, core_only(problem)):
+            return [
+                Violation(
+                    "status",
+                    "infeasible",
+                    "the result claims infeasibility but giving only the core benefits is valid",
+                )
+            ]
         return []
     if status not in ("optimal", "feasible"):
         return [Violation("document", "status", f"unknown status {status!r}")]
