@@ -22,6 +22,7 @@ Rules as implemented (the policy the loader documents):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -91,8 +92,9 @@ def _plain(value: Number) -> int | float | str | None:
     return value
 
 
+@functools.lru_cache(maxsize=65536)
 def format_money(amount: int, currency: str) -> str:
-    """Minor units in plain words: 300000, "EUR" -> "3,000.00 EUR"."""
+    """Minor units in plain words: 300000, "EUR" -> "3,000.00 EUR" (cached: texts repeat)."""
     decimals = 2
     if currency in _ZERO_DECIMAL_CURRENCIES:
         decimals = 0
