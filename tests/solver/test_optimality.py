@@ -22,6 +22,7 @@ KNOWN_ENGINE_DEFECTS = {
         2,
     ): "engine M1: LP relaxation fails (tolerance 0, need 0.5/2), returns the empty allocation",
     ("all", 1): "engine M1: maxmin with every family returns the empty allocation (optimum 47/60)",
+    ("maxmin", 2): "engine M1: maxmin reaches minimum 0 where 1/5 is possible",
 }
 
 
