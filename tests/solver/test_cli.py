@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,27 @@ def test_the_flexben_console_script_mounts_the_solver_commands(tmp_path: Path) -
         [flexben, "check", str(problem), str(result)], capture_output=True, text=True, check=False
     )
     assert (checked.returncode, checked.stdout) == (0, "valid\n")
+
+
+def test_byte_identical_across_processes_with_different_hash_seeds(tmp_path: Path) -> None:
+    problem = tmp_path / "p.json"
+    assert (
+        runner.invoke(
+            cli,
+            ["generate", "--employees", "12", "--seed", "7", "--groups", "2", "-o", str(problem)],
+        ).exit_code
+        == 0
+    )
+    flexben = str(Path(sys.executable).parent / "flexben")
+    outputs = []
+    for hash_seed in ("1", "2"):
+        result = tmp_path / f"r{hash_seed}.json"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run(
+            [flexben, "solve", str(problem), "-o", str(result), "--reproducible"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        outputs.append(result.read_bytes())
+    assert outputs[0] == outputs[1]
