@@ -114,8 +114,9 @@ def build_result(
         doc["error"] = error or "the solver's allocation broke the rules; it was discarded"
         doc["violations"] = [violation.as_dict() for violation in violations]
         return doc
-    doc.update(_allocation_sections(problem, outcome.assignment))
-    total = sum(satisfaction(problem, outcome.assignment).values(), Fraction(0))
+    scores = satisfaction(problem, outcome.assignment)
+    doc.update(_allocation_sections(problem, outcome.assignment, scores))
+    total = sum(scores.values(), Fraction(0))
     doc["objective"] = _round(total)
     doc["bound"] = _honest_bound(outcome.bound, total)
     if outcome.bound is not None and doc["bound"] is None:
@@ -150,9 +151,10 @@ def _round(value: float | Fraction) -> float:
     return rounded + 0.0  # no "-0.0"
 
 
-def _allocation_sections(problem: Problem, assignment: Assignment) -> dict[str, Any]:
+def _allocation_sections(
+    problem: Problem, assignment: Assignment, scores: dict[str, Fraction]
+) -> dict[str, Any]:
     benefits = benefit_map(problem)
-    scores = satisfaction(problem, assignment)
     values = employer_values(problem, assignment)
     paid = top_ups(problem, assignment)
     explanations = explain(problem, assignment)
