@@ -104,3 +104,13 @@ def test_byte_identical_across_processes_with_different_hash_seeds(tmp_path: Pat
         )
         outputs.append(result.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_bad_options_and_unreadable_results_exit_2(tmp_path: Path) -> None:
+    problem, result = tmp_path / "p.json", tmp_path / "r.json"
+    problem.write_text(json.dumps(design_example()))
+    result.write_text("{not json")
+    assert runner.invoke(cli, ["solve", str(problem), "--backend", "gurobi"]).exit_code == 2
+    assert runner.invoke(cli, ["solve", str(problem), "--gap", "1.5"]).exit_code == 2
+    checked = runner.invoke(cli, ["check", str(problem), str(result)])
+    assert checked.exit_code == 2 and "not valid JSON" in checked.output
