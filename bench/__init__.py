@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench [module ...]` (default: every module of this package)."""
