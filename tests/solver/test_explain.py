@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from solver.engine import solve
+from solver.explain import explain
+from solver.generate import generate
+from solver.load import load_problem
+from solver.types import Assignment, Line, Problem, SolveOptions
+from solver.validate import Violation, check_assignment
+from tests.solver.factories import benefit, employee, problem_doc
+from tests.solver.tiny import FAMILIES, tiny_doc
+
+
+def explained(
+    doc: dict[str, Any], assignment: Assignment, who: str = "A"
+) -> list[tuple[str, tuple[str, ...], str]]:
+    problem = load_problem(doc)
+    return [(e.benefit, e.reasons, e.text) for e in explain(problem, assignment)[who]]
+
+
+def test_not_eligible() -> None:
+    doc = problem_doc(
+        benefits=[benefit("GYM"), benefit("LEAVE")],
+        employees=[employee("A", eligible=["LEAVE"], preferences={"GYM": 10, "LEAVE": 10})],
+    )
+    assert explained(doc, {("A", "LEAVE"): Line(1)}) == [
+        ("GYM", ("not_eligible",), "You are not eligible for GYM.")
+    ]
+
+
+def test_allowance_with_numbers() -> None:
+    doc = problem_doc(
+        benefits=[benefit("GYM", cost=36000), benefit("LEAVE", cost=288000)],
+        employees=[employee("A", allowance=300000, preferences={"GYM": 10, "LEAVE": 10})],
+    )
+    [(name, reasons, text)] = explained(doc, {("A", "LEAVE"): Line(1)})
+    assert (name, reasons) == ("GYM", ("allowance",))
+    assert text == "Your allowance of 3,000.00 EUR had 120.00 EUR left; GYM costs 360.00 EUR."
+
+
+def test_top_up_room_co_funds_the_extra_unit() -> None:
+    doc = problem_doc(
+        benefits=[benefit("GYM", cost=300)],
+        employees=[employee("A", allowance=250, top_up_limit=100, preferences={"GYM": 10})],
+    )
+    assert explained(doc, {})[0][1] == ("not_selected",)
+    doc["employees"][0]["top_up_limit"] = 40  # employer share 260 > 250
+    [(_, reasons, text)] = explained(doc, {})
+    assert reasons == ("allowance",)
+    assert "the employer's share is 2.60 EUR after 0.40 EUR from your top-up room" in text
+
+
+def test_budget_names_the_budget() -> None:
+    doc = problem_doc(
+        budgets=[
+            {"id": "total", "cap": 100000},
+            {"id": "wellbeing", "cap": 200, "benefits": ["GYM"]},
+        ],
+        benefits=[benefit("GYM", cost=300)],
+        employees=[employee("A", preferences={"GYM": 10})],
+    )
+    [(_, reasons, text)] = explained(doc, {})
+    assert reasons == ("budget:wellbeing",)
+    assert text == "The wellbeing budget of 2.00 EUR had 2.00 EUR left; GYM costs 3.00 EUR."
+
+
+def test_capacity() -> None:
+    doc = problem_doc(
+        benefits=[benefit("PARKING", capacity=1)],
+        employees=[
+            employee("A", preferences={"PARKING": 10}),
+            employee("B", preferences={"PARKING": 10}),
+        ],
+        policy={"equity_tolerance": 10},
+    )
+    [(_, reasons, text)] = explained(doc, {("B", "PARKING"): Line(1)})
+    assert reasons == ("capacity",)
+    assert text == "PARKING had 1 place and all were allocated."
+
+
+def test_exclusive_names_the_benefit_received() -> None:
+    doc = problem_doc(
+        benefits=[benefit("DA", exclusive_group="dental"), benefit("DB", exclusive_group="dental")],
+        employees=[employee("A", preferences={"DA": 10, "DB": 20})],
+    )
+    [(name, reasons, _)] = explained(doc, {("A", "DB"): Line(1)})
+    assert (name, reasons) == ("DA", ("exclusive:DB",))
+
+
+def test_requires_names_the_missing_benefit() -> None:
+    doc = problem_doc(
+        benefits=[benefit("GYM"), benefit("SPOUSE", requires=["GYM"])],
+        employees=[employee("A", eligible=["SPOUSE"], preferences={"SPOUSE": 10})],
+    )
+    assert explained(doc, {})[0][1] == ("requires:GYM",)
+
+
+def band_doc(size: int) -> dict[str, Any]:
+    return problem_doc(
+        policy={"equity_tolerance": 0.1, "equity_absolute": 0},
+        benefits=[benefit("GYM", cost=300), benefit("LEAVE", cost=100)],
+        employees=[employee(f"E{i}", preferences={"GYM": 10, "LEAVE": 10}) for i in range(size)],
+    )
+
+
+def test_equity_band_shows_group_figures_only_from_five_participants() -> None:
+    everyone_leave = {(f"E{i}", "LEAVE"): Line(1) for i in range(5)}
+    [(name, reasons, text)] = explained(band_doc(5), everyone_leave, who="E0")
+    assert (name, reasons) == ("GYM", ("equity_band",))
+    # 400 against the new mean (400 + 4*100)/5 = 160, cap 176.
+    assert text == (
+        "One more unit of GYM would bring your employer-funded benefits to 4.00 EUR, above "
+        "your peer group's fairness limit of 1.76 EUR: the group average with this unit, "
+        "1.60 EUR, plus 10% plus 0.00 EUR."
+    )
+    two = {(f"E{i}", "LEAVE"): Line(1) for i in range(2)}
+    [(_, reasons, text)] = explained(band_doc(2), two, who="E0")
+    assert reasons == ("equity_band",)
+    assert "EUR" not in text
+
+
+def test_the_extra_unit_lifts_the_mean_so_small_additions_can_fit() -> None:
+    # Absolute slack 100 lets one extra LEAVE (100) fit even after it raises the mean.
+    doc = band_doc(5)
+    doc["policy"] = {"equity_tolerance": 0, "equity_absolute": 100}
+    everyone_gym = {(f"E{i}", "GYM"): Line(1) for i in range(5)}
+    [(name, reasons, _)] = explained(doc, everyone_gym, who="E0")
+    assert (name, reasons) == ("LEAVE", ("not_selected",))
+
+
+def test_several_reasons_and_partial_units() -> None:
+    doc = problem_doc(
+        budgets=[{"id": "total", "cap": 100}],
+        benefits=[benefit("LEAVE", cost=100, max_units=3, capacity=1)],
+        employees=[employee("A", allowance=100, preferences={"LEAVE": {"points": 10, "units": 3}})],
+    )
+    [(_, reasons, text)] = explained(doc, {("A", "LEAVE"): Line(1)})
+    assert reasons == ("allowance", "budget:total", "capacity")
+    assert text.startswith("You received 1 of the 3 units of LEAVE you asked for.")
+
+
+def test_received_core_and_full_wishes_need_no_explanation() -> None:
+    doc = problem_doc(
+        benefits=[benefit("HEALTH", core=True), benefit("GYM")],
+        employees=[employee("A", preferences={"HEALTH": 10, "GYM": 10})],
+    )
+    assert explained(doc, {("A", "HEALTH"): Line(1), ("A", "GYM"): Line(1)}) == []
+
+
+def _one_more_unit(problem: Problem, assignment: Assignment, who: str, name: str) -> Assignment:
+    """The assignment plus one unit of `name` for `who`, co-funded as the module documents."""
+    cost = next(b.cost for b in problem.benefits if b.id == name)
+    person = next(e for e in problem.employees if e.id == who)
+    room = person.top_up_limit - sum(
+        line.contribution for (e, _), line in assignment.items() if e == who
+    )
+    old = assignment.get((who, name), Line(0))
+    changed = dict(assignment)
+    changed[(who, name)] = Line(old.units + 1, old.contribution + min(max(room, 0), cost))
+    return changed
+
+
+def _normalised(reasons: tuple[str, ...]) -> set[str]:
+    return {r.split(":")[0] if r.startswith(("exclusive:", "requires:")) else r for r in reasons}
+
+
+def _broken(violations: list[Violation]) -> set[str]:
+    return {f"budget:{v.key}" if v.family == "budget" else v.family for v in violations}
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [tiny_doc(seed=seed, family=family) for family in FAMILIES for seed in (0, 1)]
+    + [generate(employees=12, seed=7, groups=2)],
+    ids=[f"{family}-{seed}" for family in FAMILIES for seed in (0, 1)] + ["generated"],
+)
+def test_reasons_are_exactly_the_rules_one_more_unit_breaks(doc: dict[str, Any]) -> None:
+    problem = load_problem(doc)
+    assignment = solve(problem, SolveOptions(time_limit_s=30.0)).assignment
+    assert check_assignment(problem, assignment) == []
+    for who, items in explain(problem, assignment).items():
+        for item in items:
+            if item.reasons == ("not_eligible",):
+                continue
+            broken = _broken(
+                check_assignment(problem, _one_more_unit(problem, assignment, who, item.benefit))
+            )
+            expected = set() if item.reasons == ("not_selected",) else _normalised(item.reasons)
+            assert broken == expected, (who, item)
