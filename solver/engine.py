@@ -39,7 +39,7 @@ from solver.decompose import (
 from solver.diagnose import diagnose
 from solver.heuristic import construct, fill
 from solver.model import CONTRIBUTION_PENALTY, Limits, ObjectiveSpec, build_model
-from solver.state import AllocationState
+from solver.state import AllocationState, reduce_contributions
 from solver.types import (
     Assignment,
     Problem,
@@ -83,6 +83,7 @@ class _Run:
 
     last_lap: float = 0.0
     worker_peak_kib: int = 0  # largest peak memory reported by a worker process
+    min_proven: bool = False  # maxmin: the monolithic MILP proved the minimum optimal
 
     def lap(self, step: str) -> None:
         """Record how long a step took (notes only; never decides anything)."""
@@ -168,7 +169,8 @@ def _solve(
     fill(state, passes=GLOBAL_FILL_PASSES)  # hand out what the groups left of shared resources
     run.lap(f"leftover fill (total satisfaction {float(state.objective()):.4f})")
 
-    state = _polish(run, state, floor)
+    state, floor = _polish(run, state, floor)
+    reduce_contributions(state)
     run.lap(f"polish (total satisfaction {float(state.objective()):.4f})")
     if run.maxmin and floor is not None:
         _maxmin_bound(run, floor)
@@ -301,20 +303,43 @@ def _keeps_floor(state: AllocationState, floor: Fraction, group: str | None = No
     )
 
 
-def _polish(run: _Run, state: AllocationState, floor: Fraction | None) -> AllocationState:
-    """Small problems: the monolithic MILP warm-started from `state`, in a stoppable process."""
+def _polish(
+    run: _Run, state: AllocationState, floor: Fraction | None
+) -> tuple[AllocationState, Fraction | None]:
+    """Small problems: the monolithic MILP warm-started from `state`, in a stoppable process.
+
+    maxmin first raises the minimum itself (phase "min"), then the total above it.
+    """
     compiled = run.compiled
-    if (
-        len(compiled.persons) > POLISH_PERSONS
-        or run.node_limit <= 0
-        or time.monotonic() >= run.deadline
-    ):
-        return state
+    if len(compiled.persons) > POLISH_PERSONS or run.node_limit <= 0:
+        return state, floor
+    if run.maxmin and floor is not None:
+        halfway = time.monotonic() + (run.deadline - time.monotonic()) / 2
+        raised = _polish_once(run, state, ObjectiveSpec("maxmin", "min"), None, halfway)
+        low = raised.min_satisfaction() if raised is not None else None
+        if raised is not None and low is not None and low > floor:
+            state, floor = raised, low
+    kind = compiled.problem.policy.objective
     spec = ObjectiveSpec(
-        compiled.problem.policy.objective,
-        "total",
-        floor=float(floor) - FLOOR_SAFETY if floor is not None else None,
+        kind, "total", floor=float(floor) - FLOOR_SAFETY if floor is not None else None
     )
+    polished = _polish_once(run, state, spec, floor, run.deadline)
+    if polished is not None and polished.objective() >= state.objective():
+        state = polished
+    return state, floor
+
+
+def _polish_once(
+    run: _Run,
+    state: AllocationState,
+    spec: ObjectiveSpec,
+    floor: Fraction | None,
+    deadline: float,
+) -> AllocationState | None:
+    """One monolithic MILP from `state`; its allocation when valid (and above `floor`)."""
+    compiled = run.compiled
+    if time.monotonic() >= deadline:
+        return None
     task = WholeTask(
         persons=compiled.persons,
         groups=compiled.groups,
@@ -325,20 +350,23 @@ def _polish(run: _Run, state: AllocationState, floor: Fraction | None) -> Alloca
         gap=run.options.gap,
         start=tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items()),
     )
-    result = run_whole(task, run.deadline)
+    result = run_whole(task, deadline)
     if result is None:
         run.stopped_by.add("time_limit")
         run.notes.append("time limit: the monolithic polish was stopped")
-        return state
+        return None
     run.worker_peak_kib = max(run.worker_peak_kib, result.peak_kib)
-    if result.bound is not None and not run.maxmin:
-        run.tighten_bound(result.bound + _penalty_slack(compiled))
     run.stopped_by.add(result.stopped_by)
+    if spec.phase == "min":
+        run.min_proven = result.stopped_by == "completed"
+    elif result.bound is not None:
+        # maxmin: the best allocation keeps a minimum >= floor, so it is feasible here too.
+        run.tighten_bound(result.bound + _penalty_slack(compiled))
     polished = AllocationState(compiled.persons, compiled.groups, run.full)
     polished.load(result.lines)
     if polished.violations() or (floor is not None and not _keeps_floor(polished, floor)):
-        return state
-    return polished if polished.objective() >= state.objective() else state
+        return None
+    return polished
 
 
 def _maxmin_bound(run: _Run, floor: Fraction) -> None:
@@ -371,7 +399,7 @@ def _outcome(run: _Run, state: AllocationState) -> SolveOutcome:
     if run.maxmin:
         low = state.min_satisfaction()
         run.notes.append(f"min_satisfaction={float(low) if low is not None else 0.0:.6f}")
-        proven = False  # the decomposition does not prove the minimum optimal
+        proven = proven and run.min_proven  # the decomposition alone proves no minimum
     stopped = sorted(run.stopped_by - {"completed"})
     stopped_by = (
         "time_limit" if "time_limit" in stopped else (stopped[0] if stopped else "completed")

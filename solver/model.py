@@ -18,8 +18,6 @@ from pulp import LpAffineExpression, LpConstraint, LpMaximize, LpProblem, LpVari
 from solver.candidates import BudgetScope, GroupRule, Person, satisfaction_weight
 from solver.types import Objective
 
-# Band rows are tightened by this many minor units so float solutions stay valid exactly.
-BAND_SAFETY = 1e-4
 # Tie-break towards smaller employee contributions: total penalty per person <= this.
 CONTRIBUTION_PENALTY = 1e-6
 
@@ -280,7 +278,7 @@ def add_equity_band(
                     LpAffineExpression(terms),
                     const.LpConstraintLE,
                     f"equity_band_{person.id}",
-                    rule.absolute - BAND_SAFETY,
+                    rule.absolute,
                 )
             )
 

@@ -15,14 +15,9 @@ from tests.solver.tiny import FAMILIES, tiny_doc
 
 EXACT = SolveOptions(gap=0.0, time_limit_s=30.0)
 
-# Known engine defects (seen in M1 0b7aa98 and M2 089eddb).
-# Strict: a fix makes them fail until the marker is removed.
-KNOWN_ENGINE_DEFECTS = {
-    ("need", 2): "engine: LP relaxation fails (tolerance 0, need 0.5/2): empty allocation, "
-    "optimum 97/45",
-    ("all", 1): "engine: maxmin with every family: empty allocation, optimum 47/60",
-    ("maxmin", 2): "engine: maxmin reaches minimum 0 where 1/5 is possible",
-}
+# Known engine defects (fixed in solver-engine: band rows without a safety margin, maxmin
+# polish of the minimum itself). Strict xfail markers go here when the oracle finds new ones.
+KNOWN_ENGINE_DEFECTS: dict[tuple[str, int], str] = {}
 
 
 # 5-employee cases whose enumeration stays well under a second.
@@ -80,11 +75,6 @@ def test_band_witness_is_valid_and_optimal_by_enumeration_record() -> None:
     assert objective(problem, witness) == Fraction(136, 33)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: band rows tightened by BAND_SAFETY exclude allocations exactly on the "
-    "band; it claims optimal 449/110 with bound 4.0818 < the valid 136/33",
-)
 def test_engine_bound_is_never_below_a_valid_allocation() -> None:
     problem = load_problem(tiny_doc(seed=1, family="equity_band", employees=5))
     outcome = solve(problem, EXACT)
