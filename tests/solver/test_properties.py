@@ -17,7 +17,7 @@ from solver.validate import check_assignment, check_result, minimum_satisfaction
 from tests.solver.brute_force import optimum
 from tests.solver.tiny import tiny_doc
 
-EXACT = SolveOptions(gap=0.0, time_limit_s=30.0)
+EXACT = SolveOptions(gap=1e-5, time_limit_s=30.0)  # 1e-5: float noise in the proofs
 # Derandomized: CI runs the same examples every time (a failure is reproducible).
 SETTINGS = settings(
     max_examples=30,
@@ -134,7 +134,8 @@ def test_removing_a_constraint_never_lowers_the_optimum(doc: dict[str, Any]) -> 
     for other in _relaxations(doc):
         relaxed = solve_problem(load_problem(other), EXACT)
         if relaxed["status"] == "optimal":
-            assert relaxed["objective"] >= base["objective"] - 1e-6
+            # both optimal within the 1e-5 relative gap
+            assert relaxed["objective"] >= base["objective"] * (1 - 2e-5) - 1e-6
 
 
 @SETTINGS
