@@ -52,6 +52,7 @@ def _capacities(problem: Problem) -> list[Infeasibility]:
         if not benefit.core or benefit.capacity is None:
             continue
         required = sum(1 for employee in problem.employees if employee.is_eligible(benefit.id))
+        places = "place" if benefit.capacity == 1 else "places"
         if required > benefit.capacity:
             found.append(
                 Infeasibility(
@@ -60,7 +61,8 @@ def _capacities(problem: Problem) -> list[Infeasibility]:
                     available=benefit.capacity,
                     text=(
                         f"Core benefit {benefit.id!r} must go to {required} eligible employees "
-                        f"but has {benefit.capacity} places: {required - benefit.capacity} short."
+                        f"but has {benefit.capacity} {places}: "
+                        f"{required - benefit.capacity} short."
                     ),
                 )
             )

@@ -168,7 +168,8 @@ def _blocking_rules(
         found.append(
             (
                 "capacity",
-                f"{benefit.id} had {benefit.capacity} places and all were allocated.",
+                f"{benefit.id} had {benefit.capacity} "
+                f"{'place' if benefit.capacity == 1 else 'places'} and all were allocated.",
             )
         )
     found.extend(_exclusive(context, employee, benefit))
