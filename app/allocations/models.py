@@ -74,9 +74,7 @@ class RunLine(Base):
 
     __tablename__ = "run_lines"
 
-    run_id: Mapped[str] = mapped_column(
-        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     employee: Mapped[str] = mapped_column(String(64), primary_key=True)  # external_id
     benefit: Mapped[str] = mapped_column(String(64), primary_key=True)  # benefit code
     kind: Mapped[str] = mapped_column(String(16), default="benefit")
@@ -90,9 +88,7 @@ class RunEmployee(Base):
 
     __tablename__ = "run_employees"
 
-    run_id: Mapped[str] = mapped_column(
-        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     employee: Mapped[str] = mapped_column(String(64), primary_key=True)  # external_id
     peer_group: Mapped[str] = mapped_column(String(64))
     satisfaction: Mapped[float | None] = mapped_column(Float)
