@@ -96,4 +96,6 @@ class RunEmployee(Base):
     top_up: Mapped[int] = mapped_column(BigInteger, default=0)
     allowance: Mapped[int | None] = mapped_column(BigInteger)
     leftover: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The points the employee gave, as the solver saw them: {"GYM": {"points": 40, "units": 1}}.
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     explanations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -149,6 +149,7 @@ def upgrade() -> None:
         sa.Column("top_up", sa.BigInteger(), nullable=False),
         sa.Column("allowance", sa.BigInteger(), nullable=True),
         sa.Column("leftover", sa.BigInteger(), nullable=False),
+        sa.Column("preferences", sa.JSON(), nullable=False),
         sa.Column("explanations", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name=op.f("fk_run_employees_run_id_runs"), ondelete="CASCADE"
