@@ -28,12 +28,18 @@ from app.errors import PayloadTooLarge
 from app.http import check_if_match, etag_of_version, set_etag
 from app.idempotency.service import Idempotency, idempotency
 from app.pagination import Page, PageParams, keyset_page, page_params
+from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1")
 
 HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
+# Everyone but employees may read the peer groups; personal data (employees) is not for
+# finance, who works on aggregates only.
 Reader = Annotated[
     Principal, Depends(require_roles("hr_admin", "approver", "payroll", "finance", "auditor"))
+]
+PeopleReader = Annotated[
+    Principal, Depends(require_roles("hr_admin", "approver", "payroll", "auditor"))
 ]
 Pages = Annotated[PageParams, Depends(page_params)]
 
@@ -48,6 +54,7 @@ CSV_EXAMPLE = (
 
 
 @router.get("/peer-groups", tags=["people"], response_model=Page[PeerGroupOut])
+@releases_transaction
 def list_peer_groups(session: SessionDep, _: Reader, page: Pages) -> Page[PeerGroupOut]:
     groups, cursor = keyset_page(
         session,
@@ -62,6 +69,7 @@ def list_peer_groups(session: SessionDep, _: Reader, page: Pages) -> Page[PeerGr
 
 
 @router.post("/peer-groups", tags=["people"], status_code=201, response_model=PeerGroupOut)
+@releases_transaction
 def create_peer_group(
     body: PeerGroupCreate, session: SessionDep, _: HrAdmin, response: Response
 ) -> PeerGroupOut:
@@ -72,6 +80,7 @@ def create_peer_group(
 
 
 @router.get("/peer-groups/{code}", tags=["people"], response_model=PeerGroupOut)
+@releases_transaction
 def get_peer_group(code: str, session: SessionDep, _: Reader, response: Response) -> PeerGroupOut:
     group = service.get_peer_group(session, code)
     set_etag(response, etag_of_version(group.version))
@@ -79,6 +88,7 @@ def get_peer_group(code: str, session: SessionDep, _: Reader, response: Response
 
 
 @router.patch("/peer-groups/{code}", tags=["people"], response_model=PeerGroupOut)
+@releases_transaction
 def patch_peer_group(
     code: str,
     body: PeerGroupPatch,
@@ -96,9 +106,10 @@ def patch_peer_group(
 
 
 @router.get("/employees", tags=["people"], response_model=Page[EmployeeOut])
+@releases_transaction
 def list_employees(
     session: SessionDep,
-    _: Reader,
+    _: PeopleReader,
     page: Pages,
     peer_group: Annotated[str | None, Query(description="only this peer group's code")] = None,
     active: Annotated[bool | None, Query(description="only active (or inactive) employees")] = None,
@@ -114,6 +125,7 @@ def list_employees(
 
 
 @router.post("/employees", tags=["people"], status_code=201, response_model=EmployeeOut)
+@releases_transaction
 def create_employee(
     body: EmployeeCreate, session: SessionDep, _: HrAdmin, response: Response
 ) -> EmployeeOut:
@@ -124,8 +136,9 @@ def create_employee(
 
 
 @router.get("/employees/{external_id}", tags=["people"], response_model=EmployeeOut)
+@releases_transaction
 def get_employee(
-    external_id: str, session: SessionDep, _: Reader, response: Response
+    external_id: str, session: SessionDep, _: PeopleReader, response: Response
 ) -> EmployeeOut:
     employee = service.get_employee(session, external_id)
     set_etag(response, etag_of_version(employee.version))
@@ -133,6 +146,7 @@ def get_employee(
 
 
 @router.patch("/employees/{external_id}", tags=["people"], response_model=EmployeeOut)
+@releases_transaction
 def patch_employee(
     external_id: str,
     body: EmployeePatch,
