@@ -24,6 +24,7 @@ aggregates: peer-group figures (mean, cap) only when the group has at least
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -66,6 +67,8 @@ class _Context:
     capacity_used: dict[str, int]
     bands: dict[str, GroupBand]
     participants: set[str]
+    # group -> (mean, 1 + tolerance, participants) as floats for the fast band test
+    band_floats: dict[str, tuple[float, float, int]]
 
 
 def explain(problem: Problem, assignment: Assignment) -> dict[str, tuple[Explanation, ...]]:
@@ -73,6 +76,7 @@ def explain(problem: Problem, assignment: Assignment) -> dict[str, tuple[Explana
     lines: dict[str, dict[str, Line]] = {employee.id: {} for employee in problem.employees}
     for (employee_id, benefit_id), line in assignment.items():
         lines[employee_id][benefit_id] = line
+    bands = group_bands(problem, assignment)
     context = _Context(
         problem=problem,
         benefits=benefit_map(problem),
@@ -81,8 +85,13 @@ def explain(problem: Problem, assignment: Assignment) -> dict[str, tuple[Explana
         top_ups=top_ups(problem, assignment),
         budgets_used=budget_use(problem, assignment),
         capacity_used=capacity_use(problem, assignment),
-        bands=group_bands(problem, assignment),
+        bands=bands,
         participants=participants(problem),
+        band_floats={
+            group: (float(band.mean), 1 + float(band.tolerance), len(band.participants))
+            for group, band in bands.items()
+            if band.mean is not None
+        },
     )
     return {employee.id: _explain_employee(context, employee) for employee in problem.employees}
 
@@ -133,12 +142,6 @@ def _blocking_rules(
     room = max(employee.top_up_limit - context.top_ups[employee.id], 0)
     co_funded = min(room, benefit.cost)
     share = benefit.cost - co_funded  # smallest employer share of the extra unit
-    costs = f"{benefit.id} costs {format_money(benefit.cost, money)}"
-    if co_funded:
-        costs += (
-            f" (the employer's share is {format_money(share, money)} after "
-            f"{format_money(co_funded, money)} from your top-up room)"
-        )
     found: list[tuple[str, str]] = []
     value = context.values[employee.id]
     if employee.allowance is not None and value + share > employee.allowance:
@@ -147,7 +150,8 @@ def _blocking_rules(
             (
                 "allowance",
                 f"Your allowance of {format_money(employee.allowance, money)} had "
-                f"{format_money(left, money)} left; {costs}.",
+                f"{format_money(left, money)} left; "
+                f"{_cost_words(benefit, share, co_funded, money)}.",
             )
         )
     for budget in context.problem.budgets:
@@ -161,7 +165,8 @@ def _blocking_rules(
                 (
                     f"budget:{budget.id}",
                     f"The {budget.id} budget of {format_money(budget.cap, money)} had "
-                    f"{format_money(max(budget.cap - used, 0), money)} left; {costs}.",
+                    f"{format_money(max(budget.cap - used, 0), money)} left; "
+                    f"{_cost_words(benefit, share, co_funded, money)}.",
                 )
             )
     if benefit.capacity is not None and context.capacity_used[benefit.id] + 1 > benefit.capacity:
@@ -187,6 +192,16 @@ def _blocking_rules(
     return found
 
 
+def _cost_words(benefit: Benefit, share: int, co_funded: int, money: str) -> str:
+    words = f"{benefit.id} costs {format_money(benefit.cost, money)}"
+    if co_funded:
+        words += (
+            f" (the employer's share is {format_money(share, money)} after "
+            f"{format_money(co_funded, money)} from your top-up room)"
+        )
+    return words
+
+
 def _exclusive(context: _Context, employee: Employee, benefit: Benefit) -> list[tuple[str, str]]:
     if benefit.exclusive_group is None:
         return []
@@ -203,28 +218,42 @@ def _exclusive(context: _Context, employee: Employee, benefit: Benefit) -> list[
 
 
 def _equity_band(context: _Context, employee: Employee, share: int) -> str | None:
-    """The band sentence when the extra employer share would put e above the new cap."""
+    """The band sentence when the extra employer share would put e above the new cap.
+
+    Decided in floats when clearly on one side (speed: this runs for every unmet wish),
+    exactly with Fractions within a relative 1e-9 of the boundary.
+    """
     band = context.bands[employee.group]
-    if employee.id not in context.participants or band.cap is None:
+    if employee.id not in context.participants or band.cap is None or band.mean is None:
         return None
-    old_ratio = Fraction(context.values[employee.id]) / employee.need
-    new_ratio = Fraction(context.values[employee.id] + share) / employee.need
-    new_cap = band.cap_with(old_ratio, new_ratio)
-    if new_cap is None or new_ratio <= new_cap:
+    value, need = context.values[employee.id], employee.need
+    mean_f, factor_f, count = context.band_floats[employee.group]
+    need_f = float(need)
+    new_ratio_f = (value + share) / need_f
+    new_mean_f = mean_f + (share / need_f) / count
+    new_cap_f = factor_f * new_mean_f + band.absolute
+    margin = 1e-9 * max(1.0, abs(new_cap_f))
+    if new_ratio_f <= new_cap_f - margin:
         return None
-    if len(band.participants) < PEER_FIGURES_MIN:
+    if new_ratio_f < new_cap_f + margin:
+        new_ratio = Fraction(value + share) / need
+        new_cap = band.cap_with(Fraction(value) / need, new_ratio)
+        if new_cap is None or new_ratio <= new_cap:
+            return None
+    if count < PEER_FIGURES_MIN:
         return (
             "would put your benefits above the fairness limit relative to your peer group "
             "(figures are shown only for groups of at least "
             f"{PEER_FIGURES_MIN} participants)."
         )
     money = context.problem.currency
-    weighted = "" if employee.need == 1 else " per need unit"
+    weighted = "" if need == 1 else " per need unit"
     tolerance = float(band.tolerance * 100)
     return (
         f"would bring your employer-funded benefits to "
-        f"{format_money(round(new_ratio), money)}{weighted}, above your peer group's "
-        f"fairness limit of {format_money(int(new_cap), money)} (the group average, "
-        f"{format_money(round((new_cap - band.absolute) / (1 + band.tolerance)), money)} with "
-        f"this unit, plus {tolerance:g}% plus {format_money(band.absolute, money)})."
+        f"{format_money(round(new_ratio_f), money)}{weighted}, above your peer group's "
+        f"fairness limit of {format_money(math.floor(new_cap_f + 1e-9), money)} "
+        f"(the group average, "
+        f"{format_money(round(new_mean_f), money)} with this unit, plus {tolerance:g}% "
+        f"plus {format_money(band.absolute, money)})."
     )

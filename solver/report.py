@@ -285,9 +285,16 @@ def _top_choice_share(problem: Problem, assignment: Assignment) -> Fraction:
     return Fraction(hits, total)
 
 
-def to_json(doc: Any) -> str:
-    """Deterministic JSON: sorted keys, floats rounded to `DECIMALS`, one trailing newline."""
-    return json.dumps(_rounded(doc), sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+def to_json(doc: Any, *, indent: int | None = None) -> str:
+    """Deterministic JSON: sorted keys, floats rounded to `DECIMALS`, one trailing newline.
+
+    Compact by default (results of 100,000 employees are large); `indent` for people.
+    """
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(
+        _rounded(doc), sort_keys=True, ensure_ascii=False, indent=indent, separators=separators
+    )
+    return text + "\n"
 
 
 def _rounded(value: Any) -> Any:

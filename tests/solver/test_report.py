@@ -103,12 +103,13 @@ def test_json_is_deterministic_and_reproducible_mode_zeroes_the_clock() -> None:
     fast = to_json(build_result(problem(), outcome(seconds=0.01), reproducible=True))
     assert slow == fast
     assert json.loads(slow)["solver"]["seconds"] == 0.0
+    assert '"seconds":0.0' in slow
     timed = json.loads(to_json(build_result(problem(), outcome())))
     assert timed["solver"]["seconds"] == 1.234568  # rounded to 6 decimals
 
 
 def test_to_json_sorts_keys_and_rounds_floats() -> None:
-    text = to_json({"b": [3, 1], "a": 1 / 3, "c": {"z": -0.0000001, "y": None}})
+    text = to_json({"b": [3, 1], "a": 1 / 3, "c": {"z": -0.0000001, "y": None}}, indent=1)
     assert (
         text
         == '{\n "a": 0.333333,\n "b": [\n  3,\n  1\n ],\n "c": {\n  "y": null,\n  "z": 0.0\n }\n}\n'
@@ -130,3 +131,7 @@ def test_infeasible_and_error_documents_carry_no_allocation() -> None:
         {"family": "budget", "key": "total", "numbers": {}, "text": "over"}
     ]
     assert check_result(problem(), broken) == []
+
+
+def test_compact_json_by_default() -> None:
+    assert to_json({"b": 1.0, "a": [1, 2]}) == '{"a":[1,2],"b":1.0}\n'
