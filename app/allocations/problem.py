@@ -107,9 +107,13 @@ def _preferences_doc(points: Mapping[str, Any], benefits: Mapping[str, Benefit])
         if benefit is None or benefit.core:
             continue
         entry = points[code]
-        given, units = (entry["points"], entry.get("units", 1)) if isinstance(entry, dict) else (
-            entry,
-            1,
+        given, units = (
+            (entry["points"], entry.get("units", 1))
+            if isinstance(entry, dict)
+            else (
+                entry,
+                1,
+            )
         )
         units = min(int(units), benefit.max_units)
         doc[code] = given if units == 1 else {"points": given, "units": units}
@@ -152,14 +156,13 @@ def build_problem(
     employees = session.scalars(
         select(Employee).where(Employee.active.is_(True)).order_by(Employee.external_id)
     ).all()
-    preferences = {
-        employee_id: points
-        for employee_id, points in session.execute(
+    preferences: dict[int, dict[str, Any]] = dict(
+        session.execute(
             select(Preference.employee_id, Preference.points).where(
                 Preference.period_id == period.id
             )
         )
-    }
+    )
     rules = allowance_rules(period)
     employee_docs = []
     for employee in employees:
