@@ -156,13 +156,11 @@ def build_problem(
     employees = session.scalars(
         select(Employee).where(Employee.active.is_(True)).order_by(Employee.external_id)
     ).all()
-    preferences: dict[int, dict[str, Any]] = dict(
-        session.execute(
-            select(Preference.employee_id, Preference.points).where(
-                Preference.period_id == period.id
-            )
-        )
+    rows = session.execute(
+        select(Preference.employee_id, Preference.points).where(Preference.period_id == period.id)
     )
+    # Not dict(rows): a Result has .keys(), so dict() would read it as a mapping.
+    preferences: dict[int, dict[str, Any]] = {key: value for key, value in rows}  # noqa: C416
     rules = allowance_rules(period)
     employee_docs = []
     for employee in employees:

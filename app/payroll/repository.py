@@ -57,4 +57,4 @@ def carry_over_into(session: Session, period: Period) -> dict[str, int]:
     rows = session.execute(
         select(CarryOver.employee, CarryOver.amount).where(CarryOver.publication_id == source.id)
     )
-    return dict(rows)
+    return {employee: amount for employee, amount in rows}  # noqa: C416 (Result has keys())
