@@ -29,6 +29,11 @@ def _batches(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table), rows[start : start + BATCH])
 
 
+def _pairs(session: Session, stmt: Any) -> dict[Any, Any]:
+    # Not dict(result): a Result has keys(), so dict() would read it as a mapping.
+    return {row[0]: row[1] for row in session.execute(stmt)}
+
+
 def _preference(entry: Any) -> dict[str, int]:
     if isinstance(entry, dict):
         return {"points": int(entry["points"]), "units": int(entry.get("units", 1))}
@@ -78,7 +83,7 @@ def seed_problem(session: Session, doc: dict[str, Any], *, status: str = "closed
             for code in codes
         ],
     )
-    group_ids = {code: id_ for code, id_ in session.execute(select(PeerGroup.code, PeerGroup.id))}
+    group_ids = _pairs(session, select(PeerGroup.code, PeerGroup.id))
     _batches(
         session,
         Employee,
@@ -127,10 +132,7 @@ def seed_problem(session: Session, doc: dict[str, Any], *, status: str = "closed
         )
     )
     session.flush()
-    employee_ids = {
-        external_id: id_
-        for external_id, id_ in session.execute(select(Employee.external_id, Employee.id))
-    }
+    employee_ids = _pairs(session, select(Employee.external_id, Employee.id))
     _batches(
         session,
         Preference,
