@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import ApiClient
+from tests.domain_factories import period_body
 from tests.run_world import all_pages, approve, build_world, close, execute_queued, run
 
 RUNS = "/api/v1/runs"
@@ -138,3 +139,32 @@ def test_my_allocation_is_mine_only_and_hides_small_group_figures(api: ApiClient
     assert api.get(url, headers=world.admin).status_code == 403
     ghost = api.get(url, headers=api.auth("employee", employee="NOBODY"))
     assert ghost.status_code == 404
+
+
+def test_carry_over_adds_unused_allowance_to_the_next_period(api: ApiClient) -> None:
+    world = build_world(api, leftover_policy="carry_over")
+    close(world)
+    finished = run(world)
+    assert finished["kpis"]["leftover_carried_over"] > 0
+    approve(world, finished["id"])
+    leftover = {
+        external_id: api.get(
+            f"{RUNS}/{finished['id']}/employees/{external_id}", headers=world.admin
+        ).json()["leftover"]
+        for external_id in ("E1", "E6")
+    }
+    assert leftover["E6"] == 150000  # gave no points: nothing used
+
+    body = period_body(
+        name="2028",
+        effective_from="2028-01-01",
+        effective_to="2028-12-31",
+        allowance={"default": 100000, "by_group": {}, "prorate_fte": True, "prorate_start": True},
+    )
+    next_id = api.post("/api/v1/periods", json=body, headers=world.admin).json()["id"]
+    assert api.post(f"/api/v1/periods/{next_id}/open", headers=world.admin).status_code == 200
+    preview = api.post(f"/api/v1/periods/{next_id}/runs", json={}, headers=world.admin).json()
+    problem = api.get(f"{RUNS}/{preview['id']}/problem", headers=world.admin).json()
+    allowances = {e["id"]: e["allowance"] for e in problem["employees"]}
+    assert allowances["E6"] == 100000 + 150000
+    assert allowances["E1"] == 100000 + leftover["E1"]
