@@ -14,18 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app.allocations.execution import run_pending
 from app.payroll.models import Publication
 from tests.conftest import FreshDatabase
-from tests.run_world import build_world, close
-
-
-class FreshClient(TestClient):
-    """A client of a fresh database's app with the `auth` helper build_world uses."""
-
-    def __init__(self, db: FreshDatabase) -> None:
-        super().__init__(db.app)
-        self.db = db
-
-    def auth(self, *roles: str, employee: str | None = None) -> dict[str, str]:
-        return self.db.auth(*roles, employee=employee)
+from tests.run_world import FreshClient, build_world, close
 
 
 def test_two_concurrent_approvals_publish_one_version(fresh_db: FreshDatabase) -> None:
