@@ -151,7 +151,7 @@ def run_export(url: str) -> None:
             response.raise_for_status()
             for chunk in response.iter_bytes():
                 size += len(chunk)
-                count += chunk.count(b"\r\n")
+                count += chunk.count(b"\n")  # CRLF may straddle two chunks
         seconds = time.monotonic() - started
         after = _peak_rss_mib(server.pid)
     finally:
