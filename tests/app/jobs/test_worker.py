@@ -23,13 +23,18 @@ from tests.conftest import FreshDatabase
 from tests.factories import TEST_SECRET_KEY
 
 REPO = Path(__file__).resolve().parents[3]
-pytestmark = pytest.mark.slow
+# The durable queue and `flexben worker` processes are PostgreSQL's: no SQLite variant.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize(
+        "backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+    ),
+]
 
 
 @pytest.fixture
 def pg(fresh_db: FreshDatabase) -> FreshDatabase:
-    if fresh_db.backend != "postgresql":
-        pytest.skip("the durable queue and `flexben worker` processes are PostgreSQL's")
+    assert fresh_db.backend == "postgresql"
     return fresh_db
 
 
