@@ -27,10 +27,11 @@ from solver.decompose import (
     GroupResult,
     GroupTask,
     Line,
+    Prices,
     RelaxationJob,
     RelaxationTask,
     WholeTask,
-    demand_usage,
+    priced_usage,
     run_tasks,
     run_whole,
     split_shares,
@@ -52,8 +53,10 @@ from solver.types import (
 from solver.validate import check_assignment
 
 GLOBAL_FILL_PASSES = 2
+MILP_GROUP_PERSONS = 150  # larger groups keep their heuristic allocation (MILP too slow)
 DEFAULT_NODE_LIMIT = 10  # per group MILP
 POLISH_PERSONS = 600  # monolithic polish only below this many persons
+LP_SHARES_PERSONS = 3000  # above: shares from the greedy split, the LP only for the bound
 POLISH_NODES_PER_GROUP_NODE = 200  # the polish's node limit, relative to the groups'
 LP_TIME_SHARE = 0.55  # backstop for the in-process LP, as a share of the time limit
 MILP_TIME_SHARE = 0.85  # the group MILPs stop by this share of the time limit
@@ -127,16 +130,28 @@ def _solve(
         node_limit=options.max_rounds if options.max_rounds is not None else DEFAULT_NODE_LIMIT,
         maxmin=problem.policy.objective == "maxmin",
     )
-    # The LP relaxation runs in a worker process that can be stopped at its deadline; its
-    # bound and each group's resource use then give the groups their shares.
-    job = RelaxationJob(
-        RelaxationTask(compiled, run.full, backend, options.time_limit_s * LP_TIME_SHARE),
-        in_process=len(compiled.persons) <= IN_PROCESS_PERSONS,
-    )
-    shares = _relaxation_shares(run, job, split_shares(compiled, demand_usage(compiled)))
-    run.lap("LP relaxation")
+    # Up to LP_SHARES_PERSONS the LP relaxation (in a worker stopped at its deadline) gives the
+    # bound and, by its resource use, each group's shares. Above, the monolithic LP is too slow
+    # (25 s and more at 10,000): shares come from a greedy fractional split whose marginal
+    # efficiencies price the shared resources, and the bound from the per-group LPs under
+    # those prices (Lagrangian relaxation), solved in the groups' workers.
+    greedy_usage, prices = priced_usage(compiled)
+    lp_shares = len(compiled.persons) <= LP_SHARES_PERSONS
+    if lp_shares:
+        job = RelaxationJob(
+            RelaxationTask(compiled, run.full, backend, options.time_limit_s * LP_TIME_SHARE),
+            in_process=len(compiled.persons) <= IN_PROCESS_PERSONS,
+        )
+        shares = _relaxation_shares(run, job, split_shares(compiled, greedy_usage))
+        run.lap("LP relaxation")
+    else:
+        shares = split_shares(compiled, greedy_usage)
+        run.lap("greedy shares and prices")
     spec = ObjectiveSpec("maxmin", "min") if run.maxmin else ObjectiveSpec("utilitarian")
-    heuristic = _round(run, shares, spec, {}, milp=False)
+    priced = None if lp_shares or run.maxmin else prices
+    heuristic = _round(run, shares, spec, {}, milp=False, prices=priced)
+    if priced is not None:
+        _lagrangian_bound(run, heuristic, priced)
     run.lap("peer-group heuristics")
     if run.maxmin:
         lines, floor = _maxmin_rounds(run, shares, heuristic)
@@ -173,13 +188,25 @@ def _relaxation_shares(
     relaxation = job.result(run.started + run.options.time_limit_s * LP_TIME_SHARE)
     if relaxation is None or relaxation.objective is None:
         run.stopped_by.add("time_limit")
-        run.notes.append("LP relaxation not solved in time: demand shares, trivial bound")
+        run.notes.append("LP relaxation not solved in time: greedy shares, trivial bound")
         # Each participant's satisfaction is at most 1: a valid (weak) bound.
         run.tighten_bound(float(sum(1 for p in run.compiled.persons if p.participant)))
         return fallback
     if not run.maxmin:
         run.tighten_bound(relaxation.objective + _penalty_slack(run.compiled))
     return split_shares(run.compiled, relaxation.usage)
+
+
+def _lagrangian_bound(run: _Run, results: dict[str, GroupResult], prices: Prices) -> None:
+    """Sum of the groups' priced relaxations plus the prices' value: a valid upper bound."""
+    parts = [result.priced_bound for result in results.values()]
+    if len(parts) < len(run.compiled.groups) or any(part is None for part in parts):
+        run.notes.append("priced relaxation incomplete: trivial bound")
+        run.tighten_bound(float(sum(1 for p in run.compiled.persons if p.participant)))
+        return
+    total = sum(part for part in parts if part is not None)
+    run.tighten_bound(total + prices.value(run.compiled) + _penalty_slack(run.compiled))
+    run.notes.append("bound: Lagrangian relaxation (per-group LPs under greedy prices)")
 
 
 def _lines_of(results: dict[str, GroupResult]) -> dict[str, tuple[Line, ...]]:
@@ -198,6 +225,7 @@ def _round(
     starts: dict[str, tuple[Line, ...]],
     *,
     milp: bool = True,
+    prices: Prices | None = None,
 ) -> dict[str, GroupResult]:
     """Every group: heuristic first (always kept), then its MILP where time allows."""
     members: dict[str, list[Person]] = {}
@@ -213,6 +241,7 @@ def _round(
             node_limit=0,
             gap=run.options.gap,
             start=starts.get(rule.id),
+            prices=prices,
         )
         for rule in run.compiled.groups
     ]
@@ -220,9 +249,9 @@ def _round(
     if run.node_limit <= 0 or not milp:
         return results
     improve = [
-        replace(task, node_limit=run.node_limit, start=results[task.rule.id].lines)
+        replace(task, node_limit=run.node_limit, start=results[task.rule.id].lines, prices=None)
         for task in tasks
-        if any(p.participant for p in task.persons)
+        if any(p.participant for p in task.persons) and len(task.persons) <= MILP_GROUP_PERSONS
     ]
     # Leave room for the leftover fill, the exact checks and the report after the MILPs.
     cutoff = run.started + run.options.time_limit_s * MILP_TIME_SHARE
