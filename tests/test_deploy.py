@@ -78,9 +78,13 @@ def test_dockerfile_cmd_and_healthcheck_are_real() -> None:
     assert probe is not None and probe.group(1) == "/healthz"
 
 
-def test_compose_has_postgres_migrate_job_and_api() -> None:
+def test_compose_has_postgres_migrate_job_api_and_worker() -> None:
     services = compose()["services"]
-    assert {"postgres", "migrate", "api"} <= set(services)
+    assert {"postgres", "migrate", "api", "worker"} <= set(services)
+    assert services["worker"]["command"] == ["flexben", "worker"]
+    assert services["worker"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
     assert services["migrate"]["command"] == ["flexben", "migrate"]
     api_depends = services["api"]["depends_on"]
     assert api_depends["migrate"]["condition"] == "service_completed_successfully"
@@ -113,7 +117,4 @@ def test_probes_hit_real_unauthenticated_routes(api: ApiClient, source: str) -> 
 def test_operations_note_names_real_commands() -> None:
     note = (ROOT / "deploy" / "OPERATIONS.md").read_text()
     for command in re.findall(r"`(flexben [^`]+)`", note):
-        argv = shlex.split(command.replace("...", "x"))
-        if argv[1] == "worker":
-            continue  # announced for the issue that introduces runs
-        assert_real_flexben_command(argv)
+        assert_real_flexben_command(shlex.split(command.replace("...", "x")))
