@@ -16,6 +16,22 @@ api_keys_cli = typer.Typer(no_args_is_help=True, help="Manage API keys")
 cli.add_typer(api_keys_cli, name="api-keys")
 
 
+def _refuse_unmigrated(database_url: str) -> None:
+    """Exit with a clear message when the schema is not at head."""
+    from app.db import make_engine
+    from app.migrate import schema_state
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            reason = schema_state(connection)
+    finally:
+        engine.dispose()
+    if reason is not None:
+        typer.echo(f"error: {reason}", err=True)
+        raise typer.Exit(code=1)
+
+
 @cli.command()
 def migrate() -> None:
     """Upgrade the database (FLEXBEN_DATABASE_URL) to the latest schema."""
@@ -37,19 +53,9 @@ def serve(
     import uvicorn
 
     from app.config import get_settings
-    from app.db import make_engine
-    from app.migrate import schema_state
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with engine.connect() as connection:
-            reason = schema_state(connection)
-    finally:
-        engine.dispose()
-    if reason is not None:
-        typer.echo(f"error: {reason}", err=True)
-        raise typer.Exit(code=1)
+    _refuse_unmigrated(settings.database_url)
     uvicorn.run(
         "app.main:app_factory",
         factory=True,
@@ -82,6 +88,7 @@ def api_keys_create(
     from app.errors import DomainError
 
     settings = get_settings()
+    _refuse_unmigrated(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:
@@ -108,3 +115,7 @@ add_domain_commands(cli)  # demo, import employees
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

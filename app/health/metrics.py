@@ -32,7 +32,10 @@ class RequestMetrics:
 def route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    if isinstance(path, str):
+        return path
+    # Plain Starlette routes (/docs, /openapi.json) are static: their path is the template.
+    return str(scope.get("path", UNMATCHED)) if "endpoint" in scope else UNMATCHED
 
 
 class MetricsMiddleware:

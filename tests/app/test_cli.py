@@ -59,3 +59,9 @@ def test_help_lists_the_service_commands() -> None:
     result = runner.invoke(cli, ["--help"])
     for command in ("migrate", "serve", "api-keys"):
         assert command in result.output
+
+
+def test_create_key_refuses_an_unmigrated_database(sqlite_env: str) -> None:
+    result = runner.invoke(cli, ["api-keys", "create", "--name", "x", "--role", "hr_admin"])
+    assert result.exit_code == 1
+    assert "flexben migrate" in result.output

@@ -44,3 +44,12 @@ def test_metrics_count_requests_by_route_template(api: ApiClient) -> None:
 def test_metrics_needs_a_key(api: ApiClient) -> None:
     response = api.get("/metrics")
     assert response.status_code == 401
+
+
+def test_metrics_label_docs_by_path_and_unknown_paths_as_unmatched(api: ApiClient) -> None:
+    api.get("/openapi.json")
+    api.get("/no/such/E00042")
+    body = api.get("/metrics", headers=api.auth("auditor")).text
+    assert 'route="/openapi.json"' in body
+    assert 'route="<unmatched>",status="404"' in body
+    assert "E00042" not in body

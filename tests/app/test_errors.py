@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import ApiClient
+from tests.factories import TEST_SECRET_KEY
+
+
+def test_unknown_route_is_problem_json(api: ApiClient) -> None:
+    response = api.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 404 and body["title"] == "Not Found"
+    assert body["type"].endswith("/404")
+
+
+def test_wrong_method_is_problem_json(api: ApiClient) -> None:
+    response = api.put("/healthz")
+    assert response.status_code == 405
+    assert response.json()["status"] == 405
+
+
+def small_body_app(tmp_path_url: str) -> FastAPI:
+    settings = Settings(
+        environment="test",
+        database_url=tmp_path_url,
+        secret_key=TEST_SECRET_KEY,
+        max_body_bytes=1024,
+    )
+    return create_app(settings)
+
+
+def test_body_over_the_limit_is_413(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(small_body_app(f"sqlite:///{tmp_path / 'x.db'}"))
+    response = client.post("/api/v1/benefits", content=b"x" * 2048)
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "1024 bytes" in response.json()["detail"]
+
+
+def test_chunked_body_over_the_limit_is_413(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(small_body_app(f"sqlite:///{tmp_path / 'x.db'}"))
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(4):
+            yield b"y" * 512
+
+    response = client.post("/api/v1/benefits", content=chunks())
+    assert response.status_code == 413
+
+
+def test_chunked_body_under_the_limit_reaches_the_app(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(small_body_app(f"sqlite:///{tmp_path / 'x.db'}"))
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b"{}"
+
+    response = client.post("/api/v1/benefits", content=chunks())
+    assert response.status_code == 401  # got past the size check to authentication
