@@ -9,11 +9,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from app.audit.service import bind_principal
+from app.auth.oidc import JwksCache, authenticate_jwt, jwks_from, looks_like_jwt
 from app.auth.principal import ROLES, Principal
-from app.auth.service import authenticate
+from app.auth.service import KEY_SCHEME, authenticate
 from app.config import Settings
 from app.db import get_session
 from app.errors import Forbidden, Unauthorized
+from app.security.rate_limit import TokenBucketLimiter
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
@@ -29,14 +32,47 @@ def _bearer_token(request: Request) -> str:
 
 
 def current_principal(request: Request, session: SessionDep) -> Principal:
-    """The authenticated caller (401 otherwise)."""
+    """The authenticated caller (401 otherwise; 429 over the rate limit).
+
+    An API key (`fb_...`) or, when OIDC is configured, a JWT from the provider. The
+    principal is bound to the session so audit events name it.
+    """
     settings: Settings = request.app.state.settings
-    return authenticate(
-        session,
-        _bearer_token(request),
-        pepper=settings.secret_key.get_secret_value(),
-        touch_after=timedelta(seconds=settings.api_key_touch_seconds),
-    )
+    token = _bearer_token(request)
+    if not token.startswith(f"{KEY_SCHEME}_") and looks_like_jwt(token):
+        if not settings.oidc_enabled:
+            raise Unauthorized("JWTs are not accepted: OIDC is not configured (use an API key)")
+        principal = authenticate_jwt(session, token, settings=settings, jwks=_jwks(request))
+    else:
+        principal = authenticate(
+            session,
+            token,
+            pepper=settings.secret_key.get_secret_value(),
+            touch_after=timedelta(seconds=settings.api_key_touch_seconds),
+        )
+    request.state.principal_id = principal.id  # for the access log (an id, not a name)
+    _rate_limiter(request).check(principal.id)
+    bind_principal(session, principal)
+    return principal
+
+
+def _jwks(request: Request) -> JwksCache:
+    state = request.app.state
+    if getattr(state, "jwks", None) is None:
+        state.jwks = jwks_from(state.settings)
+    jwks: JwksCache = state.jwks
+    return jwks
+
+
+def _rate_limiter(request: Request) -> TokenBucketLimiter:
+    state = request.app.state
+    if getattr(state, "rate_limiter", None) is None:
+        settings: Settings = state.settings
+        state.rate_limiter = TokenBucketLimiter(
+            per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+        )
+    limiter: TokenBucketLimiter = state.rate_limiter
+    return limiter
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

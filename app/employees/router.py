@@ -195,6 +195,7 @@ async def import_employees(
             content_type=content_type,
             dry_run=dry_run,
             before_commit=remember,
+            max_rows=request.app.state.settings.max_import_rows,
         )
     )
     return JSONResponse(report.model_dump(mode="json"))

@@ -1,0 +1,190 @@
+"""Every write appends an audit event in its own transaction; refused writes leave none."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from app.audit.service import canonical_json, changed_fields, digest
+from tests.conftest import ApiClient
+from tests.factories import benefit_body
+from tests.security_factories import (
+    audit_events,
+    key_id_of,
+    make_open_period,
+    make_people,
+)
+
+
+def test_digest_is_sha256_of_canonical_json() -> None:
+    state = {"b": 2, "a": [1, "x"]}
+    expected = hashlib.sha256(json.dumps(state, sort_keys=True, separators=(",", ":")).encode())
+    assert digest(state) == expected.hexdigest()
+    assert digest({"a": [1, "x"], "b": 2}) == digest(state)  # key order does not matter
+    assert digest(None) is None
+    assert canonical_json({"z": 1, "a": 2}) == b'{"a":2,"z":1}'
+
+
+def test_changed_fields_names_only_what_differs() -> None:
+    assert changed_fields({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4}) == ["b", "c"]
+    assert changed_fields(None, None) == []
+
+
+def test_benefit_create_and_retire_are_recorded_with_actor_roles_and_request_id(
+    api: ApiClient,
+) -> None:
+    admin = api.auth("hr_admin")
+    created = api.post(
+        "/api/v1/benefits", json=benefit_body(), headers={**admin, "X-Request-ID": "req-create-1"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.headers["x-request-id"] == "req-create-1"
+    retired = api.patch(
+        "/api/v1/benefits/GYM",
+        json={"active": False},
+        headers={**admin, "If-Match": created.headers["etag"]},
+    )
+    assert retired.status_code == 200, retired.text
+
+    create, retire = audit_events(api.session, entity_type="benefit", entity_key="GYM")
+    actor = key_id_of(api.session, admin)
+    assert (create.action, create.actor, create.roles) == ("benefit.create", actor, ["hr_admin"])
+    assert create.request_id == "req-create-1"
+    assert create.before_digest is None and create.after_digest is not None
+    assert retire.action == "benefit.retire"
+    assert retire.before_digest is not None and retire.before_digest != retire.after_digest
+    assert retire.changed == ["active"]
+    assert retire.request_id == retired.headers["x-request-id"]  # generated when not given
+
+
+def test_refused_writes_leave_no_event(api: ApiClient) -> None:
+    admin = api.auth("hr_admin")
+    invalid = api.post("/api/v1/benefits", json=benefit_body(requires=["NOPE"]), headers=admin)
+    assert invalid.status_code == 422
+    assert api.post("/api/v1/benefits", json=benefit_body(), headers=admin).status_code == 201
+    duplicate = api.post("/api/v1/benefits", json=benefit_body(), headers=admin)
+    assert duplicate.status_code == 409
+    stale = api.patch(
+        "/api/v1/benefits/GYM", json={"name": "x"}, headers={**admin, "If-Match": '"v99"'}
+    )
+    assert stale.status_code == 412
+    assert [e.action for e in audit_events(api.session, entity_type="benefit")] == [
+        "benefit.create"
+    ]
+
+
+def test_people_and_period_writes_are_recorded(api: ApiClient) -> None:
+    admin = api.auth("hr_admin")
+    group = api.post("/api/v1/peer-groups", json={"code": "HQ-L2", "name": "HQ"}, headers=admin)
+    assert group.status_code == 201, group.text
+    renamed = api.patch(
+        "/api/v1/peer-groups/HQ-L2",
+        json={"name": "Head office"},
+        headers={**admin, "If-Match": group.headers["etag"]},
+    )
+    assert renamed.status_code == 200, renamed.text
+    employee = api.post(
+        "/api/v1/employees",
+        json={"external_id": "E1", "peer_group": "HQ-L2", "email": "e1@example.com"},
+        headers=admin,
+    )
+    assert employee.status_code == 201, employee.text
+    patched = api.patch(
+        "/api/v1/employees/E1",
+        json={"display_name": "Ana"},
+        headers={**admin, "If-Match": employee.headers["etag"]},
+    )
+    assert patched.status_code == 200, patched.text
+    period_id = make_open_period(api)
+    closed = api.post(f"/api/v1/periods/{period_id}/close", headers=admin)
+    assert closed.status_code == 200, closed.text
+
+    actions = [(e.action, e.entity_key) for e in audit_events(api.session)]
+    assert ("peer_group.create", "HQ-L2") in actions
+    assert ("peer_group.update", "HQ-L2") in actions
+    assert ("employee.create", "E1") in actions
+    assert ("employee.update", "E1") in actions
+    for action in ("period.create", "period.open", "period.close"):
+        assert (action, period_id) in actions
+    (update,) = audit_events(api.session, action="employee.update")
+    assert update.changed == ["display_name", "updated_at", "version"]
+
+
+def test_import_records_one_event_per_changed_employee_and_none_on_dry_run(
+    api: ApiClient,
+) -> None:
+    make_people(api, external_ids=("E1",))
+    admin = api.auth("hr_admin")
+    rows = [
+        {"external_id": "E1", "peer_group": "HQ-L2", "email": "e1@example.com", "grade": "L3"},
+        {"external_id": "E2", "peer_group": "HQ-L2"},
+    ]
+    dry = api.post("/api/v1/employees/import?dry_run=true", json=rows, headers=admin)
+    assert dry.status_code == 200, dry.text
+    assert audit_events(api.session, action="employee.import") == []
+    done = api.post("/api/v1/employees/import", json=rows, headers=admin)
+    assert done.status_code == 200, done.text
+    events = audit_events(api.session, action="employee.import")
+    assert sorted((e.entity_key, e.before_digest is None) for e in events) == [
+        ("E1", False),
+        ("E2", True),
+    ]
+    bad = api.post(
+        "/api/v1/employees/import",
+        json=[{"external_id": "E3", "peer_group": "NOPE"}],
+        headers=admin,
+    )
+    assert bad.status_code == 422
+    assert len(audit_events(api.session, action="employee.import")) == 2
+
+
+def test_preference_writes_and_reads_by_someone_else_are_recorded(api: ApiClient) -> None:
+    make_people(api)
+    period_id = make_open_period(api)
+    ana = api.auth("employee", employee="E1")
+    admin = api.auth("hr_admin")
+    mine = f"/api/v1/me/periods/{period_id}/preferences"
+    assert api.put(mine, json={"points": {"GYM": 100}}, headers=ana).status_code == 200
+    assert api.get(mine, headers=ana).status_code == 200  # one's own: not a disclosure
+    of_e2 = f"/api/v1/periods/{period_id}/preferences/E2"
+    assert api.put(of_e2, json={"points": {"GYM": 10}}, headers=admin).status_code == 200
+    assert api.get(of_e2, headers=admin).status_code == 200
+    listed = api.get(f"/api/v1/periods/{period_id}/preferences", headers=admin)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 2
+
+    key = f"{period_id}/E1"
+    assert [e.action for e in audit_events(api.session, entity_key=key)] == [
+        "preferences.submit",
+        "preferences.read",
+    ]
+    submit = audit_events(api.session, entity_key=key)[0]
+    assert submit.actor == key_id_of(api.session, ana) and submit.roles == ["employee"]
+    assert [e.action for e in audit_events(api.session, entity_key=f"{period_id}/E2")] == [
+        "preferences.submit_on_behalf",
+        "preferences.read",
+        "preferences.read",
+    ]
+
+
+def test_refused_preferences_leave_no_event(api: ApiClient) -> None:
+    make_people(api)
+    period_id = make_open_period(api)
+    ana = api.auth("employee", employee="E1")
+    url = f"/api/v1/me/periods/{period_id}/preferences"
+    too_many = api.put(url, json={"points": {"GYM": 101}}, headers=ana)
+    assert too_many.status_code == 422
+    assert audit_events(api.session, entity_type="preferences") == []
+
+
+def test_api_key_create_and_revoke_are_recorded(api: ApiClient) -> None:
+    admin = api.auth("hr_admin")
+    created = api.post(
+        "/api/v1/api-keys", json={"name": "payroll", "roles": ["payroll"]}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    key_id = created.json()["id"]
+    assert api.delete(f"/api/v1/api-keys/{key_id}", headers=admin).status_code == 204
+    events = audit_events(api.session, entity_type="api_key", entity_key=key_id)
+    assert [e.action for e in events] == ["api_key.create", "api_key.revoke"]
+    assert events[1].changed == ["revoked_at"]
+    assert "secret_hash" in events[0].changed  # names only: the hash itself is not stored

@@ -1,0 +1,54 @@
+"""Small keyword-only factories for the security tests (commit their rows)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent
+from tests.conftest import ApiClient
+from tests.domain_factories import make_benefit, make_employee, make_peer_group, period_body
+
+
+def make_people(api: ApiClient, *, external_ids: tuple[str, ...] = ("E1", "E2")) -> None:
+    """Peer group HQ-L2 with these employees (emails <id>@example.com)."""
+    group = make_peer_group(api.session, code="HQ-L2")
+    for external_id in external_ids:
+        make_employee(
+            api.session,
+            external_id=external_id,
+            peer_group=group,
+            email=f"{external_id.lower()}@example.com",
+        )
+
+
+def make_open_period(api: ApiClient) -> str:
+    """A catalogue (HEALTH core, GYM, LEAVE) and an open period; returns its id.
+    Needs at least one active employee (see make_people)."""
+    make_benefit(api.session, code="HEALTH", core=True)
+    make_benefit(api.session, code="GYM")
+    make_benefit(api.session, code="LEAVE", max_units=5, cost=25000)
+    admin = api.auth("hr_admin")
+    period_id: str = api.post("/api/v1/periods", json=period_body(), headers=admin).json()["id"]
+    opened = api.post(f"/api/v1/periods/{period_id}/open", headers=admin)
+    assert opened.status_code == 200, opened.text
+    return period_id
+
+
+def audit_events(session: Session, **equal: str) -> list[AuditEvent]:
+    """Audit events whose columns equal `equal`, in recording order."""
+    session.expire_all()
+    stmt = select(AuditEvent).order_by(AuditEvent.occurred_at, AuditEvent.id)
+    for column, value in equal.items():
+        stmt = stmt.where(getattr(AuditEvent, column) == value)
+    return list(session.scalars(stmt))
+
+
+def key_id_of(session: Session, headers: dict[str, str]) -> str:
+    """The public id (the audit actor) of the API key in these Authorization headers."""
+    from app.auth.models import ApiKey
+
+    prefix = headers["Authorization"].removeprefix("Bearer ").split("_")[1]
+    public_id = session.scalar(select(ApiKey.public_id).where(ApiKey.prefix == prefix))
+    assert public_id is not None
+    return public_id
