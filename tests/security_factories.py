@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.models import AuditEvent
+from app.config import Settings
+from app.db import get_session
 from tests.conftest import ApiClient
 from tests.domain_factories import make_benefit, make_employee, make_peer_group, period_body
+from tests.factories import TEST_SECRET_KEY
 
 
 def make_people(api: ApiClient, *, external_ids: tuple[str, ...] = ("E1", "E2")) -> None:
@@ -52,3 +61,27 @@ def key_id_of(session: Session, headers: dict[str, str]) -> str:
     public_id = session.scalar(select(ApiKey.public_id).where(ApiKey.prefix == prefix))
     assert public_id is not None
     return public_id
+
+
+@contextmanager
+def client_sharing_transaction(
+    app: FastAPI, session_factory: sessionmaker[Session]
+) -> Iterator[TestClient]:
+    """A TestClient of another app (other settings) joining the test's transaction."""
+
+    def request_session() -> Iterator[Session]:
+        with session_factory() as request_session:
+            yield request_session
+
+    app.dependency_overrides[get_session] = request_session
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
+
+
+def settings_for(database_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        environment="test", database_url=database_url, secret_key=TEST_SECRET_KEY, **overrides
+    )
