@@ -22,6 +22,7 @@ from app.health.router import router as health_router
 from app.limits import BodySizeLimitMiddleware
 from app.periods.router import router as periods_router
 from app.preferences.router import router as preferences_router
+from app.privacy.router import router as privacy_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.security.logs import AccessLogMiddleware, configure_logging
 from app.security.rate_limit import TokenBucketLimiter
@@ -36,7 +37,7 @@ Every operation lists the roles it accepts under `x-roles`.
 
 ROUTERS = (health_router, api_keys_router, benefits_router)
 DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
-SECURITY_ROUTERS = (audit_router,)
+SECURITY_ROUTERS = (audit_router, privacy_router)
 
 
 def route_roles(route: APIRoute) -> list[str] | None:

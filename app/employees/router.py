@@ -35,6 +35,9 @@ HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
 Reader = Annotated[
     Principal, Depends(require_roles("hr_admin", "approver", "payroll", "finance", "auditor"))
 ]
+# Individual records (need_reason may reveal health or family): finance sees aggregates
+# only, payroll only published lines, so neither lists people (issue 5).
+PeopleReader = Annotated[Principal, Depends(require_roles("hr_admin", "auditor"))]
 Pages = Annotated[PageParams, Depends(page_params)]
 
 CSV_EXAMPLE = (
@@ -98,7 +101,7 @@ def patch_peer_group(
 @router.get("/employees", tags=["people"], response_model=Page[EmployeeOut])
 def list_employees(
     session: SessionDep,
-    _: Reader,
+    _: PeopleReader,
     page: Pages,
     peer_group: Annotated[str | None, Query(description="only this peer group's code")] = None,
     active: Annotated[bool | None, Query(description="only active (or inactive) employees")] = None,
@@ -125,7 +128,7 @@ def create_employee(
 
 @router.get("/employees/{external_id}", tags=["people"], response_model=EmployeeOut)
 def get_employee(
-    external_id: str, session: SessionDep, _: Reader, response: Response
+    external_id: str, session: SessionDep, _: PeopleReader, response: Response
 ) -> EmployeeOut:
     employee = service.get_employee(session, external_id)
     set_etag(response, etag_of_version(employee.version))
