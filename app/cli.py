@@ -8,6 +8,7 @@ import typer
 
 from app.allocations.solver_adapter import solver_cli
 from app.employees.cli import add_commands as add_domain_commands
+from app.privacy.cli import add_commands as add_privacy_commands
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="flexben allocation service")
 cli.registered_commands.extend(solver_cli.registered_commands)
@@ -110,7 +111,28 @@ def api_keys_create(
     typer.echo(issued.key)
 
 
+@cli.command()
+def worker() -> None:
+    """Execute queued runs until stopped (PostgreSQL: the procrastinate queue, any number of
+    workers; SQLite: polls the runs table)."""
+    import logging
+
+    from app.config import get_settings
+    from app.db import make_engine, make_session_factory
+    from app.jobs.runner import work
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    _refuse_unmigrated(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        work(settings, make_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
 add_domain_commands(cli)  # demo, import employees
+add_privacy_commands(cli)  # purge-preferences
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -130,6 +131,13 @@ def install_error_handlers(app: FastAPI) -> None:
         # Optimistic locking (version_id_col) lost a race to a concurrent write.
         return problem_response(
             412, "Precondition failed", "the resource was changed concurrently; reload and retry"
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        # Services check uniqueness first; this is the race those checks cannot see.
+        return problem_response(
+            409, "Conflict", "the request conflicts with a concurrent change; retry it"
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -9,6 +9,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from app.allocations.router import me_router as my_allocation_router
+from app.allocations.router import router as runs_router
 from app.audit.router import router as audit_router
 from app.auth.deps import dependency_roles
 from app.auth.router import router as api_keys_router
@@ -19,7 +21,9 @@ from app.employees.router import router as employees_router
 from app.errors import install_error_handlers
 from app.health.metrics import MetricsMiddleware, RequestMetrics
 from app.health.router import router as health_router
+from app.jobs.runner import start_job_runner
 from app.limits import BodySizeLimitMiddleware
+from app.payroll.router import router as payroll_router
 from app.periods.router import router as periods_router
 from app.preferences.router import router as preferences_router
 from app.privacy.router import router as privacy_router
@@ -37,6 +41,7 @@ Every operation lists the roles it accepts under `x-roles`.
 
 ROUTERS = (health_router, api_keys_router, benefits_router)
 DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
+RUN_ROUTERS = (runs_router, my_allocation_router, payroll_router)
 SECURITY_ROUTERS = (audit_router, privacy_router)
 
 
@@ -71,8 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = start_job_runner(app)
         yield
+        if runner is not None:
+            runner.stop()
         engine.dispose()
 
     app = FastAPI(title="flexben", version="1", description=API_DESCRIPTION, lifespan=lifespan)
@@ -81,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.metrics = RequestMetrics()
     install_error_handlers(app)
-    for router in (*ROUTERS, *DOMAIN_ROUTERS, *SECURITY_ROUTERS):
+    for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS, *SECURITY_ROUTERS):
         annotate_roles(router)
         app.include_router(router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

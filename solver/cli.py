@@ -1,7 +1,123 @@
-"""`flexben solve | check | generate`: the solver's command line."""
+"""`flexben solve | check | generate`: the solver's command line.
+
+Exit codes: 0 success (`solve`: optimal or feasible; `check`: valid), 1 `check` found
+violations or `solve` ended in error, 2 invalid input (every issue printed with its JSON
+path), 3 `solve` found the problem infeasible (the reasons are in the result).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
+from solver.errors import ProblemError
+from solver.load import load_problem_file
+from solver.report import to_json
+from solver.types import Backend, SolveOptions
+
 cli = typer.Typer(no_args_is_help=True, add_completion=False)
+
+EXIT_INVALID = 2
+EXIT_INFEASIBLE = 3
+
+
+def _fail_invalid(what: str, error: ProblemError) -> typer.Exit:
+    typer.echo(f"{what} is invalid ({len(error.issues)} issue(s)):", err=True)
+    for issue in error.issues:
+        typer.echo(f"  {issue}", err=True)
+    return typer.Exit(EXIT_INVALID)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@cli.command("solve")
+def solve_command(  # noqa: PLR0917 - one parameter per CLI option
+    problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM.json", exists=True)],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="write the result here")
+    ] = None,
+    time_limit: Annotated[float, typer.Option(help="wall-clock safety limit, seconds")] = 60.0,
+    gap: Annotated[float, typer.Option(help="relative gap accepted as optimal")] = 1e-4,
+    backend: Annotated[str, typer.Option(help="auto, highs or cbc")] = "auto",
+    reproducible: Annotated[
+        bool, typer.Option("--reproducible", help="write solver.seconds as 0")
+    ] = False,
+) -> None:
+    """Solve a flexben.problem/v1 file into a flexben.allocation/v1 result."""
+    from solver.api import solve_problem  # the engine is only loaded when solving
+
+    if backend not in ("auto", "highs", "cbc"):
+        typer.echo(f"--backend must be auto, highs or cbc, not {backend!r}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    if time_limit <= 0 or not 0 <= gap < 1:
+        typer.echo("--time-limit must be > 0 and --gap in [0, 1)", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    try:
+        problem = load_problem_file(problem_file)
+    except ProblemError as error:
+        raise _fail_invalid(str(problem_file), error) from None
+    chosen: Backend = "highs" if backend == "highs" else "cbc" if backend == "cbc" else "auto"
+    options = SolveOptions(time_limit_s=time_limit, gap=gap, backend=chosen)
+    result = solve_problem(problem, options, reproducible=reproducible)
+    _write(to_json(result), output)
+    summary = f"status {result['status']}, objective {result['objective']}, gap {result['gap']}"
+    typer.echo(summary, err=True)
+    if result["status"] == "infeasible":
+        for item in result["infeasibility"]:
+            typer.echo(f"  {item['text']}", err=True)
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if result["status"] == "error":
+        typer.echo(f"  {result.get('error')}", err=True)
+        raise typer.Exit(1)
+
+
+@cli.command("check")
+def check_command(
+    problem_file: Annotated[Path, typer.Argument(metavar="PROBLEM.json", exists=True)],
+    result_file: Annotated[Path, typer.Argument(metavar="RESULT.json", exists=True)],
+) -> None:
+    """Independently re-check a result against its problem (exact arithmetic)."""
+    from solver.validate import check_result
+
+    try:
+        problem = load_problem_file(problem_file)
+    except ProblemError as error:
+        raise _fail_invalid(str(problem_file), error) from None
+    try:
+        result: Any = json.loads(result_file.read_text(encoding="utf-8"))
+    except ValueError as error:
+        typer.echo(f"{result_file} is not valid JSON: {error}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    if not isinstance(result, dict):
+        typer.echo(f"{result_file} must hold a JSON object", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    violations = check_result(problem, result)
+    if violations:
+        typer.echo(f"invalid: {len(violations)} violation(s)")
+        for violation in violations:
+            typer.echo(f"  {violation}")
+        raise typer.Exit(1)
+    typer.echo("valid")
+
+
+@cli.command("generate")
+def generate_command(
+    employees: Annotated[int, typer.Option(min=1, help="number of employees")],
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    groups: Annotated[int | None, typer.Option(min=1, help="number of peer groups")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="write the problem here")
+    ] = None,
+) -> None:
+    """Write a synthetic flexben.problem/v1 organisation (deterministic for a seed)."""
+    from solver.generate import generate
+
+    _write(to_json(generate(employees=employees, seed=seed, groups=groups)), output)

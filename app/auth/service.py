@@ -114,7 +114,10 @@ def authenticate(session: Session, token: str, *, pepper: str, touch_after: time
         raise Unauthorized("API key expired")
     if api_key.last_used_at is None or now - api_key.last_used_at >= touch_after:
         api_key.last_used_at = now
-        session.commit()
+    # Always end the transaction here: on SQLite it holds the write lock (BEGIN IMMEDIATE),
+    # which must not be kept across the thread-pool hop to the endpoint, or concurrent
+    # requests starve the pool while waiting for a lock nobody can release.
+    session.commit()
     return Principal(
         id=api_key.public_id,
         name=api_key.name,

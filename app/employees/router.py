@@ -28,10 +28,13 @@ from app.errors import PayloadTooLarge
 from app.http import check_if_match, etag_of_version, set_etag
 from app.idempotency.service import Idempotency, idempotency
 from app.pagination import Page, PageParams, keyset_page, page_params
+from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1")
 
 HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
+# Everyone but employees may read the peer groups; personal data (employees) is not for
+# finance, who works on aggregates only.
 Reader = Annotated[
     Principal, Depends(require_roles("hr_admin", "approver", "payroll", "finance", "auditor"))
 ]
@@ -51,6 +54,7 @@ CSV_EXAMPLE = (
 
 
 @router.get("/peer-groups", tags=["people"], response_model=Page[PeerGroupOut])
+@releases_transaction
 def list_peer_groups(session: SessionDep, _: Reader, page: Pages) -> Page[PeerGroupOut]:
     groups, cursor = keyset_page(
         session,
@@ -65,6 +69,7 @@ def list_peer_groups(session: SessionDep, _: Reader, page: Pages) -> Page[PeerGr
 
 
 @router.post("/peer-groups", tags=["people"], status_code=201, response_model=PeerGroupOut)
+@releases_transaction
 def create_peer_group(
     body: PeerGroupCreate, session: SessionDep, _: HrAdmin, response: Response
 ) -> PeerGroupOut:
@@ -75,6 +80,7 @@ def create_peer_group(
 
 
 @router.get("/peer-groups/{code}", tags=["people"], response_model=PeerGroupOut)
+@releases_transaction
 def get_peer_group(code: str, session: SessionDep, _: Reader, response: Response) -> PeerGroupOut:
     group = service.get_peer_group(session, code)
     set_etag(response, etag_of_version(group.version))
@@ -82,6 +88,7 @@ def get_peer_group(code: str, session: SessionDep, _: Reader, response: Response
 
 
 @router.patch("/peer-groups/{code}", tags=["people"], response_model=PeerGroupOut)
+@releases_transaction
 def patch_peer_group(
     code: str,
     body: PeerGroupPatch,
@@ -99,6 +106,7 @@ def patch_peer_group(
 
 
 @router.get("/employees", tags=["people"], response_model=Page[EmployeeOut])
+@releases_transaction
 def list_employees(
     session: SessionDep,
     _: PeopleReader,
@@ -117,6 +125,7 @@ def list_employees(
 
 
 @router.post("/employees", tags=["people"], status_code=201, response_model=EmployeeOut)
+@releases_transaction
 def create_employee(
     body: EmployeeCreate, session: SessionDep, _: HrAdmin, response: Response
 ) -> EmployeeOut:
@@ -127,6 +136,7 @@ def create_employee(
 
 
 @router.get("/employees/{external_id}", tags=["people"], response_model=EmployeeOut)
+@releases_transaction
 def get_employee(
     external_id: str, session: SessionDep, _: PeopleReader, response: Response
 ) -> EmployeeOut:
@@ -136,6 +146,7 @@ def get_employee(
 
 
 @router.patch("/employees/{external_id}", tags=["people"], response_model=EmployeeOut)
+@releases_transaction
 def patch_employee(
     external_id: str,
     body: EmployeePatch,

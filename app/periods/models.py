@@ -10,13 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UtcDateTime, utcnow
 
-STATUSES = ("draft", "open", "closed")
+STATUSES = ("draft", "open", "closed", "published")
 
 
 class Period(Base):
     __tablename__ = "periods"
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status_known"),
+        CheckConstraint("status IN ('draft', 'open', 'closed', 'published')", name="status_known"),
         CheckConstraint("effective_from <= effective_to", name="effective_order"),
         CheckConstraint("points_per_employee > 0", name="points_positive"),
     )

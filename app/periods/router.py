@@ -15,6 +15,7 @@ from app.periods import repository as repo
 from app.periods import service
 from app.periods.models import Period
 from app.periods.schemas import PeriodCreate, PeriodOut, PeriodPatch, Status
+from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["periods"])
 
@@ -30,6 +31,7 @@ def _respond(response: Response, period: Period) -> PeriodOut:
 
 
 @router.get("/periods", response_model=Page[PeriodOut])
+@releases_transaction
 def list_periods(
     session: SessionDep,
     _: Reader,
@@ -48,6 +50,7 @@ def list_periods(
 
 
 @router.post("/periods", status_code=201, response_model=PeriodOut)
+@releases_transaction
 def create_period(
     body: PeriodCreate, session: SessionDep, _: HrAdmin, response: Response
 ) -> PeriodOut:
@@ -58,11 +61,13 @@ def create_period(
 
 
 @router.get("/periods/{period_id}", response_model=PeriodOut)
+@releases_transaction
 def get_period(period_id: str, session: SessionDep, _: Reader, response: Response) -> PeriodOut:
     return _respond(response, service.get_period(session, period_id))
 
 
 @router.patch("/periods/{period_id}", response_model=PeriodOut)
+@releases_transaction
 def patch_period(
     period_id: str,
     body: PeriodPatch,
@@ -77,6 +82,7 @@ def patch_period(
 
 
 @router.post("/periods/{period_id}/open", response_model=PeriodOut)
+@releases_transaction
 def open_period(
     period_id: str, request: Request, session: SessionDep, _: HrAdmin, response: Response
 ) -> PeriodOut:
@@ -86,6 +92,7 @@ def open_period(
 
 
 @router.post("/periods/{period_id}/close", response_model=PeriodOut)
+@releases_transaction
 def close_period(
     period_id: str, request: Request, session: SessionDep, _: HrAdmin, response: Response
 ) -> PeriodOut:

@@ -12,7 +12,7 @@ from app.employees.schemas import Code, Money, Ratio
 
 Objective = Literal["utilitarian", "maxmin"]
 LeftoverPolicy = Literal["forfeit", "cash", "carry_over"]
-Status = Literal["draft", "open", "closed"]
+Status = Literal["draft", "open", "closed", "published"]
 BudgetId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 PERIOD_EXAMPLE: dict[str, Any] = {

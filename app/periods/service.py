@@ -39,7 +39,12 @@ from app.periods.schemas import (
 
 Precondition = Callable[[str], None]
 Problem = tuple[list[str | int], str]
-EDITABLE = {"draft": None, "open": {"name", "closes_at"}, "closed": {"name"}}
+EDITABLE = {
+    "draft": None,
+    "open": {"name", "closes_at"},
+    "closed": {"name"},
+    "published": {"name"},
+}
 RULE_FIELDS = (
     "name",
     "currency",
@@ -249,8 +254,12 @@ def open_problems(session: Session, period: Period, now: datetime) -> list[Probl
 def open_period(session: Session, period_id: str, precondition: Precondition) -> Period:
     period = get_period(session, period_id, for_update=True)
     precondition(etag_of_version(period.version))
+    if period.status == "published":
+        return _reopen_for_corrections(session, period)
     if period.status != "draft":
-        raise Conflict(f"the period is {period.status}; only a draft period can be opened")
+        raise Conflict(
+            f"the period is {period.status}; only a draft or published period can be opened"
+        )
     now = utcnow()
     problems = open_problems(session, period, now)
     if problems:
@@ -263,6 +272,17 @@ def open_period(session: Session, period_id: str, precondition: Precondition) ->
     period.version += 1
     period.updated_at = now
     record(session, None, "period.open", "period", period.id, before, period)
+    session.commit()
+    return period
+
+
+def _reopen_for_corrections(session: Session, period: Period) -> Period:
+    """published -> open: corrections, then close, run and approve the next publication
+    version; published versions stay readable (issue 3)."""
+    now = utcnow()
+    period.status, period.opened_at, period.closed_at = "open", now, None
+    period.version += 1
+    period.updated_at = now
     session.commit()
     return period
 

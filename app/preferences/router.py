@@ -18,6 +18,7 @@ from app.periods.service import get_period
 from app.preferences import repository as repo
 from app.preferences import service
 from app.preferences.schemas import OptionsOut, PreferencesIn, PreferencesOut, VersionOut
+from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["preferences"])
 
@@ -34,6 +35,7 @@ def _respond(response: Response, out: PreferencesOut) -> PreferencesOut:
 
 
 @router.get("/periods/{period_id}/preferences", response_model=Page[PreferencesOut])
+@releases_transaction
 def list_preferences(
     period_id: str,
     session: SessionDep,
@@ -55,6 +57,7 @@ def list_preferences(
 
 
 @router.get("/periods/{period_id}/preferences/{external_id}", response_model=PreferencesOut)
+@releases_transaction
 def get_preferences_of(
     period_id: str, external_id: str, session: SessionDep, principal: HrAdmin, response: Response
 ) -> PreferencesOut:
@@ -66,6 +69,7 @@ def get_preferences_of(
 
 
 @router.put("/periods/{period_id}/preferences/{external_id}", response_model=PreferencesOut)
+@releases_transaction
 def put_preferences_of(
     period_id: str,
     external_id: str,
@@ -95,6 +99,7 @@ def put_preferences_of(
 @router.get(
     "/periods/{period_id}/preferences/{external_id}/versions", response_model=list[VersionOut]
 )
+@releases_transaction
 def preference_versions(
     period_id: str, external_id: str, session: SessionDep, principal: HrAdmin
 ) -> list[VersionOut]:
@@ -110,12 +115,14 @@ def preference_versions(
 
 
 @router.get("/me", response_model=EmployeeOut, tags=["me"])
+@releases_transaction
 def me(session: SessionDep, principal: Me) -> EmployeeOut:
     """The caller as an employee."""
     return employee_out(service.own_employee(session, principal))
 
 
 @router.get("/me/periods/{period_id}/options", response_model=OptionsOut, tags=["me"])
+@releases_transaction
 def my_options(
     period_id: str,
     session: SessionDep,
@@ -131,6 +138,7 @@ def my_options(
 
 
 @router.get("/me/periods/{period_id}/preferences", response_model=PreferencesOut, tags=["me"])
+@releases_transaction
 def my_preferences(
     period_id: str, session: SessionDep, principal: Me, response: Response
 ) -> PreferencesOut:
@@ -140,6 +148,7 @@ def my_preferences(
 
 
 @router.put("/me/periods/{period_id}/preferences", response_model=PreferencesOut, tags=["me"])
+@releases_transaction
 def put_my_preferences(
     period_id: str,
     *,

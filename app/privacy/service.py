@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from app.allocations.models import Run, RunEmployee, RunLine
+from app.allocations.problem import canonical_json, sha256_hex
 from app.audit.service import record, snapshot
 from app.auth.models import ApiKey
 from app.db import utcnow
 from app.employees.service import get_employee
+from app.payroll.models import CarryOver, PayrollLine
 from app.preferences.models import Preference, PreferenceVersion
 
 PSEUDONYM_PREFIX = "ERASED-"
@@ -64,6 +69,7 @@ def erase_employee(session: Session, external_id: str, *, pepper: str) -> Erasur
     employee.active = False
     employee.version += 1
     employee.updated_at = now
+    rekey_retained_records(session, external_id, pseudonym)
     record(session, None, "employee.erase", "employee", pseudonym, before, employee)
     session.commit()
     return Erasure(
@@ -73,3 +79,34 @@ def erase_employee(session: Session, external_id: str, *, pepper: str) -> Erasur
         preference_versions_removed=removed_versions.rowcount,  # type: ignore[attr-defined]
         api_keys_revoked=revoked.rowcount,  # type: ignore[attr-defined]
     )
+
+
+def rekey_retained_records(session: Session, external_id: str, pseudonym: str) -> None:
+    """Run results, published payroll lines and carried-over allowances (kept for legal
+    retention and for the organisation's totals) move to the pseudonym; so does the
+    person's entry in stored run inputs, so a run still reproduces under the new key."""
+    for table in (RunLine, RunEmployee, PayrollLine, CarryOver):
+        session.execute(
+            update(table)
+            .where(table.employee == external_id)
+            .values(employee=pseudonym)
+            .execution_options(synchronize_session=False)
+        )
+    needle = json.dumps(external_id)  # canonical JSON writes the id exactly like this
+    runs = session.scalars(select(Run).where(Run.problem.contains(needle, autoescape=True)))
+    for run in runs:
+        problem = json.loads(run.problem)
+        if _rename_employee(problem, external_id, pseudonym):
+            run.problem = canonical_json(problem)
+            run.problem_sha256 = sha256_hex(run.problem)
+
+
+def _rename_employee(problem: dict[str, Any], external_id: str, pseudonym: str) -> bool:
+    renamed = False
+    for entry in problem.get("employees", []):
+        if entry.get("id") == external_id:
+            entry["id"] = pseudonym
+            renamed = True
+    if renamed:  # the solver sorts employees by id: keep the document canonical
+        problem["employees"].sort(key=lambda entry: entry["id"])
+    return renamed

@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_audit"
-# TEMPORARY: "0003_runs" once the runs branch (its migration) is merged.
-down_revision: str | Sequence[str] | None = "0002_people_periods"
+down_revision: str | Sequence[str] | None = "0003_runs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

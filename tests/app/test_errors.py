@@ -3,6 +3,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.auth.deps import SessionDep
+from app.benefits.models import Benefit
 from app.config import Settings
 from app.main import create_app
 from tests.conftest import ApiClient
@@ -61,3 +63,24 @@ def test_chunked_body_under_the_limit_reaches_the_app(tmp_path) -> None:  # type
 
     response = client.post("/api/v1/benefits", content=chunks())
     assert response.status_code == 401  # got past the size check to authentication
+
+
+def test_a_unique_violation_race_is_409_not_500(api: ApiClient) -> None:
+    app = api.app
+    assert isinstance(app, FastAPI)
+
+    @app.post("/test-only/duplicate")
+    def duplicate(session: SessionDep) -> None:
+        session.add_all(
+            [Benefit(code="DUP", name="a", cost=1), Benefit(code="DUP", name="b", cost=1)]
+        )
+        session.commit()
+
+    try:
+        response = api.post("/test-only/duplicate", headers=api.auth("hr_admin"))
+    finally:
+        app.router.routes[:] = [
+            r for r in app.router.routes if getattr(r, "path", "") != "/test-only/duplicate"
+        ]
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"

@@ -188,3 +188,37 @@ def test_api_key_create_and_revoke_are_recorded(api: ApiClient) -> None:
     assert [e.action for e in events] == ["api_key.create", "api_key.revoke"]
     assert events[1].changed == ["revoked_at"]
     assert "secret_hash" in events[0].changed  # names only: the hash itself is not stored
+
+
+def test_runs_approval_and_reads_of_the_problem_are_recorded(api: ApiClient) -> None:
+    from tests.run_world import approve, build_world, close, run
+
+    world = build_world(api)
+    close(world)
+    run_id = run(world)["id"]
+    approve(world, run_id)
+    assert api.get(f"/api/v1/runs/{run_id}/problem", headers=api.auth("auditor")).status_code == 200
+    admin = api.auth("hr_admin")
+    assert api.get(f"/api/v1/runs/{run_id}/employees/E1", headers=admin).status_code == 200
+
+    actions = [e.action for e in audit_events(api.session, entity_type="run")]
+    assert actions == ["run.start", "run.finish", "run.approve", "run.problem.read"]
+    start, finish, approval, _read = audit_events(api.session, entity_type="run")
+    assert start.actor == key_id_of(api.session, world.admin)
+    assert finish.actor == "system" and finish.roles == []
+    assert approval.actor == key_id_of(api.session, world.approver)
+    (publish,) = audit_events(api.session, action="period.publish")
+    assert publish.entity_key == world.period_id and "status" in publish.changed
+    (read,) = audit_events(api.session, action="run.employee.read")
+    assert read.entity_key == f"{run_id}/E1"
+
+
+def test_a_refused_approval_leaves_no_event(api: ApiClient) -> None:
+    from tests.run_world import build_world, run
+
+    world = build_world(api)
+    run_id = run(world)["id"]  # the period is still open: not approvable
+    refused = api.post(f"/api/v1/runs/{run_id}/approve", headers=world.approver)
+    assert refused.status_code == 409
+    assert audit_events(api.session, action="run.approve") == []
+    assert audit_events(api.session, action="period.publish") == []

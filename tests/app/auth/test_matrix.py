@@ -19,6 +19,7 @@ from app.auth.principal import ROLES
 from app.main import create_app, route_roles
 from tests.conftest import ApiClient
 from tests.factories import benefit_body
+from tests.run_world import build_world, close, execute_queued, run
 from tests.security_factories import make_open_period, make_people
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
@@ -30,6 +31,10 @@ HR = frozenset({"hr_admin"})
 EMPLOYEE = frozenset({"employee"})
 PEOPLE_READERS = frozenset({"hr_admin", "auditor"})
 AUDIT_READERS = frozenset({"hr_admin", "auditor"})
+RUN_SUMMARY = frozenset({"hr_admin", "approver", "finance", "auditor"})  # aggregates
+PROBLEM_READERS = frozenset({"hr_admin", "approver", "auditor"})  # holds preferences
+APPROVER = frozenset({"approver"})
+PAYROLL = frozenset({"payroll"})
 
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/metrics"): ALL,
@@ -64,6 +69,17 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/me/periods/{period_id}/options"): EMPLOYEE,
     ("GET", "/api/v1/me/periods/{period_id}/preferences"): EMPLOYEE,
     ("PUT", "/api/v1/me/periods/{period_id}/preferences"): EMPLOYEE,
+    ("GET", "/api/v1/me/periods/{period_id}/allocation"): EMPLOYEE,
+    ("POST", "/api/v1/periods/{period_id}/runs"): HR,
+    ("GET", "/api/v1/periods/{period_id}/runs"): RUN_SUMMARY,
+    ("GET", "/api/v1/runs/{run_id}"): RUN_SUMMARY,
+    ("GET", "/api/v1/runs/{run_id}/allocations"): HR,
+    ("GET", "/api/v1/runs/{run_id}/employees/{external_id}"): HR,
+    ("GET", "/api/v1/runs/{run_id}/problem"): PROBLEM_READERS,
+    ("POST", "/api/v1/runs/{run_id}/approve"): APPROVER,
+    ("GET", "/api/v1/periods/{period_id}/payroll/lines"): PAYROLL,
+    ("GET", "/api/v1/periods/{period_id}/payroll/lines.csv"): PAYROLL,
+    ("GET", "/api/v1/periods/{period_id}/payroll/changes"): PAYROLL,
     ("GET", "/api/v1/audit-events"): AUDIT_READERS,
 }
 
@@ -139,25 +155,36 @@ def request_body(method: str, path: str) -> Any:
         return []
     if path == "/api/v1/benefits":
         return benefit_body(code="NEW")
+    if path.endswith("/runs") or path.endswith("/approve"):
+        return {}
     return {} if method in {"POST", "PUT", "PATCH"} else None
+
+
+def _ids_for(api: ApiClient, path: str) -> dict[str, str]:
+    """Existing objects for the path's parameters (a closed period with a finished run
+    when the route needs a run)."""
+    admin = api.auth("hr_admin")
+    spare_key = api.post(
+        "/api/v1/api-keys", json={"name": "spare", "roles": ["payroll"]}, headers=admin
+    ).json()["id"]
+    ids = {"code": "GYM" if "benefits" in path else "HQ", "key_id": spare_key}
+    if "{run_id}" in path:
+        world = build_world(api)
+        close(world)
+        return {
+            **ids,
+            "run_id": run(world)["id"],
+            "period_id": world.period_id,
+            "external_id": "E2",
+        }
+    make_people(api, external_ids=("E1", "E2"))
+    api.post("/api/v1/peer-groups", json={"code": "HQ", "name": "HQ"}, headers=admin)
+    return {**ids, "period_id": make_open_period(api), "external_id": "E2"}
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
 def test_every_cell_of_the_matrix(api: ApiClient, method: str, path: str) -> None:
-    make_people(api)
-    period_id = make_open_period(api)
-    spare_key = api.post(
-        "/api/v1/api-keys",
-        json={"name": "spare", "roles": ["payroll"]},
-        headers=api.auth("hr_admin"),
-    ).json()["id"]
-    ids = {
-        "code": "GYM" if "benefits" in path else "HQ-L2",
-        "external_id": "E2",
-        "period_id": period_id,
-        "key_id": spare_key,
-    }
-    url = fill(path, ids)
+    url = fill(path, _ids_for(api, path))
     allowed = MATRIX[(method, path)]
     # Refused roles first: a refused request must not change anything an allowed one needs.
     for role in sorted(ROLES, key=lambda r: r in allowed):
@@ -167,3 +194,18 @@ def test_every_cell_of_the_matrix(api: ApiClient, method: str, path: str) -> Non
             assert response.status_code not in (401, 403), (role, method, url, response.text)
         else:
             assert response.status_code == 403, (role, method, url, response.status_code)
+
+
+def test_the_runs_creator_may_not_approve_it_even_holding_approver(api: ApiClient) -> None:
+    """Four-eyes: approver, and never the person who started the run."""
+    world = build_world(api)
+    close(world)
+    both = api.auth("hr_admin", "approver")
+    started = api.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=both)
+    assert started.status_code == 202, started.text
+    execute_queued(api)
+    run_id = started.json()["id"]
+    refused = api.post(f"/api/v1/runs/{run_id}/approve", headers=both)
+    assert refused.status_code == 403, refused.text
+    other = api.post(f"/api/v1/runs/{run_id}/approve", headers=api.auth("approver"))
+    assert other.status_code == 200, other.text

@@ -185,3 +185,15 @@ def test_rules_deeper_than_the_limit_are_refused() -> None:
     for _ in range(20):
         rule = {"not": rule}
     assert "nest at most" in validate_rule(rule)[0]["msg"]
+
+
+def test_decimal_and_date_facts_from_models_compare() -> None:
+    from decimal import Decimal
+
+    employee = employee_facts(
+        {"fte": Decimal("0.8"), "hire_date": date(2020, 5, 1)}, effective_from=PERIOD_START
+    )
+    assert evaluate(cond("fte", ">=", 0.5), employee).ok
+    assert not evaluate(cond("fte", "==", 1), employee).ok
+    assert employee["tenure_months"] == 80
+    assert evaluate(cond("hire_date", "<", "2021-01-01"), employee).ok

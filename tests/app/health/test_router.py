@@ -53,3 +53,16 @@ def test_metrics_label_docs_by_path_and_unknown_paths_as_unmatched(api: ApiClien
     assert 'route="/openapi.json"' in body
     assert 'route="<unmatched>",status="404"' in body
     assert "E00042" not in body
+
+
+def test_readyz_503_when_the_database_is_unreachable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.conftest import test_settings
+
+    app = create_app(test_settings(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"))
+    response = TestClient(app).get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("database unreachable")
+    assert TestClient(app).get("/healthz").status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import func, select
 
 from app.preferences.models import Preference, PreferenceVersion
@@ -66,3 +68,40 @@ def test_the_email_of_an_erased_person_can_be_reused(api: ApiClient) -> None:
         headers=admin,
     )
     assert again.status_code == 201, again.text
+
+
+def test_erase_keeps_published_payroll_lines_under_the_pseudonym(api: ApiClient) -> None:
+    from app.allocations.models import Run
+    from app.payroll.models import PayrollLine
+    from tests.run_world import approve, build_world, close, run
+
+    world = build_world(api)
+    close(world)
+    run_id = run(world)["id"]
+    approve(world, run_id)
+    payroll = api.auth("payroll")
+    url = f"/api/v1/periods/{world.period_id}/payroll/lines"
+    before = api.get(url, params={"limit": 1000}, headers=payroll).json()["items"]
+    mine = [line for line in before if line["employee"] == "E1"]
+    assert mine
+
+    erased = api.post("/api/v1/employees/E1/erase", headers=api.auth("hr_admin"))
+    assert erased.status_code == 200, erased.text
+    pseudonym = erased.json()["external_id"]
+
+    after = api.get(url, params={"limit": 1000}, headers=payroll).json()["items"]
+    assert len(after) == len(before)
+    assert not any(line["employee"] == "E1" for line in after)
+    kept = [{**line, "employee": "E1"} for line in after if line["employee"] == pseudonym]
+    assert sorted(kept, key=lambda x: x["benefit"]) == sorted(mine, key=lambda x: x["benefit"])
+    assert (
+        api.session.scalar(
+            select(func.count()).select_from(PayrollLine).where(PayrollLine.employee == "E1")
+        )
+        == 0
+    )
+    api.session.expire_all()
+    stored = api.session.get(Run, run_id)
+    assert stored is not None and '"E1"' not in stored.problem and pseudonym in stored.problem
+    problem = api.get(f"/api/v1/runs/{run_id}/problem", headers=api.auth("auditor"))
+    assert problem.headers["x-problem-sha256"] == hashlib.sha256(problem.content).hexdigest()

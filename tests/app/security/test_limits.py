@@ -51,6 +51,7 @@ def tight_app(database_url: str) -> FastAPI:
             rate_limit_burst=2,
             max_body_bytes=2048,
             max_import_rows=3,
+            max_solver_seconds=30,
         )
     )
 
@@ -116,3 +117,19 @@ def test_page_size_is_capped_at_1000(api: ApiClient, url: str) -> None:
     too_big = api.get(url, params={"limit": 1001}, headers=admin)
     assert too_big.status_code == 422
     assert too_big.json()["errors"][0]["loc"] == ["query", "limit"]
+
+
+def test_solver_time_limit_is_capped_per_deployment(tight: TestClient, api: ApiClient) -> None:
+    from tests.run_world import build_world
+
+    world = build_world(api)
+    url = f"/api/v1/periods/{world.period_id}/runs"
+    over = tight.post(url, json={"time_limit_s": 31}, headers=api.auth("hr_admin"))
+    assert over.status_code == 422, over.text
+    assert over.json()["errors"] == [
+        {"loc": ["body", "time_limit_s"], "msg": "at most 30 (seconds)"}
+    ]
+    within = tight.post(url, json={"time_limit_s": 12.5}, headers=api.auth("hr_admin"))
+    assert within.status_code == 202 and within.json()["time_limit_s"] == 12.5
+    default = tight.post(url, json={}, headers=api.auth("hr_admin"))
+    assert default.status_code == 202 and default.json()["time_limit_s"] == 30  # not 60

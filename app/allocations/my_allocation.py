@@ -1,0 +1,92 @@
+"""GET /me/periods/{id}/allocation: the caller's published allocation and why.
+
+Only the caller's own rows are read; peer-group figures (participants, mean value) appear
+only for groups of at least 5 participants, and explanation texts lose their group figures
+below that size.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.allocations.models import Run, RunEmployee
+from app.allocations.schemas import MyAllocationOut, PeerGroupFigures, WishOut
+from app.allocations.service import MIN_GROUP_FOR_FIGURES, employee_facing
+from app.auth.principal import Principal
+from app.errors import NotFound
+from app.payroll import repository as publications
+from app.payroll.models import PayrollLine
+from app.preferences.service import own_employee, visible_period
+
+
+def my_allocation(session: Session, period_id: str, principal: Principal) -> MyAllocationOut:
+    period = visible_period(session, period_id)
+    employee = own_employee(session, principal)
+    publication = publications.current_publication(session, period.id)
+    if publication is None:
+        raise NotFound(f"period {period_id!r} has no published allocation yet")
+    run = session.get_one(Run, publication.run_id)
+    mine = session.get(RunEmployee, (run.id, employee.external_id))
+    if mine is None:
+        raise NotFound("you were not part of the published allocation of this period")
+    lines = session.scalars(
+        select(PayrollLine)
+        .where(
+            PayrollLine.publication_id == publication.id,
+            PayrollLine.employee == employee.external_id,
+        )
+        .order_by(PayrollLine.benefit)
+    ).all()
+    received = {line.benefit: line.units for line in lines if line.kind == "benefit"}
+    wishes = []
+    for code in sorted(mine.preferences):
+        entry = mine.preferences[code]
+        wanted, got = int(entry.get("units", 1)), received.get(code, 0)
+        wishes.append(
+            WishOut(
+                benefit=code,
+                points=int(entry["points"]),
+                units_wanted=wanted,
+                units_received=min(got, wanted),
+                honoured=got >= wanted,
+            )
+        )
+    group = next((g for g in (run.groups or []) if g.get("id") == mine.peer_group), None)
+    participants = int(group["participants"]) if group else 0
+    figures = None
+    if participants >= MIN_GROUP_FOR_FIGURES and group is not None:
+        figures = PeerGroupFigures(
+            code=mine.peer_group, participants=participants, mean_value=group.get("mean_value")
+        )
+    return MyAllocationOut(
+        period_id=period.id,
+        version=publication.version,
+        currency=publication.currency,
+        effective_from=publication.effective_from.isoformat(),
+        effective_to=publication.effective_to.isoformat(),
+        lines=[
+            {
+                "benefit": line.benefit,
+                "kind": line.kind,
+                "units": line.units,
+                "employer_cost": line.employer_cost,
+                "employee_cost": line.employee_cost,
+                "payroll_code": line.payroll_code,
+                "taxable": line.taxable,
+            }
+            for line in lines
+        ],
+        points_given=sum(w.points for w in wishes),
+        points_honoured=round(sum(w.points * w.units_received / w.units_wanted for w in wishes), 6),
+        satisfaction=mine.satisfaction,
+        wishes=wishes,
+        unmet=[
+            employee_facing(item, group_participants=participants) for item in mine.explanations
+        ],
+        allowance=mine.allowance,
+        allowance_used=mine.value,
+        allowance_remaining=None if mine.allowance is None else max(mine.allowance - mine.value, 0),
+        leftover_policy=(run.kpis or {}).get("leftover_policy", "forfeit"),
+        peer_group=figures,
+    )

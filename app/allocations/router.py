@@ -1,0 +1,170 @@
+"""Routes of runs, their results and explanations, and the employee's own allocation.
+
+Roles: hr_admin starts runs and reads every line; approver, finance and auditor read run
+summaries (status, solver, KPIs: aggregates only); hr_admin, approver and auditor read the
+exact problem (it holds individual preferences, needed to reproduce and review a run).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from app.allocations import service
+from app.allocations.models import Run, RunLine
+from app.allocations.my_allocation import my_allocation
+from app.allocations.schemas import LineOut, MyAllocationOut, RunCreate, RunEmployeeOut, RunOut
+from app.allocations.solver_adapter import DEFAULT_TIME_LIMIT_S
+from app.audit.service import record
+from app.auth.deps import SessionDep, require_employee, require_roles
+from app.auth.principal import Principal
+from app.errors import Unprocessable, error_item
+from app.http import etag_of_json, set_etag
+from app.idempotency.service import IdempotencyDep
+from app.jobs.runner import dispatcher
+from app.pagination import Page, PageParams, keyset_page, page_params
+from app.periods.service import get_period
+from app.transactions import releases_transaction
+
+router = APIRouter(prefix="/api/v1", tags=["runs"])
+me_router = APIRouter(prefix="/api/v1", tags=["me"])
+
+HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
+SummaryReader = Annotated[
+    Principal, Depends(require_roles("hr_admin", "approver", "finance", "auditor"))
+]
+ProblemReader = Annotated[Principal, Depends(require_roles("hr_admin", "approver", "auditor"))]
+Me = Annotated[Principal, Depends(require_employee())]
+Page_ = Annotated[PageParams, Depends(page_params)]
+
+
+def capped_time_limit(body: RunCreate, max_seconds: int) -> RunCreate:
+    """The deployment's cap (FLEXBEN_MAX_SOLVER_SECONDS) on a run's time limit: 422 above
+    it; a run without one gets the solver default, lowered to the cap if needed."""
+    if body.time_limit_s is not None and body.time_limit_s > max_seconds:
+        raise Unprocessable(
+            f"time_limit_s {body.time_limit_s:g} exceeds this deployment's cap of {max_seconds} s",
+            errors=[error_item(["body", "time_limit_s"], f"at most {max_seconds} (seconds)")],
+        )
+    if body.time_limit_s is None and max_seconds < DEFAULT_TIME_LIMIT_S:
+        return body.model_copy(update={"time_limit_s": float(max_seconds)})
+    return body
+
+
+@router.post("/periods/{period_id}/runs", status_code=202, response_model=RunOut)
+def start_run(  # noqa: PLR0917 (FastAPI passes what the route declares)
+    period_id: str,
+    body: RunCreate,
+    request: Request,
+    session: SessionDep,
+    principal: HrAdmin,
+    idem: IdempotencyDep,
+) -> Response:
+    """Queue a run of the period's current inputs (open: a preview; closed: approvable).
+
+    The exact problem document is stored with its SHA-256; poll `Location` for the result.
+    Honours `Idempotency-Key`."""
+    if (replay := idem.replay()) is not None:
+        return replay
+    body = capped_time_limit(body, request.app.state.settings.max_solver_seconds)
+    try:
+        run = service.start_run(session, period_id, body, principal)
+        out = service.run_out(run).model_dump(mode="json")
+        location = f"/api/v1/runs/{run.id}"
+        idem.record(status_code=202, body=out, headers={"Location": location})
+        session.commit()
+    finally:
+        session.rollback()
+    dispatcher(request.app).run_queued(run.id)
+    return JSONResponse(out, status_code=202, headers={"Location": location})
+
+
+@router.get("/periods/{period_id}/runs", response_model=Page[RunOut])
+@releases_transaction
+def list_runs(period_id: str, session: SessionDep, _: SummaryReader, page: Page_) -> Page[RunOut]:
+    """The period's runs, oldest first."""
+    get_period(session, period_id)
+    runs, cursor = keyset_page(
+        session,
+        service.runs_of_period(period_id),
+        key_columns=[Run.id],
+        key_of=lambda run: [run.id],
+        params=page,
+    )
+    return Page(items=[service.run_out(run) for run in runs], next_cursor=cursor)
+
+
+@router.get("/runs/{run_id}", response_model=RunOut)
+@releases_transaction
+def get_run(run_id: str, session: SessionDep, _: SummaryReader, response: Response) -> RunOut:
+    """Status, solver, objective, bound, gap, KPIs, peer-group and budget figures."""
+    out = service.run_out(service.get_run(session, run_id))
+    set_etag(response, etag_of_json(out.model_dump(mode="json")))
+    return out
+
+
+@router.get("/runs/{run_id}/allocations", response_model=Page[LineOut])
+@releases_transaction
+def run_allocations(run_id: str, session: SessionDep, _: HrAdmin, page: Page_) -> Page[LineOut]:
+    """The run's lines in (employee, benefit) order."""
+    service.get_run(session, run_id)
+    lines, cursor = keyset_page(
+        session,
+        service.lines_query(run_id),
+        key_columns=[RunLine.employee, RunLine.benefit],
+        key_of=lambda line: [line.employee, line.benefit],
+        params=page,
+    )
+    return Page(items=[service.line_out(line) for line in lines], next_cursor=cursor)
+
+
+@router.get("/runs/{run_id}/employees/{external_id}", response_model=RunEmployeeOut)
+@releases_transaction
+def run_employee(
+    run_id: str, external_id: str, session: SessionDep, principal: HrAdmin
+) -> RunEmployeeOut:
+    """One person's lines, satisfaction and explanations (with full figures)."""
+    out = service.run_employee(session, run_id, external_id)
+    # It shows the person's preferences: a read by someone else, audited (issue 5).
+    record(
+        session,
+        principal,
+        "run.employee.read",
+        "run_employee",
+        f"{run_id}/{external_id}",
+        None,
+        None,
+    )
+    session.commit()
+    return out
+
+
+@router.get(
+    "/runs/{run_id}/problem",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+@releases_transaction
+def run_problem(run_id: str, session: SessionDep, principal: ProblemReader) -> Response:
+    """The exact `flexben.problem/v1` input of the run, byte for byte (`flexben solve` on it
+    reproduces the run's allocation); `X-Problem-SHA256` carries its hash."""
+    run = service.get_run(session, run_id)
+    # The problem holds everyone's preferences: its reads are audited (issue 5).
+    record(session, principal, "run.problem.read", "run", run.id, None, None)
+    session.commit()
+    return Response(
+        content=run.problem.encode("utf-8"),
+        media_type="application/json",
+        headers={"X-Problem-SHA256": run.problem_sha256, "ETag": f'"{run.problem_sha256}"'},
+    )
+
+
+@me_router.get("/me/periods/{period_id}/allocation", response_model=MyAllocationOut)
+@releases_transaction
+def get_my_allocation(period_id: str, session: SessionDep, principal: Me) -> MyAllocationOut:
+    """Your published allocation: lines, the points you gave and what was honoured, each
+    unmet wish with its reason, your allowance used and remaining, and your peer group's
+    figures when it has at least 5 participants. 404 before publication."""
+    return my_allocation(session, period_id, principal)

@@ -1,0 +1,180 @@
+"""Runs: start (build and store the problem), read results, one employee's view."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.allocations.models import Run, RunEmployee, RunLine
+from app.allocations.problem import build_problem, canonical_json, sha256_hex
+from app.allocations.schemas import (
+    ExplanationOut,
+    LineOut,
+    RunCreate,
+    RunEmployeeOut,
+    RunOut,
+    SolverOut,
+)
+from app.audit.service import record
+from app.auth.principal import Principal
+from app.errors import Conflict, NotFound
+from app.payroll import repository as publications
+from app.periods.ids import time_ordered_uuid
+from app.periods.models import Period
+from app.periods.service import get_period
+
+RUNNABLE = ("open", "closed")
+# Peer-group figures are shown to an employee only for groups at least this large.
+MIN_GROUP_FOR_FIGURES = 5
+
+
+def current_problem(session: Session, period: Period) -> tuple[str, str]:
+    """The canonical problem text of the period's current inputs, and its SHA-256."""
+    carried = publications.carry_over_into(session, period)
+    text = canonical_json(build_problem(session, period, carried_over=carried))
+    return text, sha256_hex(text)
+
+
+def start_run(session: Session, period_id: str, body: RunCreate, principal: Principal) -> Run:
+    """Queue a run of the period's current inputs (committed; the caller dispatches it)."""
+    period = get_period(session, period_id)
+    if period.status not in RUNNABLE:
+        hint = {
+            "draft": "open it first",
+            "published": "re-open it (POST /periods/{id}/open) to correct and run again",
+        }
+        raise Conflict(
+            f"the period is {period.status}: runs need an open (preview) or closed period; "
+            f"{hint.get(period.status, '')}".rstrip("; ")
+        )
+    text, digest = current_problem(session, period)
+    run = Run(
+        id=time_ordered_uuid(),
+        period_id=period.id,
+        status="queued",
+        created_by=principal.id,
+        problem=text,
+        problem_sha256=digest,
+        time_limit_s=body.time_limit_s,
+        attempts=0,
+    )
+    session.add(run)
+    session.flush()
+    record(session, principal, "run.start", "run", run.id, None, run)
+    return run
+
+
+def get_run(session: Session, run_id: str) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound(f"no run with id {run_id!r}")
+    return run
+
+
+def run_out(run: Run) -> RunOut:
+    solver = None
+    if run.solver_status is not None:
+        solver = SolverOut(
+            name=run.solver_name,
+            version=run.solver_version,
+            seconds=run.solver_seconds,
+            status=run.solver_status,
+        )
+    return RunOut(
+        id=run.id,
+        period_id=run.period_id,
+        status=run.status,
+        created_by=run.created_by,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        attempts=run.attempts,
+        time_limit_s=run.time_limit_s,
+        problem_sha256=run.problem_sha256,
+        solver=solver,
+        objective=run.objective,
+        bound=run.bound,
+        gap=run.gap,
+        kpis=run.kpis or {},
+        groups=run.groups or [],
+        budgets=run.budgets or [],
+        error=run.error,
+    )
+
+
+def runs_of_period(period_id: str) -> Select[Any]:
+    return select(Run).where(Run.period_id == period_id)
+
+
+def lines_query(run_id: str) -> Select[Any]:
+    return select(RunLine).where(RunLine.run_id == run_id)
+
+
+def line_out(line: RunLine) -> LineOut:
+    return LineOut(
+        employee=line.employee,
+        benefit=line.benefit,
+        kind=line.kind,
+        units=line.units,
+        employer_cost=line.employer_cost,
+        employee_cost=line.employee_cost,
+    )
+
+
+def run_employee(session: Session, run_id: str, external_id: str) -> RunEmployeeOut:
+    run = get_run(session, run_id)
+    row = session.get(RunEmployee, (run.id, external_id))
+    if row is None:
+        detail = (
+            f"run {run_id!r} is {run.status}: it has no per-employee results"
+            if run.status != "succeeded"
+            else f"employee {external_id!r} is not in run {run_id!r}"
+        )
+        raise NotFound(detail)
+    lines = session.scalars(
+        select(RunLine)
+        .where(RunLine.run_id == run.id, RunLine.employee == external_id)
+        .order_by(RunLine.benefit)
+    ).all()
+    return RunEmployeeOut(
+        employee=row.employee,
+        peer_group=row.peer_group,
+        satisfaction=row.satisfaction,
+        value=row.value,
+        top_up=row.top_up,
+        allowance=row.allowance,
+        leftover=row.leftover,
+        preferences=row.preferences,
+        lines=[line_out(line) for line in lines],
+        explanations=[ExplanationOut(**item) for item in row.explanations],
+    )
+
+
+# ---------------------------------------------------------------- explanations for employees
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_GROUP_FIGURES = "peer group's fairness limit"
+
+
+def employee_facing(explanation: dict[str, Any], *, group_participants: int) -> ExplanationOut:
+    """An explanation as the employee sees it: peer-group figures only for groups of at
+    least MIN_GROUP_FOR_FIGURES participants (otherwise the band is named without numbers,
+    since a small group's average would reveal colleagues' allocations)."""
+    text = str(explanation["text"])
+    if group_participants < MIN_GROUP_FOR_FIGURES and _GROUP_FIGURES in text:
+        sentences = [
+            (
+                f"One more unit of {explanation['benefit']} would take your employer-funded "
+                "benefits above your peer group's fairness limit."
+            )
+            if _GROUP_FIGURES in sentence
+            else sentence
+            for sentence in _SENTENCE.split(text)
+        ]
+        text = " ".join(sentences)
+    return ExplanationOut(
+        benefit=explanation["benefit"], reasons=list(explanation["reasons"]), text=text
+    )

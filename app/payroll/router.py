@@ -1,0 +1,81 @@
+"""Routes of approval (approver) and the payroll pull (payroll)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from app.auth.deps import SessionDep, require_roles
+from app.auth.principal import Principal
+from app.pagination import PageParams, page_params
+from app.payroll import service
+from app.payroll.schemas import ChangesOut, PayrollPage, PublicationOut
+from app.transactions import releases_transaction
+
+router = APIRouter(prefix="/api/v1", tags=["payroll"])
+
+Approver = Annotated[Principal, Depends(require_roles("approver"))]
+Payroll = Annotated[Principal, Depends(require_roles("payroll"))]
+Version = Annotated[
+    int | None,
+    Query(ge=1, description="a published version (default: the current one)"),
+]
+
+
+@router.post("/runs/{run_id}/approve", response_model=PublicationOut)
+@releases_transaction
+def approve_run(run_id: str, session: SessionDep, principal: Approver) -> PublicationOut:
+    """Publish a succeeded run of a closed period as the next version (four-eyes: not by
+    whoever started the run, 403). 409 when the run did not succeed, the period is not
+    closed, or the inputs changed since the run."""
+    publication = service.approve(session, run_id, principal)
+    return service.publication_out(session, publication)
+
+
+@router.get("/periods/{period_id}/payroll/lines", response_model=PayrollPage)
+@releases_transaction
+def payroll_lines(
+    period_id: str,
+    session: SessionDep,
+    _: Payroll,
+    page: Annotated[PageParams, Depends(page_params)],
+    version: Version = None,
+) -> PayrollPage:
+    """The published lines in (employee, benefit) order; the cursor pins the version, so a
+    pull stays consistent if a new version is published meanwhile. 200 with no items before
+    any publication."""
+    return service.payroll_page(session, period_id, version=version, params=page)
+
+
+@router.get(
+    "/periods/{period_id}/payroll/lines.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def payroll_lines_csv(
+    period_id: str, session: SessionDep, _: Payroll, version: Version = None
+) -> StreamingResponse:
+    """The same lines as RFC 4180 CSV (UTF-8, CRLF, header row), streamed in constant
+    memory; text cells that a spreadsheet would read as formulas are prefixed with '."""
+    publication = service.csv_publication(session, period_id, version)
+    name = f"payroll-{period_id}-v{publication.version if publication else 0}.csv"
+    return StreamingResponse(
+        service.csv_chunks(session, publication),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/periods/{period_id}/payroll/changes", response_model=ChangesOut)
+@releases_transaction
+def payroll_changes(
+    period_id: str,
+    session: SessionDep,
+    _: Payroll,
+    since_version: Annotated[int, Query(description="a published version, 1..current")],
+) -> ChangesOut:
+    """Lines added, changed (before/after) and removed between `since_version` and the
+    current version."""
+    return service.changes(session, period_id, since_version)

@@ -1,0 +1,370 @@
+"""Split by peer group: shares of the shared resources, one small MILP per group.
+
+Groups couple only through budgets and capacities. Given each group's share of them (from the
+LP relaxation's usage, rounded by largest remainder so shares never exceed what is left), the
+groups are independent: `solve_group` is a pure function of a picklable `GroupTask`, run in a
+process pool (the same function is what a Ray task would run). Each task builds a valid start
+with the construction heuristic, improves it with a node-limited single-threaded MILP
+warm-started from it, and keeps the MILP's point only when it is valid in exact arithmetic and
+better. The caller enforces the wall-clock deadline from outside (pool timeouts).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult, Pool
+
+from pulp import LpVariable
+
+from solver.backends import BackendName, run_model
+from solver.candidates import BudgetScope, Compiled, GroupRule, Person
+from solver.heuristic import construct, fill, fill_lowest_first
+from solver.model import Limits, ModelVars, ObjectiveSpec, build_model
+from solver.state import AllocationState
+
+Line = tuple[str, str, int, int]  # person, benefit, units, contribution
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTask:
+    rule: GroupRule
+    persons: tuple[Person, ...]
+    limits: Limits
+    objective: ObjectiveSpec
+    backend: BackendName
+    node_limit: int  # 0: heuristic only
+    gap: float
+    start: tuple[Line, ...] | None = None  # a valid allocation to improve (else construct one)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupResult:
+    group: str
+    lines: tuple[Line, ...]
+    bound: float | None  # proven bound of this group's MILP under its shares
+    stopped_by: str
+    improved_by_milp: bool
+    seconds: float
+
+
+def solve_group(task: GroupTask) -> GroupResult:
+    started = time.perf_counter()
+    maxmin_min = task.objective.kind == "maxmin" and task.objective.phase == "min"
+    state = _start(task)
+    improved = False
+    bound: float | None = None
+    stopped_by = "completed"
+    if task.node_limit > 0 and any(p.candidates for p in task.persons):
+        candidate, bound, stopped_by = _milp(task, state)
+        if candidate is not None and _better(candidate, state, maxmin_min):
+            state, improved = candidate, True
+    if maxmin_min:
+        fill_lowest_first(state)
+    fill(state)
+    lines = tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items())
+    return GroupResult(
+        task.rule.id, lines, bound, stopped_by, improved, time.perf_counter() - started
+    )
+
+
+def _start(task: GroupTask) -> AllocationState:
+    maxmin = task.objective.kind == "maxmin"
+    if task.start is not None:
+        state = AllocationState(task.persons, (task.rule,), task.limits)
+        state.load(task.start)
+        if not state.violations():
+            return state
+    return construct(task.persons, (task.rule,), task.limits, maxmin=maxmin)
+
+
+def _better(candidate: AllocationState, incumbent: AllocationState, by_minimum: bool) -> bool:
+    if by_minimum:
+        low_new, low_old = candidate.min_satisfaction(), incumbent.min_satisfaction()
+        if low_new is not None and low_old is not None and low_new != low_old:
+            return low_new > low_old
+    return candidate.objective() > incumbent.objective()
+
+
+def _milp(
+    task: GroupTask, start: AllocationState
+) -> tuple[AllocationState | None, float | None, str]:
+    problem, variables = build_model(
+        f"group_{task.rule.id}", task.persons, (task.rule,), task.limits, task.objective
+    )
+    set_start(variables, start, task.persons)
+    result = run_model(
+        problem, task.backend, node_limit=task.node_limit, gap=task.gap, warm_start=True
+    )
+    if not result.has_solution:
+        return None, result.bound, result.stopped_by
+    state = read_solution(variables, task.persons, (task.rule,), task.limits)
+    if state is None or state.violations():
+        return None, result.bound, result.stopped_by
+    return state, result.bound, result.stopped_by
+
+
+def set_start(variables: ModelVars, state: AllocationState, persons: Sequence[Person]) -> None:
+    """Give every model variable the start allocation's value (for a warm start)."""
+    for person in persons:
+        ps = state.persons[person.id]
+        for candidate in person.candidates:
+            key = (person.id, candidate.benefit)
+            variables.units[key].setInitialValue(ps.units.get(candidate.benefit, 0))
+            if key in variables.contributions:
+                variables.contributions[key].setInitialValue(
+                    ps.contributions.get(candidate.benefit, 0)
+                )
+    for group_id, mean in variables.means.items():
+        tally = state.groups[group_id]
+        mean.setInitialValue(float(tally.total / tally.rule.participants))
+    if variables.min_satisfaction is not None:
+        low = state.min_satisfaction()
+        variables.min_satisfaction.setInitialValue(float(low) if low is not None else 0.0)
+
+
+def read_solution(
+    variables: ModelVars,
+    persons: Sequence[Person],
+    groups: Sequence[GroupRule],
+    limits: Limits,
+) -> AllocationState | None:
+    """The MILP's point rounded to integers, loaded into an exact state (unchecked)."""
+    lines: list[Line] = []
+    for person in persons:
+        for candidate in person.candidates:
+            key = (person.id, candidate.benefit)
+            units = _integer(variables.units[key])
+            paid = _integer(variables.contributions[key]) if key in variables.contributions else 0
+            if units is None or paid is None:
+                return None
+            if units > 0:
+                lines.append(
+                    (person.id, candidate.benefit, units, min(paid, candidate.cost * units))
+                )
+    state = AllocationState(persons, groups, limits)
+    state.load(lines)
+    return state
+
+
+def _integer(variable: LpVariable) -> int | None:
+    value: float | None = variable.value()
+    if value is None or not math.isfinite(value):
+        return None
+    return max(0, round(float(value)))
+
+
+# --- shares of shared resources ------------------------------------------------------------
+
+
+def group_usage(
+    compiled: Compiled, usage_of: Callable[[Person, str], tuple[float, float]]
+) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
+    """Per group: (employer cost per budget, units per capacity-limited benefit).
+
+    `usage_of(person, benefit)` gives (units, contribution) in the relaxation.
+    """
+    capacity_ids = {b for b, _ in compiled.capacities}
+    usage: dict[str, tuple[dict[str, float], dict[str, float]]] = {
+        rule.id: ({}, {}) for rule in compiled.groups
+    }
+    for person in compiled.persons:
+        money, places = usage[person.group]
+        for candidate in person.candidates:
+            units, paid = usage_of(person, candidate.benefit)
+            spend = candidate.cost * units - paid
+            for scope in compiled.budgets:
+                if scope.covers(person.group, candidate.benefit):
+                    money[scope.id] = money.get(scope.id, 0.0) + spend
+            if candidate.benefit in capacity_ids:
+                places[candidate.benefit] = places.get(candidate.benefit, 0.0) + units
+    return usage
+
+
+def split_shares(
+    compiled: Compiled, usage: Mapping[str, tuple[dict[str, float], dict[str, float]]]
+) -> dict[str, Limits]:
+    """Each group's Limits: its usage rounded down, remainders by largest fraction."""
+    group_ids = [rule.id for rule in compiled.groups]
+    budget_shares: dict[str, dict[str, int]] = {g: {} for g in group_ids}
+    for scope in compiled.budgets:
+        covered = [g for g in group_ids if scope.groups is None or g in scope.groups]
+        wants = {g: usage[g][0].get(scope.id, 0.0) for g in covered}
+        for g, share in _largest_remainder(wants, scope.cap - scope.core_use).items():
+            budget_shares[g][scope.id] = share
+    capacity_shares: dict[str, dict[str, int]] = {g: {} for g in group_ids}
+    for benefit, available in compiled.capacities:
+        wants = {g: usage[g][1].get(benefit, 0.0) for g in group_ids}
+        for g, share in _largest_remainder(wants, available).items():
+            capacity_shares[g][benefit] = share
+    scopes: dict[str, BudgetScope] = {scope.id: scope for scope in compiled.budgets}
+    return {
+        g: Limits(
+            budgets=tuple((scopes[b], share) for b, share in budget_shares[g].items()),
+            capacities=tuple(sorted(capacity_shares[g].items())),
+        )
+        for g in group_ids
+    }
+
+
+def _largest_remainder(wants: Mapping[str, float], available: int) -> dict[str, int]:
+    """Integer shares summing to at most `available`, close to `wants` (sorted, deterministic)."""
+    if available <= 0:
+        return dict.fromkeys(wants, 0)
+    floors = {g: max(0, math.floor(w + 1e-6)) for g, w in wants.items()}
+    excess = sum(floors.values()) - available
+    for g in sorted(floors, key=lambda g: (floors[g], g)):  # float noise: trim the smallest
+        if excess <= 0:
+            break
+        cut = min(excess, floors[g])
+        floors[g] -= cut
+        excess -= cut
+    left = available - sum(floors.values())
+    order = sorted(wants, key=lambda g: (-(wants[g] - math.floor(wants[g] + 1e-6)), g))
+    for g in order:
+        if left <= 0:
+            break
+        if wants[g] - floors[g] > 1e-6:
+            floors[g] += 1
+            left -= 1
+    return floors
+
+
+def demand_usage(compiled: Compiled) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
+    """Fallback usage when no LP is available: what each group would take if unconstrained."""
+    return group_usage(
+        compiled,
+        lambda person, benefit: (float(_wanted_units(person, benefit)), 0.0),
+    )
+
+
+def _wanted_units(person: Person, benefit: str) -> int:
+    candidate = person.candidate(benefit)
+    return 0 if candidate is None or candidate.points == 0 else candidate.max_units
+
+
+# --- running tasks with a deadline ---------------------------------------------------------
+
+
+def run_tasks(
+    tasks: Sequence[GroupTask], processes: int, deadline: float
+) -> tuple[dict[str, GroupResult], list[str]]:
+    """Results by group, and the groups cut off by the deadline (their workers are stopped)."""
+    if processes <= 1 and sum(len(t.persons) for t in tasks) <= IN_PROCESS_PERSONS:
+        return _run_in_process(tasks, deadline)
+    results: dict[str, GroupResult] = {}
+    late: list[str] = []
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["solver.decompose"])
+    pool: Pool = context.Pool(processes=max(1, processes))
+    try:
+        pending: list[tuple[GroupTask, AsyncResult[GroupResult]]] = [
+            (task, pool.apply_async(solve_group, (task,))) for task in tasks
+        ]
+        for task, future in pending:
+            try:
+                results[task.rule.id] = future.get(timeout=max(0.0, deadline - time.monotonic()))
+            except multiprocessing.TimeoutError:
+                late.append(task.rule.id)
+    finally:
+        if late:
+            pool.terminate()
+        else:
+            pool.close()
+        pool.join()
+    return results, late
+
+
+IN_PROCESS_PERSONS = 60  # tiny problems: a worker process costs more than it saves
+
+
+def _run_in_process(
+    tasks: Sequence[GroupTask], deadline: float
+) -> tuple[dict[str, GroupResult], list[str]]:
+    results: dict[str, GroupResult] = {}
+    late: list[str] = []
+    for task in tasks:
+        if time.monotonic() >= deadline:
+            late.append(task.rule.id)
+            continue
+        results[task.rule.id] = solve_group(task)
+    return results, late
+
+
+def heuristic_task(task: GroupTask) -> GroupTask:
+    return GroupTask(
+        task.rule, task.persons, task.limits, task.objective, task.backend, 0, task.gap, task.start
+    )
+
+
+# --- the monolithic polish -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WholeTask:
+    persons: tuple[Person, ...]
+    groups: tuple[GroupRule, ...]
+    limits: Limits
+    objective: ObjectiveSpec
+    backend: BackendName
+    node_limit: int
+    gap: float
+    start: tuple[Line, ...]
+
+
+def solve_whole(task: WholeTask, time_limit_s: float | None = None) -> GroupResult:
+    """The whole problem as one MILP, warm-started; returns the start when nothing better."""
+    started = time.perf_counter()
+    problem, variables = build_model(
+        "whole", task.persons, task.groups, task.limits, task.objective
+    )
+    start = AllocationState(task.persons, task.groups, task.limits)
+    start.load(task.start)
+    set_start(variables, start, task.persons)
+    result = run_model(
+        problem,
+        task.backend,
+        node_limit=task.node_limit,
+        gap=task.gap,
+        warm_start=True,
+        time_limit_s=time_limit_s,
+    )
+    lines = task.start
+    improved = False
+    if result.has_solution:
+        state = read_solution(variables, task.persons, task.groups, task.limits)
+        if state is not None and not state.violations():
+            lines = tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items())
+            improved = True
+    return GroupResult(
+        "*", lines, result.bound, result.stopped_by, improved, time.perf_counter() - started
+    )
+
+
+def run_whole(task: WholeTask, deadline: float) -> GroupResult | None:
+    """`solve_whole` in a worker process stopped at the deadline (None when stopped)."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return None
+    if len(task.persons) <= IN_PROCESS_PERSONS:
+        return solve_whole(task, time_limit_s=remaining)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["solver.decompose"])
+    pool: Pool = context.Pool(processes=1)
+    stopped = False
+    try:
+        future = pool.apply_async(solve_whole, (task,))
+        try:
+            return future.get(timeout=max(0.0, deadline - time.monotonic()))
+        except multiprocessing.TimeoutError:
+            stopped = True
+            return None
+    finally:
+        if stopped:
+            pool.terminate()
+        else:
+            pool.close()
+        pool.join()

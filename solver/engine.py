@@ -1,0 +1,362 @@
+"""The optimisation engine: `solve(problem, options) -> SolveOutcome`.
+
+1. LP relaxation of the whole problem (PuLP; HiGHS or CBC): the proven upper bound and each
+   peer group's use of the shared budgets and capacities.
+2. Shares of the shared resources per group (largest remainder, never above what is left).
+3. Per group, in worker processes: construction heuristic, then a node-limited MILP
+   warm-started from it (`solver.decompose`); a group cut off by the deadline keeps its
+   heuristic allocation. maxmin runs two rounds: best minimum per group, then the best total
+   keeping the global minimum (the smallest of the groups' minima).
+4. Leftover shared resources are redistributed across groups (exact greedy fill).
+5. Small problems: a monolithic MILP warm-started from that allocation polishes it and may
+   prove optimality.
+Every candidate allocation is checked in exact arithmetic (`solver.validate`) before it is
+returned; work limits (nodes, rounds) decide the result, the wall clock only cuts off.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from solver.backends import BackendName, backend_label, backend_version, resolve_backend, run_model
+from solver.candidates import Compiled, Person, compile_problem
+from solver.decompose import (
+    GroupResult,
+    GroupTask,
+    Line,
+    WholeTask,
+    demand_usage,
+    group_usage,
+    heuristic_task,
+    run_tasks,
+    run_whole,
+    solve_group,
+    split_shares,
+)
+from solver.diagnose import diagnose
+from solver.heuristic import construct, fill
+from solver.model import CONTRIBUTION_PENALTY, Limits, ObjectiveSpec, build_model
+from solver.state import AllocationState
+from solver.types import (
+    Assignment,
+    Problem,
+    SolveOptions,
+    SolveOutcome,
+    SolverInfo,
+)
+from solver.types import (
+    Line as AssignmentLine,
+)
+from solver.validate import check_assignment
+
+DEFAULT_NODE_LIMIT = 400  # per group MILP
+POLISH_PERSONS = 600  # monolithic polish only below this many persons
+POLISH_NODE_LIMIT = 20000
+LP_TIME_SHARE = 0.4  # backstop for the in-process LP, as a share of the time limit
+FLOOR_SAFETY = 1e-7  # maxmin floor rows: below the smallest gap between satisfactions
+
+
+@dataclass(slots=True)
+class _Run:
+    """Everything one solve shares: the problem, its limits, the backend, what happened."""
+
+    problem: Problem
+    compiled: Compiled
+    full: Limits
+    backend: BackendName
+    options: SolveOptions
+    started: float
+    deadline: float
+    node_limit: int
+    maxmin: bool
+    stopped_by: set[str] = field(default_factory=set)
+    bound: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def tighten_bound(self, bound: float) -> None:
+        self.bound = bound if self.bound is None else min(self.bound, bound)
+
+
+def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> SolveOutcome:  # noqa: B008
+    started = time.monotonic()
+    try:
+        backend = resolve_backend(options.backend)
+    except RuntimeError as error:
+        return _error(str(error), "unknown", started)
+    try:
+        return _solve(problem, options, backend, started)
+    except Exception as error:  # an engine failure is reported, never an unchecked allocation
+        return _error(f"engine failed: {error!r}", backend, started)
+
+
+def _solve(
+    problem: Problem, options: SolveOptions, backend: BackendName, started: float
+) -> SolveOutcome:
+    infeasible = diagnose(problem)
+    if infeasible:
+        return SolveOutcome(
+            status="infeasible",
+            assignment={},
+            objective=None,
+            bound=None,
+            solver=_info(backend, started, "completed"),
+            infeasibility=infeasible,
+        )
+    compiled = compile_problem(problem)
+    run = _Run(
+        problem=problem,
+        compiled=compiled,
+        full=full_limits(compiled),
+        backend=backend,
+        options=options,
+        started=started,
+        deadline=started + options.time_limit_s,
+        node_limit=options.max_rounds if options.max_rounds is not None else DEFAULT_NODE_LIMIT,
+        maxmin=problem.policy.objective == "maxmin",
+    )
+    shares = split_shares(compiled, _lp_usage(run))
+    if run.maxmin:
+        lines, floor = _maxmin_rounds(run, shares)
+    else:
+        lines, floor = _collect(_round(run, shares, ObjectiveSpec("utilitarian"), {})), None
+
+    state = AllocationState(compiled.persons, compiled.groups, run.full)
+    state.load(lines)
+    if state.violations():
+        run.notes.append("merged group allocations failed the exact check; rebuilt heuristically")
+        state = construct(compiled.persons, compiled.groups, run.full, maxmin=run.maxmin)
+    run.notes.append(f"peer groups: total satisfaction {float(state.objective()):.4f}")
+    fill(state)  # hand out what the groups left of the shared resources
+    run.notes.append(f"after leftover fill: {float(state.objective()):.4f}")
+
+    state = _polish(run, state, floor)
+    if run.maxmin and floor is not None:
+        _maxmin_bound(run, floor)
+    return _outcome(run, state)
+
+
+def full_limits(compiled: Compiled) -> Limits:
+    return Limits(
+        budgets=tuple((scope, scope.cap - scope.core_use) for scope in compiled.budgets),
+        capacities=compiled.capacities,
+    )
+
+
+def _lp_usage(run: _Run) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
+    """Solve the LP relaxation: record its bound, return each group's resource use."""
+    compiled = run.compiled
+    problem, variables = build_model(
+        "relaxation",
+        compiled.persons,
+        compiled.groups,
+        run.full,
+        ObjectiveSpec("utilitarian"),
+        relax=True,
+    )
+    result = run_model(
+        problem, run.backend, mip=False, time_limit_s=run.options.time_limit_s * LP_TIME_SHARE
+    )
+    if not result.proven_optimal or result.objective is None:
+        run.stopped_by.add("time_limit" if result.stopped_by == "time_limit" else "lp_failed")
+        run.notes.append("LP relaxation not solved: shares from demand, no proven bound")
+        return demand_usage(compiled)
+    if not run.maxmin:
+        run.tighten_bound(result.objective + _penalty_slack(compiled))
+
+    def usage_of(person: Person, benefit: str) -> tuple[float, float]:
+        key = (person.id, benefit)
+        units = variables.units[key].value() or 0.0
+        paid = 0.0
+        if key in variables.contributions:
+            paid = variables.contributions[key].value() or 0.0
+        return float(units), float(paid)
+
+    return group_usage(compiled, usage_of)
+
+
+def _penalty_slack(compiled: Compiled) -> float:
+    """The model subtracts a tiny contribution penalty: add its largest value back to bounds."""
+    return CONTRIBUTION_PENALTY * sum(1 for p in compiled.persons if p.top_up_limit > 0)
+
+
+def _round(
+    run: _Run,
+    shares: dict[str, Limits],
+    spec: ObjectiveSpec,
+    starts: dict[str, tuple[Line, ...]],
+) -> dict[str, GroupResult]:
+    members: dict[str, list[Person]] = {}
+    for person in run.compiled.persons:
+        members.setdefault(person.group, []).append(person)
+    tasks = [
+        GroupTask(
+            rule=rule,
+            persons=tuple(members.get(rule.id, ())),
+            limits=shares[rule.id],
+            objective=spec,
+            backend=run.backend,
+            node_limit=run.node_limit,
+            gap=run.options.gap,
+            start=starts.get(rule.id),
+        )
+        for rule in run.compiled.groups
+    ]
+    results, late = run_tasks(tasks, run.options.processes, run.deadline)
+    for task in tasks:
+        if task.rule.id in late:
+            results[task.rule.id] = solve_group(heuristic_task(task))
+    for result in results.values():
+        run.stopped_by.add(result.stopped_by)
+    if late:
+        run.stopped_by.add("time_limit")
+        run.notes.append(f"time limit: {len(late)} peer group(s) kept their heuristic allocation")
+    return results
+
+
+def _collect(results: dict[str, GroupResult]) -> list[Line]:
+    return [line for group in sorted(results) for line in results[group].lines]
+
+
+def _maxmin_rounds(run: _Run, shares: dict[str, Limits]) -> tuple[list[Line], Fraction | None]:
+    """Best minimum per group; the global minimum is the smallest; then best totals above it."""
+    first = _round(run, shares, ObjectiveSpec("maxmin", "min"), {})
+    state = AllocationState(run.compiled.persons, run.compiled.groups, run.full)
+    state.load(_collect(first))
+    floor = state.min_satisfaction()
+    if floor is None:
+        return _collect(first), None
+    spec = ObjectiveSpec("maxmin", "total", floor=float(floor) - FLOOR_SAFETY)
+    starts = {group: result.lines for group, result in first.items()}
+    second = _round(run, shares, spec, starts)
+    merged: list[Line] = []
+    for group in sorted(second):
+        trial = AllocationState(run.compiled.persons, run.compiled.groups, run.full)
+        trial.load(second[group].lines)
+        chosen = second[group] if _keeps_floor(trial, floor, group) else first[group]
+        merged.extend(chosen.lines)
+    return merged, floor
+
+
+def _keeps_floor(state: AllocationState, floor: Fraction, group: str | None = None) -> bool:
+    return all(
+        state.satisfaction(pid) >= floor
+        for pid, ps in state.persons.items()
+        if ps.person.participant and (group is None or ps.person.group == group)
+    )
+
+
+def _polish(run: _Run, state: AllocationState, floor: Fraction | None) -> AllocationState:
+    """Small problems: the monolithic MILP warm-started from `state`, in a stoppable process."""
+    compiled = run.compiled
+    if len(compiled.persons) > POLISH_PERSONS or time.monotonic() >= run.deadline:
+        return state
+    spec = ObjectiveSpec(
+        compiled.problem.policy.objective,
+        "total",
+        floor=float(floor) - FLOOR_SAFETY if floor is not None else None,
+    )
+    task = WholeTask(
+        persons=compiled.persons,
+        groups=compiled.groups,
+        limits=run.full,
+        objective=spec,
+        backend=run.backend,
+        node_limit=POLISH_NODE_LIMIT,
+        gap=run.options.gap,
+        start=tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items()),
+    )
+    result = run_whole(task, run.deadline)
+    if result is None:
+        run.stopped_by.add("time_limit")
+        run.notes.append("time limit: the monolithic polish was stopped")
+        return state
+    if result.bound is not None and not run.maxmin:
+        run.tighten_bound(result.bound + _penalty_slack(compiled))
+    run.stopped_by.add(result.stopped_by)
+    polished = AllocationState(compiled.persons, compiled.groups, run.full)
+    polished.load(result.lines)
+    if polished.violations() or (floor is not None and not _keeps_floor(polished, floor)):
+        return state
+    return polished if polished.objective() >= state.objective() else state
+
+
+def _maxmin_bound(run: _Run, floor: Fraction) -> None:
+    """Bound on the total for maxmin: the LP of the total with every participant >= floor."""
+    spec = ObjectiveSpec("maxmin", "total", floor=float(floor) - FLOOR_SAFETY)
+    compiled = run.compiled
+    problem, _ = build_model(
+        "maxmin_bound", compiled.persons, compiled.groups, run.full, spec, relax=True
+    )
+    result = run_model(
+        problem, run.backend, mip=False, time_limit_s=run.options.time_limit_s * LP_TIME_SHARE
+    )
+    if result.proven_optimal and result.objective is not None:
+        run.tighten_bound(result.objective + _penalty_slack(compiled))
+
+
+def _outcome(run: _Run, state: AllocationState) -> SolveOutcome:
+    compiled = run.compiled
+    assignment = to_assignment(compiled, state)
+    if check_assignment(run.problem, assignment):
+        run.notes.append("final allocation failed the independent check; used the heuristic")
+        state = construct(compiled.persons, compiled.groups, run.full, maxmin=run.maxmin)
+        assignment = to_assignment(compiled, state)
+        if check_assignment(run.problem, assignment):
+            return _error("no allocation passed the independent check", run.backend, run.started)
+    objective = float(state.objective())
+    bound = None if run.bound is None else max(run.bound, objective)
+    proven = bound is not None and bound - objective <= run.options.gap * max(abs(bound), 1e-9)
+    if run.maxmin:
+        low = state.min_satisfaction()
+        run.notes.append(f"min_satisfaction={float(low) if low is not None else 0.0:.6f}")
+        proven = False  # the decomposition does not prove the minimum optimal
+    stopped = sorted(run.stopped_by - {"completed"})
+    stopped_by = (
+        "time_limit" if "time_limit" in stopped else (stopped[0] if stopped else "completed")
+    )
+    return SolveOutcome(
+        status="optimal" if proven else "feasible",
+        assignment=assignment,
+        objective=objective,
+        bound=bound,
+        solver=_info(run.backend, run.started, stopped_by),
+        notes=tuple(run.notes),
+    )
+
+
+def to_assignment(compiled: Compiled, state: AllocationState) -> Assignment:
+    """Optional lines from the state plus every core line (u = 1, w = 0)."""
+    assignment: Assignment = {}
+    for person in compiled.persons:
+        for benefit in person.core:
+            assignment[(person.id, benefit)] = AssignmentLine(units=1, contribution=0)
+    for (person_id, benefit), (units, paid) in state.lines().items():
+        assignment[(person_id, benefit)] = AssignmentLine(units=units, contribution=paid)
+    return dict(sorted(assignment.items()))
+
+
+def _info(backend: BackendName | str, started: float, stopped_by: str) -> SolverInfo:
+    if backend in ("highs", "cbc"):
+        name = backend_label(backend)
+        version = backend_version(backend)
+    else:
+        name, version = "flexben-engine", ""
+    return SolverInfo(
+        name=f"flexben-engine/{name}",
+        version=version,
+        seconds=round(time.monotonic() - started, 3),
+        stopped_by=stopped_by,
+    )
+
+
+def _error(text: str, backend: BackendName | str, started: float) -> SolveOutcome:
+    return SolveOutcome(
+        status="error",
+        assignment={},
+        objective=None,
+        bound=None,
+        solver=_info(backend, started, "error"),
+        notes=(text,),
+    )

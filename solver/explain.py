@@ -1,0 +1,259 @@
+"""Why an employee did not receive a benefit they asked for.
+
+For every benefit an employee gave points to and did not fully receive, we test ONE MORE
+UNIT of it against every rule with the rest of the allocation fixed, and name each rule it
+would break (DESIGN.md "Explanations"):
+
+- `not_eligible`: the employee may not have it (then nothing else is tested);
+- `allowance`: the employer-funded optional value would exceed their allowance;
+- `budget:<id>`: the budget's cap would be exceeded;
+- `capacity`: every place of a capacity-limited benefit is taken;
+- `exclusive:<received>`: they received another benefit of the same exclusive group;
+- `requires:<benefit>`: the benefit requires one they did not receive;
+- `equity_band`: their need-weighted value would exceed their peer group's cap. The extra
+  unit raises the group mean too, so the cap is recomputed exactly with the new mean;
+- `not_selected`: nothing would break (possible within the optimality gap or under maxmin).
+
+Co-funding: when the employee has top-up room left (top_up_limit minus what they already
+contribute), the extra unit is assumed co-funded by as much of that room as it can use,
+i.e. the smallest employer share possible; allowance, budgets and the band are tested with
+that share. Texts are plain words with the numbers, and only the employee's own data plus
+aggregates: peer-group figures (mean, cap) only when the group has at least
+`PEER_FIGURES_MIN` participants, never another person's data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from solver.types import Assignment, Benefit, Employee, Line, Problem
+from solver.validate import (
+    GroupBand,
+    benefit_map,
+    budget_use,
+    capacity_use,
+    employer_values,
+    format_money,
+    group_bands,
+    participants,
+    top_ups,
+)
+
+PEER_FIGURES_MIN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    benefit: str
+    reasons: tuple[str, ...]
+    text: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"benefit": self.benefit, "reasons": list(self.reasons), "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """Everything the one-more-unit test needs, computed once per allocation."""
+
+    problem: Problem
+    benefits: dict[str, Benefit]
+    lines: dict[str, dict[str, Line]]
+    values: dict[str, int]
+    top_ups: dict[str, int]
+    budgets_used: dict[str, int]
+    capacity_used: dict[str, int]
+    bands: dict[str, GroupBand]
+    participants: set[str]
+    # group -> (mean, 1 + tolerance, participants) as floats for the fast band test
+    band_floats: dict[str, tuple[float, float, int]]
+
+
+def explain(problem: Problem, assignment: Assignment) -> dict[str, tuple[Explanation, ...]]:
+    """Explanations by employee id (every employee present, possibly with none)."""
+    lines: dict[str, dict[str, Line]] = {employee.id: {} for employee in problem.employees}
+    for (employee_id, benefit_id), line in assignment.items():
+        lines[employee_id][benefit_id] = line
+    bands = group_bands(problem, assignment)
+    context = _Context(
+        problem=problem,
+        benefits=benefit_map(problem),
+        lines=lines,
+        values=employer_values(problem, assignment),
+        top_ups=top_ups(problem, assignment),
+        budgets_used=budget_use(problem, assignment),
+        capacity_used=capacity_use(problem, assignment),
+        bands=bands,
+        participants=participants(problem),
+        band_floats={
+            group: (float(band.mean), 1 + float(band.tolerance), len(band.participants))
+            for group, band in bands.items()
+            if band.mean is not None
+        },
+    )
+    return {employee.id: _explain_employee(context, employee) for employee in problem.employees}
+
+
+def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanation, ...]:
+    found: list[Explanation] = []
+    for benefit_id, preference in employee.preferences:
+        benefit = context.benefits[benefit_id]
+        line = context.lines[employee.id].get(benefit_id)
+        received = 0 if line is None else line.units
+        eligible = employee.is_eligible(benefit_id)
+        if eligible and (benefit.core or received >= preference.units):
+            continue
+        if not eligible:
+            reasons = [("not_eligible", f"You are not eligible for {benefit_id}.")]
+        else:
+            reasons = _blocking_rules(context, employee, benefit)
+            if not reasons:
+                reasons = [
+                    (
+                        "not_selected",
+                        f"No rule prevented one more unit of {benefit_id}; the allocation "
+                        f"favoured other choices (within the solver's optimality gap or to "
+                        f"raise the lowest satisfaction).",
+                    )
+                ]
+        prefix = ""
+        if received > 0:
+            prefix = (
+                f"You received {received} of the {preference.units} units of "
+                f"{benefit_id} you asked for. "
+            )
+        found.append(
+            Explanation(
+                benefit=benefit_id,
+                reasons=tuple(code for code, _ in reasons),
+                text=prefix + " ".join(text for _, text in reasons),
+            )
+        )
+    return tuple(found)
+
+
+def _blocking_rules(
+    context: _Context, employee: Employee, benefit: Benefit
+) -> list[tuple[str, str]]:
+    """(reason code, sentence) for each rule one more unit of `benefit` would break."""
+    money = context.problem.currency
+    room = max(employee.top_up_limit - context.top_ups[employee.id], 0)
+    co_funded = min(room, benefit.cost)
+    share = benefit.cost - co_funded  # smallest employer share of the extra unit
+    found: list[tuple[str, str]] = []
+    value = context.values[employee.id]
+    if employee.allowance is not None and value + share > employee.allowance:
+        left = max(employee.allowance - value, 0)
+        found.append(
+            (
+                "allowance",
+                f"Your allowance of {format_money(employee.allowance, money)} had "
+                f"{format_money(left, money)} left; "
+                f"{_cost_words(benefit, share, co_funded, money)}.",
+            )
+        )
+    for budget in context.problem.budgets:
+        if budget.groups is not None and employee.group not in budget.groups:
+            continue
+        if budget.benefits is not None and benefit.id not in budget.benefits:
+            continue
+        used = context.budgets_used[budget.id]
+        if used + share > budget.cap:
+            found.append(
+                (
+                    f"budget:{budget.id}",
+                    f"The {budget.id} budget of {format_money(budget.cap, money)} had "
+                    f"{format_money(max(budget.cap - used, 0), money)} left; "
+                    f"{_cost_words(benefit, share, co_funded, money)}.",
+                )
+            )
+    if benefit.capacity is not None and context.capacity_used[benefit.id] + 1 > benefit.capacity:
+        found.append(
+            (
+                "capacity",
+                f"{benefit.id} had {benefit.capacity} "
+                f"{'place' if benefit.capacity == 1 else 'places'} and all were allocated.",
+            )
+        )
+    found.extend(_exclusive(context, employee, benefit))
+    for needed in benefit.requires:
+        if needed not in context.lines[employee.id]:
+            found.append(
+                (
+                    f"requires:{needed}",
+                    f"{benefit.id} requires {needed}, which you did not receive.",
+                )
+            )
+    band_text = _equity_band(context, employee, share)
+    if band_text is not None:
+        found.append(("equity_band", f"One more unit of {benefit.id} {band_text}"))
+    return found
+
+
+def _cost_words(benefit: Benefit, share: int, co_funded: int, money: str) -> str:
+    words = f"{benefit.id} costs {format_money(benefit.cost, money)}"
+    if co_funded:
+        words += (
+            f" (the employer's share is {format_money(share, money)} after "
+            f"{format_money(co_funded, money)} from your top-up room)"
+        )
+    return words
+
+
+def _exclusive(context: _Context, employee: Employee, benefit: Benefit) -> list[tuple[str, str]]:
+    if benefit.exclusive_group is None:
+        return []
+    return [
+        (
+            f"exclusive:{other}",
+            f"{benefit.id} and {other} are alternatives (group {benefit.exclusive_group}) "
+            f"and you received {other}.",
+        )
+        for other in sorted(context.lines[employee.id])
+        if other != benefit.id
+        and context.benefits[other].exclusive_group == benefit.exclusive_group
+    ]
+
+
+def _equity_band(context: _Context, employee: Employee, share: int) -> str | None:
+    """The band sentence when the extra employer share would put e above the new cap.
+
+    Decided in floats when clearly on one side (speed: this runs for every unmet wish),
+    exactly with Fractions within a relative 1e-9 of the boundary.
+    """
+    band = context.bands[employee.group]
+    if employee.id not in context.participants or band.cap is None or band.mean is None:
+        return None
+    value, need = context.values[employee.id], employee.need
+    mean_f, factor_f, count = context.band_floats[employee.group]
+    need_f = float(need)
+    new_ratio_f = (value + share) / need_f
+    new_mean_f = mean_f + (share / need_f) / count
+    new_cap_f = factor_f * new_mean_f + band.absolute
+    margin = 1e-9 * max(1.0, abs(new_cap_f))
+    if new_ratio_f <= new_cap_f - margin:
+        return None
+    if new_ratio_f < new_cap_f + margin:
+        new_ratio = Fraction(value + share) / need
+        new_cap = band.cap_with(Fraction(value) / need, new_ratio)
+        if new_cap is None or new_ratio <= new_cap:
+            return None
+    if count < PEER_FIGURES_MIN:
+        return (
+            "would put your benefits above the fairness limit relative to your peer group "
+            "(figures are shown only for groups of at least "
+            f"{PEER_FIGURES_MIN} participants)."
+        )
+    money = context.problem.currency
+    weighted = "" if need == 1 else " per need unit"
+    tolerance = float(band.tolerance * 100)
+    return (
+        f"would bring your employer-funded benefits to "
+        f"{format_money(round(new_ratio_f), money)}{weighted}, above your peer group's "
+        f"fairness limit of {format_money(math.floor(new_cap_f + 1e-9), money)} "
+        f"(the group average, "
+        f"{format_money(round(new_mean_f), money)} with this unit, plus {tolerance:g}% "
+        f"plus {format_money(band.absolute, money)})."
+    )

@@ -1,0 +1,307 @@
+"""Build and serialise the `flexben.allocation/v1` result document.
+
+`build_result(problem, outcome, reproducible=False)` turns a `SolveOutcome` into the document
+of DESIGN.md; `to_json(doc)` serialises it deterministically (sorted object keys, lists in
+their semantic order, floats rounded to `DECIMALS` decimals, trailing newline). With
+`reproducible=True`, `solver.seconds` is written as 0.0 so two solves of the same input are
+byte-identical.
+
+Document sections (beyond DESIGN.md's, all additive):
+- `allocations`: sorted by (employee, benefit); core benefits included.
+- `employees`: every employee by id: `satisfaction` (null for non-participants), `value`
+  (employer-funded optional value v(e)), `top_up` (their contributions), `explanations`.
+- `groups`: every peer group by id: `participants`, `mean_value` (mean of v/need over the
+  participants, rounded to minor units; null without participants), `max_ratio` (highest
+  v/need over that mean; null when the mean is 0 or there are no participants),
+  `tolerance`, `absolute` (the band in force).
+- `budgets`: `id`, `cap`, `used` (employer cost counted against it, core included).
+- `capacity`: per capacity-limited benefit `benefit`, `capacity`, `used`.
+- `infeasibility` (status infeasible): `constraint`, `required`, `available`, `text`.
+- `error` and `violations` (status error): what broke; never any allocation.
+- `notes`: the engine's remarks (e.g. what stopped it).
+
+KPIs (`kpis`, stable snake_case keys; satisfaction figures over participants, null when
+there are none; finance compares runs by these keys):
+- `employees`, `participants`: counts;
+- `mean_satisfaction`, `median_satisfaction` (mean of the two middle values for an even
+  count), `p10_satisfaction` (nearest rank: the ceil(0.1·n)-th smallest),
+  `min_satisfaction`;
+- `top_choice_share`: share of participants who fully received (all units asked) at least
+  one of their highest-pointed eligible optional benefits;
+- `full_satisfaction_share`: share of participants with satisfaction 1;
+- `gini_satisfaction`: Gini coefficient of participants' satisfaction (0 = equal;
+  0 when every satisfaction is 0);
+- `held_back_equity_band`, `held_back_capacity`, `held_back_budgets`,
+  `held_back_allowance`, `held_back_exclusive`, `held_back_requires`, `not_eligible`,
+  `not_selected`: number of explanations (employee × benefit) naming that reason
+  (`held_back_budgets` counts any `budget:<id>`);
+- `total_employer_cost` (all lines, core included), `total_employee_cost` (top-ups),
+  `core_employer_cost`, `optional_employer_cost` (Σ v(e)): minor units;
+- `objective`, `bound`, `gap`: as at the top level (null when not solved).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from solver.explain import Explanation, explain
+from solver.types import RESULT_FORMAT, Assignment, Problem, SolveOutcome
+from solver.validate import (
+    Violation,
+    benefit_map,
+    budget_use,
+    capacity_use,
+    employer_cost,
+    employer_values,
+    group_bands,
+    group_figures,
+    participant_ratios,
+    satisfaction,
+    top_ups,
+    wanted,
+)
+
+DECIMALS = 6
+
+
+def build_result(
+    problem: Problem,
+    outcome: SolveOutcome,
+    *,
+    reproducible: bool = False,
+    violations: Sequence[Violation] = (),
+    error: str | None = None,
+) -> dict[str, Any]:
+    """The result document of `outcome`; `violations`/`error` turn it into an `error` result."""
+    solver_info = {
+        "name": outcome.solver.name,
+        "version": outcome.solver.version,
+        "seconds": 0.0 if reproducible else _round(outcome.solver.seconds),
+        "stopped_by": outcome.solver.stopped_by,
+    }
+    status = "error" if violations or error else outcome.status
+    doc: dict[str, Any] = {
+        "format": RESULT_FORMAT,
+        "status": status,
+        "objective": None,
+        "bound": None,
+        "gap": None,
+        "solver": solver_info,
+        "allocations": [],
+        "employees": [],
+        "groups": [],
+        "budgets": [],
+        "capacity": [],
+        "kpis": {},
+        "notes": list(outcome.notes),
+    }
+    if status == "infeasible":
+        doc["infeasibility"] = [
+            {
+                "constraint": item.constraint,
+                "required": item.required,
+                "available": item.available,
+                "text": item.text,
+            }
+            for item in outcome.infeasibility
+        ]
+        return doc
+    if status == "error":
+        doc["error"] = error or "the solver's allocation broke the rules; it was discarded"
+        doc["violations"] = [violation.as_dict() for violation in violations]
+        return doc
+    doc.update(_allocation_sections(problem, outcome.assignment))
+    total = sum(satisfaction(problem, outcome.assignment).values(), Fraction(0))
+    doc["objective"] = _round(total)
+    doc["bound"] = None if outcome.bound is None else _round(max(outcome.bound, float(total)))
+    doc["gap"] = _gap(doc["objective"], doc["bound"])
+    doc["kpis"].update(objective=doc["objective"], bound=doc["bound"], gap=doc["gap"])
+    return doc
+
+
+def _gap(objective: float, bound: float | None) -> float | None:
+    """Relative gap (bound − objective) / bound; 0 when the bound is 0."""
+    if bound is None:
+        return None
+    if bound <= 0:
+        return 0.0
+    return _round(max(bound - objective, 0.0) / bound)
+
+
+def _round(value: float | Fraction) -> float:
+    rounded = round(float(value), DECIMALS)
+    return rounded + 0.0  # no "-0.0"
+
+
+def _allocation_sections(problem: Problem, assignment: Assignment) -> dict[str, Any]:
+    benefits = benefit_map(problem)
+    scores = satisfaction(problem, assignment)
+    values = employer_values(problem, assignment)
+    paid = top_ups(problem, assignment)
+    explanations = explain(problem, assignment)
+    allocations = [
+        {
+            "employee": employee_id,
+            "benefit": benefit_id,
+            "units": line.units,
+            "employer_cost": employer_cost(benefits[benefit_id], line),
+            "employee_cost": line.contribution,
+        }
+        for (employee_id, benefit_id), line in sorted(assignment.items())
+    ]
+    employees = [
+        {
+            "id": employee.id,
+            "group": employee.group,
+            "satisfaction": None if employee.id not in scores else _round(scores[employee.id]),
+            "value": values[employee.id],
+            "top_up": paid[employee.id],
+            "explanations": [item.as_dict() for item in explanations[employee.id]],
+        }
+        for employee in problem.employees
+    ]
+    ratios = participant_ratios(problem, assignment)
+    groups = []
+    for band in group_bands(problem, assignment).values():
+        mean_value, max_ratio = group_figures(band, ratios)
+        groups.append(
+            {
+                "id": band.id,
+                "participants": len(band.participants),
+                "mean_value": mean_value,
+                "max_ratio": None if max_ratio is None else _round(max_ratio),
+                "tolerance": _round(band.tolerance),
+                "absolute": band.absolute,
+            }
+        )
+    budgets_used = budget_use(problem, assignment)
+    capacity_used = capacity_use(problem, assignment)
+    return {
+        "allocations": allocations,
+        "employees": employees,
+        "groups": groups,
+        "budgets": [
+            {"id": budget.id, "cap": budget.cap, "used": budgets_used[budget.id]}
+            for budget in problem.budgets
+        ],
+        "capacity": [
+            {"benefit": benefit.id, "capacity": benefit.capacity, "used": capacity_used[benefit.id]}
+            for benefit in problem.benefits
+            if benefit.capacity is not None
+        ],
+        "kpis": kpis(problem, assignment, scores, explanations),
+    }
+
+
+def kpis(
+    problem: Problem,
+    assignment: Assignment,
+    scores: dict[str, Fraction],
+    explanations: dict[str, tuple[Explanation, ...]],
+) -> dict[str, Any]:
+    """The KPI block (see the module docstring for every key)."""
+    benefits = benefit_map(problem)
+    ordered = sorted(scores.values())
+    count = len(ordered)
+    reasons = [
+        reason for items in explanations.values() for item in items for reason in item.reasons
+    ]
+    employer_total = sum(
+        employer_cost(benefits[benefit_id], line) for (_, benefit_id), line in assignment.items()
+    )
+    optional_total = sum(employer_values(problem, assignment).values())
+    result: dict[str, Any] = {
+        "employees": len(problem.employees),
+        "participants": count,
+        "mean_satisfaction": _opt(sum(ordered, Fraction(0)) / count if count else None),
+        "median_satisfaction": _opt(_median(ordered)),
+        "p10_satisfaction": _opt(ordered[math.ceil(0.1 * count) - 1] if count else None),
+        "min_satisfaction": _opt(ordered[0] if count else None),
+        "top_choice_share": _opt(_top_choice_share(problem, assignment) if count else None),
+        "full_satisfaction_share": _opt(
+            Fraction(sum(1 for s in ordered if s == 1), count) if count else None
+        ),
+        "gini_satisfaction": _opt(_gini(ordered) if count else None),
+        "held_back_equity_band": reasons.count("equity_band"),
+        "held_back_capacity": reasons.count("capacity"),
+        "held_back_budgets": sum(1 for reason in reasons if reason.startswith("budget:")),
+        "held_back_allowance": reasons.count("allowance"),
+        "held_back_exclusive": sum(1 for reason in reasons if reason.startswith("exclusive:")),
+        "held_back_requires": sum(1 for reason in reasons if reason.startswith("requires:")),
+        "not_eligible": reasons.count("not_eligible"),
+        "not_selected": reasons.count("not_selected"),
+        "total_employer_cost": employer_total,
+        "total_employee_cost": sum(line.contribution for line in assignment.values()),
+        "core_employer_cost": employer_total - optional_total,
+        "optional_employer_cost": optional_total,
+    }
+    return result
+
+
+def _opt(value: Fraction | None) -> float | None:
+    return None if value is None else _round(value)
+
+
+def _median(ordered: list[Fraction]) -> Fraction | None:
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _gini(ordered: list[Fraction]) -> Fraction:
+    """Gini = Σ_i (2i − n − 1)·x_i / (n · Σ x) over ascending x (exact)."""
+    total = sum(ordered, Fraction(0))
+    if total == 0:
+        return Fraction(0)
+    count = len(ordered)
+    weighted = sum(
+        ((2 * rank - count - 1) * value for rank, value in enumerate(ordered, 1)), Fraction(0)
+    )
+    return weighted / (count * total)
+
+
+def _top_choice_share(problem: Problem, assignment: Assignment) -> Fraction:
+    benefits = benefit_map(problem)
+    hits = 0
+    total = 0
+    for employee in problem.employees:
+        wishes = wanted(employee, benefits)
+        if not wishes:
+            continue
+        total += 1
+        top = max(points for points, _ in wishes.values())
+        for name, (points, units) in wishes.items():
+            line = assignment.get((employee.id, name))
+            if points == top and line is not None and line.units >= units:
+                hits += 1
+                break
+    return Fraction(hits, total)
+
+
+def to_json(doc: Any, *, indent: int | None = None) -> str:
+    """Deterministic JSON: sorted keys, floats rounded to `DECIMALS`, one trailing newline.
+
+    Compact by default (results of 100,000 employees are large); `indent` for people.
+    """
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(
+        _rounded(doc), sort_keys=True, ensure_ascii=False, indent=indent, separators=separators
+    )
+    return text + "\n"
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return _round(value)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(item) for item in value]
+    return value

@@ -1,0 +1,231 @@
+"""An allocation under construction, checked in exact arithmetic as it changes.
+
+`AllocationState` holds units and employee contributions for a set of persons together with
+the shared resources they may use (`Limits`), and keeps the running totals every rule needs
+(per-person employer value, per-group sum of v/need and largest ratio, budget and capacity
+use). `try_add_unit` grows the allocation by one unit only when every constraint of
+DESIGN.md still holds exactly, so a state built through it is valid by construction;
+`violations` re-checks everything from scratch (for solutions read back from a float MILP).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from solver.candidates import Candidate, GroupRule, Person, satisfaction_weight
+from solver.model import Limits
+
+
+@dataclass(slots=True)
+class _GroupTally:
+    rule: GroupRule
+    total: Fraction = Fraction(0)  # sum over participants of v/need
+    max_ratio: Fraction = Fraction(0)
+
+    def cap(self, total: Fraction | None = None) -> Fraction:
+        mean = (self.total if total is None else total) / self.rule.participants
+        return (1 + self.rule.tolerance) * mean + self.rule.absolute
+
+
+@dataclass(slots=True)
+class _PersonState:
+    person: Person
+    units: dict[str, int] = field(default_factory=dict)
+    contributions: dict[str, int] = field(default_factory=dict)
+    cost: int = 0  # sum of cost * u over optional lines
+    contribution: int = 0  # sum of w
+
+    @property
+    def value(self) -> int:
+        return self.cost - self.contribution
+
+    def ratio(self) -> Fraction:
+        return Fraction(self.value) / self.person.need
+
+
+class AllocationState:
+    def __init__(self, persons: Sequence[Person], groups: Sequence[GroupRule], limits: Limits):
+        self.persons = {person.id: _PersonState(person) for person in persons}
+        rules = {rule.id: rule for rule in groups}
+        self.groups = {person.group: _GroupTally(rules[person.group]) for person in persons}
+        self.budget_left = {scope.id: available for scope, available in limits.budgets}
+        self.budget_scopes = tuple(scope for scope, _ in limits.budgets)
+        self.capacity_left = dict(limits.capacities)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def units(self, person_id: str, benefit: str) -> int:
+        return self.persons[person_id].units.get(benefit, 0)
+
+    def lines(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(person, benefit) -> (units, contribution), only lines with units > 0."""
+        return {
+            (pid, benefit): (units, state.contributions.get(benefit, 0))
+            for pid, state in sorted(self.persons.items())
+            for benefit, units in sorted(state.units.items())
+            if units > 0
+        }
+
+    def satisfaction(self, person_id: str) -> Fraction:
+        state = self.persons[person_id]
+        total = Fraction(0)
+        for candidate in state.person.candidates:
+            units = state.units.get(candidate.benefit, 0)
+            if units:
+                total += satisfaction_weight(state.person, candidate) * min(
+                    units, candidate.wanted_units
+                )
+        return total
+
+    def objective(self) -> Fraction:
+        return sum(
+            (self.satisfaction(pid) for pid, s in self.persons.items() if s.person.participant),
+            Fraction(0),
+        )
+
+    def min_satisfaction(self) -> Fraction | None:
+        values = [self.satisfaction(pid) for pid, s in self.persons.items() if s.person.participant]
+        return min(values) if values else None
+
+    # --- growing ---------------------------------------------------------------------------
+
+    def try_add_unit(self, person_id: str, candidate: Candidate) -> bool:
+        """Add one unit of `candidate`, paying as little top-up as the rules allow."""
+        state = self.persons[person_id]
+        person = state.person
+        held = state.units.get(candidate.benefit, 0)
+        if held >= candidate.max_units:
+            return False
+        if candidate.exclusive_group is not None and held == 0:
+            for other in person.candidates:
+                if (
+                    other.exclusive_group == candidate.exclusive_group
+                    and other.benefit != candidate.benefit
+                    and state.units.get(other.benefit, 0) > 0
+                ):
+                    return False
+        if any(state.units.get(required, 0) < 1 for required in candidate.requires):
+            return False
+        if candidate.benefit in self.capacity_left and self.capacity_left[candidate.benefit] < 1:
+            return False
+        value_limit = self._value_limit(state)
+        new_cost = state.cost + candidate.cost
+        top_up = max(0, math.ceil(new_cost - state.contribution - value_limit))
+        if top_up > candidate.cost or state.contribution + top_up > person.top_up_limit:
+            return False
+        spend = candidate.cost - top_up  # employer cost added, all on this line
+        covering = [s for s in self.budget_scopes if s.covers(person.group, candidate.benefit)]
+        if any(self.budget_left[s.id] < spend for s in covering):
+            return False
+        # Commit.
+        old_ratio = state.ratio()
+        state.units[candidate.benefit] = held + 1
+        state.contributions[candidate.benefit] = (
+            state.contributions.get(candidate.benefit, 0) + top_up
+        )
+        state.cost = new_cost
+        state.contribution += top_up
+        for scope in covering:
+            self.budget_left[scope.id] -= spend
+        if candidate.benefit in self.capacity_left:
+            self.capacity_left[candidate.benefit] -= 1
+        if person.participant:
+            tally = self.groups[person.group]
+            tally.total += state.ratio() - old_ratio
+            tally.max_ratio = max(tally.max_ratio, state.ratio())
+        return True
+
+    def _value_limit(self, state: _PersonState) -> Fraction | int:
+        """The largest employer value v(e) the allowance and the band allow for this person."""
+        person = state.person
+        limits: list[Fraction | int] = []
+        if person.allowance is not None:
+            limits.append(person.allowance)
+        tally = self.groups[person.group]
+        if person.participant and tally.rule.banded:
+            # v/n <= f * (T - v0/n + v/n) / P + a   <=>   v/n * (1 - f/P) <= f*(T - v0/n)/P + a
+            factor = 1 + tally.rule.tolerance
+            slope = 1 - factor / tally.rule.participants
+            others = tally.total - state.ratio()
+            if slope > 0:
+                ratio_limit = (
+                    factor * others / tally.rule.participants + tally.rule.absolute
+                ) / slope
+                limits.append(ratio_limit * person.need)
+            # slope <= 0: raising v(e) raises the cap at least as fast as the ratio
+        if not limits:
+            return state.cost + 10**15
+        return min(limits)
+
+    # --- bulk loading and checking ----------------------------------------------------------
+
+    def load(self, lines: Iterable[tuple[str, str, int, int]]) -> None:
+        """Set lines (person, benefit, units, contribution) without checks; see `violations`."""
+        for person_id, benefit, units, contribution in lines:
+            state = self.persons[person_id]
+            candidate = state.person.candidate(benefit)
+            if candidate is None or units <= 0:
+                continue
+            state.units[benefit] = units
+            if contribution:
+                state.contributions[benefit] = contribution
+            state.cost += candidate.cost * units
+            state.contribution += contribution
+            for scope in self.budget_scopes:
+                if scope.covers(state.person.group, benefit):
+                    self.budget_left[scope.id] -= candidate.cost * units - contribution
+            if benefit in self.capacity_left:
+                self.capacity_left[benefit] -= units
+        self._recount_groups()
+
+    def _recount_groups(self) -> None:
+        for tally in self.groups.values():
+            tally.total = Fraction(0)
+            tally.max_ratio = Fraction(0)
+        for state in self.persons.values():
+            if state.person.participant:
+                tally = self.groups[state.person.group]
+                tally.total += state.ratio()
+                tally.max_ratio = max(tally.max_ratio, state.ratio())
+
+    def violations(self) -> list[str]:
+        """Every rule broken, recomputed from the lines (empty: valid)."""
+        found: list[str] = []
+        for pid, state in sorted(self.persons.items()):
+            found.extend(_person_violations(pid, state))
+        found.extend(
+            f"budget {b} over by {-left}" for b, left in self.budget_left.items() if left < 0
+        )
+        found.extend(
+            f"capacity {b} over by {-left}" for b, left in self.capacity_left.items() if left < 0
+        )
+        for group_id, tally in sorted(self.groups.items()):
+            if tally.rule.banded and tally.max_ratio > tally.cap():
+                found.append(
+                    f"equity band of {group_id}: {float(tally.max_ratio)} > {float(tally.cap())}"
+                )
+        return found
+
+
+def _person_violations(pid: str, state: _PersonState) -> list[str]:
+    person = state.person
+    found: list[str] = []
+    by_group: dict[str, int] = {}
+    for candidate in person.candidates:
+        units = state.units.get(candidate.benefit, 0)
+        paid = state.contributions.get(candidate.benefit, 0)
+        if not 0 <= units <= candidate.max_units or not 0 <= paid <= candidate.cost * units:
+            found.append(f"{pid}/{candidate.benefit}: units {units}, contribution {paid}")
+        if units and candidate.exclusive_group is not None:
+            by_group[candidate.exclusive_group] = by_group.get(candidate.exclusive_group, 0) + 1
+        if units and any(state.units.get(r, 0) < 1 for r in candidate.requires):
+            found.append(f"{pid}/{candidate.benefit}: a required benefit is missing")
+    found.extend(f"{pid}: exclusive {g}" for g, count in sorted(by_group.items()) if count > 1)
+    if state.contribution > person.top_up_limit:
+        found.append(f"{pid}: top-up {state.contribution} > {person.top_up_limit}")
+    if person.allowance is not None and state.value > person.allowance:
+        found.append(f"{pid}: allowance {state.value} > {person.allowance}")
+    return found

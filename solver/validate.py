@@ -1,0 +1,745 @@
+"""The independent checker: recompute every rule of DESIGN.md in exact arithmetic.
+
+Imports only `solver.types` — no PuLP, no engine code — so it can judge the engine.
+Money and units are ints, ratios `Fraction`s; nothing here is ever rounded except when
+comparing with the floats a result document states (tolerance `FLOAT_TOLERANCE`).
+
+- `check_assignment(problem, assignment)` -> violations of the allocation rules.
+- `check_result(problem, result_doc)` -> the same for a `flexben.allocation/v1` document's
+  lines, plus every figure the document states (satisfaction, value, top_up, objective,
+  groups, budgets, capacity use, gap) recomputed and compared.
+- exact helpers for the engine and the report: `satisfaction`, `objective`,
+  `minimum_satisfaction`, `employer_values`, `group_bands`, `budget_use`, `capacity_use`,
+  `allowed_units`, `participants`.
+
+Rules as implemented (the policy the loader documents):
+- core benefit: exactly 1 unit, no contribution, for every eligible employee; none otherwise;
+- optional benefit: up to r(e, b) units when e is eligible and gave it points; up to 1 unit
+  when not wanted but required (transitively) by a benefit e wants and is eligible for;
+- participants: employees with a positive preference on an eligible optional benefit;
+- equity band per group with >= 2 participants, on v(e)/need(e) against the group's mean.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from solver.types import (
+    RESULT_FORMAT,
+    Assignment,
+    Benefit,
+    Employee,
+    Line,
+    Problem,
+)
+
+# Floats in a result document are rounded (report: 6 decimals); compare with this slack.
+FLOAT_TOLERANCE = 1e-6
+_ZERO_DECIMAL_CURRENCIES = frozenset(
+    {
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "ISK",
+        "JPY",
+        "KMF",
+        "KRW",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    }
+)
+_THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+Number = int | Fraction | float | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule: `family` (e.g. "budget"), `key` (e.g. "total"), numbers, a sentence."""
+
+    family: str
+    key: str
+    text: str
+    numbers: dict[str, Number] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "family": self.family,
+            "key": self.key,
+            "numbers": {name: _plain(value) for name, value in self.numbers.items()},
+            "text": self.text,
+        }
+
+    def __str__(self) -> str:
+        return f"[{self.family}:{self.key}] {self.text}"
+
+
+def _plain(value: Number) -> int | float | str | None:
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else str(value)
+    return value
+
+
+def format_money(amount: int, currency: str) -> str:
+    """Minor units in plain words: 300000, "EUR" -> "3,000.00 EUR"."""
+    decimals = 2
+    if currency in _ZERO_DECIMAL_CURRENCIES:
+        decimals = 0
+    elif currency in _THREE_DECIMAL_CURRENCIES:
+        decimals = 3
+    sign = "-" if amount < 0 else ""
+    whole, minor = divmod(abs(amount), 10**decimals)
+    text = f"{whole:,}" if decimals == 0 else f"{whole:,}.{minor:0{decimals}d}"
+    return f"{sign}{text} {currency}"
+
+
+# ---------------------------------------------------------------- exact helpers
+
+
+def benefit_map(problem: Problem) -> dict[str, Benefit]:
+    return {benefit.id: benefit for benefit in problem.benefits}
+
+
+def wanted(employee: Employee, benefits: Mapping[str, Benefit]) -> dict[str, tuple[int, int]]:
+    """The eligible optional benefits e gave points to: benefit -> (points, units wanted)."""
+    return {
+        name: (preference.points, preference.units)
+        for name, preference in employee.preferences
+        if preference.points > 0 and not benefits[name].core and employee.is_eligible(name)
+    }
+
+
+def participants(problem: Problem) -> set[str]:
+    benefits = benefit_map(problem)
+    return {employee.id for employee in problem.employees if wanted(employee, benefits)}
+
+
+def allowed_units(employee: Employee, benefits: Mapping[str, Benefit]) -> dict[str, int]:
+    """Most units of each optional benefit e may receive (absent: 0)."""
+    limits = {name: units for name, (_, units) in wanted(employee, benefits).items()}
+    frontier = list(limits)
+    while frontier:
+        for needed in benefits[frontier.pop()].requires:
+            if needed not in limits and not benefits[needed].core and employee.is_eligible(needed):
+                limits[needed] = 1
+                frontier.append(needed)
+    return limits
+
+
+def employer_cost(benefit: Benefit, line: Line) -> int:
+    return benefit.cost * line.units - line.contribution
+
+
+def employer_values(problem: Problem, assignment: Assignment) -> dict[str, int]:
+    """v(e): the employer-funded cost of e's optional benefits, for every employee."""
+    benefits = benefit_map(problem)
+    values = {employee.id: 0 for employee in problem.employees}
+    for (employee_id, benefit_id), line in assignment.items():
+        benefit = benefits.get(benefit_id)
+        if benefit is not None and not benefit.core and employee_id in values:
+            values[employee_id] += employer_cost(benefit, line)
+    return values
+
+
+def top_ups(problem: Problem, assignment: Assignment) -> dict[str, int]:
+    totals = {employee.id: 0 for employee in problem.employees}
+    for (employee_id, _), line in assignment.items():
+        if employee_id in totals:
+            totals[employee_id] += line.contribution
+    return totals
+
+
+def satisfaction(problem: Problem, assignment: Assignment) -> dict[str, Fraction]:
+    """s(e) for every participant: the share of their points honoured, units pro rata."""
+    benefits = benefit_map(problem)
+    result: dict[str, Fraction] = {}
+    for employee in problem.employees:
+        wishes = wanted(employee, benefits)
+        if not wishes:
+            continue
+        total = sum(points for points, _ in wishes.values())
+        honoured = Fraction(0)
+        for name, (points, units) in wishes.items():
+            line = assignment.get((employee.id, name))
+            if line is not None:
+                honoured += Fraction(points * min(line.units, units), units)
+        result[employee.id] = honoured / total
+    return result
+
+
+def objective(problem: Problem, assignment: Assignment) -> Fraction:
+    """Σ s(e) over participants: the reported objective under both policies."""
+    return sum(satisfaction(problem, assignment).values(), Fraction(0))
+
+
+def minimum_satisfaction(problem: Problem, assignment: Assignment) -> Fraction | None:
+    values = satisfaction(problem, assignment).values()
+    return min(values) if values else None
+
+
+def group_tolerance(problem: Problem, group: str) -> tuple[Fraction, int]:
+    """(relative tolerance, absolute allowance) of a peer group's equity band."""
+    tolerance, absolute = problem.policy.equity_tolerance, problem.policy.equity_absolute
+    for override in problem.peer_groups:
+        if override.id == group:
+            if override.equity_tolerance is not None:
+                tolerance = override.equity_tolerance
+            if override.equity_absolute is not None:
+                absolute = override.equity_absolute
+    return tolerance, absolute
+
+
+@dataclass(frozen=True, slots=True)
+class GroupBand:
+    """A peer group's band: participants, mean of v/need, and the cap on v/need."""
+
+    id: str
+    participants: tuple[str, ...]
+    mean: Fraction | None  # None: no participants
+    cap: Fraction | None  # None: fewer than 2 participants, no band
+    tolerance: Fraction
+    absolute: int
+
+    def cap_with(self, old_ratio: Fraction, new_ratio: Fraction) -> Fraction | None:
+        """The cap after one participant's v/need moves from old to new (mean moves too)."""
+        if self.cap is None or self.mean is None:
+            return None
+        count = len(self.participants)
+        mean = self.mean + (new_ratio - old_ratio) / count
+        return (1 + self.tolerance) * mean + self.absolute
+
+
+def group_bands(problem: Problem, assignment: Assignment) -> dict[str, GroupBand]:
+    """Every peer group with employees, by id (sorted)."""
+    values = employer_values(problem, assignment)
+    members = participants(problem)
+    ratios: dict[str, list[tuple[str, Fraction]]] = {}
+    for employee in problem.employees:
+        ratios.setdefault(employee.group, [])
+        if employee.id in members:
+            ratios[employee.group].append((employee.id, values[employee.id] / employee.need))
+    bands: dict[str, GroupBand] = {}
+    for group in sorted(ratios):
+        tolerance, absolute = group_tolerance(problem, group)
+        entries = ratios[group]
+        mean = sum((ratio for _, ratio in entries), Fraction(0)) / len(entries) if entries else None
+        cap = (1 + tolerance) * mean + absolute if mean is not None and len(entries) >= 2 else None
+        bands[group] = GroupBand(
+            id=group,
+            participants=tuple(employee_id for employee_id, _ in entries),
+            mean=mean,
+            cap=cap,
+            tolerance=tolerance,
+            absolute=absolute,
+        )
+    return bands
+
+
+def budget_use(problem: Problem, assignment: Assignment) -> dict[str, int]:
+    """Employer cost counted against each budget (core included), by budget id."""
+    benefits = benefit_map(problem)
+    group_of = {employee.id: employee.group for employee in problem.employees}
+    used = {budget.id: 0 for budget in problem.budgets}
+    for (employee_id, benefit_id), line in assignment.items():
+        if benefit_id not in benefits or employee_id not in group_of:
+            continue
+        cost = employer_cost(benefits[benefit_id], line)
+        for budget in problem.budgets:
+            if budget.groups is not None and group_of[employee_id] not in budget.groups:
+                continue
+            if budget.benefits is not None and benefit_id not in budget.benefits:
+                continue
+            used[budget.id] += cost
+    return used
+
+
+def capacity_use(problem: Problem, assignment: Assignment) -> dict[str, int]:
+    """Units given of every capacity-limited benefit, by benefit id."""
+    used = {benefit.id: 0 for benefit in problem.benefits if benefit.capacity is not None}
+    for (_, benefit_id), line in assignment.items():
+        if benefit_id in used:
+            used[benefit_id] += line.units
+    return used
+
+
+# ---------------------------------------------------------------- assignment checks
+
+
+def check_assignment(problem: Problem, assignment: Assignment) -> list[Violation]:
+    """Every rule the assignment breaks; empty when it is a valid allocation."""
+    benefits = benefit_map(problem)
+    employees = {employee.id: employee for employee in problem.employees}
+    money = problem.currency
+    found: list[Violation] = []
+    for (employee_id, benefit_id), line in sorted(assignment.items()):
+        key = f"{employee_id}/{benefit_id}"
+        if employee_id not in employees or benefit_id not in benefits:
+            found.append(Violation("unknown", key, f"line {key} names an unknown id"))
+            continue
+        found.extend(_check_line(key, benefits[benefit_id], line, money))
+    if any(violation.family == "unknown" for violation in found):
+        return found
+    lines_of: dict[str, dict[str, Line]] = {employee.id: {} for employee in problem.employees}
+    for (employee_id, benefit_id), line in assignment.items():
+        lines_of[employee_id][benefit_id] = line
+    for employee in problem.employees:
+        found.extend(_check_employee(employee, lines_of[employee.id], benefits, money))
+    found.extend(_check_budgets(problem, assignment))
+    found.extend(_check_capacity(problem, assignment))
+    found.extend(_check_band(problem, assignment))
+    return found
+
+
+def _check_line(key: str, benefit: Benefit, line: Line, money: str) -> list[Violation]:
+    found: list[Violation] = []
+    if line.units <= 0:
+        found.append(
+            Violation(
+                "units",
+                key,
+                f"{key} has {line.units} units; lines need at least 1",
+                {"units": line.units},
+            )
+        )
+    if not 0 <= line.contribution <= benefit.cost * max(line.units, 0):
+        found.append(
+            Violation(
+                "contribution",
+                key,
+                f"{key}: the employee contribution {format_money(line.contribution, money)} "
+                f"must be between 0 and the line's cost "
+                f"{format_money(benefit.cost * max(line.units, 0), money)}",
+                {"contribution": line.contribution, "cost": benefit.cost * line.units},
+            )
+        )
+    return found
+
+
+def _check_employee(
+    employee: Employee, lines: dict[str, Line], benefits: Mapping[str, Benefit], money: str
+) -> list[Violation]:
+    found: list[Violation] = []
+    e = employee.id
+    limits = allowed_units(employee, benefits)
+    for benefit in benefits.values():
+        line = lines.get(benefit.id)
+        key = f"{e}/{benefit.id}"
+        if benefit.core:
+            found.extend(_check_core(employee, benefit, line, key))
+        elif line is not None and line.units > limits.get(benefit.id, 0):
+            limit = limits.get(benefit.id, 0)
+            if not employee.is_eligible(benefit.id):
+                why = f"{e} is not eligible for {benefit.id}"
+            elif limit == 0:
+                why = f"{e} neither wants {benefit.id} nor needs it for a wanted benefit"
+            else:
+                why = f"{e} may receive at most {limit} unit(s) of {benefit.id}"
+            found.append(
+                Violation(
+                    "units",
+                    key,
+                    f"{why}; got {line.units}",
+                    {"units": line.units, "allowed": limit},
+                )
+            )
+    for benefit_id, line in sorted(lines.items()):
+        for needed in benefits[benefit_id].requires:
+            if needed not in lines:
+                found.append(
+                    Violation(
+                        "requires",
+                        f"{e}/{benefit_id}",
+                        f"{e} received {benefit_id}, which requires {needed}, without {needed}",
+                        {"units": line.units},
+                    )
+                )
+    found.extend(_check_exclusive(e, lines, benefits))
+    contributions = sum(line.contribution for line in lines.values())
+    if contributions > employee.top_up_limit:
+        found.append(
+            Violation(
+                "top_up",
+                e,
+                f"{e} contributes {format_money(contributions, money)}, above the top-up limit "
+                f"of {format_money(employee.top_up_limit, money)}",
+                {"contributions": contributions, "limit": employee.top_up_limit},
+            )
+        )
+    if employee.allowance is not None:
+        value = sum(
+            employer_cost(benefits[b], line) for b, line in lines.items() if not benefits[b].core
+        )
+        if value > employee.allowance:
+            found.append(
+                Violation(
+                    "allowance",
+                    e,
+                    f"{e}'s optional benefits cost the employer {format_money(value, money)}, "
+                    f"above the allowance of {format_money(employee.allowance, money)}",
+                    {"value": value, "allowance": employee.allowance},
+                )
+            )
+    return found
+
+
+def _check_core(
+    employee: Employee, benefit: Benefit, line: Line | None, key: str
+) -> list[Violation]:
+    if employee.is_eligible(benefit.id):
+        if line is None or line.units != 1 or line.contribution != 0:
+            got = "nothing" if line is None else f"{line.units} unit(s), {line.contribution} paid"
+            return [
+                Violation(
+                    "core",
+                    key,
+                    f"core benefit {benefit.id} must be given to {employee.id} as exactly 1 unit "
+                    f"paid by the employer; got {got}",
+                    {"units": 0 if line is None else line.units},
+                )
+            ]
+    elif line is not None:
+        return [
+            Violation(
+                "core",
+                key,
+                f"{employee.id} is not eligible for core benefit {benefit.id} but received it",
+                {"units": line.units},
+            )
+        ]
+    return []
+
+
+def _check_exclusive(
+    employee_id: str, lines: Mapping[str, Line], benefits: Mapping[str, Benefit]
+) -> list[Violation]:
+    by_group: dict[str, list[str]] = {}
+    for benefit_id in sorted(lines):
+        group = benefits[benefit_id].exclusive_group
+        if group is not None:
+            by_group.setdefault(group, []).append(benefit_id)
+    return [
+        Violation(
+            "exclusive",
+            f"{employee_id}/{group}",
+            f"{employee_id} received {', '.join(names)} from exclusive group {group}; "
+            f"at most one is allowed",
+            {"count": len(names)},
+        )
+        for group, names in sorted(by_group.items())
+        if len(names) > 1
+    ]
+
+
+def _check_budgets(problem: Problem, assignment: Assignment) -> list[Violation]:
+    used = budget_use(problem, assignment)
+    return [
+        Violation(
+            "budget",
+            budget.id,
+            f"budget {budget.id} is used for {format_money(used[budget.id], problem.currency)}, "
+            f"above its cap of {format_money(budget.cap, problem.currency)}",
+            {"used": used[budget.id], "cap": budget.cap},
+        )
+        for budget in problem.budgets
+        if used[budget.id] > budget.cap
+    ]
+
+
+def _check_capacity(problem: Problem, assignment: Assignment) -> list[Violation]:
+    used = capacity_use(problem, assignment)
+    return [
+        Violation(
+            "capacity",
+            benefit.id,
+            f"{used[benefit.id]} units of {benefit.id} were given; it has {benefit.capacity}",
+            {"used": used[benefit.id], "capacity": benefit.capacity},
+        )
+        for benefit in problem.benefits
+        if benefit.capacity is not None and used[benefit.id] > benefit.capacity
+    ]
+
+
+def _check_band(problem: Problem, assignment: Assignment) -> list[Violation]:
+    values = employer_values(problem, assignment)
+    employees = {employee.id: employee for employee in problem.employees}
+    found: list[Violation] = []
+    for band in group_bands(problem, assignment).values():
+        if band.cap is None:
+            continue
+        for employee_id in band.participants:
+            ratio = values[employee_id] / employees[employee_id].need
+            if ratio > band.cap:
+                found.append(
+                    Violation(
+                        "equity_band",
+                        f"{band.id}/{employee_id}",
+                        f"{employee_id}'s value per need {float(ratio):.2f} is above the cap "
+                        f"{float(band.cap):.2f} of group {band.id} "
+                        f"(mean {float(band.mean or 0):.2f}, "
+                        f"tolerance {band.tolerance}, absolute {band.absolute})",
+                        {"ratio": ratio, "cap": band.cap},
+                    )
+                )
+    return found
+
+
+# ---------------------------------------------------------------- result documents
+
+
+def assignment_from_result(
+    problem: Problem, result_doc: Mapping[str, Any]
+) -> tuple[Assignment, list[Violation]]:
+    """The lines of a result document as an assignment, with row-level violations."""
+    benefits = benefit_map(problem)
+    assignment: Assignment = {}
+    found: list[Violation] = []
+    rows = result_doc.get("allocations")
+    if not isinstance(rows, list):
+        return assignment, [Violation("document", "allocations", "allocations must be a list")]
+    previous: tuple[str, str] | None = None
+    for index, row in enumerate(rows):
+        parsed = _row(row)
+        if parsed is None:
+            found.append(
+                Violation(
+                    "document",
+                    f"allocations[{index}]",
+                    "a line needs employee, benefit (strings) and integer units, "
+                    "employer_cost, employee_cost",
+                )
+            )
+            continue
+        employee_id, benefit_id, units, paid_by_employer, paid_by_employee = parsed
+        key = (employee_id, benefit_id)
+        if key in assignment:
+            found.append(Violation("document", f"{employee_id}/{benefit_id}", "duplicate line"))
+            continue
+        if previous is not None and key < previous:
+            found.append(
+                Violation(
+                    "document",
+                    f"{employee_id}/{benefit_id}",
+                    "lines must be sorted by (employee, benefit)",
+                )
+            )
+        previous = key
+        benefit = benefits.get(benefit_id)
+        if benefit is not None and paid_by_employer + paid_by_employee != benefit.cost * units:
+            found.append(
+                Violation(
+                    "document",
+                    f"{employee_id}/{benefit_id}",
+                    f"employer_cost {paid_by_employer} + employee_cost {paid_by_employee} "
+                    f"must equal cost x units = {benefit.cost * units}",
+                )
+            )
+        assignment[key] = Line(units=units, contribution=paid_by_employee)
+    return assignment, found
+
+
+def _row(row: Any) -> tuple[str, str, int, int, int] | None:
+    if not isinstance(row, Mapping):
+        return None
+    employee_id, benefit_id = row.get("employee"), row.get("benefit")
+    numbers = [row.get(name) for name in ("units", "employer_cost", "employee_cost")]
+    if not isinstance(employee_id, str) or not isinstance(benefit_id, str):
+        return None
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        return None
+    units, paid_by_employer, paid_by_employee = (int(n) for n in numbers)  # type: ignore[arg-type]
+    return employee_id, benefit_id, units, paid_by_employer, paid_by_employee
+
+
+def check_result(problem: Problem, result_doc: Mapping[str, Any]) -> list[Violation]:
+    """Every rule a result document breaks and every stated figure that does not recompute."""
+    if result_doc.get("format") != RESULT_FORMAT:
+        return [Violation("document", "format", f"format must be {RESULT_FORMAT!r}")]
+    status = result_doc.get("status")
+    if status in ("infeasible", "error"):
+        if result_doc.get("allocations"):
+            return [Violation("document", "status", f"a {status} result carries no allocations")]
+        return []
+    if status not in ("optimal", "feasible"):
+        return [Violation("document", "status", f"unknown status {status!r}")]
+    assignment, found = assignment_from_result(problem, result_doc)
+    if found:
+        return found
+    found = check_assignment(problem, assignment)
+    if found:
+        return found
+    found.extend(_compare_employees(problem, assignment, result_doc.get("employees")))
+    found.extend(_compare_summary(problem, assignment, result_doc))
+    return found
+
+
+def _close(stated: Any, exact: Fraction | int | None) -> bool:
+    if exact is None or stated is None:
+        return exact is None and stated is None
+    if isinstance(stated, bool) or not isinstance(stated, int | float):
+        return False
+    return math.isclose(
+        float(stated), float(exact), rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_TOLERANCE
+    )
+
+
+def _mismatch(family: str, key: str, name: str, stated: Any, exact: Number) -> Violation:
+    shown = float(exact) if isinstance(exact, Fraction) else exact
+    return Violation(
+        family,
+        key,
+        f"{key}: stated {name} {stated!r} but it recomputes to {shown!r}",
+        {"stated": stated if isinstance(stated, int | float | str) else None, "exact": exact},
+    )
+
+
+def _compare_employees(problem: Problem, assignment: Assignment, rows: Any) -> list[Violation]:
+    if not isinstance(rows, list) or not all(isinstance(row, Mapping) for row in rows):
+        return [Violation("document", "employees", "employees must be a list of objects")]
+    stated = {row.get("id"): row for row in rows}
+    expected_ids = [employee.id for employee in problem.employees]
+    if [row.get("id") for row in rows] != expected_ids:
+        return [
+            Violation(
+                "document",
+                "employees",
+                "employees must list every employee of the problem once, by id",
+            )
+        ]
+    scores = satisfaction(problem, assignment)
+    values = employer_values(problem, assignment)
+    paid = top_ups(problem, assignment)
+    found: list[Violation] = []
+    for employee_id in expected_ids:
+        row = stated[employee_id]
+        if not _close(row.get("satisfaction"), scores.get(employee_id)):
+            found.append(
+                _mismatch(
+                    "satisfaction",
+                    employee_id,
+                    "satisfaction",
+                    row.get("satisfaction"),
+                    scores.get(employee_id),
+                )
+            )
+        if row.get("value") != values[employee_id]:
+            found.append(
+                _mismatch("value", employee_id, "value", row.get("value"), values[employee_id])
+            )
+        if row.get("top_up") != paid[employee_id]:
+            found.append(
+                _mismatch("top_up", employee_id, "top_up", row.get("top_up"), paid[employee_id])
+            )
+    return found
+
+
+def _compare_summary(
+    problem: Problem, assignment: Assignment, doc: Mapping[str, Any]
+) -> list[Violation]:
+    found: list[Violation] = []
+    total = objective(problem, assignment)
+    if not _close(doc.get("objective"), total):
+        found.append(_mismatch("objective", "objective", "objective", doc.get("objective"), total))
+    bound = doc.get("bound")
+    if isinstance(bound, int | float) and float(bound) < float(total) - FLOAT_TOLERANCE * max(
+        1.0, float(total)
+    ):
+        found.append(
+            Violation("bound", "bound", f"bound {bound} is below the objective {float(total)}")
+        )
+    found.extend(_compare_groups(problem, assignment, doc.get("groups")))
+    found.extend(_compare_budgets(problem, assignment, doc.get("budgets")))
+    found.extend(_compare_capacity(problem, assignment, doc.get("capacity")))
+    return found
+
+
+def group_figures(
+    band: GroupBand, ratios: Mapping[str, Fraction]
+) -> tuple[int | None, Fraction | None]:
+    """(mean_value rounded to minor units, max ratio of v/need to the mean) of a group."""
+    if band.mean is None:
+        return None, None
+    if band.mean == 0:
+        return 0, None
+    highest = max(ratios[employee_id] for employee_id in band.participants)
+    return round(band.mean), highest / band.mean
+
+
+def participant_ratios(problem: Problem, assignment: Assignment) -> dict[str, Fraction]:
+    """v(e)/need(e) for every employee."""
+    values = employer_values(problem, assignment)
+    return {employee.id: values[employee.id] / employee.need for employee in problem.employees}
+
+
+def _compare_groups(problem: Problem, assignment: Assignment, rows: Any) -> list[Violation]:
+    bands = group_bands(problem, assignment)
+    if not isinstance(rows, list) or [
+        row.get("id") if isinstance(row, Mapping) else None for row in rows
+    ] != list(bands):
+        return [Violation("document", "groups", "groups must list every peer group once, by id")]
+    ratios = participant_ratios(problem, assignment)
+    found: list[Violation] = []
+    for row in rows:
+        band = bands[row["id"]]
+        mean_value, max_ratio = group_figures(band, ratios)
+        if row.get("participants") != len(band.participants):
+            found.append(
+                _mismatch(
+                    "group",
+                    band.id,
+                    "participants",
+                    row.get("participants"),
+                    len(band.participants),
+                )
+            )
+        if row.get("mean_value") != mean_value:
+            found.append(
+                _mismatch("group", band.id, "mean_value", row.get("mean_value"), mean_value)
+            )
+        if not _close(row.get("max_ratio"), max_ratio):
+            found.append(_mismatch("group", band.id, "max_ratio", row.get("max_ratio"), max_ratio))
+    return found
+
+
+def _compare_budgets(problem: Problem, assignment: Assignment, rows: Any) -> list[Violation]:
+    used = budget_use(problem, assignment)
+    expected = [{"id": b.id, "cap": b.cap, "used": used[b.id]} for b in problem.budgets]
+    return _compare_rows("budget", "budgets", rows, expected)
+
+
+def _compare_capacity(problem: Problem, assignment: Assignment, rows: Any) -> list[Violation]:
+    used = capacity_use(problem, assignment)
+    expected = [
+        {"benefit": b.id, "capacity": b.capacity, "used": used[b.id]}
+        for b in problem.benefits
+        if b.capacity is not None
+    ]
+    return _compare_rows("capacity_use", "capacity", rows, expected)
+
+
+def _compare_rows(
+    family: str, name: str, rows: Any, expected: Iterable[Mapping[str, Any]]
+) -> list[Violation]:
+    wanted_rows = list(expected)
+    if not isinstance(rows, list) or len(rows) != len(wanted_rows):
+        return [Violation("document", name, f"{name} must list {len(wanted_rows)} rows")]
+    found: list[Violation] = []
+    for row, exact in zip(rows, wanted_rows, strict=True):
+        if not isinstance(row, Mapping):
+            found.append(Violation("document", name, f"{name} rows must be objects"))
+            continue
+        key = str(next(iter(exact.values())))
+        for field_name, value in exact.items():
+            if row.get(field_name) != value:
+                found.append(_mismatch(family, key, field_name, row.get(field_name), value))
+    return found

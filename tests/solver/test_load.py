@@ -1,0 +1,333 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from solver.errors import ProblemError
+from solver.load import load_problem, load_problem_file
+from solver.types import Preference
+from tests.solver.factories import design_example
+
+Doc = dict[str, Any]
+
+
+def _set(path: list[str | int], value: Any) -> Callable[[Doc], None]:
+    def mutate(doc: Doc) -> None:
+        target: Any = doc
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _append(path: list[str | int], value: Any) -> Callable[[Doc], None]:
+    def mutate(doc: Doc) -> None:
+        target: Any = doc
+        for step in path:
+            target = target[step]
+        target.append(value)
+
+    return mutate
+
+
+def _delete(path: list[str | int]) -> Callable[[Doc], None]:
+    def mutate(doc: Doc) -> None:
+        target: Any = doc
+        for step in path[:-1]:
+            target = target[step]
+        del target[path[-1]]
+
+    return mutate
+
+
+# (case id, mutation of the DESIGN.md example, expected JSON path, fragment of the message)
+CASES: list[tuple[str, Callable[[Doc], None], str, str]] = [
+    ("format", _set(["format"], "flexben.problem/v2"), "$.format", "flexben.problem/v1"),
+    ("currency shape", _set(["currency"], "eur"), "$.currency", "ISO 4217"),
+    ("missing field", _delete(["employees"]), "$.employees", "is required"),
+    ("unknown top field", _set(["extra"], 1), "$.extra", "unknown field 'extra'"),
+    ("points bool", _set(["points_per_employee"], True), "$.points_per_employee", "integer"),
+    ("points zero", _set(["points_per_employee"], 0), "$.points_per_employee", ">= 1"),
+    ("objective", _set(["policy", "objective"], "max"), "$.policy.objective", "utilitarian"),
+    (
+        "tolerance < 0",
+        _set(["policy", "equity_tolerance"], -0.1),
+        "$.policy.equity_tolerance",
+        ">= 0",
+    ),
+    (
+        "tolerance text",
+        _set(["policy", "equity_tolerance"], "0.1"),
+        "$.policy.equity_tolerance",
+        "number",
+    ),
+    (
+        "absolute float",
+        _set(["policy", "equity_absolute"], 10.0),
+        "$.policy.equity_absolute",
+        "integer",
+    ),
+    ("unknown policy field", _set(["policy", "fairness"], 1), "$.policy.fairness", "unknown field"),
+    ("negative cost", _set(["benefits", 1, "cost"], -5), "$.benefits[1].cost", ">= 0"),
+    ("float cost", _set(["benefits", 1, "cost"], 360.5), "$.benefits[1].cost", "integer"),
+    ("bool cost", _set(["benefits", 1, "cost"], False), "$.benefits[1].cost", "integer"),
+    ("max_units 0", _set(["benefits", 2, "max_units"], 0), "$.benefits[2].max_units", ">= 1"),
+    ("capacity < 0", _set(["benefits", 3, "capacity"], -1), "$.benefits[3].capacity", ">= 0"),
+    ("core not bool", _set(["benefits", 0, "core"], "yes"), "$.benefits[0].core", "true or false"),
+    (
+        "duplicate benefit",
+        _set(["benefits", 2, "id"], "GYM"),
+        "$.benefits[2].id",
+        "duplicate benefit id",
+    ),
+    (
+        "unknown requires",
+        _set(["benefits", 6, "requires"], ["NOPE"]),
+        "$.benefits[6].requires[0]",
+        "unknown benefit 'NOPE'",
+    ),
+    (
+        "self requires",
+        _set(["benefits", 1, "requires"], ["GYM"]),
+        "$.benefits[1].requires",
+        "requires itself",
+    ),
+    (
+        "requires cycle",
+        lambda d: (
+            _set(["benefits", 1, "requires"], ["LEAVE"])(d),
+            _set(["benefits", 2, "requires"], ["GYM"])(d),
+        ),
+        "$.benefits[1].requires",
+        "requires cycle: GYM -> LEAVE -> GYM",
+    ),
+    (
+        "exclusive multi-unit",
+        _set(["benefits", 4, "max_units"], 2),
+        "$.benefits[4].max_units",
+        "exclusive group 'dental'",
+    ),
+    (
+        "core exclusive",
+        _set(["benefits", 0, "exclusive_group"], "dental"),
+        "$.benefits[0].exclusive_group",
+        "core benefit",
+    ),
+    (
+        "core requires optional",
+        _set(["benefits", 0, "requires"], ["GYM"]),
+        "$.benefits[0].requires",
+        "only require core",
+    ),
+    (
+        "unknown benefit field",
+        _set(["benefits", 1, "colour"], "red"),
+        "$.benefits[1].colour",
+        "unknown field",
+    ),
+    (
+        "duplicate employee",
+        _set(["employees", 1, "id"], "E00042"),
+        "$.employees[1].id",
+        "duplicate employee id",
+    ),
+    ("missing group", _delete(["employees", 1, "group"]), "$.employees[1].group", "is required"),
+    (
+        "negative allowance",
+        _set(["employees", 0, "allowance"], -1),
+        "$.employees[0].allowance",
+        ">= 0",
+    ),
+    ("need zero", _set(["employees", 0, "need"], 0), "$.employees[0].need", "> 0"),
+    (
+        "top_up negative",
+        _set(["employees", 0, "top_up_limit"], -3),
+        "$.employees[0].top_up_limit",
+        ">= 0",
+    ),
+    (
+        "unknown eligible",
+        _set(["employees", 0, "eligible"], ["GYM", "SPA"]),
+        "$.employees[0].eligible[1]",
+        "unknown benefit 'SPA'",
+    ),
+    (
+        "duplicate eligible",
+        _set(["employees", 0, "eligible"], ["GYM", "GYM"]),
+        "$.employees[0].eligible[1]",
+        "listed twice",
+    ),
+    (
+        "unknown preference",
+        _set(["employees", 0, "preferences", "SPA"], 10),
+        "$.employees[0].preferences.SPA",
+        "unknown benefit",
+    ),
+    (
+        "points zero pref",
+        _set(["employees", 0, "preferences", "GYM"], 0),
+        "$.employees[0].preferences.GYM",
+        ">= 1",
+    ),
+    (
+        "points float pref",
+        _set(["employees", 0, "preferences", "GYM"], 4.0),
+        "$.employees[0].preferences.GYM",
+        "integer",
+    ),
+    (
+        "units too many",
+        _set(["employees", 0, "preferences", "LEAVE", "units"], 6),
+        "$.employees[0].preferences.LEAVE.units",
+        "from 1 to 5",
+    ),
+    (
+        "units zero",
+        _set(["employees", 0, "preferences", "LEAVE", "units"], 0),
+        "$.employees[0].preferences.LEAVE.units",
+        "from 1 to 5",
+    ),
+    (
+        "unknown pref field",
+        _set(["employees", 0, "preferences", "LEAVE", "weight"], 1),
+        "$.employees[0].preferences.LEAVE.weight",
+        "unknown field",
+    ),
+    (
+        "points over budget",
+        _set(["employees", 0, "preferences", "GYM"], 41),
+        "$.employees[0].preferences",
+        "spends 101 points",
+    ),
+    (
+        "unknown employee field",
+        _set(["employees", 0, "salary"], 1),
+        "$.employees[0].salary",
+        "unknown field",
+    ),
+    (
+        "core requires ineligible",
+        lambda d: (
+            _append(["benefits"], {"id": "LIFE", "cost": 1, "core": True, "requires": ["HEALTH"]})(
+                d
+            ),
+            _set(["employees", 0, "eligible"], ["LIFE", "GYM", "LEAVE"])(d),
+        ),
+        "$.employees[0].eligible",
+        "must include 'HEALTH'",
+    ),
+    (
+        "duplicate budget",
+        _set(["budgets", 1, "id"], "total"),
+        "$.budgets[1].id",
+        "duplicate budget id",
+    ),
+    ("budget cap negative", _set(["budgets", 0, "cap"], -1), "$.budgets[0].cap", ">= 0"),
+    (
+        "budget unknown group",
+        _set(["budgets", 1, "groups"], ["HQ-L9"]),
+        "$.budgets[1].groups[0]",
+        "no employee is in it",
+    ),
+    (
+        "budget unknown benefit",
+        _set(["budgets", 2, "benefits"], ["BIKE"]),
+        "$.budgets[2].benefits[0]",
+        "unknown benefit 'BIKE'",
+    ),
+    (
+        "budget empty scope",
+        _set(["budgets", 2, "benefits"], []),
+        "$.budgets[2].benefits",
+        "at least one",
+    ),
+    (
+        "duplicate peer group",
+        _append(["peer_groups"], {"id": "SALES-L1"}),
+        "$.peer_groups[1].id",
+        "duplicate peer group id",
+    ),
+    (
+        "unused peer group",
+        _append(["peer_groups"], {"id": "HQ-L2"}),
+        "$.peer_groups[1].id",
+        "has no employees",
+    ),
+    (
+        "group tolerance < 0",
+        _set(["peer_groups", 0, "equity_tolerance"], -1),
+        "$.peer_groups[0].equity_tolerance",
+        ">= 0",
+    ),
+    ("not an object", _set(["employees", 1], "E1"), "$.employees[1]", "JSON object"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_each_rule_is_reported_with_path_and_reason(
+    mutate: Callable[[Doc], None], path: str, fragment: str
+) -> None:
+    doc = design_example()
+    mutate(doc)
+    with pytest.raises(ProblemError) as raised:
+        load_problem(doc)
+    found = [(issue.path, issue.message) for issue in raised.value.issues]
+    assert any(p == path and fragment in m for p, m in found), found
+
+
+def test_every_issue_is_collected_not_just_the_first() -> None:
+    doc = design_example()
+    doc["currency"] = "euro"
+    doc["benefits"][1]["cost"] = -1
+    doc["employees"][0]["preferences"]["SPA"] = 1
+    with pytest.raises(ProblemError) as raised:
+        load_problem(doc)
+    paths = {issue.path for issue in raised.value.issues}
+    assert {"$.currency", "$.benefits[1].cost", "$.employees[0].preferences.SPA"} <= paths
+
+
+def test_valid_document_loads_with_exact_ratios_and_sorted_employees() -> None:
+    problem = load_problem(design_example())
+    assert [e.id for e in problem.employees] == ["E00007", "E00042"]
+    assert problem.policy.equity_tolerance == Fraction(3, 20)
+    assert problem.peer_groups[0].equity_tolerance == Fraction(1, 10)
+    ana = problem.employees[1]
+    assert ana.preferences == (("GYM", Preference(40)), ("LEAVE", Preference(60, 3)))
+    assert ana.eligible == frozenset({"HEALTH", "GYM", "LEAVE", "PARKING"})
+    assert problem.employees[0].eligible is None  # default: every benefit
+
+
+def test_preferences_on_core_and_ineligible_benefits_are_allowed() -> None:
+    doc = design_example()
+    doc["employees"][0]["preferences"] = {"HEALTH": 10, "DENTAL-A": 20}  # core, not eligible
+    problem = load_problem(doc)
+    assert dict(problem.employees[1].preferences) == {
+        "DENTAL-A": Preference(20),
+        "HEALTH": Preference(10),
+    }
+
+
+def test_file_with_invalid_json_or_nan_is_rejected(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{", encoding="utf-8")
+    with pytest.raises(ProblemError, match="not valid JSON"):
+        load_problem_file(broken)
+    doc = design_example()
+    nan = tmp_path / "nan.json"
+    nan.write_text(json.dumps(doc).replace('"need": 1.0', '"need": NaN'), encoding="utf-8")
+    with pytest.raises(ProblemError, match="NaN"):
+        load_problem_file(nan)
+
+
+def test_file_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(design_example()), encoding="utf-8")
+    assert load_problem_file(path) == load_problem(design_example())
