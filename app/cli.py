@@ -83,6 +83,7 @@ def api_keys_create(
     ] = None,
 ) -> None:
     """Create an API key; the key is printed alone on the last line (shown once)."""
+    from app.audit.service import record
     from app.auth.service import create_api_key
     from app.config import get_settings
     from app.db import make_engine, make_session_factory
@@ -99,6 +100,15 @@ def api_keys_create(
                 roles=role,
                 pepper=settings.secret_key.get_secret_value(),
                 employee_external_id=employee,
+            )
+            record(
+                session,
+                None,
+                "api_key.create",
+                "api_key",
+                issued.api_key.public_id,
+                None,
+                issued.api_key,
             )
             session.commit()
     except DomainError as exc:

@@ -26,6 +26,7 @@ from app.idempotency.service import IdempotencyDep
 from app.jobs.runner import dispatcher
 from app.pagination import Page, PageParams, keyset_page, page_params
 from app.periods.service import get_period
+from app.security.disclosure import aggregates_only, suppress_small_groups
 from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["runs"])
@@ -38,6 +39,13 @@ SummaryReader = Annotated[
 ProblemReader = Annotated[Principal, Depends(require_roles("hr_admin", "approver", "auditor"))]
 Me = Annotated[Principal, Depends(require_employee())]
 Page_ = Annotated[PageParams, Depends(page_params)]
+
+
+def summary_for(principal: Principal, out: RunOut) -> RunOut:
+    """Finance sees aggregates only: peer groups under 5 participants are withheld."""
+    if not aggregates_only(principal):
+        return out
+    return out.model_copy(update={"groups": suppress_small_groups(out.groups)})
 
 
 def capped_time_limit(body: RunCreate, max_seconds: int) -> RunCreate:
@@ -83,7 +91,9 @@ def start_run(  # noqa: PLR0917 (FastAPI passes what the route declares)
 
 @router.get("/periods/{period_id}/runs", response_model=Page[RunOut])
 @releases_transaction
-def list_runs(period_id: str, session: SessionDep, _: SummaryReader, page: Page_) -> Page[RunOut]:
+def list_runs(
+    period_id: str, session: SessionDep, principal: SummaryReader, page: Page_
+) -> Page[RunOut]:
     """The period's runs, oldest first."""
     get_period(session, period_id)
     runs, cursor = keyset_page(
@@ -93,14 +103,17 @@ def list_runs(period_id: str, session: SessionDep, _: SummaryReader, page: Page_
         key_of=lambda run: [run.id],
         params=page,
     )
-    return Page(items=[service.run_out(run) for run in runs], next_cursor=cursor)
+    items = [summary_for(principal, service.run_out(run)) for run in runs]
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
 @releases_transaction
-def get_run(run_id: str, session: SessionDep, _: SummaryReader, response: Response) -> RunOut:
+def get_run(
+    run_id: str, session: SessionDep, principal: SummaryReader, response: Response
+) -> RunOut:
     """Status, solver, objective, bound, gap, KPIs, peer-group and budget figures."""
-    out = service.run_out(service.get_run(session, run_id))
+    out = summary_for(principal, service.run_out(service.get_run(session, run_id)))
     set_etag(response, etag_of_json(out.model_dump(mode="json")))
     return out
 
