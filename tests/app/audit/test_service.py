@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
 
 from app.audit.service import canonical_json, changed_fields, digest
 from tests.conftest import ApiClient
@@ -222,3 +226,31 @@ def test_a_refused_approval_leaves_no_event(api: ApiClient) -> None:
     assert refused.status_code == 409
     assert audit_events(api.session, action="run.approve") == []
     assert audit_events(api.session, action="period.publish") == []
+
+
+def test_api_keys_created_on_the_command_line_are_audited_as_the_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.audit.models import AuditEvent
+    from app.cli import cli
+    from app.config import get_settings
+    from app.db import make_engine, make_session_factory
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("FLEXBEN_DATABASE_URL", url)
+    monkeypatch.setenv("FLEXBEN_ENVIRONMENT", "development")
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(cli, ["migrate"]).exit_code == 0
+        created = runner.invoke(cli, ["api-keys", "create", "--name", "ops", "--role", "auditor"])
+        assert created.exit_code == 0, created.output
+    finally:
+        get_settings.cache_clear()
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        events = list(session.scalars(select(AuditEvent)))
+    engine.dispose()
+    assert [(e.action, e.actor) for e in events] == [("api_key.create", "system")]
