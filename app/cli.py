@@ -65,6 +65,7 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         proxy_headers=True,
+        access_log=False,  # the app writes its own JSON access log (app/security/logs.py)
     )
 
 

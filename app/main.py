@@ -29,6 +29,7 @@ from app.preferences.router import router as preferences_router
 from app.privacy.router import router as privacy_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.security.logs import AccessLogMiddleware, configure_logging
+from app.security.openapi_problems import install_problem_documentation
 from app.security.rate_limit import TokenBucketLimiter
 from app.security.request_id import RequestIdMiddleware
 
@@ -102,6 +103,7 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     """Rate limiter, structured access logs, CORS, security headers and request ids
     (added last, so the request id wraps everything, even a 413)."""
     configure_logging(settings.log_level)
+    install_problem_documentation(app)
     app.state.rate_limiter = TokenBucketLimiter(
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )

@@ -35,19 +35,25 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+            entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
+# "flexben.*": our access log; "app.*": every module's logging.getLogger(__name__).
+SERVICE_LOGGERS = ("flexben", "app")
+
+
 def configure_logging(level: str) -> None:
-    """JSON lines on stderr for the flexben loggers (idempotent)."""
-    logger = logging.getLogger("flexben")
-    logger.setLevel(level.upper())
-    if not any(getattr(h, "flexben_json", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        handler.flexben_json = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-        logger.propagate = False
+    """JSON lines on stderr for the service's loggers (idempotent)."""
+    for name in SERVICE_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(level.upper())
+        if not any(getattr(h, "flexben_json", False) for h in logger.handlers):
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(JsonFormatter())
+            handler.flexben_json = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+            logger.propagate = False
 
 
 class AccessLogMiddleware:

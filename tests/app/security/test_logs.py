@@ -49,3 +49,19 @@ def test_access_log_is_json_with_request_id_route_template_and_actor_id(
     assert entry["actor"] == key_id_of(api.session, admin)
     assert "e1@example.com" not in line and "Employee E1" not in line
     assert "test key" not in line  # the key's name is not logged, only its id
+
+
+def test_module_loggers_write_json_with_the_exception() -> None:
+    handler = Lines()
+    record = logging.LogRecord("app.x", logging.ERROR, __file__, 1, "run %s failed", ("r1",), None)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    handler.emit(record)
+    entry = json.loads(handler.lines[0])
+    assert entry["msg"] == "run r1 failed" and entry["level"] == "error"
+    assert entry["exc_type"] == "ValueError" and "boom" in entry["traceback"]
+    assert entry["request_id"] is None  # outside a request
