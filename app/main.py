@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 
 from app.allocations.router import me_router as my_allocation_router
 from app.allocations.router import router as runs_router
 from app.audit.router import router as audit_router
-from app.auth.deps import dependency_roles
+from app.auth.openapi import annotate_roles
 from app.auth.router import router as api_keys_router
 from app.benefits.router import router as benefits_router
 from app.config import Settings, get_settings
@@ -29,7 +28,6 @@ from app.preferences.router import router as preferences_router
 from app.privacy.router import router as privacy_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.security.logs import AccessLogMiddleware, configure_logging
-from app.security.openapi_problems import install_problem_documentation
 from app.security.rate_limit import TokenBucketLimiter
 from app.security.request_id import RequestIdMiddleware
 
@@ -44,32 +42,6 @@ ROUTERS = (health_router, api_keys_router, benefits_router)
 DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
 RUN_ROUTERS = (runs_router, my_allocation_router, payroll_router)
 SECURITY_ROUTERS = (audit_router, privacy_router)
-
-
-def route_roles(route: APIRoute) -> list[str] | None:
-    """The roles a route accepts, read from its role-requirement dependencies."""
-    roles: list[str] = []
-    pending = list(route.dependant.dependencies)
-    while pending:
-        dependant = pending.pop()
-        found = dependency_roles(dependant.call) if dependant.call is not None else None
-        if found is not None:
-            roles.extend(role for role in found if role not in roles)
-        pending.extend(dependant.dependencies)
-    return roles or None
-
-
-def annotate_roles(router: APIRouter) -> None:
-    """Publish each route's roles as `x-roles` in the OpenAPI document.
-
-    Done on the routers before inclusion: FastAPI wraps included routers, so `app.routes`
-    does not list APIRoutes. To audit roles, walk `app.openapi()["paths"]`.
-    """
-    for route in router.routes:
-        if isinstance(route, APIRoute):
-            roles = route_roles(route)
-            if roles is not None:
-                route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": roles}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -103,7 +75,6 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     """Rate limiter, structured access logs, CORS, security headers and request ids
     (added last, so the request id wraps everything, even a 413)."""
     configure_logging(settings.log_level)
-    install_problem_documentation(app)
     app.state.rate_limiter = TokenBucketLimiter(
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )

@@ -11,6 +11,8 @@ Policy decisions the format leaves open (documented here, relied on by the check
   decided by HR, the wish is the employee's); they do not count in satisfaction and the
   result explains them with `not_eligible`. Their points still count toward
   `points_per_employee`.
+- Optional fields may be null, meaning their default (`eligible`: every benefit,
+  `preferences`: none, `requires`/`budgets`/`peer_groups`: empty, `policy`: defaults).
 - Lists of ids (`eligible`, `requires`, budget `groups` / `benefits`) must not repeat an id;
   an empty budget `groups` or `benefits` list is rejected (omit the field to cover all).
 - A core benefit may not be in an exclusive group (two core benefits in one group could
@@ -175,13 +177,15 @@ def load_problem(doc: Mapping[str, Any]) -> Problem:
         points_per_employee = issues.integer(
             "$.points_per_employee", top["points_per_employee"], minimum=1, what="of points"
         )
-    policy = _policy(issues, top.get("policy", {}))
-    benefits = _benefits(issues, top.get("benefits", []))
-    employees = _employees(issues, top.get("employees", []), benefits, points_per_employee)
+    policy = _policy(issues, top.get("policy") or {})
+    benefits, benefit_ids = _benefits(issues, top.get("benefits", []))
+    employees = _employees(
+        issues, top.get("employees", []), benefits, benefit_ids, points_per_employee
+    )
     # From the raw documents, so one employee's unrelated issue does not hide their group.
     used_groups = _raw_groups(top.get("employees"))
-    budgets = _budgets(issues, top.get("budgets", []), benefits, used_groups)
-    peer_groups = _peer_groups(issues, top.get("peer_groups", []), used_groups)
+    budgets = _budgets(issues, _or_empty_list(top.get("budgets")), benefit_ids, used_groups)
+    peer_groups = _peer_groups(issues, _or_empty_list(top.get("peer_groups")), used_groups)
 
     if issues.items:
         raise ProblemError(issues.items)
@@ -240,6 +244,11 @@ def _policy(issues: _Issues, value: Any) -> Policy | None:
     return Policy(objective=objective, equity_tolerance=tolerance, equity_absolute=absolute)
 
 
+def _or_empty_list(value: Any) -> Any:
+    """Optional list fields: null means the default, an empty list."""
+    return [] if value is None else value
+
+
 def _list(issues: _Issues, path: str, value: Any) -> list[Any]:
     if not isinstance(value, list):
         issues.add(path, value, "must be a list")
@@ -247,8 +256,11 @@ def _list(issues: _Issues, path: str, value: Any) -> list[Any]:
     return value
 
 
-def _benefits(issues: _Issues, value: Any) -> dict[str, Benefit]:
-    """Benefits by id, in document order (only those without issues of their own)."""
+def _benefits(issues: _Issues, value: Any) -> tuple[dict[str, Benefit], set[str]]:
+    """Valid benefits by id in document order, and every id present (valid or not).
+
+    References to a benefit with issues of its own are not reported again as unknown.
+    """
     raws = _list(issues, "$.benefits", value)
     ids = _unique_ids(issues, "$.benefits", raws, "benefit")
     benefits: dict[str, Benefit] = {}
@@ -261,7 +273,7 @@ def _benefits(issues: _Issues, value: Any) -> dict[str, Benefit]:
         if benefit is not None and benefit.id not in benefits:
             benefits[benefit.id] = benefit
     _check_requires(issues, raws, benefits)
-    return benefits
+    return benefits, ids
 
 
 def _unique_ids(issues: _Issues, path: str, raws: list[Any], kind: str) -> set[str]:
@@ -307,7 +319,7 @@ def _benefit(issues: _Issues, path: str, raw: Mapping[str, Any], ids: set[str]) 
                 "must be null for a core benefit (core benefits are given to everyone)",
             )
     requires = issues.id_list(
-        f"{path}.requires", raw.get("requires", []), known=ids, kind="benefit"
+        f"{path}.requires", _or_empty_list(raw.get("requires")), known=ids, kind="benefit"
     )
     if requires is not None and ident in requires:
         issues.add(f"{path}.requires", raw.get("requires"), f"benefit {ident!r} requires itself")
@@ -368,6 +380,7 @@ def _employees(
     issues: _Issues,
     value: Any,
     benefits: dict[str, Benefit],
+    benefit_ids: set[str],
     points_per_employee: int | None,
 ) -> list[Employee]:
     raws = _list(issues, "$.employees", value)
@@ -379,7 +392,14 @@ def _employees(
         raw = issues.object(path, raw_value, ("id", "group"), _EMPLOYEE_FIELDS)
         if raw is None:
             continue
-        employee = _employee(issues, path, raw, benefits, points_per_employee)
+        employee = _employee(
+            issues,
+            path,
+            raw,
+            benefits=benefits,
+            benefit_ids=benefit_ids,
+            points_per_employee=points_per_employee,
+        )
         if employee is not None and employee.id not in seen:
             seen.add(employee.id)
             employees.append(employee)
@@ -390,7 +410,9 @@ def _employee(
     issues: _Issues,
     path: str,
     raw: Mapping[str, Any],
+    *,
     benefits: dict[str, Benefit],
+    benefit_ids: set[str],
     points_per_employee: int | None,
 ) -> Employee | None:
     before = len(issues.items)
@@ -406,13 +428,20 @@ def _employee(
         f"{path}.top_up_limit", raw.get("top_up_limit", 0), minimum=0, what="amount"
     )
     eligible: frozenset[str] | None = None
-    if "eligible" in raw:
-        listed = issues.id_list(f"{path}.eligible", raw["eligible"], known=benefits, kind="benefit")
+    if raw.get("eligible") is not None:
+        listed = issues.id_list(
+            f"{path}.eligible", raw["eligible"], known=benefit_ids, kind="benefit"
+        )
         if listed is not None:
             eligible = frozenset(listed)
             _check_core_requires(issues, f"{path}.eligible", listed, benefits)
     preferences = _preferences(
-        issues, f"{path}.preferences", raw.get("preferences", {}), benefits, points_per_employee
+        issues,
+        f"{path}.preferences",
+        raw.get("preferences") or {},
+        benefits=benefits,
+        benefit_ids=benefit_ids,
+        points_per_employee=points_per_employee,
     )
     if len(issues.items) > before:
         return None
@@ -434,8 +463,8 @@ def _check_core_requires(
 ) -> None:
     """A core benefit is given to every eligible employee, so what it requires must be too."""
     for name in eligible:
-        benefit = benefits[name]
-        if not benefit.core:
+        benefit = benefits.get(name)
+        if benefit is None or not benefit.core:
             continue
         for needed in benefit.requires:
             if needed not in eligible:
@@ -450,7 +479,9 @@ def _preferences(
     issues: _Issues,
     path: str,
     value: Any,
+    *,
     benefits: dict[str, Benefit],
+    benefit_ids: set[str],
     points_per_employee: int | None,
 ) -> tuple[tuple[str, Preference], ...] | None:
     if not isinstance(value, Mapping):
@@ -461,11 +492,11 @@ def _preferences(
     total = 0
     for name in sorted(value, key=str):
         item_path = key_path(path, str(name))
-        if name not in benefits:
+        if name not in benefit_ids:
             issues.add(item_path, value[name], f"unknown benefit {name!r}")
             ok = False
             continue
-        preference = _preference(issues, item_path, value[name], benefits[name])
+        preference = _preference(issues, item_path, value[name], benefits.get(name))
         if preference is None:
             ok = False
             continue
@@ -481,18 +512,20 @@ def _preferences(
     return tuple(result) if ok else None
 
 
-def _preference(issues: _Issues, path: str, value: Any, benefit: Benefit) -> Preference | None:
+def _preference(
+    issues: _Issues, path: str, value: Any, benefit: Benefit | None
+) -> Preference | None:
+    """One preference; `benefit` None when the benefit itself is invalid (units unchecked)."""
     if isinstance(value, Mapping):
         raw = issues.object(path, value, ("points",), _PREFERENCE_FIELDS)
         if raw is None:
             return None
         points = issues.integer(f"{path}.points", raw.get("points"), minimum=1, what="of points")
         units = raw.get("units", 1)
-        if (
-            isinstance(units, bool)
-            or not isinstance(units, int)
-            or not 1 <= units <= benefit.max_units
-        ):
+        if isinstance(units, bool) or not isinstance(units, int):
+            issues.add(f"{path}.units", units, "must be an integer >= 1")
+            return None
+        if benefit is not None and not 1 <= units <= benefit.max_units:
             issues.add(
                 f"{path}.units",
                 units,
@@ -505,7 +538,7 @@ def _preference(issues: _Issues, path: str, value: Any, benefit: Benefit) -> Pre
 
 
 def _budgets(
-    issues: _Issues, value: Any, benefits: dict[str, Benefit], used_groups: set[str]
+    issues: _Issues, value: Any, benefits: set[str], used_groups: set[str]
 ) -> tuple[Budget, ...]:
     raws = _list(issues, "$.budgets", value)
     _unique_ids(issues, "$.budgets", raws, "budget")

@@ -22,6 +22,7 @@ Rules as implemented (the policy the loader documents):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -91,8 +92,9 @@ def _plain(value: Number) -> int | float | str | None:
     return value
 
 
+@functools.lru_cache(maxsize=65536)
 def format_money(amount: int, currency: str) -> str:
-    """Minor units in plain words: 300000, "EUR" -> "3,000.00 EUR"."""
+    """Minor units in plain words: 300000, "EUR" -> "3,000.00 EUR" (cached: texts repeat)."""
     decimals = 2
     if currency in _ZERO_DECIMAL_CURRENCIES:
         decimals = 0
@@ -561,6 +563,16 @@ def _row(row: Any) -> tuple[str, str, int, int, int] | None:
     return employee_id, benefit_id, units, paid_by_employer, paid_by_employee
 
 
+def core_only(problem: Problem) -> Assignment:
+    """Core benefits to every eligible employee and nothing else: valid unless infeasible."""
+    return {
+        (employee.id, benefit.id): Line(1)
+        for employee in problem.employees
+        for benefit in problem.benefits
+        if benefit.core and employee.is_eligible(benefit.id)
+    }
+
+
 def check_result(problem: Problem, result_doc: Mapping[str, Any]) -> list[Violation]:
     """Every rule a result document breaks and every stated figure that does not recompute."""
     if result_doc.get("format") != RESULT_FORMAT:
@@ -569,6 +581,14 @@ def check_result(problem: Problem, result_doc: Mapping[str, Any]) -> list[Violat
     if status in ("infeasible", "error"):
         if result_doc.get("allocations"):
             return [Violation("document", "status", f"a {status} result carries no allocations")]
+        if status == "infeasible" and not check_assignment(problem, core_only(problem)):
+            return [
+                Violation(
+                    "status",
+                    "infeasible",
+                    "the result claims infeasibility but giving only the core benefits is valid",
+                )
+            ]
         return []
     if status not in ("optimal", "feasible"):
         return [Violation("document", "status", f"unknown status {status!r}")]
@@ -660,6 +680,7 @@ def _compare_summary(
     found.extend(_compare_groups(problem, assignment, doc.get("groups")))
     found.extend(_compare_budgets(problem, assignment, doc.get("budgets")))
     found.extend(_compare_capacity(problem, assignment, doc.get("capacity")))
+    found.extend(_compare_kpis(problem, assignment, doc.get("kpis")))
     return found
 
 
@@ -742,4 +763,29 @@ def _compare_rows(
         for field_name, value in exact.items():
             if row.get(field_name) != value:
                 found.append(_mismatch(family, key, field_name, row.get(field_name), value))
+    return found
+
+
+def _compare_kpis(problem: Problem, assignment: Assignment, kpis: Any) -> list[Violation]:
+    """The KPIs that follow directly from the lines (the rest depend on explanations)."""
+    if not isinstance(kpis, Mapping):
+        return [Violation("document", "kpis", "kpis must be an object")]
+    scores = sorted(satisfaction(problem, assignment).values())
+    benefits = benefit_map(problem)
+    exact: dict[str, Fraction | int | None] = {
+        "employees": len(problem.employees),
+        "participants": len(scores),
+        "min_satisfaction": scores[0] if scores else None,
+        "mean_satisfaction": sum(scores, Fraction(0)) / len(scores) if scores else None,
+        "total_employer_cost": sum(
+            employer_cost(benefits[b], line) for (_, b), line in assignment.items()
+        ),
+        "total_employee_cost": sum(line.contribution for line in assignment.values()),
+    }
+    found: list[Violation] = []
+    for name, value in exact.items():
+        stated = kpis.get(name)
+        same = stated == value if isinstance(value, int) else _close(stated, value)
+        if not same:
+            found.append(_mismatch("kpi", name, name, stated, value))
     return found

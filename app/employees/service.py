@@ -34,6 +34,7 @@ from app.http import etag_of_version
 
 Precondition = Callable[[str], None]  # raises 412 when the given current ETag is stale
 REPORTED_IDS = 1000
+BIG_IMPORT = 1000  # rows inserted from which PostgreSQL's statistics are refreshed
 
 
 def _no_precondition(_etag: str) -> None:
@@ -320,6 +321,8 @@ def import_employees(
             [(row["external_id"], None, row) for row in inserts]
             + [(row["external_id"], existing[row["external_id"]], row) for row in updates],
         )
+        if len(inserts) >= BIG_IMPORT:
+            repo.refresh_statistics(session)
     if before_commit is not None:
         before_commit(report)
     _commit_or_conflict(session, "a concurrent change conflicts with this import; retry")

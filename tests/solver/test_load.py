@@ -331,3 +331,23 @@ def test_file_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "problem.json"
     path.write_text(json.dumps(design_example()), encoding="utf-8")
     assert load_problem_file(path) == load_problem(design_example())
+
+
+def test_references_to_an_invalid_benefit_are_not_reported_as_unknown() -> None:
+    doc = design_example()
+    doc["benefits"][1]["cost"] = -1  # GYM, which E00042 lists and wants
+    with pytest.raises(ProblemError) as raised:
+        load_problem(doc)
+    assert [issue.path for issue in raised.value.issues] == ["$.benefits[1].cost"]
+
+
+def test_null_optional_fields_mean_their_defaults() -> None:
+    doc = design_example()
+    doc["policy"] = None
+    doc["peer_groups"] = None
+    doc["benefits"][6]["requires"] = None
+    doc["employees"][0]["eligible"] = None
+    doc["employees"][1]["preferences"] = None
+    problem = load_problem(doc)
+    assert problem.peer_groups == () and problem.policy.objective == "utilitarian"
+    assert problem.employees[1].eligible is None and problem.employees[0].preferences == ()

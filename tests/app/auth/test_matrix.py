@@ -15,8 +15,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from app.auth.openapi import route_roles
 from app.auth.principal import ROLES
-from app.main import create_app, route_roles
+from app.main import create_app
 from tests.conftest import ApiClient
 from tests.factories import benefit_body
 from tests.run_world import build_world, close, execute_queued, run

@@ -71,6 +71,8 @@ def test_unknown_benefit_is_404(api: ApiClient, admin: dict[str, str]) -> None:
     ("overrides", "loc"),
     [
         ({"cost": -1}, ["body", "cost"]),
+        ({"cost": 2**64}, ["body", "cost"]),
+        ({"capacity": 2**40}, ["body", "capacity"]),
         ({"cost": 10.5}, ["body", "cost"]),
         ({"cost": "100"}, ["body", "cost"]),
         ({"max_units": 0}, ["body", "max_units"]),

@@ -1,0 +1,163 @@
+"""`flexben worker` processes on PostgreSQL (procrastinate): a worker killed mid-run leaves
+no partial state and the run ends `failed`; two workers never execute the same run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+
+from app.allocations.models import Run, RunEmployee, RunLine
+from app.jobs.queue import QUEUE, TASK, _deferring_app, enqueue_run
+from bench.seed import seed_problem
+from solver.generate import generate
+from tests.conftest import FreshDatabase
+from tests.factories import TEST_SECRET_KEY
+
+REPO = Path(__file__).resolve().parents[3]
+# The durable queue and `flexben worker` processes are PostgreSQL's: no SQLite variant.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize(
+        "backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+    ),
+]
+
+
+@pytest.fixture
+def pg(fresh_db: FreshDatabase) -> FreshDatabase:
+    assert fresh_db.backend == "postgresql"
+    return fresh_db
+
+
+@pytest.fixture
+def workers(pg: FreshDatabase) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(**env: str) -> subprocess.Popen[bytes]:
+        environment = {
+            **os.environ,
+            "FLEXBEN_DATABASE_URL": pg.url,
+            "FLEXBEN_ENVIRONMENT": "development",
+            "FLEXBEN_SECRET_KEY": TEST_SECRET_KEY,
+            "FLEXBEN_LOG_LEVEL": "warning",
+            **env,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"],
+            cwd=REPO,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def start_runs(db: FreshDatabase, period_id: str, count: int, **body: float) -> list[str]:
+    """POST the runs through the app (its lifespan picks the job runner from the env)."""
+    admin = db.auth("hr_admin")
+    ids = []
+    with TestClient(db.app) as client:
+        for _ in range(count):
+            response = client.post(f"/api/v1/periods/{period_id}/runs", json=body, headers=admin)
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
+    return ids
+
+
+def run_state(db: FreshDatabase, run_id: str) -> tuple[str, int, int, int]:
+    """status, attempts, line rows, employee rows."""
+    with db.session() as session:
+        run = session.get_one(Run, run_id)
+        lines = session.scalar(select(func.count()).where(RunLine.run_id == run_id)) or 0
+        people = session.scalar(select(func.count()).where(RunEmployee.run_id == run_id)) or 0
+        return run.status, run.attempts, lines, people
+
+
+def procrastinate_jobs(db: FreshDatabase) -> int:
+    with db.engine.connect() as connection:
+        return int(
+            connection.execute(
+                text("SELECT count(*) FROM procrastinate.procrastinate_jobs")
+            ).scalar_one()
+        )
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+def test_worker_killed_mid_run_leaves_a_failed_run_without_lines(
+    pg: FreshDatabase, workers: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    with pg.session() as session:
+        period_id = seed_problem(session, generate(employees=300, seed=5))
+    (run_id,) = start_runs(pg, period_id, 1, time_limit_s=60)
+    enqueue_run(pg.url, run_id)
+
+    first = workers(FLEXBEN_JOB_LEASE_SECONDS="2")
+    wait_for(lambda: run_state(pg, run_id)[0] == "running", timeout=60, what="the run to start")
+    time.sleep(0.5)  # well inside the solve
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert run_state(pg, run_id) == ("running", 1, 0, 0)
+
+    # Another worker reaps the dead worker's run: out of attempts, it is failed, with no rows.
+    workers(FLEXBEN_JOB_LEASE_SECONDS="2", FLEXBEN_JOB_MAX_ATTEMPTS="1")
+    wait_for(lambda: run_state(pg, run_id)[0] != "running", timeout=30, what="the reaper")
+    assert run_state(pg, run_id) == ("failed", 1, 0, 0)
+    with pg.session() as session:
+        error = session.get_one(Run, run_id).error
+    assert error is not None and "stopped responding" in error
+
+
+def test_two_workers_never_execute_the_same_run(
+    pg: FreshDatabase,
+    workers: Callable[..., subprocess.Popen[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pg.session() as session:
+        period_id = seed_problem(session, generate(employees=6, seed=2))
+    monkeypatch.setenv("FLEXBEN_JOB_RUNNER", "queue")  # the API defers each run's job
+    run_ids = start_runs(pg, period_id, 4)
+    assert procrastinate_jobs(pg) == 4
+    for run_id in run_ids:
+        enqueue_run(pg.url, run_id)  # the queueing lock keeps one waiting job per run
+        # ...and a duplicate job without the lock: both workers may fetch one each.
+        _deferring_app(pg.url).configure_task(TASK, queue=QUEUE).defer(run_id=run_id)
+    workers()
+    workers()
+    wait_for(
+        lambda: all(run_state(pg, run_id)[0] == "succeeded" for run_id in run_ids),
+        timeout=90,
+        what="every run to succeed",
+    )
+    for run_id in run_ids:
+        status, attempts, lines, people = run_state(pg, run_id)
+        assert (status, attempts) == ("succeeded", 1)
+        assert lines > 0 and people == 6
+    assert procrastinate_jobs(pg) == 8  # per run, one locked and one unlocked job: one execution
