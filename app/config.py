@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     preference_retention_days: int = Field(default=730, ge=1)
 
     @model_validator(mode="after")
+    def _oidc_is_complete(self) -> Settings:
+        # A token for another application of the same provider must not get in: `aud` is
+        # always checked, so an issuer without an audience is a configuration error.
+        if self.oidc_issuer is not None and not self.oidc_audience:
+            raise ValueError("FLEXBEN_OIDC_AUDIENCE must be set with FLEXBEN_OIDC_ISSUER")
+        if self.oidc_issuer is not None and not (self.oidc_jwks_url or self.oidc_jwks_file):
+            raise ValueError(
+                "FLEXBEN_OIDC_JWKS_URL or FLEXBEN_OIDC_JWKS_FILE must be set with "
+                "FLEXBEN_OIDC_ISSUER"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "development":
             return self

@@ -150,7 +150,7 @@ def verify_jwt(token: str, *, settings: Settings, jwks: JwksCache) -> dict[str, 
         raise InvalidToken(
             f"key {kid!r} is a {key.key_type} key, {algorithm} needs {KEY_TYPES[algorithm]}"
         )
-    required = ["exp", "iss", "sub"] + (["aud"] if settings.oidc_audience else [])
+    required = ["exp", "iss", "aud", "sub"]
     try:
         claims: dict[str, Any] = jwt.decode(
             token,

@@ -339,6 +339,7 @@ def test_a_key_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
         environment="test",
         secret_key=TEST_SECRET_KEY,
         oidc_issuer=ISSUER,
+        oidc_audience=AUDIENCE,
         oidc_jwks_file=str(path),
         oidc_algorithms=["RS256", "ES256"],
     )
@@ -348,7 +349,7 @@ def test_a_key_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
     token = sign(rsa_key, claims(), kid="ec")
     with pytest.raises(InvalidToken, match="is a EC key, RS256 needs RSA"):
         verify_jwt(token, settings=settings, jwks=jwks_from(settings))
-    good = sign(ec_key, claims(aud=None), alg="ES256", kid="ec")
+    good = sign(ec_key, claims(), alg="ES256", kid="ec")
     assert verify_jwt(good, settings=settings, jwks=jwks_from(settings))["sub"] == "user-1"
 
 
@@ -381,3 +382,15 @@ def test_jwks_is_fetched_from_a_url(private_key: rsa.RSAPrivateKey, tmp_path: Pa
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_issuer_without_audience_or_keys_is_a_configuration_error() -> None:
+    with pytest.raises(ValueError, match="FLEXBEN_OIDC_AUDIENCE must be set"):
+        Settings(environment="test", secret_key=TEST_SECRET_KEY, oidc_issuer=ISSUER)
+    with pytest.raises(ValueError, match="FLEXBEN_OIDC_JWKS_URL or FLEXBEN_OIDC_JWKS_FILE"):
+        Settings(
+            environment="test",
+            secret_key=TEST_SECRET_KEY,
+            oidc_issuer=ISSUER,
+            oidc_audience=AUDIENCE,
+        )
