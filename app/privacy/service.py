@@ -24,6 +24,7 @@ from app.audit.service import record, snapshot
 from app.auth.models import ApiKey
 from app.db import utcnow
 from app.employees.service import get_employee
+from app.errors import Conflict
 from app.payroll.models import CarryOver, PayrollLine
 from app.preferences.models import Preference, PreferenceVersion
 
@@ -49,6 +50,7 @@ def pseudonym_of(external_id: str, *, pepper: str) -> str:
 def erase_employee(session: Session, external_id: str, *, pepper: str) -> Erasure:
     """Erase one person (404 when unknown or already erased); commits."""
     employee = get_employee(session, external_id, for_update=True)
+    _refuse_while_a_run_holds(session, external_id)
     before = snapshot(employee)
     pseudonym = pseudonym_of(external_id, pepper=pepper)
     now = utcnow()
@@ -79,6 +81,28 @@ def erase_employee(session: Session, external_id: str, *, pepper: str) -> Erasur
         preference_versions_removed=removed_versions.rowcount,  # type: ignore[attr-defined]
         api_keys_revoked=revoked.rowcount,  # type: ignore[attr-defined]
     )
+
+
+def _runs_holding(session: Session, external_id: str) -> list[str]:
+    needle = json.dumps(external_id)
+    return list(
+        session.scalars(
+            select(Run.id).where(
+                Run.status.in_(("queued", "running")),
+                Run.problem.contains(needle, autoescape=True),
+            )
+        )
+    )
+
+
+def _refuse_while_a_run_holds(session: Session, external_id: str) -> None:
+    """A queued or running run would write the old external_id back with its results."""
+    pending = _runs_holding(session, external_id)
+    if pending:
+        raise Conflict(
+            f"runs {', '.join(pending)} include this person and have not finished; "
+            "erase once they have"
+        )
 
 
 def rekey_retained_records(session: Session, external_id: str, pseudonym: str) -> None:

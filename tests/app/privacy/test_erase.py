@@ -105,3 +105,18 @@ def test_erase_keeps_published_payroll_lines_under_the_pseudonym(api: ApiClient)
     assert stored is not None and '"E1"' not in stored.problem and pseudonym in stored.problem
     problem = api.get(f"/api/v1/runs/{run_id}/problem", headers=api.auth("auditor"))
     assert problem.headers["x-problem-sha256"] == hashlib.sha256(problem.content).hexdigest()
+
+
+def test_erase_waits_for_unfinished_runs_that_include_the_person(api: ApiClient) -> None:
+    from tests.run_world import build_world, close, execute_queued
+
+    world = build_world(api)
+    close(world)
+    started = api.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin)
+    assert started.status_code == 202
+    admin = api.auth("hr_admin")
+    refused = api.post("/api/v1/employees/E1/erase", headers=admin)
+    assert refused.status_code == 409 and started.json()["id"] in refused.json()["detail"]
+    assert audit_events(api.session, action="employee.erase") == []
+    execute_queued(api)
+    assert api.post("/api/v1/employees/E1/erase", headers=admin).status_code == 200
