@@ -15,18 +15,26 @@ import math
 import multiprocessing
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.pool import AsyncResult, Pool
 
 from pulp import LpVariable
 
 from solver.backends import BackendName, run_model
-from solver.candidates import BudgetScope, Compiled, GroupRule, Person
+from solver.candidates import (
+    BudgetScope,
+    Candidate,
+    Compiled,
+    GroupRule,
+    Person,
+    satisfaction_weight,
+)
 from solver.heuristic import construct, fill, fill_lowest_first
 from solver.model import Limits, ModelVars, ObjectiveSpec, build_model
 from solver.state import AllocationState
 
 Line = tuple[str, str, int, int]  # person, benefit, units, contribution
+Usage = dict[str, tuple[dict[str, float], dict[str, float]]]  # group -> (money, places)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +47,7 @@ class GroupTask:
     node_limit: int  # 0: heuristic only
     gap: float
     start: tuple[Line, ...] | None = None  # a valid allocation to improve (else construct one)
+    prices: Prices | None = None  # also solve the group's priced relaxation (a bound share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +58,7 @@ class GroupResult:
     stopped_by: str
     improved_by_milp: bool
     seconds: float
+    priced_bound: float | None = None  # the group's priced relaxation (when prices were given)
 
 
 def solve_group(task: GroupTask) -> GroupResult:
@@ -66,9 +76,31 @@ def solve_group(task: GroupTask) -> GroupResult:
         fill_lowest_first(state)
     fill(state)
     lines = tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items())
+    priced = priced_relaxation(task) if task.prices is not None else None
     return GroupResult(
-        task.rule.id, lines, bound, stopped_by, improved, time.perf_counter() - started
+        task.rule.id, lines, bound, stopped_by, improved, time.perf_counter() - started, priced
     )
+
+
+def priced_relaxation(task: GroupTask) -> float | None:
+    """max over the group's own rules of satisfaction minus priced resource use (an LP).
+
+    Summed over groups plus `Prices.value`, this bounds the whole problem from above for any
+    non-negative prices (Lagrangian relaxation of the shared budgets and capacities).
+    """
+    assert task.prices is not None
+    spec = replace(
+        task.objective,
+        budget_prices=task.prices.budgets,
+        capacity_prices=task.prices.capacities,
+    )
+    problem, _ = build_model(
+        f"priced_{task.rule.id}", task.persons, (task.rule,), Limits((), ()), spec, relax=True
+    )
+    if not problem.variables():
+        return 0.0
+    result = run_model(problem, task.backend, mip=False)
+    return result.objective if result.proven_optimal else None
 
 
 def _start(task: GroupTask) -> AllocationState:
@@ -214,6 +246,9 @@ def _largest_remainder(wants: Mapping[str, float], available: int) -> dict[str, 
     """Integer shares summing to at most `available`, close to `wants` (sorted, deterministic)."""
     if available <= 0:
         return dict.fromkeys(wants, 0)
+    asked = sum(max(0.0, w) for w in wants.values())
+    if asked > available:  # demand above what is left: everyone scaled down alike
+        wants = {g: max(0.0, w) * available / asked for g, w in wants.items()}
     floors = {g: max(0, math.floor(w + 1e-6)) for g, w in wants.items()}
     excess = sum(floors.values()) - available
     for g in sorted(floors, key=lambda g: (floors[g], g)):  # float noise: trim the smallest
@@ -233,17 +268,75 @@ def _largest_remainder(wants: Mapping[str, float], available: int) -> dict[str, 
     return floors
 
 
-def demand_usage(compiled: Compiled) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
-    """Fallback usage when no LP is available: what each group would take if unconstrained."""
-    return group_usage(
-        compiled,
-        lambda person, benefit: (float(_wanted_units(person, benefit)), 0.0),
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """Marginal satisfaction per unit of each exhausted shared resource (greedy duals)."""
+
+    budgets: tuple[tuple[BudgetScope, float], ...]
+    capacities: tuple[tuple[str, float], ...]
+
+    def value(self, compiled: Compiled) -> float:
+        """The prices times what is available: the constant of the Lagrangian bound."""
+        available = {scope.id: scope.cap - scope.core_use for scope in compiled.budgets}
+        places = dict(compiled.capacities)
+        return sum(price * available[scope.id] for scope, price in self.budgets) + sum(
+            price * places[benefit] for benefit, price in self.capacities
+        )
+
+
+def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
+    """Resource use of a greedy fractional allocation: an LP-like split without solving one.
+
+    Every wanted unit is ranked by satisfaction per cost across the organisation and taken
+    (fractionally at the margin) while each person's allowance and every budget and capacity
+    covering it have room. The equity band is ignored: this only decides who gets which share
+    of the shared resources, before the exact per-group work.
+    """
+    items: list[tuple[float, str, int, Person, Candidate]] = []
+    for person in compiled.persons:
+        for candidate in person.candidates:
+            if candidate.points > 0:
+                efficiency = float(satisfaction_weight(person, candidate)) / max(1, candidate.cost)
+                items.append((-efficiency, person.id, len(items), person, candidate))
+    items.sort(key=lambda item: item[:3])
+    budget_room = {scope.id: float(scope.cap - scope.core_use) for scope in compiled.budgets}
+    capacity_room = {benefit: float(left) for benefit, left in compiled.capacities}
+    allowance_room = {
+        p.id: float(p.allowance + p.top_up_limit) if p.allowance is not None else math.inf
+        for p in compiled.persons
+    }
+    taken: dict[tuple[str, str], float] = {}
+    budget_price: dict[str, float] = {}
+    capacity_price: dict[str, float] = {}
+    for negative_efficiency, person_id, _, person, candidate in items:
+        covering = [s.id for s in compiled.budgets if s.covers(person.group, candidate.benefit)]
+        units = float(min(candidate.max_units, candidate.wanted_units))
+        cost = float(candidate.cost)
+        if cost > 0:
+            rooms = [budget_room[b] for b in covering] + [allowance_room[person_id]]
+            units = min(units, min(rooms) / cost)
+        if candidate.benefit in capacity_room:
+            units = min(units, capacity_room[candidate.benefit])
+        if units <= 0:
+            continue
+        taken[(person_id, candidate.benefit)] = units
+        for b in covering:
+            budget_room[b] -= units * cost
+            if budget_room[b] <= 1e-6 * max(1.0, cost):
+                budget_price.setdefault(b, -negative_efficiency)
+        allowance_room[person_id] -= units * cost
+        if candidate.benefit in capacity_room:
+            capacity_room[candidate.benefit] -= units
+            if capacity_room[candidate.benefit] <= 1e-9:
+                capacity_price.setdefault(candidate.benefit, -negative_efficiency * max(1, cost))
+    usage = group_usage(
+        compiled, lambda person, benefit: (taken.get((person.id, benefit), 0.0), 0.0)
     )
-
-
-def _wanted_units(person: Person, benefit: str) -> int:
-    candidate = person.candidate(benefit)
-    return 0 if candidate is None or candidate.points == 0 else candidate.max_units
+    prices = Prices(
+        budgets=tuple((s, budget_price[s.id]) for s in compiled.budgets if s.id in budget_price),
+        capacities=tuple(sorted(capacity_price.items())),
+    )
+    return usage, prices
 
 
 # --- running tasks with a deadline ---------------------------------------------------------
@@ -292,12 +385,6 @@ def _run_in_process(
             continue
         results[task.rule.id] = solve_group(task)
     return results, late
-
-
-def heuristic_task(task: GroupTask) -> GroupTask:
-    return GroupTask(
-        task.rule, task.persons, task.limits, task.objective, task.backend, 0, task.gap, task.start
-    )
 
 
 # --- the monolithic polish -------------------------------------------------------------------
@@ -368,3 +455,78 @@ def run_whole(task: WholeTask, deadline: float) -> GroupResult | None:
         else:
             pool.close()
         pool.join()
+
+
+# --- the LP relaxation, in a worker while the heuristics run --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RelaxationTask:
+    compiled: Compiled
+    limits: Limits
+    backend: BackendName
+    time_limit_s: float  # backstop only; the caller stops the worker at its deadline
+
+
+@dataclass(frozen=True, slots=True)
+class Relaxation:
+    objective: float | None  # None: not solved to optimality (no bound, no usage)
+    usage: Usage
+    seconds: float
+
+
+def solve_relaxation(task: RelaxationTask) -> Relaxation:
+    """The LP relaxation of the whole problem: its optimum and each group's resource use."""
+    started = time.perf_counter()
+    compiled = task.compiled
+    problem, variables = build_model(
+        "relaxation",
+        compiled.persons,
+        compiled.groups,
+        task.limits,
+        ObjectiveSpec("utilitarian"),
+        relax=True,
+    )
+    result = run_model(problem, task.backend, mip=False, time_limit_s=task.time_limit_s)
+    if not result.proven_optimal or result.objective is None:
+        return Relaxation(None, {}, time.perf_counter() - started)
+
+    def usage_of(person: Person, benefit: str) -> tuple[float, float]:
+        key = (person.id, benefit)
+        units = variables.units[key].value() or 0.0
+        paid = 0.0
+        if key in variables.contributions:
+            paid = variables.contributions[key].value() or 0.0
+        return float(units), float(paid)
+
+    usage = group_usage(compiled, usage_of)
+    return Relaxation(result.objective, usage, time.perf_counter() - started)
+
+
+class RelaxationJob:
+    """`solve_relaxation` started now in its own worker process; `result` waits for it."""
+
+    def __init__(self, task: RelaxationTask, *, in_process: bool) -> None:
+        self._done: Relaxation | None = None
+        self._pool: Pool | None = None
+        self._future: AsyncResult[Relaxation] | None = None
+        if in_process:
+            self._done = solve_relaxation(task)
+            return
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["solver.decompose"])
+        self._pool = context.Pool(processes=1)
+        self._future = self._pool.apply_async(solve_relaxation, (task,))
+
+    def result(self, deadline: float) -> Relaxation | None:
+        """The relaxation, or None when the deadline came first (the worker is stopped)."""
+        if self._done is not None or self._future is None or self._pool is None:
+            return self._done
+        try:
+            self._done = self._future.get(timeout=max(0.0, deadline - time.monotonic()))
+            self._pool.close()
+        except multiprocessing.TimeoutError:
+            self._pool.terminate()
+        self._pool.join()
+        self._pool = None
+        return self._done

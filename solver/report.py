@@ -3,8 +3,8 @@
 `build_result(problem, outcome, reproducible=False)` turns a `SolveOutcome` into the document
 of DESIGN.md; `to_json(doc)` serialises it deterministically (sorted object keys, lists in
 their semantic order, floats rounded to `DECIMALS` decimals, trailing newline). With
-`reproducible=True`, `solver.seconds` is written as 0.0 so two solves of the same input are
-byte-identical.
+`reproducible=True`, `solver.seconds` is written as 0.0 and durations in the engine's notes
+("0.93s") as "0.00s", so two solves of the same input are byte-identical.
 
 Document sections (beyond DESIGN.md's, all additive):
 - `allocations`: sorted by (employee, benefit); core benefits included.
@@ -17,7 +17,8 @@ Document sections (beyond DESIGN.md's, all additive):
 - `budgets`: `id`, `cap`, `used` (employer cost counted against it, core included).
 - `capacity`: per capacity-limited benefit `benefit`, `capacity`, `used`.
 - `infeasibility` (status infeasible): `constraint`, `required`, `available`, `text`.
-- `error` and `violations` (status error): what broke; never any allocation.
+- `error`, `violation_count` and `violations` (status error, the first `MAX_VIOLATIONS`):
+  what broke; never any allocation.
 - `notes`: the engine's remarks (e.g. what stopped it).
 
 KPIs (`kpis`, stable snake_case keys; satisfaction figures over participants, null when
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -66,6 +68,8 @@ from solver.validate import (
 )
 
 DECIMALS = 6
+_CLOCK_READING = re.compile(r"(?<![\w.])\d+\.\d+s\b")
+MAX_VIOLATIONS = 100  # an error result lists the first ones and counts them all
 
 
 def build_result(
@@ -97,7 +101,7 @@ def build_result(
         "budgets": [],
         "capacity": [],
         "kpis": {},
-        "notes": list(outcome.notes),
+        "notes": [_without_clock(note) if reproducible else note for note in outcome.notes],
     }
     if status == "infeasible":
         doc["infeasibility"] = [
@@ -112,10 +116,12 @@ def build_result(
         return doc
     if status == "error":
         doc["error"] = error or "the solver's allocation broke the rules; it was discarded"
-        doc["violations"] = [violation.as_dict() for violation in violations]
+        doc["violation_count"] = len(violations)
+        doc["violations"] = [violation.as_dict() for violation in violations[:MAX_VIOLATIONS]]
         return doc
-    doc.update(_allocation_sections(problem, outcome.assignment))
-    total = sum(satisfaction(problem, outcome.assignment).values(), Fraction(0))
+    scores = satisfaction(problem, outcome.assignment)
+    doc.update(_allocation_sections(problem, outcome.assignment, scores))
+    total = sum(scores.values(), Fraction(0))
     doc["objective"] = _round(total)
     doc["bound"] = _honest_bound(outcome.bound, total)
     if outcome.bound is not None and doc["bound"] is None:
@@ -125,6 +131,11 @@ def build_result(
     doc["gap"] = _gap(doc["objective"], doc["bound"])
     doc["kpis"].update(objective=doc["objective"], bound=doc["bound"], gap=doc["gap"])
     return doc
+
+
+def _without_clock(note: str) -> str:
+    """A note with its wall-clock readings ("0.93s") zeroed, for reproducible output."""
+    return _CLOCK_READING.sub("0.00s", note)
 
 
 def _honest_bound(bound: float | None, achieved: Fraction) -> float | None:
@@ -150,9 +161,10 @@ def _round(value: float | Fraction) -> float:
     return rounded + 0.0  # no "-0.0"
 
 
-def _allocation_sections(problem: Problem, assignment: Assignment) -> dict[str, Any]:
+def _allocation_sections(
+    problem: Problem, assignment: Assignment, scores: dict[str, Fraction]
+) -> dict[str, Any]:
     benefits = benefit_map(problem)
-    scores = satisfaction(problem, assignment)
     values = employer_values(problem, assignment)
     paid = top_ups(problem, assignment)
     explanations = explain(problem, assignment)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.service import record, record_many
 from app.auth.principal import Principal
@@ -28,9 +29,11 @@ from app.preferences import repository as repo
 from app.preferences.models import Preference
 from app.preferences.rules import Entry, OfferedBenefit, check_submission, submission_warnings
 from app.preferences.schemas import (
+    GroupParticipation,
     Hint,
     OptionOut,
     OptionsOut,
+    ParticipationOut,
     PreferencesIn,
     PreferencesOut,
     VersionOut,
@@ -64,8 +67,15 @@ class Context:
         }
 
 
-def load_context(session: Session, period: Period, employee: Employee) -> Context:
-    benefits = list(periods.offered_benefits(session, period))
+def load_context(
+    session: Session,
+    period: Period,
+    employee: Employee,
+    *,
+    offered: list[Benefit] | None = None,
+) -> Context:
+    """`offered`: the period's offered benefits when the caller already has them (bulk)."""
+    benefits = offered if offered is not None else list(periods.offered_benefits(session, period))
     fields = employee_out(employee).model_dump(mode="json")
     facts = employee_facts(fields, effective_from=period.effective_from)
     ineligible: dict[str, str] = {}
@@ -225,8 +235,9 @@ def submit_preferences(
         if not repo.compare_and_set(session, current.id, expected_version=expected, values=values):
             session.rollback()
             raise stale(stale_message)
-        session.expire(current)
-        current.version  # noqa: B018  (reload the new version now, before commit)
+        # The row now holds what was written: mirror it without another SELECT.
+        for name, value in {**values, "version": expected + 1}.items():
+            set_committed_value(current, name, value)
     repo.add_version(
         session,
         period_id=period.id,
@@ -274,7 +285,9 @@ def options(
             core=b.core,
             exclusive_group=b.exclusive_group,
             requires=list(b.requires or ()),
+            capacity=b.capacity,
             taxable=b.taxable,
+            sensitive=b.sensitive,
             eligible=b.code not in context.ineligible,
             reason=context.ineligible.get(b.code),
         )
@@ -305,3 +318,20 @@ def history(session: Session, period: Period, employee: Employee) -> list[Versio
         )
         for v in repo.versions(session, period.id, employee.id)
     ]
+
+
+def participation(session: Session, period: Period) -> ParticipationOut:
+    groups = [
+        GroupParticipation(peer_group=code, employees=employees, submitted=submitted)
+        for code, employees, submitted in repo.participation_by_group(session, period.id)
+    ]
+    employees = sum(group.employees for group in groups)
+    submitted = sum(group.submitted for group in groups)
+    return ParticipationOut(
+        period_id=period.id,
+        status=period.status,
+        employees=employees,
+        submitted=submitted,
+        rate=submitted / employees if employees else 0.0,
+        peer_groups=groups,
+    )

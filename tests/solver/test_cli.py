@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,46 @@ def test_the_flexben_console_script_mounts_the_solver_commands(tmp_path: Path) -
         [flexben, "check", str(problem), str(result)], capture_output=True, text=True, check=False
     )
     assert (checked.returncode, checked.stdout) == (0, "valid\n")
+
+
+def test_byte_identical_across_processes_with_different_hash_seeds(tmp_path: Path) -> None:
+    problem = tmp_path / "p.json"
+    assert (
+        runner.invoke(
+            cli,
+            ["generate", "--employees", "12", "--seed", "7", "--groups", "2", "-o", str(problem)],
+        ).exit_code
+        == 0
+    )
+    flexben = str(Path(sys.executable).parent / "flexben")
+    outputs = []
+    for hash_seed in ("1", "2"):
+        result = tmp_path / f"r{hash_seed}.json"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run(
+            [flexben, "solve", str(problem), "-o", str(result), "--reproducible"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        outputs.append(result.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_bad_options_and_unreadable_results_exit_2(tmp_path: Path) -> None:
+    problem, result = tmp_path / "p.json", tmp_path / "r.json"
+    problem.write_text(json.dumps(design_example()))
+    result.write_text("{not json")
+    assert runner.invoke(cli, ["solve", str(problem), "--backend", "gurobi"]).exit_code == 2
+    assert runner.invoke(cli, ["solve", str(problem), "--gap", "1.5"]).exit_code == 2
+    checked = runner.invoke(cli, ["check", str(problem), str(result)])
+    assert checked.exit_code == 2 and "not valid JSON" in checked.output
+
+
+def test_backend_option_reaches_the_engine(tmp_path: Path) -> None:
+    problem, result = tmp_path / "p.json", tmp_path / "r.json"
+    problem.write_text(json.dumps(design_example()))
+    solved = runner.invoke(cli, ["solve", str(problem), "-o", str(result), "--backend", "cbc"])
+    assert solved.exit_code == 0, solved.output
+    assert "CBC" in json.loads(result.read_text())["solver"]["name"]
+    assert runner.invoke(cli, ["check", str(problem), str(result)]).exit_code == 0

@@ -15,14 +15,13 @@ from tests.solver.tiny import FAMILIES, tiny_doc
 
 EXACT = SolveOptions(gap=0.0, time_limit_s=30.0)
 
-# Known engine defects (engine M1, 0b7aa98): strict, so a fix makes them fail until removed.
+# Known engine defects (seen in M1 0b7aa98 and M2 089eddb).
+# Strict: a fix makes them fail until the marker is removed.
 KNOWN_ENGINE_DEFECTS = {
-    (
-        "need",
-        2,
-    ): "engine M1: LP relaxation fails (tolerance 0, need 0.5/2), returns the empty allocation",
-    ("all", 1): "engine M1: maxmin with every family returns the empty allocation (optimum 47/60)",
-    ("maxmin", 2): "engine M1: maxmin reaches minimum 0 where 1/5 is possible",
+    ("need", 2): "engine: LP relaxation fails (tolerance 0, need 0.5/2): empty allocation, "
+    "optimum 97/45",
+    ("all", 1): "engine: maxmin with every family: empty allocation, optimum 47/60",
+    ("maxmin", 2): "engine: maxmin reaches minimum 0 where 1/5 is possible",
 }
 
 
@@ -82,7 +81,9 @@ def test_band_witness_is_valid_and_optimal_by_enumeration_record() -> None:
 
 
 @pytest.mark.xfail(
-    strict=True, reason="engine M1 claims optimal 449/110 with bound 4.0818 < witness 136/33"
+    strict=True,
+    reason="engine: band rows tightened by BAND_SAFETY exclude allocations exactly on the "
+    "band; it claims optimal 449/110 with bound 4.0818 < the valid 136/33",
 )
 def test_engine_bound_is_never_below_a_valid_allocation() -> None:
     problem = load_problem(tiny_doc(seed=1, family="equity_band", employees=5))

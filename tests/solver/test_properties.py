@@ -6,7 +6,6 @@ import copy
 from fractions import Fraction
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -181,7 +180,6 @@ def test_objective_and_bound_are_honest_against_the_true_optimum(doc: dict[str, 
         assert achieved == best
 
 
-@pytest.mark.xfail(strict=True, reason="engine M1: no bound when the LP relaxation fails")
 def test_a_bound_is_always_reported() -> None:
     problem = load_problem(tiny_doc(seed=2, family="need"))
     assert solve(problem, EXACT).bound is not None

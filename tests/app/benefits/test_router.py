@@ -139,6 +139,10 @@ def test_retire_with_active_false_but_not_while_required(
     response = api.post(BENEFITS, json=benefit_body(code="NEW", requires=["HEALTH"]), headers=admin)
     assert "retired" in response.json()["errors"][0]["msg"]
     assert api.delete(f"{BENEFITS}/HEALTH", headers=admin).status_code == 405
+    # A retired benefit requiring a retired one can still be edited, not reactivated alone.
+    assert api.patch(f"{BENEFITS}/SPOUSE", json={"cost": 1}, headers=admin).status_code == 200
+    revived = api.patch(f"{BENEFITS}/SPOUSE", json={"active": True}, headers=admin)
+    assert "retired" in revived.json()["errors"][0]["msg"]
 
 
 def test_patch_changes_only_given_fields_and_the_etag(
