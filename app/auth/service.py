@@ -11,6 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -124,6 +125,22 @@ def authenticate(session: Session, token: str, *, pepper: str, touch_after: time
         roles=frozenset(api_key.roles),
         employee_external_id=api_key.employee_external_id,
     )
+
+
+def binding_errors(session: Session, employee_external_id: str | None) -> list[dict[str, Any]]:
+    """Problems with binding a key to `employee_external_id` (it must be an active employee)."""
+    if employee_external_id is None:
+        return []
+    from app.employees.repository import employee_by_external_id  # employees build on auth
+
+    employee = employee_by_external_id(session, employee_external_id)
+    if employee is None:
+        message = f"no employee with external_id {employee_external_id!r}"
+    elif not employee.active:
+        message = f"employee {employee_external_id!r} is not active"
+    else:
+        return []
+    return [error_item(["body", "employee"], message)]
 
 
 def revoke_api_key(session: Session, public_id: str) -> ApiKey:

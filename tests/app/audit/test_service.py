@@ -183,7 +183,7 @@ def test_refused_preferences_leave_no_event(api: ApiClient) -> None:
 def test_api_key_create_and_revoke_are_recorded(api: ApiClient) -> None:
     admin = api.auth("hr_admin")
     created = api.post(
-        "/api/v1/api-keys", json={"name": "payroll", "roles": ["payroll"]}, headers=admin
+        "/api/v1/api-keys", json={"name": "second admin", "roles": ["hr_admin"]}, headers=admin
     )
     assert created.status_code == 201, created.text
     key_id = created.json()["id"]

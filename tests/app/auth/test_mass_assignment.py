@@ -97,7 +97,7 @@ def _writes(period_id: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("POST", "/api/v1/periods", period_body()),
         ("PATCH", f"/api/v1/periods/{period_id}", {"name": "renamed"}),
         ("PUT", f"/api/v1/periods/{period_id}/preferences/E1", {"points": {"GYM": 10}}),
-        ("POST", "/api/v1/api-keys", {"name": "k", "roles": ["payroll"]}),
+        ("POST", "/api/v1/api-keys", {"name": "k", "roles": ["hr_admin"]}),
     ]
 
 

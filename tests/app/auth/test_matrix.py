@@ -70,7 +70,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/me/periods/{period_id}/options"): EMPLOYEE,
     ("GET", "/api/v1/me/periods/{period_id}/preferences"): EMPLOYEE,
     ("PUT", "/api/v1/me/periods/{period_id}/preferences"): EMPLOYEE,
+    ("GET", "/api/v1/me/periods"): EMPLOYEE,
     ("GET", "/api/v1/me/periods/{period_id}/allocation"): EMPLOYEE,
+    ("GET", "/api/v1/periods/{period_id}/participation"): RUN_SUMMARY,  # counts only
     ("POST", "/api/v1/periods/{period_id}/runs"): HR,
     ("GET", "/api/v1/periods/{period_id}/runs"): RUN_SUMMARY,
     ("GET", "/api/v1/runs/{run_id}"): RUN_SUMMARY,
@@ -166,7 +168,7 @@ def _ids_for(api: ApiClient, path: str) -> dict[str, str]:
     when the route needs a run)."""
     admin = api.auth("hr_admin")
     spare_key = api.post(
-        "/api/v1/api-keys", json={"name": "spare", "roles": ["payroll"]}, headers=admin
+        "/api/v1/api-keys", json={"name": "spare", "roles": ["hr_admin"]}, headers=admin
     ).json()["id"]
     ids = {"code": "GYM" if "benefits" in path else "HQ", "key_id": spare_key}
     if "{run_id}" in path:
