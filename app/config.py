@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     max_solver_seconds: int = Field(default=600, ge=1)  # cap of any run's time_limit_s
     rate_limit_per_minute: int = Field(default=600, ge=0)  # per principal; 0 disables
     rate_limit_burst: int = Field(default=120, ge=1)
+    # Failed authentications per client address (guessing keys); 0 disables.
+    auth_failures_per_minute: int = Field(default=30, ge=0)
+    auth_failures_burst: int = Field(default=20, ge=1)
     cors_origins: list[str] = Field(default=[])  # HR portal origins allowed by CORS
     # Privacy: preferences of periods published longer ago are purged.
     preference_retention_days: int = Field(default=730, ge=1)

@@ -85,6 +85,9 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     app.state.rate_limiter = TokenBucketLimiter(
         per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
+    app.state.auth_failure_limiter = TokenBucketLimiter(
+        per_minute=settings.auth_failures_per_minute, burst=settings.auth_failures_burst
+    )
     app.add_middleware(AccessLogMiddleware)
     if settings.cors_origins:
         app.add_middleware(

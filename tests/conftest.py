@@ -47,13 +47,14 @@ def pytest_runtest_makereport(
 
 
 def test_settings(database_url: str) -> Settings:
-    # No per-principal rate limit: tests reuse one key freely; the limiter has its own
+    # No rate limits: tests reuse one key and refuse many tokens freely; the limiters have their own
     # tests (tests/app/security/test_limits.py) on an app built with a tight limit.
     return Settings(
         environment="test",
         database_url=database_url,
         secret_key=TEST_SECRET_KEY,
         rate_limit_per_minute=0,
+        auth_failures_per_minute=0,
     )
 
 

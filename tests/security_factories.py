@@ -82,6 +82,9 @@ def client_sharing_transaction(
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
+    """Test settings (rate limits off unless `overrides` set them)."""
+    values: dict[str, Any] = {"rate_limit_per_minute": 0, "auth_failures_per_minute": 0}
+    values.update(overrides)
     return Settings(
-        environment="test", database_url=database_url, secret_key=TEST_SECRET_KEY, **overrides
+        environment="test", database_url=database_url, secret_key=TEST_SECRET_KEY, **values
     )

@@ -15,8 +15,8 @@ from app.auth.principal import ROLES, Principal
 from app.auth.service import KEY_SCHEME, authenticate
 from app.config import Settings
 from app.db import get_session
-from app.errors import Forbidden, Unauthorized
-from app.security.rate_limit import TokenBucketLimiter
+from app.errors import DomainError, Forbidden, Unauthorized
+from app.security.rate_limit import TokenBucketLimiter, TooManyRequests
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
@@ -37,23 +37,49 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
     An API key (`fb_...`) or, when OIDC is configured, a JWT from the provider. The
     principal is bound to the session so audit events name it.
     """
+    failures, address = _failure_limiter(request), _client_address(request)
+    if (wait := failures.retry_after(address)) > 0:
+        raise TooManyRequests(wait)  # too many failed attempts from here: stop guessing
+    try:
+        principal = _verify(request, session)
+    except DomainError as exc:
+        if exc.status == 401:
+            failures.wait_time(address)  # count the failure
+        raise
+    request.state.principal_id = principal.id  # for the access log (an id, not a name)
+    _rate_limiter(request).check(principal.id)
+    bind_principal(session, principal)
+    return principal
+
+
+def _verify(request: Request, session: Session) -> Principal:
     settings: Settings = request.app.state.settings
     token = _bearer_token(request)
     if not token.startswith(f"{KEY_SCHEME}_") and looks_like_jwt(token):
         if not settings.oidc_enabled:
             raise Unauthorized("JWTs are not accepted: OIDC is not configured (use an API key)")
-        principal = authenticate_jwt(session, token, settings=settings, jwks=_jwks(request))
-    else:
-        principal = authenticate(
-            session,
-            token,
-            pepper=settings.secret_key.get_secret_value(),
-            touch_after=timedelta(seconds=settings.api_key_touch_seconds),
+        return authenticate_jwt(session, token, settings=settings, jwks=_jwks(request))
+    return authenticate(
+        session,
+        token,
+        pepper=settings.secret_key.get_secret_value(),
+        touch_after=timedelta(seconds=settings.api_key_touch_seconds),
+    )
+
+
+def _client_address(request: Request) -> str:
+    return f"addr:{request.client.host if request.client else 'unknown'}"
+
+
+def _failure_limiter(request: Request) -> TokenBucketLimiter:
+    state = request.app.state
+    if getattr(state, "auth_failure_limiter", None) is None:
+        settings: Settings = state.settings
+        state.auth_failure_limiter = TokenBucketLimiter(
+            per_minute=settings.auth_failures_per_minute, burst=settings.auth_failures_burst
         )
-    request.state.principal_id = principal.id  # for the access log (an id, not a name)
-    _rate_limiter(request).check(principal.id)
-    bind_principal(session, principal)
-    return principal
+    limiter: TokenBucketLimiter = state.auth_failure_limiter
+    return limiter
 
 
 def _jwks(request: Request) -> JwksCache:

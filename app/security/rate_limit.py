@@ -58,6 +58,15 @@ class TokenBucketLimiter:
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate
 
+    def retry_after(self, key: str) -> float:
+        """Seconds until `key` has a token again (0.0 when it has one); takes nothing."""
+        if not self.enabled:
+            return 0.0
+        with self._lock:
+            tokens, at = self._buckets.get(key, (self.burst, self._clock()))
+            tokens = min(self.burst, tokens + (self._clock() - at) * self.rate)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def check(self, key: str) -> None:
         """Raise TooManyRequests when `key` is over its rate."""
         wait = self.wait_time(key)

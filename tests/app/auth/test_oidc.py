@@ -74,6 +74,7 @@ def oidc_app(database_url: str, jwks_file: Path) -> FastAPI:
             oidc_employee_claim="email",
             oidc_employee_field="email",
             oidc_roles_claim="groups",
+            auth_failures_per_minute=0,  # these tests refuse many tokens on purpose
         )
     )
 

@@ -133,3 +133,38 @@ def test_solver_time_limit_is_capped_per_deployment(tight: TestClient, api: ApiC
     assert within.status_code == 202 and within.json()["time_limit_s"] == 12.5
     default = tight.post(url, json={}, headers=api.auth("hr_admin"))
     assert default.status_code == 202 and default.json()["time_limit_s"] == 30  # not 60
+
+
+@pytest.fixture
+def guarded(
+    database_url: str, session_factory: sessionmaker[Session], api: ApiClient
+) -> Iterator[TestClient]:
+    """An app of its own: its failure limiter blocks the test client's address."""
+    app = create_app(settings_for(database_url, auth_failures_per_minute=6, auth_failures_burst=2))
+    with client_sharing_transaction(app, session_factory) as client:
+        yield client
+    app.state.engine.dispose()
+
+
+def test_failed_authentications_per_address_are_limited(
+    guarded: TestClient, api: ApiClient
+) -> None:
+    tight = guarded
+    wrong = {"Authorization": "Bearer fb_000000000000_guess"}
+    assert [tight.get("/api/v1/benefits", headers=wrong).status_code for _ in range(2)] == [
+        401,
+        401,
+    ]
+    blocked = tight.get("/api/v1/benefits", headers=wrong)
+    assert blocked.status_code == 429 and blocked.headers["retry-after"] == "10"
+    # Guessing stops here: even a valid key from this address waits.
+    assert tight.get("/api/v1/benefits", headers=api.auth("finance")).status_code == 429
+
+
+def test_retry_after_does_not_take_a_token() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketLimiter(per_minute=60, burst=1, clock=clock)
+    assert limiter.retry_after("a") == 0.0
+    assert limiter.retry_after("a") == 0.0
+    assert limiter.wait_time("a") == 0.0
+    assert limiter.retry_after("a") == pytest.approx(1.0)
