@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.audit.service import bind_principal
@@ -31,7 +32,17 @@ def _bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def current_principal(request: Request, session: SessionDep) -> Principal:
+# Declares the scheme in OpenAPI (the "Authorize" button of /docs); errors stay ours.
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="An API key (fb_<prefix>_<secret>) or an OIDC JWT"
+)
+
+
+def current_principal(
+    request: Request,
+    session: SessionDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
     """The authenticated caller (401 otherwise; 429 over the rate limit).
 
     An API key (`fb_...`) or, when OIDC is configured, a JWT from the provider. The
