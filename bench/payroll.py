@@ -10,33 +10,20 @@ database is created and dropped. `BENCH_PAYROLL_LINES` changes the size.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
 from app.auth.service import create_api_key
 from app.config import DEVELOPMENT_SECRET_KEY
 from app.db import make_engine, make_session_factory
-from app.migrate import upgrade_to_head
+from bench.support import postgres_database, running_server
 
-ADMIN_URL = os.environ.get(
-    "FLEXBEN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 LINES = int(os.environ.get("BENCH_PAYROLL_LINES", "500000"))
 BENEFITS_PER_EMPLOYEE = 5
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _peak_rss_mib(pid: int) -> float:
@@ -105,38 +92,13 @@ def _api_key(url: str) -> str:
     return issued.key
 
 
-def _wait_ready(base: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not start")
-
-
 def run_export(url: str) -> None:
     started = time.monotonic()
     period_id = _seed(url, LINES)
     print(f"seeded {LINES:,} payroll lines in {time.monotonic() - started:.1f} s", flush=True)
     key = _api_key(url)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "FLEXBEN_DATABASE_URL": url,
-        "FLEXBEN_ENVIRONMENT": "development",
-        "FLEXBEN_JOB_RUNNER": "manual",
-        "FLEXBEN_LOG_LEVEL": "warning",
-        "FLEXBEN_RATE_LIMIT_PER_MINUTE": "0",  # measure the service, not its rate limit
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=REPO, env=env
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_ready(base)
+    with running_server(url, extra_env={"FLEXBEN_JOB_RUNNER": "manual"}) as server:
+        base = server.base
         headers = {"Authorization": f"Bearer {key}"}
         # Warm up (imports, first connection), then measure.
         httpx.get(f"{base}/api/v1/periods/{period_id}/payroll/lines", headers=headers)
@@ -155,9 +117,6 @@ def run_export(url: str) -> None:
                 count += chunk.count(b"\n")  # CRLF may straddle two chunks
         seconds = time.monotonic() - started
         after = _peak_rss_mib(server.pid)
-    finally:
-        server.terminate()
-        server.wait(30)
     data_lines = count - 1  # header
     assert data_lines == LINES, f"expected {LINES} lines, got {data_lines}"
     print(f"payroll CSV export: {data_lines:,} lines, {size / 1e6:.1f} MB in {seconds:.2f} s")
@@ -166,22 +125,9 @@ def run_export(url: str) -> None:
 
 
 def main() -> None:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"flexben_bench_payroll_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        print(f"skipped: PostgreSQL unreachable at {ADMIN_URL} ({type(error).__name__})")
-        return
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_to_head(url)
-        run_export(url)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("payroll") as url:
+        if url is not None:
+            run_export(url)
 
 
 if __name__ == "__main__":

@@ -15,26 +15,22 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 
 from app.allocations.execution import claim_run, finish_run, solve_problem_text
 from app.allocations.models import Run, RunLine
 from app.auth.service import create_api_key
 from app.config import Settings
 from app.main import create_app
-from app.migrate import upgrade_to_head
 from bench.seed import seed_problem
+from bench.support import postgres_database
 from solver.api import solve_document
 from solver.generate import generate
 from solver.types import SolveOptions
 
-ADMIN_URL = os.environ.get(
-    "FLEXBEN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 EMPLOYEES = int(os.environ.get("BENCH_RUN_EMPLOYEES", "10000"))
 TIME_LIMIT_S = float(os.environ.get("BENCH_RUN_TIME_LIMIT_S", "60"))
 SECRET = "flexben-bench-secret-key-0123456789abcdef"
@@ -107,22 +103,9 @@ def execute_timed(factory: Any, run_id: str) -> dict[str, float]:
 
 
 def main() -> None:
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"flexben_bench_run_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        print(f"skipped: PostgreSQL unreachable at {ADMIN_URL} ({type(error).__name__})")
-        return
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_to_head(url)
-        measure(url)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("run") as url:
+        if url is not None:
+            measure(url)
 
 
 if __name__ == "__main__":

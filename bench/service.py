@@ -17,20 +17,14 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
 
 from app.auth.service import create_api_key
 from app.benefits.models import Benefit
@@ -38,15 +32,14 @@ from app.config import DEVELOPMENT_SECRET_KEY
 from app.db import make_engine, make_session_factory
 from app.employees.models import PeerGroup
 from app.employees.service import import_employees
-from app.migrate import upgrade_to_head
 from app.periods.schemas import PeriodCreate
 from app.periods.service import create_period, open_period
+from bench.support import postgres_database, running_server, sqlite_database
 
 GROUPS = [f"G{index:02d}" for index in range(10)]
 PG_ADMIN_URL = os.environ.get(
     "FLEXBEN_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-FLEXBEN = str(Path(sys.executable).with_name("flexben"))
 
 
 @dataclass
@@ -74,29 +67,11 @@ def parse(argv: list[str]) -> Options:
 def database(backend: str) -> Iterator[str | None]:
     """A migrated throw-away database URL (None when the backend is unreachable)."""
     if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as directory:
-            url = f"sqlite:///{Path(directory) / 'bench.db'}"
-            upgrade_to_head(url)
+        with sqlite_database() as url:
             yield url
         return
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"flexben_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"  postgresql unreachable ({type(exc).__name__}); skipped")
-        admin.dispose()
-        yield None
-        return
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_to_head(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("service", PG_ADMIN_URL) as pg_url:
+        yield pg_url
 
 
 # ---------------------------------------------------------------- import
@@ -181,41 +156,6 @@ def prepare_period(url: str, clients: int) -> tuple[str, list[str]]:
     return period.id, keys
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def server(url: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "FLEXBEN_DATABASE_URL": url,
-        "FLEXBEN_ENVIRONMENT": "development",
-        "FLEXBEN_LOG_LEVEL": "warning",
-        "FLEXBEN_RATE_LIMIT_PER_MINUTE": "0",  # measure the service, not its rate limit
-    }
-    process = subprocess.Popen([FLEXBEN, "serve", "--port", str(port)], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("the server did not start within 30 s")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 async def client_loop(
     client: httpx.AsyncClient, url: str, key: str, deadline: float, latencies: list[float]
 ) -> tuple[int, int]:
@@ -264,8 +204,8 @@ async def hammer(base: str, period_id: str, keys: list[str], seconds: float) -> 
 
 def bench_preferences(url: str, clients: int, seconds: float) -> None:
     period_id, keys = prepare_period(url, clients)
-    with server(url) as base:
-        asyncio.run(hammer(base, period_id, keys, seconds))
+    with running_server(url) as server:
+        asyncio.run(hammer(server.base, period_id, keys, seconds))
 
 
 def main(argv: list[str] | None = None) -> None:
