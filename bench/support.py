@@ -39,7 +39,8 @@ def postgres_database(label: str, admin_url: str = BENCH_ADMIN_URL) -> Iterator[
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:
-        print(f"skipped: PostgreSQL unreachable at {admin_url} ({type(error).__name__})")
+        shown = make_url(admin_url).render_as_string(hide_password=True)
+        print(f"skipped: PostgreSQL unreachable at {shown} ({type(error).__name__})")
         admin.dispose()
         yield None
         return

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.asgi import call_observed
 from app.health.metrics import route_template
 from app.security.request_id import current_request_id
 
@@ -64,28 +64,16 @@ class AccessLogMiddleware:
         self.logger = logging.getLogger(ACCESS_LOGGER)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
+        await call_observed(self.app, scope, receive, send, self._log)
 
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            self.logger.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "route": route_template(scope),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "actor": scope.get("state", {}).get("principal_id"),
-                },
-            )
+    def _log(self, scope: Scope, status: int, seconds: float) -> None:
+        self.logger.info(
+            "request",
+            extra={
+                "method": scope.get("method"),
+                "route": route_template(scope),
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "actor": scope.get("state", {}).get("principal_id"),
+            },
+        )
