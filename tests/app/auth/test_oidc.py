@@ -28,11 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.oidc import InvalidToken, JwksCache, principal_id
 from app.config import Settings
-from app.db import get_session
 from app.main import create_app
 from tests.conftest import ApiClient
 from tests.factories import TEST_SECRET_KEY
-from tests.security_factories import audit_events, make_people
+from tests.security_factories import audit_events, client_sharing_transaction, make_people
 
 ISSUER = "https://login.example.com/realms/acme"
 AUDIENCE = "flexben"
@@ -84,17 +83,8 @@ def oidc(
     oidc_app: FastAPI, session_factory: sessionmaker[Session], api: ApiClient
 ) -> Iterator[TestClient]:
     """A client of the OIDC-enabled app sharing the test's rolled-back transaction."""
-
-    def request_session() -> Iterator[Session]:
-        with session_factory() as request_session:
-            yield request_session
-
-    oidc_app.dependency_overrides[get_session] = request_session
-    try:
-        with TestClient(oidc_app) as client:
-            yield client
-    finally:
-        oidc_app.dependency_overrides.clear()
+    with client_sharing_transaction(oidc_app, session_factory) as client:
+        yield client
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
