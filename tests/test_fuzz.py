@@ -18,25 +18,18 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
-from schemathesis import checks
 
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from tests.domain_factories import make_benefit, make_employee, make_peer_group
 from tests.factories import make_api_key
+from tests.fuzzing import CHECKS
 from tests.security_factories import settings_for
 
 # Per operation; FLEXBEN_FUZZ_EXAMPLES=200 for a deeper hunt (not derandomised then).
 MAX_EXAMPLES = int(os.environ.get("FLEXBEN_FUZZ_EXAMPLES", "25"))
 DEEP = "FLEXBEN_FUZZ_EXAMPLES" in os.environ
 HEADERS: dict[str, str] = {}
-CHECKS = [
-    checks.not_a_server_error,
-    checks.status_code_conformance,
-    checks.content_type_conformance,
-    checks.response_schema_conformance,
-    checks.response_headers_conformance,
-]
 
 # The schema is loaded when the module is collected (schemathesis' pytest fixture loader
 # does not support this pytest), so the app is built then; its SQLite database is created,

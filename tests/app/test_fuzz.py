@@ -6,23 +6,13 @@ Driven by hand with Hypothesis: schemathesis' pytest plugin does not support pyt
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis import checks
 
 from tests.conftest import ApiClient
+from tests.fuzzing import fuzz_operation
 
 CORE_PATHS = r"^/api/v1/(benefits|api-keys)"
-CHECKS = [
-    checks.not_a_server_error,
-    checks.status_code_conformance,
-    checks.content_type_conformance,
-    checks.response_schema_conformance,
-    checks.response_headers_conformance,
-]
 
 
 @pytest.mark.slow
@@ -33,18 +23,4 @@ def test_core_endpoints_never_fail_on_generated_input(api: ApiClient) -> None:
     assert len(operations) >= 6
 
     for operation in operations:
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=20,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def exercise(case: Any) -> None:
-            response = case.call(headers=headers)
-            # Business-rule 422s on schema-valid bodies are legitimate, so no
-            # positive_data_acceptance; everything else must hold.
-            case.validate_response(response, checks=CHECKS)
-
-        exercise()
+        fuzz_operation(operation, headers, max_examples=20)
