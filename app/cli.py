@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.allocations.solver_adapter import solver_cli
 from app.employees.cli import add_commands as add_domain_commands
 from app.privacy.cli import add_commands as add_privacy_commands
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="flexben allocation service")
 cli.registered_commands.extend(solver_cli.registered_commands)
@@ -31,6 +36,20 @@ def _refuse_unmigrated(database_url: str) -> None:
     if reason is not None:
         typer.echo(f"error: {reason}", err=True)
         raise typer.Exit(code=1)
+
+
+@contextmanager
+def _migrated_sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """A session factory on `database_url` once its schema is at head (else exit 1, like
+    `_refuse_unmigrated`); the engine is disposed on exit."""
+    from app.db import make_engine, make_session_factory
+
+    _refuse_unmigrated(database_url)
+    engine = make_engine(database_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 @cli.command()
@@ -76,32 +95,25 @@ def api_keys_list() -> None:
 
     from app.auth.models import ApiKey
     from app.config import get_settings
-    from app.db import make_engine, make_session_factory, utcnow
+    from app.db import utcnow
 
     settings = get_settings()
-    _refuse_unmigrated(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            now = utcnow()
-            for key in session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
-                state = (
-                    "revoked"
-                    if key.revoked_at
-                    else "expired"
-                    if key.expires_at and key.expires_at <= now
-                    else "active"
-                )
-                used = key.last_used_at.isoformat() if key.last_used_at else "never used"
-                employee = (
-                    f" employee={key.employee_external_id}" if key.employee_external_id else ""
-                )
-                typer.echo(
-                    f"{key.public_id}  {state:<7}  {','.join(key.roles)}{employee}  "
-                    f"{key.name!r}  {used}"
-                )
-    finally:
-        engine.dispose()
+    with _migrated_sessions(settings.database_url) as sessions, sessions() as session:
+        now = utcnow()
+        for key in session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
+            state = (
+                "revoked"
+                if key.revoked_at
+                else "expired"
+                if key.expires_at and key.expires_at <= now
+                else "active"
+            )
+            used = key.last_used_at.isoformat() if key.last_used_at else "never used"
+            employee = f" employee={key.employee_external_id}" if key.employee_external_id else ""
+            typer.echo(
+                f"{key.public_id}  {state:<7}  {','.join(key.roles)}{employee}  "
+                f"{key.name!r}  {used}"
+            )
 
 
 @api_keys_cli.command("revoke")
@@ -111,21 +123,16 @@ def api_keys_revoke(
     """Revoke an API key; it stops working on its next request."""
     from app.auth.service import revoke_api_key
     from app.config import get_settings
-    from app.db import make_engine, make_session_factory
     from app.errors import NotFound
 
     settings = get_settings()
-    _refuse_unmigrated(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        with make_session_factory(engine)() as session:
+        with _migrated_sessions(settings.database_url) as sessions, sessions() as session:
             revoke_api_key(session, key_id)
             session.commit()
     except NotFound as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(code=1) from exc
-    finally:
-        engine.dispose()
     typer.echo(f"revoked {key_id}")
 
 
@@ -147,14 +154,11 @@ def api_keys_create(
     from app.audit.service import record
     from app.auth.service import binding_errors, create_api_key
     from app.config import get_settings
-    from app.db import make_engine, make_session_factory
     from app.errors import DomainError, Unprocessable
 
     settings = get_settings()
-    _refuse_unmigrated(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        with make_session_factory(engine)() as session:
+        with _migrated_sessions(settings.database_url) as sessions, sessions() as session:
             errors = binding_errors(session, employee)
             if errors:
                 raise Unprocessable("invalid API key request", errors=errors)
@@ -179,8 +183,6 @@ def api_keys_create(
         messages = "; ".join(str(err["msg"]) for err in exc.errors or []) or exc.detail
         typer.echo(f"error: {messages}", err=True)
         raise typer.Exit(code=2) from exc
-    finally:
-        engine.dispose()
     typer.echo(f"API key {issued.api_key.public_id} ({', '.join(issued.api_key.roles)}):")
     typer.echo(issued.key)
 
@@ -192,17 +194,12 @@ def worker() -> None:
     import logging
 
     from app.config import get_settings
-    from app.db import make_engine, make_session_factory
     from app.jobs.runner import work
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    _refuse_unmigrated(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        work(settings, make_session_factory(engine))
-    finally:
-        engine.dispose()
+    with _migrated_sessions(settings.database_url) as sessions:
+        work(settings, sessions)
 
 
 add_domain_commands(cli)  # demo, import employees
