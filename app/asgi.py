@@ -33,3 +33,17 @@ async def call_observed(
         await app(scope, receive, send_with_status)
     finally:
         observe(scope, status, time.perf_counter() - started)
+
+
+def send_with_headers(send: Send, extra: dict[bytes, bytes]) -> Send:
+    """`send` that sets the `extra` headers (lower-case names) on the response start,
+    replacing any the app set under those names; other messages pass unchanged."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in extra]
+            headers.extend(extra.items())
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.asgi import send_with_headers
 
 BASE_HEADERS = {
     b"x-content-type-options": b"nosniff",
@@ -33,12 +35,4 @@ class SecurityHeadersMiddleware:
             extra[b"cache-control"] = b"no-store"
         if scope.get("scheme") == "https":
             extra[b"strict-transport-security"] = HSTS
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in extra]
-                headers.extend(extra.items())
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_with_headers(send, extra))

@@ -7,7 +7,9 @@ import re
 import uuid
 from contextvars import ContextVar
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.asgi import send_with_headers
 
 HEADER = "x-request-id"
 # A caller's id is kept only when short and plain, so it cannot inject into logs.
@@ -41,16 +43,7 @@ class RequestIdMiddleware:
         request_id = request_id_from(scope.get("headers", []))
         scope.setdefault("state", {})["request_id"] = request_id
         token = _request_id.set(request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
-                ]
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
+        send_with_id = send_with_headers(send, {HEADER.encode(): request_id.encode()})
         try:
             await self.app(scope, receive, send_with_id)
         finally:
