@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from app.config import Settings
 from app.jobs.settings import JobSettings, runner_mode
+from tests.app.jobs.workers import start_worker
 from tests.conftest import FreshDatabase
 from tests.factories import TEST_SECRET_KEY
 from tests.run_world import FreshClient, build_world
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 def settings(url: str, environment: str = "production") -> Settings:
@@ -37,19 +32,7 @@ def test_flexben_worker_on_sqlite_polls_and_executes_runs(fresh_db: FreshDatabas
     client = FreshClient(fresh_db)
     world = build_world(client)  # type: ignore[arg-type]
     started = client.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin)
-    env = {
-        **os.environ,
-        "FLEXBEN_DATABASE_URL": fresh_db.url,
-        "FLEXBEN_SECRET_KEY": TEST_SECRET_KEY,
-        "FLEXBEN_JOB_POLL_SECONDS": "0.2",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker(fresh_db.url, FLEXBEN_JOB_POLL_SECONDS="0.2")
     try:
         deadline = time.monotonic() + 60
         url = started.headers["Location"]

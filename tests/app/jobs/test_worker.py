@@ -3,13 +3,10 @@ no partial state and the run ends `failed`; two workers never execute the same r
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,10 +16,9 @@ from app.allocations.models import Run, RunEmployee, RunLine
 from app.jobs.queue import QUEUE, TASK, _deferring_app, enqueue_run
 from bench.seed import seed_problem
 from solver.generate import generate
+from tests.app.jobs.workers import start_worker
 from tests.conftest import FreshDatabase
-from tests.factories import TEST_SECRET_KEY
 
-REPO = Path(__file__).resolve().parents[3]
 # The durable queue and `flexben worker` processes are PostgreSQL's: no SQLite variant.
 pytestmark = [
     pytest.mark.slow,
@@ -43,21 +39,8 @@ def workers(pg: FreshDatabase) -> Iterator[Callable[..., subprocess.Popen[bytes]
     started: list[subprocess.Popen[bytes]] = []
 
     def start(**env: str) -> subprocess.Popen[bytes]:
-        environment = {
-            **os.environ,
-            "FLEXBEN_DATABASE_URL": pg.url,
-            "FLEXBEN_ENVIRONMENT": "development",
-            "FLEXBEN_SECRET_KEY": TEST_SECRET_KEY,
-            "FLEXBEN_LOG_LEVEL": "warning",
-            **env,
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"],
-            cwd=REPO,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        defaults = {"FLEXBEN_ENVIRONMENT": "development", "FLEXBEN_LOG_LEVEL": "warning"}
+        process = start_worker(pg.url, **{**defaults, **env})
         started.append(process)
         return process
 
