@@ -252,8 +252,7 @@ def _equity_band(context: _Context, employee: Employee, share: int) -> str | Non
     return (
         f"would bring your employer-funded benefits to "
         f"{format_money(round(new_ratio_f), money)}{weighted}, above your peer group's "
-        f"fairness limit of {format_money(math.floor(new_cap_f + 1e-9), money)} "
-        f"(the group average, "
-        f"{format_money(round(new_mean_f), money)} with this unit, plus {tolerance:g}% "
-        f"plus {format_money(band.absolute, money)})."
+        f"fairness limit of {format_money(math.floor(new_cap_f + 1e-9), money)}: the group "
+        f"average with this unit, {format_money(round(new_mean_f), money)}, plus "
+        f"{tolerance:g}% plus {format_money(band.absolute, money)}."
     )

@@ -176,11 +176,13 @@ def load_problem(doc: Mapping[str, Any]) -> Problem:
             "$.points_per_employee", top["points_per_employee"], minimum=1, what="of points"
         )
     policy = _policy(issues, top.get("policy", {}))
-    benefits = _benefits(issues, top.get("benefits", []))
-    employees = _employees(issues, top.get("employees", []), benefits, points_per_employee)
+    benefits, benefit_ids = _benefits(issues, top.get("benefits", []))
+    employees = _employees(
+        issues, top.get("employees", []), benefits, benefit_ids, points_per_employee
+    )
     # From the raw documents, so one employee's unrelated issue does not hide their group.
     used_groups = _raw_groups(top.get("employees"))
-    budgets = _budgets(issues, top.get("budgets", []), benefits, used_groups)
+    budgets = _budgets(issues, top.get("budgets", []), benefit_ids, used_groups)
     peer_groups = _peer_groups(issues, top.get("peer_groups", []), used_groups)
 
     if issues.items:
@@ -247,8 +249,11 @@ def _list(issues: _Issues, path: str, value: Any) -> list[Any]:
     return value
 
 
-def _benefits(issues: _Issues, value: Any) -> dict[str, Benefit]:
-    """Benefits by id, in document order (only those without issues of their own)."""
+def _benefits(issues: _Issues, value: Any) -> tuple[dict[str, Benefit], set[str]]:
+    """Valid benefits by id in document order, and every id present (valid or not).
+
+    References to a benefit with issues of its own are not reported again as unknown.
+    """
     raws = _list(issues, "$.benefits", value)
     ids = _unique_ids(issues, "$.benefits", raws, "benefit")
     benefits: dict[str, Benefit] = {}
@@ -261,7 +266,7 @@ def _benefits(issues: _Issues, value: Any) -> dict[str, Benefit]:
         if benefit is not None and benefit.id not in benefits:
             benefits[benefit.id] = benefit
     _check_requires(issues, raws, benefits)
-    return benefits
+    return benefits, ids
 
 
 def _unique_ids(issues: _Issues, path: str, raws: list[Any], kind: str) -> set[str]:
@@ -368,6 +373,7 @@ def _employees(
     issues: _Issues,
     value: Any,
     benefits: dict[str, Benefit],
+    benefit_ids: set[str],
     points_per_employee: int | None,
 ) -> list[Employee]:
     raws = _list(issues, "$.employees", value)
@@ -379,7 +385,14 @@ def _employees(
         raw = issues.object(path, raw_value, ("id", "group"), _EMPLOYEE_FIELDS)
         if raw is None:
             continue
-        employee = _employee(issues, path, raw, benefits, points_per_employee)
+        employee = _employee(
+            issues,
+            path,
+            raw,
+            benefits=benefits,
+            benefit_ids=benefit_ids,
+            points_per_employee=points_per_employee,
+        )
         if employee is not None and employee.id not in seen:
             seen.add(employee.id)
             employees.append(employee)
@@ -390,7 +403,9 @@ def _employee(
     issues: _Issues,
     path: str,
     raw: Mapping[str, Any],
+    *,
     benefits: dict[str, Benefit],
+    benefit_ids: set[str],
     points_per_employee: int | None,
 ) -> Employee | None:
     before = len(issues.items)
@@ -407,12 +422,19 @@ def _employee(
     )
     eligible: frozenset[str] | None = None
     if "eligible" in raw:
-        listed = issues.id_list(f"{path}.eligible", raw["eligible"], known=benefits, kind="benefit")
+        listed = issues.id_list(
+            f"{path}.eligible", raw["eligible"], known=benefit_ids, kind="benefit"
+        )
         if listed is not None:
             eligible = frozenset(listed)
             _check_core_requires(issues, f"{path}.eligible", listed, benefits)
     preferences = _preferences(
-        issues, f"{path}.preferences", raw.get("preferences", {}), benefits, points_per_employee
+        issues,
+        f"{path}.preferences",
+        raw.get("preferences", {}),
+        benefits=benefits,
+        benefit_ids=benefit_ids,
+        points_per_employee=points_per_employee,
     )
     if len(issues.items) > before:
         return None
@@ -434,8 +456,8 @@ def _check_core_requires(
 ) -> None:
     """A core benefit is given to every eligible employee, so what it requires must be too."""
     for name in eligible:
-        benefit = benefits[name]
-        if not benefit.core:
+        benefit = benefits.get(name)
+        if benefit is None or not benefit.core:
             continue
         for needed in benefit.requires:
             if needed not in eligible:
@@ -450,7 +472,9 @@ def _preferences(
     issues: _Issues,
     path: str,
     value: Any,
+    *,
     benefits: dict[str, Benefit],
+    benefit_ids: set[str],
     points_per_employee: int | None,
 ) -> tuple[tuple[str, Preference], ...] | None:
     if not isinstance(value, Mapping):
@@ -461,11 +485,11 @@ def _preferences(
     total = 0
     for name in sorted(value, key=str):
         item_path = key_path(path, str(name))
-        if name not in benefits:
+        if name not in benefit_ids:
             issues.add(item_path, value[name], f"unknown benefit {name!r}")
             ok = False
             continue
-        preference = _preference(issues, item_path, value[name], benefits[name])
+        preference = _preference(issues, item_path, value[name], benefits.get(name))
         if preference is None:
             ok = False
             continue
@@ -481,18 +505,20 @@ def _preferences(
     return tuple(result) if ok else None
 
 
-def _preference(issues: _Issues, path: str, value: Any, benefit: Benefit) -> Preference | None:
+def _preference(
+    issues: _Issues, path: str, value: Any, benefit: Benefit | None
+) -> Preference | None:
+    """One preference; `benefit` None when the benefit itself is invalid (units unchecked)."""
     if isinstance(value, Mapping):
         raw = issues.object(path, value, ("points",), _PREFERENCE_FIELDS)
         if raw is None:
             return None
         points = issues.integer(f"{path}.points", raw.get("points"), minimum=1, what="of points")
         units = raw.get("units", 1)
-        if (
-            isinstance(units, bool)
-            or not isinstance(units, int)
-            or not 1 <= units <= benefit.max_units
-        ):
+        if isinstance(units, bool) or not isinstance(units, int):
+            issues.add(f"{path}.units", units, "must be an integer >= 1")
+            return None
+        if benefit is not None and not 1 <= units <= benefit.max_units:
             issues.add(
                 f"{path}.units",
                 units,
@@ -505,7 +531,7 @@ def _preference(issues: _Issues, path: str, value: Any, benefit: Benefit) -> Pre
 
 
 def _budgets(
-    issues: _Issues, value: Any, benefits: dict[str, Benefit], used_groups: set[str]
+    issues: _Issues, value: Any, benefits: set[str], used_groups: set[str]
 ) -> tuple[Budget, ...]:
     raws = _list(issues, "$.budgets", value)
     _unique_ids(issues, "$.budgets", raws, "budget")

@@ -117,10 +117,23 @@ def build_result(
     doc.update(_allocation_sections(problem, outcome.assignment))
     total = sum(satisfaction(problem, outcome.assignment).values(), Fraction(0))
     doc["objective"] = _round(total)
-    doc["bound"] = None if outcome.bound is None else _round(max(outcome.bound, float(total)))
+    doc["bound"] = _honest_bound(outcome.bound, total)
+    if outcome.bound is not None and doc["bound"] is None:
+        doc["notes"].append(
+            f"the engine's bound {outcome.bound!r} is below the achieved objective; discarded"
+        )
     doc["gap"] = _gap(doc["objective"], doc["bound"])
     doc["kpis"].update(objective=doc["objective"], bound=doc["bound"], gap=doc["gap"])
     return doc
+
+
+def _honest_bound(bound: float | None, achieved: Fraction) -> float | None:
+    """The engine's bound, lifted over float noise to the exact objective; None if below it."""
+    if bound is None:
+        return None
+    if bound < float(achieved) - 1e-6 * max(1.0, float(achieved)):
+        return None
+    return _round(max(bound, float(achieved)))
 
 
 def _gap(objective: float, bound: float | None) -> float | None:

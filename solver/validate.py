@@ -660,6 +660,7 @@ def _compare_summary(
     found.extend(_compare_groups(problem, assignment, doc.get("groups")))
     found.extend(_compare_budgets(problem, assignment, doc.get("budgets")))
     found.extend(_compare_capacity(problem, assignment, doc.get("capacity")))
+    found.extend(_compare_kpis(problem, assignment, doc.get("kpis")))
     return found
 
 
@@ -742,4 +743,29 @@ def _compare_rows(
         for field_name, value in exact.items():
             if row.get(field_name) != value:
                 found.append(_mismatch(family, key, field_name, row.get(field_name), value))
+    return found
+
+
+def _compare_kpis(problem: Problem, assignment: Assignment, kpis: Any) -> list[Violation]:
+    """The KPIs that follow directly from the lines (the rest depend on explanations)."""
+    if not isinstance(kpis, Mapping):
+        return [Violation("document", "kpis", "kpis must be an object")]
+    scores = sorted(satisfaction(problem, assignment).values())
+    benefits = benefit_map(problem)
+    exact: dict[str, Fraction | int | None] = {
+        "employees": len(problem.employees),
+        "participants": len(scores),
+        "min_satisfaction": scores[0] if scores else None,
+        "mean_satisfaction": sum(scores, Fraction(0)) / len(scores) if scores else None,
+        "total_employer_cost": sum(
+            employer_cost(benefits[b], line) for (_, b), line in assignment.items()
+        ),
+        "total_employee_cost": sum(line.contribution for line in assignment.values()),
+    }
+    found: list[Violation] = []
+    for name, value in exact.items():
+        stated = kpis.get(name)
+        same = stated == value if isinstance(value, int) else _close(stated, value)
+        if not same:
+            found.append(_mismatch("kpi", name, name, stated, value))
     return found

@@ -2,10 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from solver.engine import solve
 from solver.explain import explain
+from solver.generate import generate
 from solver.load import load_problem
-from solver.types import Assignment, Line
+from solver.types import Assignment, Line, Problem, SolveOptions
+from solver.validate import Violation, check_assignment
 from tests.solver.factories import benefit, employee, problem_doc
+from tests.solver.tiny import FAMILIES, tiny_doc
 
 
 def explained(
@@ -105,7 +111,11 @@ def test_equity_band_shows_group_figures_only_from_five_participants() -> None:
     [(name, reasons, text)] = explained(band_doc(5), everyone_leave, who="E0")
     assert (name, reasons) == ("GYM", ("equity_band",))
     # 400 against the new mean (400 + 4*100)/5 = 160, cap 176.
-    assert "to 4.00 EUR, above your peer group's fairness limit of 1.76 EUR" in text
+    assert text == (
+        "One more unit of GYM would bring your employer-funded benefits to 4.00 EUR, above "
+        "your peer group's fairness limit of 1.76 EUR: the group average with this unit, "
+        "1.60 EUR, plus 10% plus 0.00 EUR."
+    )
     two = {(f"E{i}", "LEAVE"): Line(1) for i in range(2)}
     [(_, reasons, text)] = explained(band_doc(2), two, who="E0")
     assert reasons == ("equity_band",)
@@ -138,3 +148,45 @@ def test_received_core_and_full_wishes_need_no_explanation() -> None:
         employees=[employee("A", preferences={"HEALTH": 10, "GYM": 10})],
     )
     assert explained(doc, {("A", "HEALTH"): Line(1), ("A", "GYM"): Line(1)}) == []
+
+
+def _one_more_unit(problem: Problem, assignment: Assignment, who: str, name: str) -> Assignment:
+    """The assignment plus one unit of `name` for `who`, co-funded as the module documents."""
+    cost = next(b.cost for b in problem.benefits if b.id == name)
+    person = next(e for e in problem.employees if e.id == who)
+    room = person.top_up_limit - sum(
+        line.contribution for (e, _), line in assignment.items() if e == who
+    )
+    old = assignment.get((who, name), Line(0))
+    changed = dict(assignment)
+    changed[(who, name)] = Line(old.units + 1, old.contribution + min(max(room, 0), cost))
+    return changed
+
+
+def _normalised(reasons: tuple[str, ...]) -> set[str]:
+    return {r.split(":")[0] if r.startswith(("exclusive:", "requires:")) else r for r in reasons}
+
+
+def _broken(violations: list[Violation]) -> set[str]:
+    return {f"budget:{v.key}" if v.family == "budget" else v.family for v in violations}
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [tiny_doc(seed=seed, family=family) for family in FAMILIES for seed in (0, 1)]
+    + [generate(employees=12, seed=7, groups=2)],
+    ids=[f"{family}-{seed}" for family in FAMILIES for seed in (0, 1)] + ["generated"],
+)
+def test_reasons_are_exactly_the_rules_one_more_unit_breaks(doc: dict[str, Any]) -> None:
+    problem = load_problem(doc)
+    assignment = solve(problem, SolveOptions(time_limit_s=30.0)).assignment
+    assert check_assignment(problem, assignment) == []
+    for who, items in explain(problem, assignment).items():
+        for item in items:
+            if item.reasons == ("not_eligible",):
+                continue
+            broken = _broken(
+                check_assignment(problem, _one_more_unit(problem, assignment, who, item.benefit))
+            )
+            expected = set() if item.reasons == ("not_selected",) else _normalised(item.reasons)
+            assert broken == expected, (who, item)

@@ -331,3 +331,11 @@ def test_file_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "problem.json"
     path.write_text(json.dumps(design_example()), encoding="utf-8")
     assert load_problem_file(path) == load_problem(design_example())
+
+
+def test_references_to_an_invalid_benefit_are_not_reported_as_unknown() -> None:
+    doc = design_example()
+    doc["benefits"][1]["cost"] = -1  # GYM, which E00042 lists and wants
+    with pytest.raises(ProblemError) as raised:
+        load_problem(doc)
+    assert [issue.path for issue in raised.value.issues] == ["$.benefits[1].cost"]

@@ -135,3 +135,11 @@ def test_infeasible_and_error_documents_carry_no_allocation() -> None:
 
 def test_compact_json_by_default() -> None:
     assert to_json({"b": 1.0, "a": [1, 2]}) == '{"a":[1,2],"b":1.0}\n'
+
+
+def test_a_bound_below_the_achieved_objective_is_discarded_with_a_note() -> None:
+    doc = build_result(problem(), outcome(bound=0.5))  # achieved 1.1
+    assert doc["bound"] is None and doc["gap"] is None
+    assert "below the achieved objective" in doc["notes"][-1]
+    noise = build_result(problem(), outcome(bound=1.1 - 1e-9))
+    assert noise["bound"] == 1.1 and noise["gap"] == 0.0
