@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -16,6 +17,39 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM_JSON = "application/problem+json"
 
 Loc = Sequence[str | int]
+
+
+class ProblemError(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of the API is rendered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemError] | None = None
+
+
+PROBLEM_STATUSES = {
+    401: "Missing or invalid API key",
+    403: "The caller's roles may not do this",
+    404: "Not found, or not visible to the caller",
+    409: "Conflicts with the current state",
+    412: "If-Match names a stale version",
+    413: "Request body too large",
+    422: "Invalid request; `errors` names every bad field",
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for status, description in PROBLEM_STATUSES.items()
+}
 
 
 def error_item(loc: Loc, msg: str) -> dict[str, Any]:
@@ -111,8 +145,24 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [error_item(err.get("loc", ()), _validation_message(err)) for err in exc.errors()]
 
 
+def document_problems(app: FastAPI) -> None:
+    """Add the Problem schema that every route's error responses refer to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(problem.pop("$defs", {}))
+        components["Problem"] = problem
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error the API emits goes through here, so all share one shape."""
+    document_problems(app)
 
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi import FastAPI
 
 from app.allocations.router import me_router as my_allocation_router
 from app.allocations.router import router as runs_router
-from app.auth.deps import dependency_roles
+from app.auth.openapi import annotate_roles
 from app.auth.router import router as api_keys_router
 from app.benefits.router import router as benefits_router
 from app.config import Settings, get_settings
@@ -35,32 +34,6 @@ Every operation lists the roles it accepts under `x-roles`.
 ROUTERS = (health_router, api_keys_router, benefits_router)
 DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
 RUN_ROUTERS = (runs_router, my_allocation_router, payroll_router)
-
-
-def route_roles(route: APIRoute) -> list[str] | None:
-    """The roles a route accepts, read from its role-requirement dependencies."""
-    roles: list[str] = []
-    pending = list(route.dependant.dependencies)
-    while pending:
-        dependant = pending.pop()
-        found = dependency_roles(dependant.call) if dependant.call is not None else None
-        if found is not None:
-            roles.extend(role for role in found if role not in roles)
-        pending.extend(dependant.dependencies)
-    return roles or None
-
-
-def annotate_roles(router: APIRouter) -> None:
-    """Publish each route's roles as `x-roles` in the OpenAPI document.
-
-    Done on the routers before inclusion: FastAPI wraps included routers, so `app.routes`
-    does not list APIRoutes. To audit roles, walk `app.openapi()["paths"]`.
-    """
-    for route in router.routes:
-        if isinstance(route, APIRoute):
-            roles = route_roles(route)
-            if roles is not None:
-                route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": roles}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -34,6 +34,18 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[None] | pytest.TestReport:
+    """Under CI=true a skipped PostgreSQL test is a failure, whatever skipped it."""
+    report: pytest.TestReport = yield
+    if report.skipped and os.environ.get("CI") == "true" and item.get_closest_marker("postgres"):
+        report.outcome = "failed"
+        report.longrepr = f"PostgreSQL test skipped under CI=true: {report.longrepr}"
+    return report
+
+
 def test_settings(database_url: str) -> Settings:
     return Settings(environment="test", database_url=database_url, secret_key=TEST_SECRET_KEY)
 
