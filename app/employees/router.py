@@ -190,8 +190,6 @@ async def import_employees(
     object in one cell. A row describes the whole employee: a field left out takes its
     default. A 422 lists every bad row as `{row, column, message}` (CSV row = line number).
     """
-    if (replay := idem.replay()) is not None:
-        return replay
     body = await request.body()
     limit = request.app.state.settings.max_body_bytes
     if len(body) > limit:
@@ -201,14 +199,16 @@ async def import_employees(
     def remember(report: ImportReport) -> None:
         idem.record(status_code=200, body=report.model_dump(mode="json"))
 
-    report = await run_in_threadpool(
-        partial(
-            service.import_employees,
-            session,
-            body,
-            content_type=content_type,
-            dry_run=dry_run,
-            before_commit=remember,
-        )
-    )
-    return JSONResponse(report.model_dump(mode="json"))
+    def work() -> JSONResponse:
+        """Database work off the event loop, in one thread-pool hop (see app.transactions)."""
+        try:
+            if (replay := idem.replay()) is not None:
+                return replay
+            report = service.import_employees(
+                session, body, content_type=content_type, dry_run=dry_run, before_commit=remember
+            )
+            return JSONResponse(report.model_dump(mode="json"))
+        finally:
+            session.rollback()
+
+    return await run_in_threadpool(work)

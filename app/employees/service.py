@@ -27,6 +27,7 @@ from app.http import etag_of_version
 
 Precondition = Callable[[str], None]  # raises 412 when the given current ETag is stale
 REPORTED_IDS = 1000
+BIG_IMPORT = 1000  # rows inserted from which PostgreSQL's statistics are refreshed
 
 
 def _no_precondition(_etag: str) -> None:
@@ -294,6 +295,8 @@ def import_employees(
     if not dry_run:
         repo.bulk_update_employees(session, updates)
         repo.bulk_insert_employees(session, inserts)
+        if len(inserts) >= BIG_IMPORT:
+            repo.refresh_statistics(session)
     if before_commit is not None:
         before_commit(report)
     _commit_or_conflict(session, "a concurrent change conflicts with this import; retry")

@@ -270,3 +270,16 @@ def test_import_honours_idempotency_key(api: ApiClient) -> None:
     assert replay.headers.get("Idempotent-Replayed") == "true"
     other = api.post(IMPORT, content=CSV.replace("Bo", "Bob"), headers=headers)
     assert other.status_code == 422
+
+
+def test_large_import_then_reimport(api: ApiClient) -> None:
+    """Past FULL_SCAN_FROM rows the existing employees are read in one scan."""
+    make_peer_group(api.session)
+    admin = api.auth("hr_admin")
+    rows = [{"external_id": f"B{index:05d}", "peer_group": "HQ-L2"} for index in range(6000)]
+    first = api.post(IMPORT, content=json.dumps(rows), headers=admin).json()
+    assert first["created"] == 6000
+    rows[0]["fte"] = 0.5
+    again = api.post(IMPORT, content=json.dumps(rows), headers=admin).json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 1, 5999)
+    assert count_employees(api) == 6000

@@ -1,8 +1,12 @@
+import csv
+import io
 import json
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.employees.importing import ImportFormatError, RowError, parse_import
 
@@ -127,3 +131,32 @@ def test_unreadable_json_is_a_format_error(body: str) -> None:
 def test_empty_csv_is_a_format_error() -> None:
     with pytest.raises(ImportFormatError, match="header"):
         csv_import("")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.decimals(min_value=Decimal("0.0001"), max_value=1, places=4),
+            st.integers(0, 10**9),
+            st.dates(min_value=date(1970, 1, 1), max_value=date(2099, 12, 31)),
+            st.dictionaries(st.text("abcxyz_", min_size=1, max_size=5), st.integers(-5, 5)),
+        ),
+        max_size=8,
+    )
+)
+def test_valid_rows_survive_a_csv_round_trip(
+    rows: list[tuple[Decimal, int, date, dict[str, int]]],
+) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["external_id", "peer_group", "fte", "top_up_limit", "hire_date", "attributes"])
+    for index, (fte, money, hired, attributes) in enumerate(rows):
+        writer.writerow(
+            [f"E{index}", "HQ-L1", str(fte), money, hired.isoformat(), json.dumps(attributes)]
+        )
+    parsed = csv_import(buffer.getvalue())
+    assert parsed.errors == []
+    got = [(r.fte, r.top_up_limit, r.hire_date, r.attributes) for r in parsed.records]
+    assert got == rows
+    assert [r.row for r in parsed.records] == list(range(2, len(rows) + 2))

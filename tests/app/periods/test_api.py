@@ -232,3 +232,12 @@ def test_period_roles(api: ApiClient) -> None:
     employee = api.auth("employee", employee="E1")
     assert api.get(PERIODS, headers=employee).status_code == 403
     assert api.post(PERIODS, json=period_body(), headers=api.auth("finance")).status_code == 403
+
+
+def test_unknown_period_is_404_everywhere(api: ApiClient) -> None:
+    admin = api.auth("hr_admin")
+    url = f"{PERIODS}/00000000-0000-7000-8000-000000000000"
+    assert api.patch(url, json={"name": "x"}, headers=admin).status_code == 404
+    assert api.post(f"{url}/open", headers=admin).status_code == 404
+    assert api.post(f"{url}/close", headers=admin).status_code == 404
+    assert api.get(f"{url}/preferences", headers=admin).status_code == 404
