@@ -23,6 +23,7 @@ from app.limits import BodySizeLimitMiddleware
 from app.payroll.router import router as payroll_router
 from app.periods.router import router as periods_router
 from app.preferences.router import router as preferences_router
+from app.scenarios.router import router as scenarios_router
 
 API_DESCRIPTION = """Flexible-benefits allocation service.
 
@@ -34,6 +35,7 @@ Every operation lists the roles it accepts under `x-roles`.
 ROUTERS = (health_router, api_keys_router, benefits_router)
 DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
 RUN_ROUTERS = (runs_router, my_allocation_router, payroll_router)
+SCENARIO_ROUTERS = (scenarios_router,)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.metrics = RequestMetrics()
     install_error_handlers(app)
-    for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS):
+    for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS, *SCENARIO_ROUTERS):
         annotate_roles(router)
         app.include_router(router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

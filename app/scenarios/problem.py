@@ -35,7 +35,8 @@ def scenario_problem(session: Session, period: Period, overrides: Overrides) -> 
     carried = publications.carry_over_into(session, period)
     virtual = _transient_copy(period, overridden_settings(session, period, overrides))
     doc = build_problem(session, virtual, carried_over=carried)
-    categories = dict(session.execute(select(Benefit.code, Benefit.category)).tuples())
+    rows = session.execute(select(Benefit.code, Benefit.category)).all()
+    categories = {code: category for code, category in rows}  # noqa: C416 (Row, not pair)
     adjust_benefits(doc, overrides, categories)
     return doc
 
@@ -45,9 +46,7 @@ def baseline_problem(session: Session, period: Period) -> dict[str, Any]:
     return build_problem(session, period, carried_over=carried)
 
 
-def scenario_problem_text(
-    session: Session, period: Period, scenario: Scenario
-) -> tuple[str, str]:
+def scenario_problem_text(session: Session, period: Period, scenario: Scenario) -> tuple[str, str]:
     """Canonical text and SHA-256 of a scenario's problem (what a scenario run stores)."""
     text = canonical_json(scenario_problem(session, period, overrides_of(scenario)))
     return text, sha256_hex(text)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.employees.schemas import Code, Money, Ratio
+from app.employees.schemas import Code, Money
 from app.periods.schemas import Budget, BudgetId, Objective
 
 Multiplier = Annotated[
@@ -173,7 +173,12 @@ class ComparisonOut(BaseModel):
 
 # ---------------------------------------------------------------- budget curve and jobs
 
-CURVE_EXAMPLE: dict[str, Any] = {"budget_id": "total", "from": 200000000, "to": 300000000, "steps": 10}
+CURVE_EXAMPLE: dict[str, Any] = {
+    "budget_id": "total",
+    "from": 200000000,
+    "to": 300000000,
+    "steps": 10,
+}
 
 
 class BudgetCurveCreate(_Strict):

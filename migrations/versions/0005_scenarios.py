@@ -65,7 +65,10 @@ def upgrade() -> None:
             name=op.f("ck_jobs_status_known"),
         ),
         sa.ForeignKeyConstraint(
-            ["period_id"], ["periods.id"], name=op.f("fk_jobs_period_id_periods"), ondelete="CASCADE"
+            ["period_id"],
+            ["periods.id"],
+            name=op.f("fk_jobs_period_id_periods"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )

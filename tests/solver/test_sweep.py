@@ -56,7 +56,7 @@ def test_sweep_caps_are_even_and_inclusive() -> None:
 def test_with_cap_changes_only_that_budget_and_names_unknown_ids() -> None:
     problem = small_problem()
     assert [b.cap for b in with_cap(problem, "total", 99).budgets] == [99]
-    with pytest.raises(ValueError, match="no budget 'nope'.*budgets: total"):
+    with pytest.raises(ValueError, match=r"no budget 'nope'.*budgets: total"):
         with_cap(problem, "nope", 1)
 
 
