@@ -110,5 +110,7 @@ def curve_svg(result: dict[str, Any], *, title: str, exponent: int = 2) -> bytes
     axes.legend(lines, [str(line.get_label()) for line in lines], loc="lower right", fontsize=8)
     figure.tight_layout()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    # Real <text> elements (not glyph paths): editable and searchable once pasted in a deck.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "flexben"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
