@@ -59,7 +59,7 @@ def _money(minor: float, exponent: int) -> str:
     return f"{minor / 10**exponent:,.0f}"
 
 
-def curve_svg(result: dict[str, Any], *, title: str, exponent: int = 2) -> bytes:
+def curve_figure(result: dict[str, Any], *, title: str, exponent: int = 2) -> Figure:
     """Total satisfaction against the cap, budget used on a second axis, current cap marked."""
     steps = [step for step in result["steps"] if "total_satisfaction" in step]
     currency = result["currency"]
@@ -89,16 +89,28 @@ def curve_svg(result: dict[str, Any], *, title: str, exponent: int = 2) -> bytes
     used.set_ylabel(f"budget used ({currency})")
     used.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: _money(y, exponent)))
     current = result["current_cap"]
-    axes.axvline(current, color="#d62728", linestyle=":", linewidth=1.5)
-    axes.annotate(
-        f"current cap {_money(current, exponent)} {currency}",
-        xy=(current, 1.0),
-        xycoords=("data", "axes fraction"),
-        xytext=(4, -12),
-        textcoords="offset points",
-        color="#d62728",
-        fontsize=8,
-    )
+    current_text = f"current cap {_money(current, exponent)} {currency}"
+    if caps and caps[0] <= current <= caps[-1]:
+        axes.axvline(current, color="#d62728", linestyle=":", linewidth=1.5)
+        axes.annotate(
+            current_text,
+            xy=(current, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -12),
+            textcoords="offset points",
+            color="#d62728",
+            fontsize=8,
+        )
+    else:  # a line far outside the sweep would squash the curve: say it instead
+        axes.text(
+            0.01,
+            0.98,
+            f"{current_text} (outside the range shown)",
+            transform=axes.transAxes,
+            color="#d62728",
+            fontsize=8,
+            verticalalignment="top",
+        )
     fairness = result.get("price_of_fairness") or {}
     subtitle = (
         f"price of fairness at the current cap: {fairness['percent']:.2f}% of satisfaction"
@@ -109,6 +121,12 @@ def curve_svg(result: dict[str, Any], *, title: str, exponent: int = 2) -> bytes
     lines = axes.get_lines()[:1] + used.get_lines()[:1]
     axes.legend(lines, [str(line.get_label()) for line in lines], loc="lower right", fontsize=8)
     figure.tight_layout()
+    return figure
+
+
+def curve_svg(result: dict[str, Any], *, title: str, exponent: int = 2) -> bytes:
+    """The chart of `curve_figure` as SVG text (deterministic: no date, fixed ids)."""
+    figure = curve_figure(result, title=title, exponent=exponent)
     buffer = io.BytesIO()
     # Real <text> elements (not glyph paths): editable and searchable once pasted in a deck.
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "flexben"}):
