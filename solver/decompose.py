@@ -294,12 +294,6 @@ def _run_in_process(
     return results, late
 
 
-def heuristic_task(task: GroupTask) -> GroupTask:
-    return GroupTask(
-        task.rule, task.persons, task.limits, task.objective, task.backend, 0, task.gap, task.start
-    )
-
-
 # --- the monolithic polish -------------------------------------------------------------------
 
 
@@ -368,3 +362,80 @@ def run_whole(task: WholeTask, deadline: float) -> GroupResult | None:
         else:
             pool.close()
         pool.join()
+
+
+# --- the LP relaxation, in a worker while the heuristics run --------------------------------
+
+Usage = dict[str, tuple[dict[str, float], dict[str, float]]]
+
+
+@dataclass(frozen=True, slots=True)
+class RelaxationTask:
+    compiled: Compiled
+    limits: Limits
+    backend: BackendName
+    time_limit_s: float  # backstop only; the caller stops the worker at its deadline
+
+
+@dataclass(frozen=True, slots=True)
+class Relaxation:
+    objective: float | None  # None: not solved to optimality (no bound, no usage)
+    usage: Usage
+    seconds: float
+
+
+def solve_relaxation(task: RelaxationTask) -> Relaxation:
+    """The LP relaxation of the whole problem: its optimum and each group's resource use."""
+    started = time.perf_counter()
+    compiled = task.compiled
+    problem, variables = build_model(
+        "relaxation",
+        compiled.persons,
+        compiled.groups,
+        task.limits,
+        ObjectiveSpec("utilitarian"),
+        relax=True,
+    )
+    result = run_model(problem, task.backend, mip=False, time_limit_s=task.time_limit_s)
+    if not result.proven_optimal or result.objective is None:
+        return Relaxation(None, {}, time.perf_counter() - started)
+
+    def usage_of(person: Person, benefit: str) -> tuple[float, float]:
+        key = (person.id, benefit)
+        units = variables.units[key].value() or 0.0
+        paid = 0.0
+        if key in variables.contributions:
+            paid = variables.contributions[key].value() or 0.0
+        return float(units), float(paid)
+
+    usage = group_usage(compiled, usage_of)
+    return Relaxation(result.objective, usage, time.perf_counter() - started)
+
+
+class RelaxationJob:
+    """`solve_relaxation` started now in its own worker process; `result` waits for it."""
+
+    def __init__(self, task: RelaxationTask, *, in_process: bool) -> None:
+        self._done: Relaxation | None = None
+        self._pool: Pool | None = None
+        self._future: AsyncResult[Relaxation] | None = None
+        if in_process:
+            self._done = solve_relaxation(task)
+            return
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["solver.decompose"])
+        self._pool = context.Pool(processes=1)
+        self._future = self._pool.apply_async(solve_relaxation, (task,))
+
+    def result(self, deadline: float) -> Relaxation | None:
+        """The relaxation, or None when the deadline came first (the worker is stopped)."""
+        if self._done is not None or self._future is None or self._pool is None:
+            return self._done
+        try:
+            self._done = self._future.get(timeout=max(0.0, deadline - time.monotonic()))
+            self._pool.close()
+        except multiprocessing.TimeoutError:
+            self._pool.terminate()
+        self._pool.join()
+        self._pool = None
+        return self._done

@@ -17,22 +17,22 @@ returned; work limits (nodes, rounds) decide the result, the wall clock only cut
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from solver.backends import BackendName, backend_label, backend_version, resolve_backend, run_model
 from solver.candidates import Compiled, Person, compile_problem
 from solver.decompose import (
+    IN_PROCESS_PERSONS,
     GroupResult,
     GroupTask,
     Line,
+    RelaxationJob,
+    RelaxationTask,
     WholeTask,
     demand_usage,
-    group_usage,
-    heuristic_task,
     run_tasks,
     run_whole,
-    solve_group,
     split_shares,
 )
 from solver.diagnose import diagnose
@@ -51,10 +51,13 @@ from solver.types import (
 )
 from solver.validate import check_assignment
 
-DEFAULT_NODE_LIMIT = 400  # per group MILP
+GLOBAL_FILL_PASSES = 2
+DEFAULT_NODE_LIMIT = 10  # per group MILP
 POLISH_PERSONS = 600  # monolithic polish only below this many persons
-POLISH_NODE_LIMIT = 20000
-LP_TIME_SHARE = 0.4  # backstop for the in-process LP, as a share of the time limit
+POLISH_NODES_PER_GROUP_NODE = 200  # the polish's node limit, relative to the groups'
+LP_TIME_SHARE = 0.55  # backstop for the in-process LP, as a share of the time limit
+MILP_TIME_SHARE = 0.85  # the group MILPs stop by this share of the time limit
+HEURISTIC_BACKSTOP_S = 3600.0  # construction is fast; this only guards a hung worker
 FLOOR_SAFETY = 1e-7  # maxmin floor rows: below the smallest gap between satisfactions
 
 
@@ -74,6 +77,14 @@ class _Run:
     stopped_by: set[str] = field(default_factory=set)
     bound: float | None = None
     notes: list[str] = field(default_factory=list)
+
+    last_lap: float = 0.0
+
+    def lap(self, step: str) -> None:
+        """Record how long a step took (notes only; never decides anything)."""
+        now = time.monotonic()
+        self.notes.append(f"{step}: {now - max(self.started, self.last_lap):.2f}s")
+        self.last_lap = now
 
     def tighten_bound(self, bound: float) -> None:
         self.bound = bound if self.bound is None else min(self.bound, bound)
@@ -116,22 +127,33 @@ def _solve(
         node_limit=options.max_rounds if options.max_rounds is not None else DEFAULT_NODE_LIMIT,
         maxmin=problem.policy.objective == "maxmin",
     )
-    shares = split_shares(compiled, _lp_usage(run))
+    # The LP relaxation runs in a worker process that can be stopped at its deadline; its
+    # bound and each group's resource use then give the groups their shares.
+    job = RelaxationJob(
+        RelaxationTask(compiled, run.full, backend, options.time_limit_s * LP_TIME_SHARE),
+        in_process=len(compiled.persons) <= IN_PROCESS_PERSONS,
+    )
+    shares = _relaxation_shares(run, job, split_shares(compiled, demand_usage(compiled)))
+    run.lap("LP relaxation")
+    spec = ObjectiveSpec("maxmin", "min") if run.maxmin else ObjectiveSpec("utilitarian")
+    heuristic = _round(run, shares, spec, {}, milp=False)
+    run.lap("peer-group heuristics")
     if run.maxmin:
-        lines, floor = _maxmin_rounds(run, shares)
+        lines, floor = _maxmin_rounds(run, shares, heuristic)
     else:
-        lines, floor = _collect(_round(run, shares, ObjectiveSpec("utilitarian"), {})), None
+        lines, floor = _collect(_round(run, shares, spec, _lines_of(heuristic))), None
 
     state = AllocationState(compiled.persons, compiled.groups, run.full)
     state.load(lines)
     if state.violations():
         run.notes.append("merged group allocations failed the exact check; rebuilt heuristically")
         state = construct(compiled.persons, compiled.groups, run.full, maxmin=run.maxmin)
-    run.notes.append(f"peer groups: total satisfaction {float(state.objective()):.4f}")
-    fill(state)  # hand out what the groups left of the shared resources
-    run.notes.append(f"after leftover fill: {float(state.objective()):.4f}")
+    run.lap(f"peer groups (total satisfaction {float(state.objective()):.4f})")
+    fill(state, passes=GLOBAL_FILL_PASSES)  # hand out what the groups left of shared resources
+    run.lap(f"leftover fill (total satisfaction {float(state.objective()):.4f})")
 
     state = _polish(run, state, floor)
+    run.lap(f"polish (total satisfaction {float(state.objective()):.4f})")
     if run.maxmin and floor is not None:
         _maxmin_bound(run, floor)
     return _outcome(run, state)
@@ -144,36 +166,24 @@ def full_limits(compiled: Compiled) -> Limits:
     )
 
 
-def _lp_usage(run: _Run) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
-    """Solve the LP relaxation: record its bound, return each group's resource use."""
-    compiled = run.compiled
-    problem, variables = build_model(
-        "relaxation",
-        compiled.persons,
-        compiled.groups,
-        run.full,
-        ObjectiveSpec("utilitarian"),
-        relax=True,
-    )
-    result = run_model(
-        problem, run.backend, mip=False, time_limit_s=run.options.time_limit_s * LP_TIME_SHARE
-    )
-    if not result.proven_optimal or result.objective is None:
-        run.stopped_by.add("time_limit" if result.stopped_by == "time_limit" else "lp_failed")
-        run.notes.append("LP relaxation not solved: shares from demand, no proven bound")
-        return demand_usage(compiled)
+def _relaxation_shares(
+    run: _Run, job: RelaxationJob, fallback: dict[str, Limits]
+) -> dict[str, Limits]:
+    """Shares from the LP's resource use and its bound; the fallback when it did not finish."""
+    relaxation = job.result(run.started + run.options.time_limit_s * LP_TIME_SHARE)
+    if relaxation is None or relaxation.objective is None:
+        run.stopped_by.add("time_limit")
+        run.notes.append("LP relaxation not solved in time: demand shares, trivial bound")
+        # Each participant's satisfaction is at most 1: a valid (weak) bound.
+        run.tighten_bound(float(sum(1 for p in run.compiled.persons if p.participant)))
+        return fallback
     if not run.maxmin:
-        run.tighten_bound(result.objective + _penalty_slack(compiled))
+        run.tighten_bound(relaxation.objective + _penalty_slack(run.compiled))
+    return split_shares(run.compiled, relaxation.usage)
 
-    def usage_of(person: Person, benefit: str) -> tuple[float, float]:
-        key = (person.id, benefit)
-        units = variables.units[key].value() or 0.0
-        paid = 0.0
-        if key in variables.contributions:
-            paid = variables.contributions[key].value() or 0.0
-        return float(units), float(paid)
 
-    return group_usage(compiled, usage_of)
+def _lines_of(results: dict[str, GroupResult]) -> dict[str, tuple[Line, ...]]:
+    return {group: result.lines for group, result in results.items()}
 
 
 def _penalty_slack(compiled: Compiled) -> float:
@@ -186,7 +196,10 @@ def _round(
     shares: dict[str, Limits],
     spec: ObjectiveSpec,
     starts: dict[str, tuple[Line, ...]],
+    *,
+    milp: bool = True,
 ) -> dict[str, GroupResult]:
+    """Every group: heuristic first (always kept), then its MILP where time allows."""
     members: dict[str, list[Person]] = {}
     for person in run.compiled.persons:
         members.setdefault(person.group, []).append(person)
@@ -197,17 +210,25 @@ def _round(
             limits=shares[rule.id],
             objective=spec,
             backend=run.backend,
-            node_limit=run.node_limit,
+            node_limit=0,
             gap=run.options.gap,
             start=starts.get(rule.id),
         )
         for rule in run.compiled.groups
     ]
-    results, late = run_tasks(tasks, run.options.processes, run.deadline)
-    for task in tasks:
-        if task.rule.id in late:
-            results[task.rule.id] = solve_group(heuristic_task(task))
-    for result in results.values():
+    results, _ = run_tasks(tasks, run.options.processes, time.monotonic() + HEURISTIC_BACKSTOP_S)
+    if run.node_limit <= 0 or not milp:
+        return results
+    improve = [
+        replace(task, node_limit=run.node_limit, start=results[task.rule.id].lines)
+        for task in tasks
+        if any(p.participant for p in task.persons)
+    ]
+    # Leave room for the leftover fill, the exact checks and the report after the MILPs.
+    cutoff = run.started + run.options.time_limit_s * MILP_TIME_SHARE
+    improved, late = run_tasks(improve, run.options.processes, cutoff)
+    results.update(improved)
+    for result in improved.values():
         run.stopped_by.add(result.stopped_by)
     if late:
         run.stopped_by.add("time_limit")
@@ -219,17 +240,18 @@ def _collect(results: dict[str, GroupResult]) -> list[Line]:
     return [line for group in sorted(results) for line in results[group].lines]
 
 
-def _maxmin_rounds(run: _Run, shares: dict[str, Limits]) -> tuple[list[Line], Fraction | None]:
+def _maxmin_rounds(
+    run: _Run, shares: dict[str, Limits], heuristic: dict[str, GroupResult]
+) -> tuple[list[Line], Fraction | None]:
     """Best minimum per group; the global minimum is the smallest; then best totals above it."""
-    first = _round(run, shares, ObjectiveSpec("maxmin", "min"), {})
+    first = _round(run, shares, ObjectiveSpec("maxmin", "min"), _lines_of(heuristic))
     state = AllocationState(run.compiled.persons, run.compiled.groups, run.full)
     state.load(_collect(first))
     floor = state.min_satisfaction()
     if floor is None:
         return _collect(first), None
     spec = ObjectiveSpec("maxmin", "total", floor=float(floor) - FLOOR_SAFETY)
-    starts = {group: result.lines for group, result in first.items()}
-    second = _round(run, shares, spec, starts)
+    second = _round(run, shares, spec, _lines_of(first))
     merged: list[Line] = []
     for group in sorted(second):
         trial = AllocationState(run.compiled.persons, run.compiled.groups, run.full)
@@ -250,7 +272,11 @@ def _keeps_floor(state: AllocationState, floor: Fraction, group: str | None = No
 def _polish(run: _Run, state: AllocationState, floor: Fraction | None) -> AllocationState:
     """Small problems: the monolithic MILP warm-started from `state`, in a stoppable process."""
     compiled = run.compiled
-    if len(compiled.persons) > POLISH_PERSONS or time.monotonic() >= run.deadline:
+    if (
+        len(compiled.persons) > POLISH_PERSONS
+        or run.node_limit <= 0
+        or time.monotonic() >= run.deadline
+    ):
         return state
     spec = ObjectiveSpec(
         compiled.problem.policy.objective,
@@ -263,7 +289,7 @@ def _polish(run: _Run, state: AllocationState, floor: Fraction | None) -> Alloca
         limits=run.full,
         objective=spec,
         backend=run.backend,
-        node_limit=POLISH_NODE_LIMIT,
+        node_limit=max(1, run.node_limit * POLISH_NODES_PER_GROUP_NODE),
         gap=run.options.gap,
         start=tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items()),
     )

@@ -13,6 +13,7 @@ Every result is checked exactly; the empty allocation (always valid) is the last
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections.abc import Sequence
@@ -23,7 +24,8 @@ from solver.candidates import BudgetScope, Candidate, GroupRule, Person, satisfa
 from solver.model import Limits
 from solver.state import AllocationState
 
-LEVEL_STEPS = 24  # bisection steps on the common level
+LEVEL_STEPS = 24  # bisection steps on the common level (at most)
+LEVEL_PRECISION = 2000  # stop once the level is known to 1/2000 of its range
 FILL_PASSES = 6
 
 Line = tuple[str, str, int, int]  # person, benefit, units, contribution
@@ -82,6 +84,26 @@ class _Resources:
             self.capacity_left[candidate.benefit] -= units
         return True
 
+    def take_all(self, group: str, package: Sequence[tuple[Candidate, int]]) -> bool:
+        """Reserve every (candidate, units) of `package`, or nothing."""
+        money: dict[str, int] = {}
+        places: dict[str, int] = {}
+        for candidate, units in package:
+            if candidate.benefit in self.capacity_left:
+                places[candidate.benefit] = places.get(candidate.benefit, 0) + units
+            for scope in self.scopes:
+                if scope.covers(group, candidate.benefit):
+                    money[scope.id] = money.get(scope.id, 0) + candidate.cost * units
+        if any(self.capacity_left[b] < n for b, n in places.items()):
+            return False
+        if any(self.budget_left[b] < spend for b, spend in money.items()):
+            return False
+        for b, n in places.items():
+            self.capacity_left[b] -= n
+        for b, spend in money.items():
+            self.budget_left[b] -= spend
+        return True
+
     def copy(self) -> _Resources:
         return _Resources(self.scopes, dict(self.budget_left), dict(self.capacity_left))
 
@@ -91,15 +113,23 @@ def _efficiency(person: Person, candidate: Candidate) -> Fraction:
     return weight / candidate.cost if candidate.cost > 0 else weight * 10**12
 
 
+@functools.lru_cache(maxsize=65536)
+def wanted_by_efficiency(person: Person) -> tuple[Candidate, ...]:
+    """The person's wanted candidates, best satisfaction per cost first (ties by id)."""
+    return tuple(
+        sorted(
+            (c for c in person.candidates if c.points > 0),
+            key=lambda c: (-_efficiency(person, c), c.benefit),
+        )
+    )
+
+
 def greedy_bundle(person: Person, cost_limit: int, resources: _Resources) -> dict[str, int]:
     """The units a person takes within `cost_limit`: best satisfaction per cost first."""
     units: dict[str, int] = {}
     spent = 0
     taken_groups: set[str] = set()
-    wanted = sorted(
-        (c for c in person.candidates if c.points > 0),
-        key=lambda c: (-_efficiency(person, c), c.benefit),
-    )
+    wanted = wanted_by_efficiency(person)
     for candidate in wanted:
         if units.get(candidate.benefit, 0) > 0:
             continue
@@ -115,10 +145,8 @@ def greedy_bundle(person: Person, cost_limit: int, resources: _Resources) -> dic
             continue
         if spent + sum(c.cost for c in package) > cost_limit:
             continue
-        trial = resources.copy()
-        if not all(trial.take(person.group, c, 1) for c in package):
+        if not resources.take_all(person.group, [(c, 1) for c in package]):
             continue
-        resources.budget_left, resources.capacity_left = trial.budget_left, trial.capacity_left
         for c in package:
             units[c.benefit] = units.get(c.benefit, 0) + 1
             spent += c.cost
@@ -148,10 +176,12 @@ def level_allocation(
         lines, used = _at_level(order, None, resources.copy())
         _commit(resources, used)
         return lines
-    low, high = 0, max((_most_value(p) for p in persons), default=0) + 1
+    low = 0
+    high = max((_most_value(p) for p in persons if p.participant), default=0) + 1
+    precision = max(1, high // LEVEL_PRECISION)
     best: tuple[Fraction, list[Line], _Resources] | None = None
     for _ in range(LEVEL_STEPS):
-        if high - low <= 1:
+        if high - low <= precision:
             break
         level = (low + high) // 2
         lines, used = _at_level(order, level, resources.copy())
@@ -183,7 +213,10 @@ def _scarce_weight(person: Person, capacity_left: dict[str, int]) -> Fraction:
 
 
 def _most_value(person: Person) -> int:
+    """The largest v(e)/need(e) the person could ever reach."""
     total = sum(c.cost * c.max_units for c in person.candidates)
+    if person.allowance is not None:
+        total = min(total, person.allowance)
     return math.ceil(Fraction(total) / person.need)
 
 
@@ -230,7 +263,7 @@ def _score(persons: Sequence[Person], rule: GroupRule, lines: list[Line]) -> tup
     return max(ratios) <= cap, score
 
 
-def fill(state: AllocationState) -> bool:
+def fill(state: AllocationState, passes: int = FILL_PASSES) -> bool:
     """Add units by satisfaction per cost while every rule holds; True if anything changed."""
     order = sorted(
         (
@@ -242,7 +275,7 @@ def fill(state: AllocationState) -> bool:
         key=lambda item: item[:3],
     )
     changed_any = False
-    for _ in range(FILL_PASSES):
+    for _ in range(passes):
         changed = False
         for _, person_id, _, candidate in order:
             limit = min(candidate.max_units, candidate.wanted_units)
@@ -265,11 +298,7 @@ def fill_lowest_first(state: AllocationState) -> None:
     while heap:
         _, person_id = heapq.heappop(heap)
         person = state.persons[person_id].person
-        wanted = sorted(
-            (c for c in person.candidates if c.points > 0),
-            key=lambda c: (-_efficiency(person, c), c.benefit),
-        )
-        for candidate in wanted:
+        for candidate in wanted_by_efficiency(person):
             limit = min(candidate.max_units, candidate.wanted_units)
             if state.units(person_id, candidate.benefit) < limit and state.try_add_unit(
                 person_id, candidate

@@ -11,6 +11,8 @@ Policy decisions the format leaves open (documented here, relied on by the check
   decided by HR, the wish is the employee's); they do not count in satisfaction and the
   result explains them with `not_eligible`. Their points still count toward
   `points_per_employee`.
+- Optional fields may be null, meaning their default (`eligible`: every benefit,
+  `preferences`: none, `requires`/`budgets`/`peer_groups`: empty, `policy`: defaults).
 - Lists of ids (`eligible`, `requires`, budget `groups` / `benefits`) must not repeat an id;
   an empty budget `groups` or `benefits` list is rejected (omit the field to cover all).
 - A core benefit may not be in an exclusive group (two core benefits in one group could
@@ -175,15 +177,15 @@ def load_problem(doc: Mapping[str, Any]) -> Problem:
         points_per_employee = issues.integer(
             "$.points_per_employee", top["points_per_employee"], minimum=1, what="of points"
         )
-    policy = _policy(issues, top.get("policy", {}))
+    policy = _policy(issues, top.get("policy") or {})
     benefits, benefit_ids = _benefits(issues, top.get("benefits", []))
     employees = _employees(
         issues, top.get("employees", []), benefits, benefit_ids, points_per_employee
     )
     # From the raw documents, so one employee's unrelated issue does not hide their group.
     used_groups = _raw_groups(top.get("employees"))
-    budgets = _budgets(issues, top.get("budgets", []), benefit_ids, used_groups)
-    peer_groups = _peer_groups(issues, top.get("peer_groups", []), used_groups)
+    budgets = _budgets(issues, _or_empty_list(top.get("budgets")), benefit_ids, used_groups)
+    peer_groups = _peer_groups(issues, _or_empty_list(top.get("peer_groups")), used_groups)
 
     if issues.items:
         raise ProblemError(issues.items)
@@ -240,6 +242,11 @@ def _policy(issues: _Issues, value: Any) -> Policy | None:
     if tolerance is None or absolute is None:
         return None
     return Policy(objective=objective, equity_tolerance=tolerance, equity_absolute=absolute)
+
+
+def _or_empty_list(value: Any) -> Any:
+    """Optional list fields: null means the default, an empty list."""
+    return [] if value is None else value
 
 
 def _list(issues: _Issues, path: str, value: Any) -> list[Any]:
@@ -312,7 +319,7 @@ def _benefit(issues: _Issues, path: str, raw: Mapping[str, Any], ids: set[str]) 
                 "must be null for a core benefit (core benefits are given to everyone)",
             )
     requires = issues.id_list(
-        f"{path}.requires", raw.get("requires", []), known=ids, kind="benefit"
+        f"{path}.requires", _or_empty_list(raw.get("requires")), known=ids, kind="benefit"
     )
     if requires is not None and ident in requires:
         issues.add(f"{path}.requires", raw.get("requires"), f"benefit {ident!r} requires itself")
@@ -421,7 +428,7 @@ def _employee(
         f"{path}.top_up_limit", raw.get("top_up_limit", 0), minimum=0, what="amount"
     )
     eligible: frozenset[str] | None = None
-    if "eligible" in raw:
+    if raw.get("eligible") is not None:
         listed = issues.id_list(
             f"{path}.eligible", raw["eligible"], known=benefit_ids, kind="benefit"
         )
@@ -431,7 +438,7 @@ def _employee(
     preferences = _preferences(
         issues,
         f"{path}.preferences",
-        raw.get("preferences", {}),
+        raw.get("preferences") or {},
         benefits=benefits,
         benefit_ids=benefit_ids,
         points_per_employee=points_per_employee,

@@ -17,7 +17,8 @@ Document sections (beyond DESIGN.md's, all additive):
 - `budgets`: `id`, `cap`, `used` (employer cost counted against it, core included).
 - `capacity`: per capacity-limited benefit `benefit`, `capacity`, `used`.
 - `infeasibility` (status infeasible): `constraint`, `required`, `available`, `text`.
-- `error` and `violations` (status error): what broke; never any allocation.
+- `error`, `violation_count` and `violations` (status error, the first `MAX_VIOLATIONS`):
+  what broke; never any allocation.
 - `notes`: the engine's remarks (e.g. what stopped it).
 
 KPIs (`kpis`, stable snake_case keys; satisfaction figures over participants, null when
@@ -66,6 +67,7 @@ from solver.validate import (
 )
 
 DECIMALS = 6
+MAX_VIOLATIONS = 100  # an error result lists the first ones and counts them all
 
 
 def build_result(
@@ -112,10 +114,12 @@ def build_result(
         return doc
     if status == "error":
         doc["error"] = error or "the solver's allocation broke the rules; it was discarded"
-        doc["violations"] = [violation.as_dict() for violation in violations]
+        doc["violation_count"] = len(violations)
+        doc["violations"] = [violation.as_dict() for violation in violations[:MAX_VIOLATIONS]]
         return doc
-    doc.update(_allocation_sections(problem, outcome.assignment))
-    total = sum(satisfaction(problem, outcome.assignment).values(), Fraction(0))
+    scores = satisfaction(problem, outcome.assignment)
+    doc.update(_allocation_sections(problem, outcome.assignment, scores))
+    total = sum(scores.values(), Fraction(0))
     doc["objective"] = _round(total)
     doc["bound"] = _honest_bound(outcome.bound, total)
     if outcome.bound is not None and doc["bound"] is None:
@@ -150,9 +154,10 @@ def _round(value: float | Fraction) -> float:
     return rounded + 0.0  # no "-0.0"
 
 
-def _allocation_sections(problem: Problem, assignment: Assignment) -> dict[str, Any]:
+def _allocation_sections(
+    problem: Problem, assignment: Assignment, scores: dict[str, Fraction]
+) -> dict[str, Any]:
     benefits = benefit_map(problem)
-    scores = satisfaction(problem, assignment)
     values = employer_values(problem, assignment)
     paid = top_ups(problem, assignment)
     explanations = explain(problem, assignment)

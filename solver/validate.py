@@ -22,6 +22,7 @@ Rules as implemented (the policy the loader documents):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -91,8 +92,9 @@ def _plain(value: Number) -> int | float | str | None:
     return value
 
 
+@functools.lru_cache(maxsize=65536)
 def format_money(amount: int, currency: str) -> str:
-    """Minor units in plain words: 300000, "EUR" -> "3,000.00 EUR"."""
+    """Minor units in plain words: 300000, "EUR" -> "3,000.00 EUR" (cached: texts repeat)."""
     decimals = 2
     if currency in _ZERO_DECIMAL_CURRENCIES:
         decimals = 0
@@ -561,6 +563,16 @@ def _row(row: Any) -> tuple[str, str, int, int, int] | None:
     return employee_id, benefit_id, units, paid_by_employer, paid_by_employee
 
 
+def core_only(problem: Problem) -> Assignment:
+    """Core benefits to every eligible employee and nothing else: valid unless infeasible."""
+    return {
+        (employee.id, benefit.id): Line(1)
+        for employee in problem.employees
+        for benefit in problem.benefits
+        if benefit.core and employee.is_eligible(benefit.id)
+    }
+
+
 def check_result(problem: Problem, result_doc: Mapping[str, Any]) -> list[Violation]:
     """Every rule a result document breaks and every stated figure that does not recompute."""
     if result_doc.get("format") != RESULT_FORMAT:
@@ -569,6 +581,14 @@ def check_result(problem: Problem, result_doc: Mapping[str, Any]) -> list[Violat
     if status in ("infeasible", "error"):
         if result_doc.get("allocations"):
             return [Violation("document", "status", f"a {status} result carries no allocations")]
+        if status == "infeasible" and not check_assignment(problem, core_only(problem)):
+            return [
+                Violation(
+                    "status",
+                    "infeasible",
+                    "the result claims infeasibility but giving only the core benefits is valid",
+                )
+            ]
         return []
     if status not in ("optimal", "feasible"):
         return [Violation("document", "status", f"unknown status {status!r}")]

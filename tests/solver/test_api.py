@@ -10,7 +10,7 @@ from solver.report import to_json
 from solver.types import SolveOptions
 from solver.validate import check_result
 from tests.solver.brute_force import optimum
-from tests.solver.factories import design_example
+from tests.solver.factories import benefit, design_example, employee, problem_doc
 
 FAST = SolveOptions(time_limit_s=30.0)
 
@@ -50,3 +50,20 @@ def test_same_input_gives_byte_identical_output_in_reproducible_mode() -> None:
     second = to_json(solve_problem(problem, FAST, reproducible=True))
     assert first == second
     assert '"seconds":0.0' in first
+
+
+def test_employees_contribute_only_what_is_needed() -> None:
+    def contribution(allowance: int) -> int:
+        doc = problem_doc(
+            benefits=[benefit("GYM", cost=300)],
+            employees=[
+                employee("A", allowance=allowance, top_up_limit=100, preferences={"GYM": 10})
+            ],
+        )
+        result = solve_document(doc, FAST)
+        assert check_result(load_problem(doc), result) == []
+        [line] = result["allocations"]
+        return int(line["employee_cost"])
+
+    assert contribution(300) == 0  # the allowance covers it: no salary deduction
+    assert contribution(250) == 50  # the smallest top-up that makes it fit

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -44,11 +47,12 @@ def test_invalid_problem_prints_every_issue_with_its_path(tmp_path: Path) -> Non
     doc = design_example()
     doc["currency"] = "euro"
     doc["benefits"][2]["max_units"] = 0
-    problem = tmp_path / "p.json"
+    problem, result = tmp_path / "p.json", tmp_path / "r.json"
     problem.write_text(json.dumps(doc))
-    solved = runner.invoke(cli, ["solve", str(problem)])
+    solved = runner.invoke(cli, ["solve", str(problem), "-o", str(result)])
     assert solved.exit_code == 2
     assert "$.currency" in solved.output and "$.benefits[2].max_units" in solved.output
+    assert not result.exists()  # an invalid file produces no result
 
 
 def test_infeasible_problem_exits_3_with_the_reason(tmp_path: Path) -> None:
@@ -59,3 +63,54 @@ def test_infeasible_problem_exits_3_with_the_reason(tmp_path: Path) -> None:
     solved = runner.invoke(cli, ["solve", str(problem)])
     assert solved.exit_code == 3
     assert "'HEALTH' must go to 2 eligible employees but has 1 place" in solved.output
+
+
+def test_the_flexben_console_script_mounts_the_solver_commands(tmp_path: Path) -> None:
+    problem, result = tmp_path / "p.json", tmp_path / "r.json"
+    problem.write_text(json.dumps(design_example()))
+    flexben = str(Path(sys.executable).parent / "flexben")
+    solved = subprocess.run(
+        [flexben, "solve", str(problem), "-o", str(result)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert solved.returncode == 0, solved.stderr
+    checked = subprocess.run(
+        [flexben, "check", str(problem), str(result)], capture_output=True, text=True, check=False
+    )
+    assert (checked.returncode, checked.stdout) == (0, "valid\n")
+
+
+def test_byte_identical_across_processes_with_different_hash_seeds(tmp_path: Path) -> None:
+    problem = tmp_path / "p.json"
+    assert (
+        runner.invoke(
+            cli,
+            ["generate", "--employees", "12", "--seed", "7", "--groups", "2", "-o", str(problem)],
+        ).exit_code
+        == 0
+    )
+    flexben = str(Path(sys.executable).parent / "flexben")
+    outputs = []
+    for hash_seed in ("1", "2"):
+        result = tmp_path / f"r{hash_seed}.json"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run(
+            [flexben, "solve", str(problem), "-o", str(result), "--reproducible"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        outputs.append(result.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_bad_options_and_unreadable_results_exit_2(tmp_path: Path) -> None:
+    problem, result = tmp_path / "p.json", tmp_path / "r.json"
+    problem.write_text(json.dumps(design_example()))
+    result.write_text("{not json")
+    assert runner.invoke(cli, ["solve", str(problem), "--backend", "gurobi"]).exit_code == 2
+    assert runner.invoke(cli, ["solve", str(problem), "--gap", "1.5"]).exit_code == 2
+    checked = runner.invoke(cli, ["check", str(problem), str(result)])
+    assert checked.exit_code == 2 and "not valid JSON" in checked.output

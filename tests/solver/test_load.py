@@ -339,3 +339,15 @@ def test_references_to_an_invalid_benefit_are_not_reported_as_unknown() -> None:
     with pytest.raises(ProblemError) as raised:
         load_problem(doc)
     assert [issue.path for issue in raised.value.issues] == ["$.benefits[1].cost"]
+
+
+def test_null_optional_fields_mean_their_defaults() -> None:
+    doc = design_example()
+    doc["policy"] = None
+    doc["peer_groups"] = None
+    doc["benefits"][6]["requires"] = None
+    doc["employees"][0]["eligible"] = None
+    doc["employees"][1]["preferences"] = None
+    problem = load_problem(doc)
+    assert problem.peer_groups == () and problem.policy.objective == "utilitarian"
+    assert problem.employees[1].eligible is None and problem.employees[0].preferences == ()

@@ -131,6 +131,10 @@ def test_infeasible_and_error_documents_carry_no_allocation() -> None:
         {"family": "budget", "key": "total", "numbers": {}, "text": "over"}
     ]
     assert check_result(problem(), broken) == []
+    many = build_result(
+        problem(), outcome(), violations=[Violation("budget", "total", "over")] * 150
+    )
+    assert (many["violation_count"], len(many["violations"])) == (150, 100)
 
 
 def test_compact_json_by_default() -> None:

@@ -203,9 +203,18 @@ def test_unsorted_lines_and_rule_breaks_in_a_document_are_reported() -> None:
     assert "capacity" in {v.family for v in check_result(small_problem(), broken)}
 
 
-def test_an_infeasible_result_must_carry_no_allocation() -> None:
+def test_an_infeasible_result_must_carry_no_allocation_and_be_true() -> None:
     doc = result_doc(good_assignment())
     doc["status"] = "infeasible"
     assert [v.key for v in check_result(small_problem(), doc)] == ["status"]
     doc["allocations"] = []
-    assert check_result(small_problem(), doc) == []
+    # Giving only CORE is valid here, so the claim is false.
+    assert [v.family for v in check_result(small_problem(), doc)] == ["status"]
+    tight = load_problem(
+        problem_doc(
+            budgets=[{"id": "total", "cap": 150}],
+            benefits=[benefit("CORE", cost=100, core=True)],
+            employees=[employee("A"), employee("B")],
+        )
+    )
+    assert check_result(tight, doc) == []

@@ -73,7 +73,7 @@ def tiny_doc(*, seed: int, family: str, employees: int = 4) -> dict[str, Any]:
         people[-1]["preferences"] = {} if seed % 3 == 0 else people[-1]["preferences"]
     budgets: list[dict[str, Any]] = []
     if "maxmin" in on and "budget" not in on:
-        budgets.append({"id": "total", "cap": rng.randint(6, 12)})
+        budgets.append({"id": "total", "cap": rng.randint(9, 16)})
     if "budget" in on:
         budgets.append({"id": "all", "cap": rng.randint(6, 14) + (8 if "core" in on else 0)})
         budgets.append({"id": "ab", "cap": rng.randint(1, 5), "benefits": ["A", "B"]})

@@ -1,0 +1,155 @@
+"""The engine on small problems: every result is re-checked by the exact checker."""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+from solver.engine import solve
+from solver.generate import generate
+from solver.load import load_problem
+from solver.types import Assignment, Line, Problem, SolveOptions, SolveOutcome
+from solver.validate import check_assignment, minimum_satisfaction, objective
+
+
+def _generated(*, employees: int, seed: int, groups: int = 3, **policy: Any) -> Problem:
+    doc = generate(employees=employees, seed=seed, groups=groups)
+    doc["policy"].update(policy)
+    return load_problem(doc)
+
+
+def _assert_valid(problem: Problem, outcome: SolveOutcome) -> None:
+    assert outcome.status in ("optimal", "feasible"), outcome.notes
+    assert check_assignment(problem, outcome.assignment) == []
+    assert outcome.objective == pytest.approx(float(objective(problem, outcome.assignment)))
+    assert outcome.bound is not None and outcome.bound >= outcome.objective - 1e-9
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_generated_problems_give_valid_allocations(seed: int) -> None:
+    problem = _generated(employees=30, seed=seed)
+    outcome = solve(problem, SolveOptions(time_limit_s=30, max_rounds=2))
+    _assert_valid(problem, outcome)
+    assert outcome.solver.name.endswith("HiGHS")
+    assert outcome.solver.version.startswith("highspy")
+    assert outcome.objective is not None and outcome.objective > 0
+
+
+def test_same_input_same_assignment() -> None:
+    problem = _generated(employees=40, seed=11)
+    first = solve(problem, SolveOptions(time_limit_s=30, max_rounds=2))
+    second = solve(problem, SolveOptions(time_limit_s=30, max_rounds=2))
+    assert first.assignment == second.assignment
+    assert first.objective == second.objective
+
+
+def test_worker_processes_give_the_same_valid_allocation() -> None:
+    problem = _generated(employees=90, seed=5, groups=4)
+    single = solve(problem, SolveOptions(time_limit_s=60, processes=1, max_rounds=1))
+    pooled = solve(problem, SolveOptions(time_limit_s=60, processes=2, max_rounds=1))
+    _assert_valid(problem, pooled)
+    assert pooled.assignment == single.assignment
+
+
+def test_a_time_limit_too_short_for_anything_still_gives_a_valid_allocation() -> None:
+    problem = _generated(employees=40, seed=4)
+    outcome = solve(problem, SolveOptions(time_limit_s=0.001))
+    assert outcome.status == "feasible"
+    assert check_assignment(problem, outcome.assignment) == []
+    assert outcome.solver.stopped_by == "time_limit"
+
+
+def test_cbc_gives_a_valid_allocation() -> None:
+    problem = _generated(employees=20, seed=6, groups=2)
+    outcome = solve(problem, SolveOptions(time_limit_s=30, backend="cbc"))
+    _assert_valid(problem, outcome)
+    assert outcome.solver.name.endswith("CBC")
+    assert outcome.solver.version.startswith("CBC 2.")
+
+
+def test_maxmin_minimum_is_at_least_the_utilitarian_minimum() -> None:
+    utilitarian = _generated(employees=30, seed=8, objective="utilitarian")
+    maxmin = _generated(employees=30, seed=8, objective="maxmin")
+    options = SolveOptions(time_limit_s=30, max_rounds=2)
+    low_u = minimum_satisfaction(utilitarian, solve(utilitarian, options).assignment)
+    outcome = solve(maxmin, options)
+    _assert_valid(maxmin, outcome)
+    low_m = minimum_satisfaction(maxmin, outcome.assignment)
+    assert low_m is not None and low_u is not None and low_m >= low_u
+    assert any(note.startswith("min_satisfaction=") for note in outcome.notes)
+
+
+def test_core_benefits_over_a_budget_are_infeasible_before_solving() -> None:
+    doc = generate(employees=10, seed=1, groups=2)
+    doc["budgets"] = [{"id": "total", "cap": 1000}]
+    outcome = solve(load_problem(doc))
+    assert outcome.status == "infeasible"
+    assert outcome.assignment == {}
+    assert [i.constraint for i in outcome.infeasibility] == ["budget:total"]
+
+
+# --- exhaustive enumeration on a tiny instance with every family switched on ---------------
+
+
+def _tiny(*, band: bool) -> dict[str, Any]:
+    return {
+        "format": "flexben.problem/v1",
+        "currency": "EUR",
+        "points_per_employee": 100,
+        "policy": {"equity_tolerance": 0.1, "equity_absolute": 50 if band else 10**6},
+        "budgets": [{"id": "total", "cap": 1400}, {"id": "perks", "cap": 500, "benefits": ["P"]}],
+        "benefits": [
+            {"id": "C", "cost": 100, "core": True},
+            {"id": "D1", "cost": 150, "exclusive_group": "d"},
+            {"id": "D2", "cost": 250, "exclusive_group": "d"},
+            {"id": "L", "cost": 100, "max_units": 2},
+            {"id": "P", "cost": 300, "capacity": 1},
+            {"id": "F", "cost": 50, "requires": ["D2"]},
+        ],
+        "employees": [
+            {
+                "id": "E1",
+                "group": "G",
+                "allowance": 400,
+                "preferences": {"D1": 30, "L": {"points": 40, "units": 2}, "P": 30},
+            },
+            {"id": "E2", "group": "G", "preferences": {"D2": 50, "F": 20, "P": 30}},
+            {"id": "E3", "group": "G", "need": 1.5, "preferences": {"L": 60, "D1": 40}},
+        ],
+    }
+
+
+def _brute_force(problem: Problem) -> Fraction:
+    """Best objective over every unit choice (no top-ups in the tiny instance)."""
+    choices: list[list[tuple[str, str, int]]] = []
+    requires = {b.id: b.requires for b in problem.benefits}
+    for employee in problem.employees:
+        wanted = {b: p.units for b, p in employee.preferences}
+        for benefit_id in sorted(wanted):  # anything else may only come as a requirement
+            for required in requires[benefit_id]:
+                wanted.setdefault(required, 1)
+        choices.extend(
+            [(employee.id, b, u) for u in range(units + 1)] for b, units in sorted(wanted.items())
+        )
+    core: Assignment = {
+        (e.id, b.id): Line(1) for e in problem.employees for b in problem.benefits if b.core
+    }
+    best = Fraction(-1)
+    for combo in itertools.product(*choices):
+        assignment = dict(core)
+        assignment.update({(e, b): Line(u) for e, b, u in combo if u > 0})
+        if not check_assignment(problem, assignment):
+            best = max(best, objective(problem, assignment))
+    return best
+
+
+@pytest.mark.parametrize("band", [True, False])
+def test_tiny_instance_reaches_the_true_optimum(band: bool) -> None:
+    problem = load_problem(_tiny(band=band))
+    outcome = solve(problem)
+    _assert_valid(problem, outcome)
+    assert outcome.status == "optimal"
+    assert Fraction(outcome.objective or 0).limit_denominator(1000) == _brute_force(problem)
