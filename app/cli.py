@@ -67,6 +67,66 @@ def serve(
     )
 
 
+@api_keys_cli.command("list")
+def api_keys_list() -> None:
+    """List API keys (never their secrets): id, roles, employee, state, last use."""
+    from sqlalchemy import select
+
+    from app.auth.models import ApiKey
+    from app.config import get_settings
+    from app.db import make_engine, make_session_factory, utcnow
+
+    settings = get_settings()
+    _refuse_unmigrated(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            now = utcnow()
+            for key in session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
+                state = (
+                    "revoked"
+                    if key.revoked_at
+                    else "expired"
+                    if key.expires_at and key.expires_at <= now
+                    else "active"
+                )
+                used = key.last_used_at.isoformat() if key.last_used_at else "never used"
+                employee = (
+                    f" employee={key.employee_external_id}" if key.employee_external_id else ""
+                )
+                typer.echo(
+                    f"{key.public_id}  {state:<7}  {','.join(key.roles)}{employee}  "
+                    f"{key.name!r}  {used}"
+                )
+    finally:
+        engine.dispose()
+
+
+@api_keys_cli.command("revoke")
+def api_keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (from create or list)")],
+) -> None:
+    """Revoke an API key; it stops working on its next request."""
+    from app.auth.service import revoke_api_key
+    from app.config import get_settings
+    from app.db import make_engine, make_session_factory
+    from app.errors import NotFound
+
+    settings = get_settings()
+    _refuse_unmigrated(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            revoke_api_key(session, key_id)
+            session.commit()
+    except NotFound as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"revoked {key_id}")
+
+
 @api_keys_cli.command("create")
 def api_keys_create(
     name: Annotated[str, typer.Option("--name", help="What the key is for")],

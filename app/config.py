@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     sql_echo: bool = False
     max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # Requests in flight per process; must stay below the thread pool (40), see limits.py.
+    max_concurrent_requests: int = Field(default=32, ge=1, le=36)
     # last_used_at of an API key is written at most this often (it costs a write).
     api_key_touch_seconds: int = Field(default=60, ge=0)
     log_level: str = "info"

@@ -1,7 +1,8 @@
-"""Request body size limit (413), enforced before anything reads the body."""
+"""Request limits: body size (413) and concurrent requests in flight."""
 
 from __future__ import annotations
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
@@ -61,3 +62,26 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
         return await receive()
 
     return replayed
+
+
+class ConcurrencyLimitMiddleware:
+    """At most `limit` requests run at once; the others wait on the event loop.
+
+    Why: sync endpoints and dependencies run in a thread pool (40 threads). A request may
+    hold a database transaction (on SQLite, the write lock) between two thread-pool hops.
+    If every pool thread were taken by requests waiting for that lock or for a database
+    connection, the holder could never get a thread back, and all would time out. Keeping
+    `limit` below the pool size guarantees a free thread for whoever holds the lock.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, exempt: frozenset[str]) -> None:
+        self.app = app
+        self.exempt = exempt
+        self.semaphore = anyio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        async with self.semaphore:
+            await self.app(scope, receive, send)

@@ -60,6 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         annotate_roles(router)
         app.include_router(router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    from app.limits import ConcurrencyLimitMiddleware  # here: keeps the import block merge-free
+
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        limit=settings.max_concurrent_requests,
+        exempt=frozenset({"/healthz", "/metrics"}),
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,7 +205,7 @@ def api(
     session_factory: sessionmaker[Session],
     backend: str,
 ) -> Iterator[ApiClient]:
-    def request_session() -> Iterator[Session]:
+    async def request_session() -> AsyncIterator[Session]:
         with session_factory() as request_session:
             yield request_session
 

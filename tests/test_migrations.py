@@ -49,3 +49,23 @@ def test_downgrade_to_base_and_upgrade_again(fresh_db: FreshDatabase) -> None:
     upgrade_to_head(fresh_db.url)
     with fresh_db.engine.connect() as connection:
         assert set(database_heads(connection)) == set(script_heads())
+
+
+def test_every_revision_steps_down_and_up_again(fresh_db: FreshDatabase) -> None:
+    """Walk the history from the head: each revision's downgrade undoes its upgrade."""
+    from alembic.script import ScriptDirectory
+
+    from app.migrate import alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    revisions = [script.revision for script in scripts.walk_revisions()]  # head first
+    for revision in revisions:
+        script = scripts.get_revision(revision)
+        assert script is not None
+        below = script.down_revision if isinstance(script.down_revision, str) else "base"
+        downgrade_to(fresh_db.url, below)
+        upgrade_to_head(fresh_db.url)
+        with fresh_db.engine.connect() as connection:
+            assert set(database_heads(connection)) == set(script_heads())
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == [], revision

@@ -31,12 +31,17 @@ def _bearer_token(request: Request) -> str:
 def current_principal(request: Request, session: SessionDep) -> Principal:
     """The authenticated caller (401 otherwise)."""
     settings: Settings = request.app.state.settings
-    return authenticate(
+    principal = authenticate(
         session,
         _bearer_token(request),
         pepper=settings.secret_key.get_secret_value(),
         touch_after=timedelta(seconds=settings.api_key_touch_seconds),
     )
+    # End the transaction here: FastAPI runs the endpoint in another thread-pool hop, and a
+    # transaction held across that hop (on SQLite: the write lock) starves the pool under
+    # load, until every request times out. Dependencies must not hold transactions open.
+    session.commit()
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -14,7 +14,7 @@ from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from app.auth.service import create_api_key, revoke_api_key
 from app.config import Settings
 from app.db import utcnow
-from app.errors import Unprocessable, error_item
+from app.errors import Forbidden, Unprocessable, error_item
 from app.pagination import Page, PageParams, keyset_page, page_params
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
@@ -47,6 +47,11 @@ def create_key(
             "expires_at is in the past",
             errors=[error_item(["body", "expires_at"], "must be in the future")],
         )
+    # No privilege escalation (an hr_admin minting itself an approver key would defeat the
+    # four-eyes rule on approvals); self-service employee keys are HR's to hand out.
+    not_held = sorted(set(body.roles) - principal.roles - {"employee"})
+    if not_held:
+        raise Forbidden(f"a key can only grant roles its creator holds; you lack {not_held}")
     settings: Settings = request.app.state.settings
     issued = create_api_key(
         session,

@@ -97,7 +97,9 @@ def _split_token(token: str) -> tuple[str, str] | None:
 
 
 def authenticate(session: Session, token: str, *, pepper: str, touch_after: timedelta) -> Principal:
-    """The principal behind `token`, or 401. Revocation and expiry take effect at once."""
+    """The principal behind `token`, or 401. Revocation and expiry take effect at once.
+
+    May refresh `last_used_at`: the caller commits (or ends the transaction)."""
     parts = _split_token(token)
     if parts is None:
         raise Unauthorized("malformed API key")
@@ -113,11 +115,7 @@ def authenticate(session: Session, token: str, *, pepper: str, touch_after: time
     if api_key.expires_at is not None and api_key.expires_at <= now:
         raise Unauthorized("API key expired")
     if api_key.last_used_at is None or now - api_key.last_used_at >= touch_after:
-        api_key.last_used_at = now
-    # Always end the transaction here: on SQLite it holds the write lock (BEGIN IMMEDIATE),
-    # which must not be kept across the thread-pool hop to the endpoint, or concurrent
-    # requests starve the pool while waiting for a lock nobody can release.
-    session.commit()
+        api_key.last_used_at = now  # committed by the caller
     return Principal(
         id=api_key.public_id,
         name=api_key.name,

@@ -17,9 +17,14 @@ Code = Annotated[
     ),
 ]
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-Money = Annotated[StrictInt, Field(ge=0, description="Integer minor units (e.g. cents)")]
+# Upper bounds keep values inside the database's integer types (BIGINT / INTEGER).
+MAX_MONEY = 10**15
+MAX_CAPACITY = 10**9
+Money = Annotated[
+    StrictInt, Field(ge=0, le=MAX_MONEY, description="Integer minor units (e.g. cents)")
+]
 Units = Annotated[StrictInt, Field(ge=1, le=10_000)]
-Capacity = Annotated[StrictInt, Field(ge=0)]
+Capacity = Annotated[StrictInt, Field(ge=0, le=MAX_CAPACITY)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=4000)]
 PayrollCode = Annotated[str, Field(min_length=1, max_length=64)]

@@ -96,7 +96,7 @@ def _requires_errors(session: Session, *, code: str, fields: dict[str, Any]) -> 
             errors.append(error_item([*loc, index], "a benefit cannot require itself"))
         elif target is None:
             errors.append(error_item([*loc, index], f"no benefit with code {required!r}"))
-        elif not target.active:
+        elif not target.active and fields["active"]:
             errors.append(error_item([*loc, index], f"{required!r} is retired"))
         elif fields["core"] and not target.core:
             errors.append(

@@ -65,3 +65,19 @@ def test_create_key_refuses_an_unmigrated_database(sqlite_env: str) -> None:
     result = runner.invoke(cli, ["api-keys", "create", "--name", "x", "--role", "hr_admin"])
     assert result.exit_code == 1
     assert "flexben migrate" in result.output
+
+
+def test_list_and_revoke_keys(sqlite_env: str) -> None:
+    runner.invoke(cli, ["migrate"])
+    created = runner.invoke(cli, ["api-keys", "create", "--name", "ops", "--role", "auditor"])
+    key_id = created.output.split()[2]
+    listed = runner.invoke(cli, ["api-keys", "list"])
+    assert listed.exit_code == 0
+    assert f"{key_id}  active " in listed.output and "'ops'" in listed.output
+    assert created.output.strip().splitlines()[-1] not in listed.output  # no secrets
+    revoked = runner.invoke(cli, ["api-keys", "revoke", key_id])
+    assert revoked.exit_code == 0, revoked.output
+    assert f"{key_id}  revoked" in runner.invoke(cli, ["api-keys", "list"]).output
+    missing = runner.invoke(cli, ["api-keys", "revoke", "no-such-id"])
+    assert missing.exit_code == 1
+    assert "no API key" in missing.output

@@ -11,7 +11,7 @@ KEYS = "/api/v1/api-keys"
 
 
 def test_create_key_returns_secret_once_and_it_authenticates(api: ApiClient) -> None:
-    admin = api.auth("hr_admin")
+    admin = api.auth("hr_admin", "payroll")
     response = api.post(KEYS, json={"name": "payroll export", "roles": ["payroll"]}, headers=admin)
     assert response.status_code == 201, response.text
     body = response.json()
@@ -70,7 +70,7 @@ def test_revoking_unknown_key_is_404(api: ApiClient) -> None:
 
 
 def test_expired_key_is_401(api: ApiClient) -> None:
-    admin = api.auth("hr_admin")
+    admin = api.auth("hr_admin", "auditor")
     expires = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     created = api.post(
         KEYS, json={"name": "short", "roles": ["auditor"], "expires_at": expires}, headers=admin
@@ -95,7 +95,7 @@ def test_last_used_at_is_recorded(api: ApiClient) -> None:
 
 
 def test_invalid_create_bodies_name_the_field(api: ApiClient) -> None:
-    admin = api.auth("hr_admin")
+    admin = api.auth("hr_admin", "payroll")
     cases = [
         ({"name": "x", "roles": ["wizard"]}, ["body", "roles", 0]),
         ({"name": "x", "roles": []}, ["body", "roles"]),
@@ -115,7 +115,16 @@ def test_invalid_create_bodies_name_the_field(api: ApiClient) -> None:
         assert loc in [error["loc"] for error in problem["errors"]], problem
 
 
-def test_employee_key_is_bound(api: ApiClient) -> None:
+def test_a_key_grants_only_roles_its_creator_holds(api: ApiClient) -> None:
+    body = {"name": "self-approval", "roles": ["approver"]}
+    refused = api.post(KEYS, json=body, headers=api.auth("hr_admin"))
+    assert refused.status_code == 403
+    assert "approver" in refused.json()["detail"]
+    allowed = api.post(KEYS, json=body, headers=api.auth("hr_admin", "approver"))
+    assert allowed.status_code == 201
+
+
+def test_hr_admin_hands_out_employee_keys_bound_to_an_employee(api: ApiClient) -> None:
     admin = api.auth("hr_admin")
     response = api.post(
         KEYS, json={"name": "ana", "roles": ["employee"], "employee": "E00042"}, headers=admin

@@ -71,6 +71,8 @@ def test_unknown_benefit_is_404(api: ApiClient, admin: dict[str, str]) -> None:
     ("overrides", "loc"),
     [
         ({"cost": -1}, ["body", "cost"]),
+        ({"cost": 2**64}, ["body", "cost"]),
+        ({"capacity": 2**40}, ["body", "capacity"]),
         ({"cost": 10.5}, ["body", "cost"]),
         ({"cost": "100"}, ["body", "cost"]),
         ({"max_units": 0}, ["body", "max_units"]),
@@ -137,6 +139,10 @@ def test_retire_with_active_false_but_not_while_required(
     response = api.post(BENEFITS, json=benefit_body(code="NEW", requires=["HEALTH"]), headers=admin)
     assert "retired" in response.json()["errors"][0]["msg"]
     assert api.delete(f"{BENEFITS}/HEALTH", headers=admin).status_code == 405
+    # A retired benefit requiring a retired one can still be edited, not reactivated alone.
+    assert api.patch(f"{BENEFITS}/SPOUSE", json={"cost": 1}, headers=admin).status_code == 200
+    revived = api.patch(f"{BENEFITS}/SPOUSE", json={"active": True}, headers=admin)
+    assert "retired" in revived.json()["errors"][0]["msg"]
 
 
 def test_patch_changes_only_given_fields_and_the_etag(
