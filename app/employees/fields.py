@@ -18,3 +18,18 @@ REASON_MAX = 500
 DECIMAL_PLACES = 4
 NEED_MAX = Decimal(100)
 MONEY_MAX = 10**15  # minor units; far above any real allowance, inside BIGINT
+
+
+def contains_nul(value: object) -> bool:
+    """Whether a string anywhere in `value` holds a NUL character, which PostgreSQL text
+    cannot store (it would turn a bad request into a server error)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_nul(item) for item in value)
+    return False
+
+
+NUL_MESSAGE = "text must not contain NUL (\\u0000) characters"

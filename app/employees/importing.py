@@ -35,8 +35,10 @@ from app.employees.fields import (
     MONEY_MAX,
     NAME_MAX,
     NEED_MAX,
+    NUL_MESSAGE,
     REASON_MAX,
     SHORT_TEXT_MAX,
+    contains_nul,
 )
 
 COLUMNS = (
@@ -175,6 +177,8 @@ def _text(value: Any, max_len: int) -> str:
     if not isinstance(value, str):
         raise ValueError(f"must be text, got {value!r}")
     text = value.strip()
+    if "\x00" in text:
+        raise ValueError(NUL_MESSAGE)
     if len(text) > max_len:
         raise ValueError(f"must be at most {max_len} characters, got {len(text)}")
     return text
@@ -261,6 +265,8 @@ def _attributes(value: Any) -> dict[str, Any]:
             raise ValueError('must be a JSON object such as {"site": "Lyon"}') from None
     if not isinstance(value, dict):
         raise ValueError(f'must be a JSON object such as {{"site": "Lyon"}}, got {value!r}')
+    if contains_nul(value):
+        raise ValueError(NUL_MESSAGE)
     plain: dict[str, Any] = _plain_json(value)
     return plain
 

@@ -63,10 +63,6 @@ def active_employee_count(session: Session) -> int:
     return session.scalar(select(func.count()).where(Employee.active.is_(True))) or 0
 
 
-def active_employees(session: Session) -> Sequence[Employee]:
-    return session.scalars(select(Employee).where(Employee.active.is_(True))).all()
-
-
 # ---------------------------------------------------------------- bulk import
 
 IMPORT_COLUMNS = (

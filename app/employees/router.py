@@ -111,7 +111,12 @@ def list_employees(
     session: SessionDep,
     _: PeopleReader,
     page: Pages,
-    peer_group: Annotated[str | None, Query(description="only this peer group's code")] = None,
+    peer_group: Annotated[
+        str | None,
+        Query(
+            description="only this peer group's code", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+        ),
+    ] = None,
     active: Annotated[bool | None, Query(description="only active (or inactive) employees")] = None,
 ) -> Page[EmployeeOut]:
     employees, cursor = keyset_page(

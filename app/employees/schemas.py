@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from app.employees.fields import (
     EMAIL_MAX,
@@ -15,8 +15,10 @@ from app.employees.fields import (
     MONEY_MAX,
     NAME_MAX,
     NEED_MAX,
+    NUL_MESSAGE,
     REASON_MAX,
     SHORT_TEXT_MAX,
+    contains_nul,
 )
 
 # Ratios travel as JSON numbers; they are stored as exact decimals (never money).
@@ -29,6 +31,13 @@ Tolerance = Annotated[Decimal, Field(ge=0, le=10, decimal_places=4)]
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if contains_nul(data):
+            raise ValueError(NUL_MESSAGE)
+        return data
 
 
 # ---------------------------------------------------------------- peer groups

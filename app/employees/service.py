@@ -50,6 +50,8 @@ def peer_group_out(group: PeerGroup, employees: int | None = None) -> PeerGroupO
 
 
 def get_peer_group(session: Session, code: str, *, for_update: bool = False) -> PeerGroup:
+    if "\x00" in code:  # cannot exist; PostgreSQL would refuse the query
+        raise NotFound(f"no peer group with code {code!r}")
     stmt = select(PeerGroup).where(PeerGroup.code == code)
     group = session.scalar(stmt.with_for_update() if for_update else stmt)
     if group is None:
@@ -111,6 +113,8 @@ def employee_out(employee: Employee) -> EmployeeOut:
 
 
 def get_employee(session: Session, external_id: str, *, for_update: bool = False) -> Employee:
+    if "\x00" in external_id:  # cannot exist; PostgreSQL would refuse the query
+        raise NotFound(f"no employee with external_id {external_id!r}")
     stmt = select(Employee).where(Employee.external_id == external_id)
     employee = session.scalar(stmt.with_for_update(of=Employee) if for_update else stmt)
     if employee is None:

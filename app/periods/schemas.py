@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from app.employees.fields import NUL_MESSAGE, contains_nul
 from app.employees.schemas import Code, Money, Ratio
 
 Objective = Literal["utilitarian", "maxmin"]
@@ -41,6 +42,13 @@ PERIOD_EXAMPLE: dict[str, Any] = {
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if contains_nul(data):
+            raise ValueError(NUL_MESSAGE)
+        return data
 
 
 class Allowance(_Strict):

@@ -94,6 +94,8 @@ def allowance_rules(period: Period) -> AllowanceRules:
 
 
 def get_period(session: Session, period_id: str, *, for_update: bool = False) -> Period:
+    if "\x00" in period_id:  # cannot exist; PostgreSQL would refuse the query
+        raise NotFound(f"no period with id {period_id!r}")
     period = repo.period_by_id(session, period_id, for_update=for_update)
     if period is None:
         raise NotFound(f"no period with id {period_id!r}")

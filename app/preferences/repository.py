@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, contains_eager
 
+from app.employees.models import Employee, PeerGroup
 from app.preferences.models import Preference, PreferenceVersion
 
 
@@ -75,3 +76,21 @@ def versions(session: Session, period_id: str, employee_id: int) -> list[Prefere
         .order_by(PreferenceVersion.version)
     )
     return list(session.scalars(stmt))
+
+
+def participation_by_group(session: Session, period_id: str) -> list[tuple[str, int, int]]:
+    """(peer group code, active employees, of whom submitted) for every peer group."""
+    submitted = select(Preference.employee_id).where(Preference.period_id == period_id).subquery()
+    stmt = (
+        select(
+            PeerGroup.code,
+            func.count(Employee.id),
+            func.count(submitted.c.employee_id),
+        )
+        .select_from(PeerGroup)
+        .outerjoin(Employee, (Employee.peer_group_id == PeerGroup.id) & Employee.active.is_(True))
+        .outerjoin(submitted, submitted.c.employee_id == Employee.id)
+        .group_by(PeerGroup.code)
+        .order_by(PeerGroup.code)
+    )
+    return [(code, employees, done) for code, employees, done in session.execute(stmt)]

@@ -6,6 +6,7 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
 
 from app.auth.deps import SessionDep, require_employee, require_roles
 from app.auth.principal import Principal
@@ -14,16 +15,27 @@ from app.employees.schemas import EmployeeOut
 from app.employees.service import employee_out, get_employee
 from app.http import check_if_match, set_etag
 from app.pagination import Page, PageParams, keyset_page, page_params
+from app.periods.models import Period
 from app.periods.service import get_period
 from app.preferences import repository as repo
 from app.preferences import service
-from app.preferences.schemas import OptionsOut, PreferencesIn, PreferencesOut, VersionOut
+from app.preferences.schemas import (
+    MyPeriodOut,
+    OptionsOut,
+    ParticipationOut,
+    PreferencesIn,
+    PreferencesOut,
+    VersionOut,
+)
 from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["preferences"])
 
 HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
 Me = Annotated[Principal, Depends(require_employee())]
+Aggregates = Annotated[
+    Principal, Depends(require_roles("hr_admin", "approver", "finance", "auditor"))
+]
 
 
 def _respond(response: Response, out: PreferencesOut) -> PreferencesOut:
@@ -53,6 +65,13 @@ def list_preferences(
     )
     items = [service.preferences_out(period, row.employee, row, []) for row in rows]
     return Page(items=items, next_cursor=cursor)
+
+
+@router.get("/periods/{period_id}/participation", response_model=ParticipationOut)
+@releases_transaction
+def period_participation(period_id: str, session: SessionDep, _: Aggregates) -> ParticipationOut:
+    """How many active employees submitted preferences, overall and by peer group."""
+    return service.participation(session, get_period(session, period_id))
 
 
 @router.get("/periods/{period_id}/preferences/{external_id}", response_model=PreferencesOut)
@@ -113,6 +132,26 @@ def preference_versions(
 def me(session: SessionDep, principal: Me) -> EmployeeOut:
     """The caller as an employee."""
     return employee_out(service.own_employee(session, principal))
+
+
+@router.get("/me/periods", response_model=Page[MyPeriodOut], tags=["me"])
+@releases_transaction
+def my_periods(
+    session: SessionDep,
+    principal: Me,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[MyPeriodOut]:
+    """Open and closed periods, oldest first (drafts are HR's work in progress)."""
+    service.own_employee(session, principal)
+    periods, cursor = keyset_page(
+        session,
+        select(Period).where(Period.status != "draft"),
+        key_columns=[Period.id],
+        key_of=lambda period: [period.id],
+        params=page,
+    )
+    items = [MyPeriodOut.model_validate(p, from_attributes=True) for p in periods]
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get("/me/periods/{period_id}/options", response_model=OptionsOut, tags=["me"])

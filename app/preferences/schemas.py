@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
+from app.employees.fields import NUL_MESSAGE, contains_nul
 from app.employees.schemas import EmployeeOut
 
 POINTS_SCHEMA = {
@@ -42,6 +43,13 @@ class PreferencesIn(BaseModel):
 
     points: Points = Field(description="the whole submission; benefits left out get no points")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if contains_nul(data):
+            raise ValueError(NUL_MESSAGE)
+        return data
+
 
 class Hint(BaseModel):
     loc: list[str | int]
@@ -71,7 +79,9 @@ class OptionOut(BaseModel):
     core: bool = Field(description="given to everyone eligible; takes no points")
     exclusive_group: str | None
     requires: list[str]
+    capacity: int | None = Field(description="places in total; null: unlimited")
     taxable: bool
+    sensitive: bool = Field(description="your choice is treated as sensitive personal data")
     eligible: bool
     reason: str | None = Field(description="why not eligible, in plain words")
 
@@ -94,3 +104,34 @@ class VersionOut(BaseModel):
     submitted_by: str
     on_behalf: bool
     submitted_at: datetime
+
+
+class MyPeriodOut(BaseModel):
+    """A period as an employee sees it (open or closed; drafts are not shown)."""
+
+    id: str
+    name: str
+    status: str
+    currency: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    effective_from: date
+    effective_to: date
+    points_per_employee: int
+
+
+class GroupParticipation(BaseModel):
+    peer_group: str
+    employees: int = Field(description="active employees")
+    submitted: int = Field(description="of whom submitted preferences")
+
+
+class ParticipationOut(BaseModel):
+    """Aggregates only: how many active employees have submitted preferences."""
+
+    period_id: str
+    status: str
+    employees: int
+    submitted: int
+    rate: float = Field(description="submitted / employees (0 when there are none)")
+    peer_groups: list[GroupParticipation]

@@ -27,9 +27,11 @@ from app.preferences import repository as repo
 from app.preferences.models import Preference
 from app.preferences.rules import Entry, OfferedBenefit, check_submission, submission_warnings
 from app.preferences.schemas import (
+    GroupParticipation,
     Hint,
     OptionOut,
     OptionsOut,
+    ParticipationOut,
     PreferencesIn,
     PreferencesOut,
     VersionOut,
@@ -246,7 +248,9 @@ def options(
             core=b.core,
             exclusive_group=b.exclusive_group,
             requires=list(b.requires or ()),
+            capacity=b.capacity,
             taxable=b.taxable,
+            sensitive=b.sensitive,
             eligible=b.code not in context.ineligible,
             reason=context.ineligible.get(b.code),
         )
@@ -277,3 +281,20 @@ def history(session: Session, period: Period, employee: Employee) -> list[Versio
         )
         for v in repo.versions(session, period.id, employee.id)
     ]
+
+
+def participation(session: Session, period: Period) -> ParticipationOut:
+    groups = [
+        GroupParticipation(peer_group=code, employees=employees, submitted=submitted)
+        for code, employees, submitted in repo.participation_by_group(session, period.id)
+    ]
+    employees = sum(group.employees for group in groups)
+    submitted = sum(group.submitted for group in groups)
+    return ParticipationOut(
+        period_id=period.id,
+        status=period.status,
+        employees=employees,
+        submitted=submitted,
+        rate=submitted / employees if employees else 0.0,
+        peer_groups=groups,
+    )

@@ -228,3 +228,37 @@ def test_employees_reach_only_their_own_data(api: ApiClient) -> None:
     assert api.put(f"{url}/E2", json={"points": {}}, headers=e1).status_code == 403
     finance = api.auth("finance")
     assert api.get(url, headers=finance).status_code == 403  # never individual preferences
+
+
+def test_my_periods_lists_open_and_closed_not_drafts(api: ApiClient) -> None:
+    period_id = setup_open_period(api)
+    admin = api.auth("hr_admin")
+    api.post(PERIODS, json=period_body(name="draft"), headers=admin)
+    listed = api.get("/api/v1/me/periods", headers=api.auth("employee", employee="E1"))
+    assert listed.status_code == 200
+    assert [(p["id"], p["status"]) for p in listed.json()["items"]] == [(period_id, "open")]
+    assert (
+        api.get("/api/v1/me/periods", headers=api.auth("employee", employee="X")).status_code == 404
+    )
+
+
+def test_participation_counts_active_employees_who_submitted(api: ApiClient) -> None:
+    period_id = setup_open_period(api)
+    other = make_peer_group(api.session, code="EMPTY")
+    make_employee(api.session, external_id="GONE", peer_group=other, active=False)
+    api.put(me_url(period_id), json={"points": {}}, headers=api.auth("employee", employee="E1"))
+    got = api.get(f"{PERIODS}/{period_id}/participation", headers=api.auth("finance"))
+    assert got.status_code == 200, got.text
+    assert got.json() | {"period_id": None} == {
+        "period_id": None,
+        "status": "open",
+        "employees": 2,
+        "submitted": 1,
+        "rate": 0.5,
+        "peer_groups": [
+            {"peer_group": "EMPTY", "employees": 0, "submitted": 0},
+            {"peer_group": "HQ-L2", "employees": 2, "submitted": 1},
+        ],
+    }
+    employee = api.auth("employee", employee="E1")
+    assert api.get(f"{PERIODS}/{period_id}/participation", headers=employee).status_code == 403
