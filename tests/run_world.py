@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.allocations.execution import run_pending
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, FreshDatabase
 from tests.domain_factories import period_body
 
 API = "/api/v1"
@@ -70,6 +71,17 @@ PREFERENCES: dict[str, dict[str, Any]] = {
     "E5": {"GYM": 100},
     "E6": {},
 }
+
+
+class FreshClient(TestClient):
+    """A client of a `fresh_db` app with the `auth` helper build_world uses."""
+
+    def __init__(self, db: FreshDatabase) -> None:
+        super().__init__(db.app)
+        self.db = db
+
+    def auth(self, *roles: str, employee: str | None = None) -> dict[str, str]:
+        return self.db.auth(*roles, employee=employee)
 
 
 @dataclass

@@ -7,10 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
+from app.cli import cli
 from solver.load import load_problem
-from solver.validate import check_result
+from solver.validate import assignment_from_result, check_assignment, check_result
 from tests.conftest import ApiClient
 from tests.run_world import all_pages, approve, build_world, close, run
 
@@ -28,8 +32,6 @@ def checked(problem: dict[str, Any], lines: list[dict[str, Any]]) -> list[Any]:
         if line.get("kind", "benefit") == "benefit"
     ]
     document = {"format": RESULT_FORMAT, "status": "feasible", "allocations": allocation}
-    from solver.validate import assignment_from_result, check_assignment
-
     problem_obj = load_problem(problem)
     assignment, found = assignment_from_result(problem_obj, document)
     return found or check_assignment(problem_obj, assignment)
@@ -133,16 +135,18 @@ def test_journey(api: ApiClient) -> None:
     assert checked(second_problem, current) == []
 
 
-def test_stored_problem_reproduces_the_run(api: ApiClient) -> None:
-    from solver.api import solve_document
-
+def test_stored_problem_reproduces_the_run(api: ApiClient, tmp_path: Path) -> None:
     world = build_world(api)
     close(world)
     finished = run(world)
     raw = api.get(world.url(f"/runs/{finished['id']}/problem"), headers=world.admin)
     assert raw.headers["X-Problem-SHA256"] == finished["problem_sha256"]
     problem = json.loads(raw.content)
-    again = solve_document(problem)
+    problem_file, result_file = tmp_path / "problem.json", tmp_path / "result.json"
+    problem_file.write_bytes(raw.content)
+    solved = CliRunner().invoke(cli, ["solve", str(problem_file), "-o", str(result_file)])
+    assert solved.exit_code == 0, solved.output
+    again = json.loads(result_file.read_text())
     assert check_result(load_problem(problem), again) == []
     lines = all_pages(api, world.url(f"/runs/{finished['id']}/allocations"), world.admin)
     assert [

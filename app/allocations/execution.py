@@ -103,7 +103,9 @@ class Heartbeat:
                 log.exception("heartbeat of run %s failed", self._run_id)
 
 
-def _solve(problem_text: str, time_limit_s: float | None, leftover_policy: str) -> RunOutcome:
+def solve_problem_text(
+    problem_text: str, time_limit_s: float | None, leftover_policy: str
+) -> RunOutcome:
     problem: dict[str, Any] = json.loads(problem_text)
     try:
         result = solver_adapter.solve(problem, time_limit_s=time_limit_s)
@@ -153,7 +155,7 @@ def execute_run(factory: SessionFactory, run_id: str, *, worker: str, lease_s: f
         session.rollback()
     with Heartbeat(factory, run_id, worker=worker, lease_s=lease_s):
         try:
-            outcome = _solve(problem_text, time_limit_s, leftover_policy)
+            outcome = solve_problem_text(problem_text, time_limit_s, leftover_policy)
         except Exception as error:  # recorded on the run; the worker carries on
             log.exception("run %s failed", run_id)
             outcome = failed_outcome(f"the run failed unexpectedly: {error!r}")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from app.allocations.models import Run, RunEmployee, RunLine
@@ -22,13 +23,18 @@ from tests.conftest import FreshDatabase
 from tests.factories import TEST_SECRET_KEY
 
 REPO = Path(__file__).resolve().parents[3]
-pytestmark = pytest.mark.slow
+# The durable queue and `flexben worker` processes are PostgreSQL's: no SQLite variant.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize(
+        "backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+    ),
+]
 
 
 @pytest.fixture
 def pg(fresh_db: FreshDatabase) -> FreshDatabase:
-    if fresh_db.backend != "postgresql":
-        pytest.skip("the durable queue and `flexben worker` processes are PostgreSQL's")
+    assert fresh_db.backend == "postgresql"
     return fresh_db
 
 
@@ -67,13 +73,14 @@ def workers(pg: FreshDatabase) -> Iterator[Callable[..., subprocess.Popen[bytes]
 
 
 def start_runs(db: FreshDatabase, period_id: str, count: int, **body: float) -> list[str]:
-    client = db.client()
+    """POST the runs through the app (its lifespan picks the job runner from the env)."""
     admin = db.auth("hr_admin")
     ids = []
-    for _ in range(count):
-        response = client.post(f"/api/v1/periods/{period_id}/runs", json=body, headers=admin)
-        assert response.status_code == 202, response.text
-        ids.append(response.json()["id"])
+    with TestClient(db.app) as client:
+        for _ in range(count):
+            response = client.post(f"/api/v1/periods/{period_id}/runs", json=body, headers=admin)
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
     return ids
 
 
@@ -84,6 +91,15 @@ def run_state(db: FreshDatabase, run_id: str) -> tuple[str, int, int, int]:
         lines = session.scalar(select(func.count()).where(RunLine.run_id == run_id)) or 0
         people = session.scalar(select(func.count()).where(RunEmployee.run_id == run_id)) or 0
         return run.status, run.attempts, lines, people
+
+
+def procrastinate_jobs(db: FreshDatabase) -> int:
+    with db.engine.connect() as connection:
+        return int(
+            connection.execute(
+                text("SELECT count(*) FROM procrastinate.procrastinate_jobs")
+            ).scalar_one()
+        )
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
@@ -120,13 +136,16 @@ def test_worker_killed_mid_run_leaves_a_failed_run_without_lines(
 
 
 def test_two_workers_never_execute_the_same_run(
-    pg: FreshDatabase, workers: Callable[..., subprocess.Popen[bytes]]
+    pg: FreshDatabase,
+    workers: Callable[..., subprocess.Popen[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with pg.session() as session:
         period_id = seed_problem(session, generate(employees=6, seed=2))
+    monkeypatch.setenv("FLEXBEN_JOB_RUNNER", "queue")  # the API defers each run's job
     run_ids = start_runs(pg, period_id, 4)
+    assert procrastinate_jobs(pg) == 4
     for run_id in run_ids:
-        enqueue_run(pg.url, run_id)
         enqueue_run(pg.url, run_id)  # the queueing lock keeps one waiting job per run
         # ...and a duplicate job without the lock: both workers may fetch one each.
         _deferring_app(pg.url).configure_task(TASK, queue=QUEUE).defer(run_id=run_id)
@@ -141,8 +160,4 @@ def test_two_workers_never_execute_the_same_run(
         status, attempts, lines, people = run_state(pg, run_id)
         assert (status, attempts) == ("succeeded", 1)
         assert lines > 0 and people == 6
-    with pg.engine.connect() as connection:
-        jobs = connection.execute(
-            text("SELECT count(*) FROM procrastinate.procrastinate_jobs")
-        ).scalar_one()
-    assert jobs == 8  # one locked + one unlocked job per run; each run executed once
+    assert procrastinate_jobs(pg) == 8  # per run, one locked and one unlocked job: one execution

@@ -1,0 +1,170 @@
+"""Approval (four-eyes) and the payroll pull through HTTP."""
+
+from __future__ import annotations
+
+from tests.conftest import ApiClient
+from tests.domain_factories import period_body
+from tests.run_world import all_pages, approve, build_world, close, execute_queued, run
+
+RUNS = "/api/v1/runs"
+
+
+def payroll_url(period_id: str, tail: str = "lines") -> str:
+    return f"/api/v1/periods/{period_id}/payroll/{tail}"
+
+
+def test_approval_needs_an_approver_who_did_not_start_the_run(api: ApiClient) -> None:
+    world = build_world(api)
+    close(world)
+    finished = run(world)
+    url = f"{RUNS}/{finished['id']}/approve"
+    assert api.post(url, headers=world.admin).status_code == 403  # not an approver
+    assert api.post(url, headers=world.payroll).status_code == 403
+    # A key holding both roles cannot approve the run it started (four-eyes).
+    both = api.auth("hr_admin", "approver")
+    started = api.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=both)
+    execute_queued(api)
+    own = api.post(f"{RUNS}/{started.json()['id']}/approve", headers=both)
+    assert own.status_code == 403 and "four-eyes" in own.json()["detail"]
+    assert api.post(url, headers=world.approver).status_code == 200
+    assert api.post(f"{RUNS}/nope/approve", headers=world.approver).status_code == 404
+
+
+def test_approval_conflicts(api: ApiClient) -> None:
+    world = build_world(api)
+    preview = run(world)
+    open_period = api.post(f"{RUNS}/{preview['id']}/approve", headers=world.approver)
+    assert open_period.status_code == 409 and "open" in open_period.json()["detail"]
+    close(world)
+    # The preview's inputs are still the current ones once closed: it may be approved.
+    assert approve(world, preview["id"])["version"] == 1
+    again = api.post(f"{RUNS}/{preview['id']}/approve", headers=world.approver)
+    assert again.status_code == 409 and "published" in again.json()["detail"]
+    # Runs on a published period are refused until it is re-opened.
+    rerun = api.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin)
+    assert rerun.status_code == 409 and "re-open" in rerun.json()["detail"]
+
+
+def test_payroll_before_publication_is_empty_and_needs_the_payroll_role(api: ApiClient) -> None:
+    world = build_world(api)
+    empty = api.get(payroll_url(world.period_id), headers=world.payroll)
+    assert empty.status_code == 200
+    assert empty.json() == {"items": [], "next_cursor": None, "version": None}
+    csv = api.get(payroll_url(world.period_id, "lines.csv"), headers=world.payroll)
+    assert csv.status_code == 200 and csv.text.count("\r\n") == 1  # header only
+    assert api.get(payroll_url(world.period_id), headers=world.admin).status_code == 403
+    assert api.get(payroll_url(world.period_id), headers=world.approver).status_code == 403
+    changes = api.get(
+        payroll_url(world.period_id, "changes"),
+        params={"since_version": 1},
+        headers=world.payroll,
+    )
+    assert changes.status_code == 422 and changes.json()["errors"][0]["loc"] == [
+        "query",
+        "since_version",
+    ]
+    assert api.get(payroll_url("nope"), headers=world.payroll).status_code == 404
+    me = api.get(f"/api/v1/me/periods/{world.period_id}/allocation", headers=world.employees["E1"])
+    assert me.status_code == 404
+
+
+def test_cursor_pins_the_version_across_a_new_publication(api: ApiClient) -> None:
+    world = build_world(api)
+    close(world)
+    approve(world, run(world)["id"])
+    first_page = api.get(
+        payroll_url(world.period_id), params={"limit": 3}, headers=world.payroll
+    ).json()
+    assert first_page["version"] == 1 and first_page["next_cursor"]
+
+    # A new version is published mid-pull.
+    assert (
+        api.post(f"/api/v1/periods/{world.period_id}/open", headers=world.admin).status_code == 200
+    )
+    changed = api.put(
+        f"/api/v1/me/periods/{world.period_id}/preferences",
+        json={"points": {"BIKE": 100}},
+        headers=world.employees["E6"],
+    )
+    assert changed.status_code == 200
+    close(world)
+    assert approve(world, run(world)["id"])["version"] == 2
+
+    rest = all_pages(
+        api, payroll_url(world.period_id), world.payroll, cursor=first_page["next_cursor"]
+    )
+    assert {line["version"] for line in rest} == {1}
+    assert first_page["items"] + rest == all_pages(
+        api, payroll_url(world.period_id), world.payroll, version=1
+    )
+    current = all_pages(api, payroll_url(world.period_id), world.payroll)
+    assert {line["version"] for line in current} == {2}
+    assert ("E6", "BIKE") in {(line["employee"], line["benefit"]) for line in current}
+    out_of_range = api.get(
+        payroll_url(world.period_id, "changes"),
+        params={"since_version": 3},
+        headers=world.payroll,
+    )
+    assert out_of_range.status_code == 422 and "1 to 2" in out_of_range.json()["detail"]
+    unknown = api.get(payroll_url(world.period_id), params={"version": 7}, headers=world.payroll)
+    assert unknown.status_code == 422
+    none_changed = api.get(
+        payroll_url(world.period_id, "changes"), params={"since_version": 2}, headers=world.payroll
+    ).json()
+    assert none_changed["added"] == none_changed["removed"] == none_changed["changed"] == []
+
+
+def test_my_allocation_is_mine_only_and_hides_small_group_figures(api: ApiClient) -> None:
+    world = build_world(
+        api, policy={"objective": "utilitarian", "equity_tolerance": 0.0, "equity_absolute": 0}
+    )
+    # Only E1 and E2 remain participants: a group of 2 shows no figures.
+    for external_id in ("E3", "E4", "E5"):
+        cleared = api.put(
+            f"/api/v1/me/periods/{world.period_id}/preferences",
+            json={"points": {}},
+            headers=world.employees[external_id],
+        )
+        assert cleared.status_code == 200, cleared.text
+    close(world)
+    approve(world, run(world)["id"])
+    url = f"/api/v1/me/periods/{world.period_id}/allocation"
+    mine = api.get(url, headers=world.employees["E2"]).json()
+    assert mine["peer_group"] is None
+    assert {line["benefit"] for line in mine["lines"]} <= {"HEALTH", "PARKING", "BIKE"}
+    for item in mine["unmet"]:
+        assert "average" not in item["text"]
+    assert mine["allowance"] == 150000
+    assert mine["allowance_used"] + mine["allowance_remaining"] == 150000
+    assert api.get(url, headers=world.admin).status_code == 403
+    ghost = api.get(url, headers=api.auth("employee", employee="NOBODY"))
+    assert ghost.status_code == 404
+
+
+def test_carry_over_adds_unused_allowance_to_the_next_period(api: ApiClient) -> None:
+    world = build_world(api, leftover_policy="carry_over")
+    close(world)
+    finished = run(world)
+    assert finished["kpis"]["leftover_carried_over"] > 0
+    approve(world, finished["id"])
+    leftover = {
+        external_id: api.get(
+            f"{RUNS}/{finished['id']}/employees/{external_id}", headers=world.admin
+        ).json()["leftover"]
+        for external_id in ("E1", "E6")
+    }
+    assert leftover["E6"] == 150000  # gave no points: nothing used
+
+    body = period_body(
+        name="2028",
+        effective_from="2028-01-01",
+        effective_to="2028-12-31",
+        allowance={"default": 100000, "by_group": {}, "prorate_fte": True, "prorate_start": True},
+    )
+    next_id = api.post("/api/v1/periods", json=body, headers=world.admin).json()["id"]
+    assert api.post(f"/api/v1/periods/{next_id}/open", headers=world.admin).status_code == 200
+    preview = api.post(f"/api/v1/periods/{next_id}/runs", json={}, headers=world.admin).json()
+    problem = api.get(f"{RUNS}/{preview['id']}/problem", headers=world.admin).json()
+    allowances = {e["id"]: e["allowance"] for e in problem["employees"]}
+    assert allowances["E6"] == 100000 + 150000
+    assert allowances["E1"] == 100000 + leftover["E1"]
