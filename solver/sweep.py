@@ -35,8 +35,9 @@ from solver.backends import resolve_backend
 from solver.candidates import compile_problem
 from solver.decompose import WholeTask, run_whole
 from solver.engine import (
+    DEFAULT_NODE_LIMIT,
     FLOOR_SAFETY,
-    POLISH_NODE_LIMIT,
+    POLISH_NODES_PER_GROUP_NODE,
     POLISH_PERSONS,
     full_limits,
     solve,
@@ -109,7 +110,9 @@ def warm_solve(problem: Problem, start: Assignment, options: SolveOptions) -> So
     stopped_by = "completed"
     maxmin = problem.policy.objective == "maxmin"
     floor = state.min_satisfaction() if maxmin else None
-    if len(compiled.persons) <= POLISH_PERSONS:
+    # The engine's polish budget: max_rounds (or its default) x nodes per group node.
+    node_limit = options.max_rounds if options.max_rounds is not None else DEFAULT_NODE_LIMIT
+    if len(compiled.persons) <= POLISH_PERSONS and node_limit > 0:
         task = WholeTask(
             persons=compiled.persons,
             groups=compiled.groups,
@@ -120,7 +123,7 @@ def warm_solve(problem: Problem, start: Assignment, options: SolveOptions) -> So
                 floor=None if floor is None else float(floor) - FLOOR_SAFETY,
             ),
             backend=backend,
-            node_limit=POLISH_NODE_LIMIT,
+            node_limit=max(1, node_limit * POLISH_NODES_PER_GROUP_NODE),
             gap=options.gap,
             start=tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items()),
         )
