@@ -5,9 +5,11 @@ cap c is still valid at c' > c. The sweep solves the lowest cap with the full en
 each higher cap by `warm_solve`: load the previous allocation (checked exactly), hand out
 the extra budget with the exact greedy fill, and, on problems small enough for the
 engine's monolithic polish, improve it with the whole MILP warm-started from it (which
-proves optimality on small cases) for at most a quarter of the time limit. Larger problems
-keep the filled allocation: a warm step then costs a fraction of a second, at some loss of
-quality against a cold solve of the same cap (bench/curve.py prints both side by side).
+proves optimality on small cases) for at most a quarter of the time limit. On larger
+problems, each peer group keeps what it uses and gets part of what the higher cap frees (in
+proportion to its unmet demand); only the groups that got more are re-solved, by the
+engine's node-limited group MILP warm-started from their allocation (no LP relaxation, no
+construction). bench/curve.py prints the sweep and independent cold solves side by side.
 A step never returns less than its start, so the curve never goes down.
 
 Marginal satisfaction per 1,000 currency units is a finite difference between neighbouring
@@ -31,9 +33,17 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
-from solver.backends import resolve_backend
-from solver.candidates import compile_problem
-from solver.decompose import WholeTask, run_whole
+from solver.backends import BackendName, resolve_backend
+from solver.candidates import BudgetScope, Compiled, Person, compile_problem
+from solver.decompose import (
+    GroupTask,
+    Line,
+    WholeTask,
+    demand_usage,
+    group_usage,
+    run_tasks,
+    run_whole,
+)
 from solver.engine import (
     DEFAULT_NODE_LIMIT,
     FLOOR_SAFETY,
@@ -44,7 +54,7 @@ from solver.engine import (
     to_assignment,
 )
 from solver.heuristic import fill
-from solver.model import ObjectiveSpec
+from solver.model import Limits, ObjectiveSpec
 from solver.state import AllocationState
 from solver.types import (
     Assignment,
@@ -88,9 +98,17 @@ def without_equity_band(problem: Problem) -> Problem:
     return dataclasses.replace(problem, policy=policy, peer_groups=groups)
 
 
-def warm_solve(problem: Problem, start: Assignment, options: SolveOptions) -> SolveOutcome:
+def warm_solve(
+    problem: Problem,
+    start: Assignment,
+    options: SolveOptions,
+    *,
+    whole_model_persons: int = POLISH_PERSONS,
+) -> SolveOutcome:
     """Solve `problem` starting from `start`, an allocation valid for it.
 
+    Up to `whole_model_persons` persons the whole MILP polishes the filled start; above,
+    the peer groups that get part of the extra resources are re-solved, warm-started.
     Falls back to the full engine when `start` is not valid for `problem`."""
     started = time.monotonic()
     if check_assignment(problem, start):
@@ -105,41 +123,49 @@ def warm_solve(problem: Problem, start: Assignment, options: SolveOptions) -> So
         for (person, benefit), line in start.items()
         if benefit not in core
     )
-    fill(state)
-    bound: float | None = None
-    stopped_by = "completed"
     maxmin = problem.policy.objective == "maxmin"
     floor = state.min_satisfaction() if maxmin else None
-    # The engine's polish budget: max_rounds (or its default) x nodes per group node.
+    spec = ObjectiveSpec(
+        problem.policy.objective,
+        "total",
+        floor=None if floor is None else float(floor) - FLOOR_SAFETY,
+    )
     node_limit = options.max_rounds if options.max_rounds is not None else DEFAULT_NODE_LIMIT
-    if len(compiled.persons) <= POLISH_PERSONS and node_limit > 0:
+    deadline = started + options.time_limit_s * WARM_POLISH_SHARE
+    bound: float | None = None
+    stopped_by = "completed"
+    small = len(compiled.persons) <= whole_model_persons
+    if not small and node_limit > 0:
+        state = _improve_groups(
+            compiled,
+            state,
+            spec=spec,
+            backend=backend,
+            node_limit=node_limit,
+            options=options,
+            deadline=deadline,
+        )
+    fill(state)
+    if small and node_limit > 0:
         task = WholeTask(
             persons=compiled.persons,
             groups=compiled.groups,
             limits=limits,
-            objective=ObjectiveSpec(
-                problem.policy.objective,
-                "total",
-                floor=None if floor is None else float(floor) - FLOOR_SAFETY,
-            ),
+            objective=spec,
             backend=backend,
+            # The engine's polish budget: node limit x nodes per group node.
             node_limit=max(1, node_limit * POLISH_NODES_PER_GROUP_NODE),
             gap=options.gap,
             start=tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items()),
         )
-        result = run_whole(task, started + options.time_limit_s * WARM_POLISH_SHARE)
+        result = run_whole(task, deadline)
         if result is None:
             stopped_by = "time_limit"
         else:
             stopped_by = result.stopped_by
             polished = AllocationState(compiled.persons, compiled.groups, limits)
             polished.load(result.lines)
-            keeps_floor = floor is None or (polished.min_satisfaction() or 0) >= floor
-            if (
-                keeps_floor
-                and not polished.violations()
-                and polished.objective() >= state.objective()
-            ):
+            if _better_valid(polished, state, floor):
                 state = polished
             if not maxmin and result.bound is not None:
                 bound = result.bound
@@ -160,6 +186,106 @@ def warm_solve(problem: Problem, start: Assignment, options: SolveOptions) -> So
         ),
         notes=(f"warm start: {len(start)} lines; stopped by {stopped_by}",),
     )
+
+
+def _better_valid(
+    candidate: AllocationState, incumbent: AllocationState, floor: Fraction | None
+) -> bool:
+    keeps_floor = floor is None or (candidate.min_satisfaction() or 0) >= floor
+    return (
+        keeps_floor
+        and not candidate.violations()
+        and candidate.objective() >= incumbent.objective()
+    )
+
+
+def _proportional(wants: dict[str, float], available: int) -> dict[str, int]:
+    """Integer shares of `available`: all of `wants` when it fits, else scaled down."""
+    total = sum(wants.values())
+    if available <= 0 or total <= 0:
+        return dict.fromkeys(wants, 0)
+    scale = min(1.0, available / total)
+    return {key: math.floor(want * scale) for key, want in wants.items()}
+
+
+def warm_group_shares(
+    compiled: Compiled, state: AllocationState
+) -> tuple[dict[str, Limits], set[str]]:
+    """Each group's share of the shared resources: what it uses now (so its allocation
+    stays valid) plus part of what is left, in proportion to its unmet demand; and the
+    groups that got more than they use."""
+    lines = state.lines()
+
+    def current_use(person: Person, benefit: str) -> tuple[float, float]:
+        units, paid = lines.get((person.id, benefit), (0, 0))
+        return float(units), float(paid)
+
+    used = group_usage(compiled, current_use)
+    demand = demand_usage(compiled)
+    grew: set[str] = set()
+    budgets: dict[str, list[tuple[BudgetScope, int]]] = {r.id: [] for r in compiled.groups}
+    for scope in compiled.budgets:
+        covered = [r.id for r in compiled.groups if scope.groups is None or r.id in scope.groups]
+        now = {g: round(used[g][0].get(scope.id, 0.0)) for g in covered}
+        unmet = {g: max(0.0, demand[g][0].get(scope.id, 0.0) - now[g]) for g in covered}
+        extra = _proportional(unmet, state.budget_left[scope.id])
+        grew |= {g for g in covered if extra[g] > 0}
+        for g in covered:
+            budgets[g].append((scope, now[g] + extra[g]))
+    places: dict[str, list[tuple[str, int]]] = {r.id: [] for r in compiled.groups}
+    for benefit, _available in compiled.capacities:
+        now = {r.id: round(used[r.id][1].get(benefit, 0.0)) for r in compiled.groups}
+        unmet = {g: max(0.0, demand[g][1].get(benefit, 0.0) - now[g]) for g in now}
+        extra = _proportional(unmet, state.capacity_left[benefit])
+        grew |= {g for g in now if extra[g] > 0}
+        for g in now:
+            places[g].append((benefit, now[g] + extra[g]))
+    shares = {
+        g: Limits(budgets=tuple(budgets[g]), capacities=tuple(sorted(places[g]))) for g in budgets
+    }
+    return shares, grew
+
+
+def _improve_groups(
+    compiled: Compiled,
+    state: AllocationState,
+    *,
+    spec: ObjectiveSpec,
+    backend: BackendName,
+    node_limit: int,
+    options: SolveOptions,
+    deadline: float,
+) -> AllocationState:
+    """Large problems: re-solve, warm-started, only the groups that got more resources."""
+    shares, grew = warm_group_shares(compiled, state)
+    members: dict[str, list[Person]] = {}
+    for person in compiled.persons:
+        members.setdefault(person.group, []).append(person)
+    lines: dict[str, list[Line]] = {}
+    for (person_id, benefit), (units, paid) in state.lines().items():
+        group = state.persons[person_id].person.group
+        lines.setdefault(group, []).append((person_id, benefit, units, paid))
+    tasks = [
+        GroupTask(
+            rule=rule,
+            persons=tuple(members.get(rule.id, ())),
+            limits=shares[rule.id],
+            objective=spec,
+            backend=backend,
+            node_limit=node_limit,
+            gap=options.gap,
+            start=tuple(lines.get(rule.id, ())),
+        )
+        for rule in compiled.groups
+        if rule.id in grew and any(p.participant for p in members.get(rule.id, ()))
+    ]
+    results, _late = run_tasks(tasks, options.processes, deadline)
+    for group, result in results.items():
+        lines[group] = list(result.lines)
+    improved = AllocationState(compiled.persons, compiled.groups, full_limits(compiled))
+    improved.load(line for group in sorted(lines) for line in lines[group])
+    floor = None if spec.floor is None else Fraction(spec.floor)
+    return improved if _better_valid(improved, state, floor) else state
 
 
 def _satisfactions(problem: Problem, assignment: Assignment) -> list[Fraction]:

@@ -126,3 +126,58 @@ def test_price_of_fairness_is_zero_when_the_band_does_not_bind() -> None:
     problem = small_problem(cap=1000)
     price = price_of_fairness(without_equity_band(problem), OPTIONS)
     assert price["percent"] == 0 and price["with_band"] == price["without_band"]
+
+
+def test_group_shares_keep_current_use_and_hand_out_what_is_left() -> None:
+    from solver.candidates import compile_problem
+    from solver.engine import full_limits
+    from solver.state import AllocationState
+    from solver.sweep import warm_group_shares
+
+    problem = small_problem(cap=1000)
+    start = solve(with_cap(problem, "total", 10), OPTIONS)
+    compiled = compile_problem(problem)
+    state = AllocationState(compiled.persons, compiled.groups, full_limits(compiled))
+    state.load(
+        (p, b, line.units, line.contribution)
+        for (p, b), line in start.assignment.items()
+        if b != "CORE"
+    )
+    shares, grew = warm_group_shares(compiled, state)
+    available = 1000 - 5  # the cap minus the core benefit of five people
+    given = sum(dict(shares[g].budgets)[scope] for g in shares for scope in compiled.budgets)
+    assert given <= available
+    for group, limits in shares.items():
+        used = sum(
+            units * next(c.cost for c in p.candidates if c.benefit == b) - paid
+            for (pid, b), (units, paid) in state.lines().items()
+            for p in compiled.persons
+            if p.id == pid and p.group == group
+        )
+        assert next(iter(dict(limits.budgets).values())) >= used
+    assert grew == {"G1", "G2"}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_warm_solve_by_groups_never_loses_its_start(seed: int) -> None:
+    problem = load_problem(tiny_doc(seed=seed, family="all", employees=5))
+    start = solve(problem, OPTIONS)
+    budgets = problem.budgets
+    looser = with_cap(problem, budgets[0].id, budgets[0].cap + 7) if budgets else problem
+    warm = warm_solve(looser, start.assignment, OPTIONS, whole_model_persons=0)
+    assert warm.solver.name == "flexben-sweep/warm"
+    assert check_assignment(looser, warm.assignment) == []
+    assert warm.objective is not None and start.objective is not None
+    assert warm.objective >= start.objective - 1e-9
+
+
+def test_warm_solve_by_groups_uses_a_higher_cap() -> None:
+    problem = small_problem()
+    start = solve(with_cap(problem, "total", 8), OPTIONS)
+    warm = warm_solve(
+        with_cap(problem, "total", 30), start.assignment, OPTIONS, whole_model_persons=0
+    )
+    cold = solve(with_cap(problem, "total", 30), OPTIONS)
+    assert warm.objective is not None and start.objective is not None
+    assert warm.objective > start.objective
+    assert cold.objective is not None and warm.objective == pytest.approx(cold.objective, abs=1e-6)
