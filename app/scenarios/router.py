@@ -167,9 +167,13 @@ def start_budget_curve(  # noqa: PLR0917 (FastAPI passes what the route declares
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
 @releases_transaction
-def get_job(job_id: str, session: SessionDep, _: Analyst) -> JobOut:
-    """Status, progress (done / total) and, once succeeded, the result and its links."""
-    return curve.job_out(curve.get_job(session, job_id))
+def get_job(job_id: str, request: Request, session: SessionDep, _: Analyst) -> JobOut:
+    """Status, progress (done / total) and, once succeeded, the result and its links.
+    Polling a queued job (e.g. accepted before a restart) wakes the executor."""
+    job = curve.get_job(session, job_id)
+    if job.status == "queued":
+        dispatch_job(request.app)
+    return curve.job_out(job)
 
 
 @router.get(

@@ -6,17 +6,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from app.employees.schemas import Code, Money
 from app.periods.schemas import Budget, BudgetId, Objective
 
+# Ratios travel as JSON numbers and are stored as exact decimal text (see `stored`).
+AsNumber = PlainSerializer(float, return_type=float, when_used="json")
 Multiplier = Annotated[
     Decimal,
     Field(gt=0, le=100, decimal_places=4, description="a factor > 0 (1.1 = +10%)"),
+    AsNumber,
 ]
 Capacity = Annotated[int | None, Field(ge=0, description="places; null: unlimited")]
-Tolerance = Annotated[Decimal, Field(ge=0, le=10, decimal_places=4)]
+Tolerance = Annotated[Decimal, Field(ge=0, le=10, decimal_places=4), AsNumber]
 
 OVERRIDES_EXAMPLE: dict[str, Any] = {
     "budget_caps": {"total": 240000000},
@@ -77,7 +80,11 @@ class Overrides(_Strict):
 
     def stored(self) -> dict[str, Any]:
         """The JSON document kept in the database (ratios as exact decimal text)."""
-        return self.model_dump(mode="json", exclude_defaults=True) | _decimal_text(self)
+        return self.shown() | _decimal_text(self)
+
+    def shown(self) -> dict[str, Any]:
+        """The overrides as the API shows them: only those set, ratios as numbers."""
+        return self.model_dump(mode="json", exclude_defaults=True)
 
 
 def _decimal_text(overrides: Overrides) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def scenario_out(scenario: Scenario) -> ScenarioOut:
         period_id=scenario.period_id,
         name=scenario.name,
         description=scenario.description,
-        overrides=scenario.overrides,
+        overrides=overrides_of(scenario).shown(),
         created_by=scenario.created_by,
         created_at=scenario.created_at,
         updated_at=scenario.updated_at,
@@ -138,18 +138,7 @@ def apply_scenario(session: Session, scenario_id: str, principal: Principal) -> 
     changed = sorted(name for name, value in settings.items() if before[name] != value)
     scenario.applied_at, scenario.applied_by = utcnow(), principal.id
     scenario.version += 1
-    record_applied(session, principal, scenario, before, settings)
     patched = patch_period(
         session, period.id, PeriodPatch.model_validate(settings), precondition=lambda _etag: None
     )
     return AppliedOut(scenario=scenario_out(scenario), period_id=patched.id, changed=changed)
-
-
-def record_applied(
-    session: Session,
-    principal: Principal,
-    scenario: Scenario,
-    before: dict[str, Any],
-    after: dict[str, Any],
-) -> None:
-    """Audit hook: filled in once the audit log (app.audit) is merged."""

@@ -65,7 +65,7 @@ def test_finance_creates_reads_lists_and_patches_scenarios(api: ApiClient) -> No
         json={"overrides": {"cost_multipliers": {"GYM": 1.25}}},
         headers={**finance, "If-Match": etag},
     )
-    assert _ok(patched)["overrides"] == {"cost_multipliers": {"GYM": "1.25"}}
+    assert _ok(patched)["overrides"] == {"cost_multipliers": {"GYM": 1.25}}
     assert patched.headers["ETag"] != etag
     stale = api.patch(url, json={"name": "again"}, headers={**finance, "If-Match": etag})
     assert stale.status_code == 412
