@@ -71,6 +71,9 @@ from solver.validate import check_assignment, employer_cost
 # A warm step's MILP polish gets this share of the time limit: it starts from a good
 # allocation, and a sweep of N steps should cost well under N cold solves.
 WARM_POLISH_SHARE = 0.25
+# Large problems: the warm-started group MILPs stop by this share of the time limit (the
+# groups that got the most of the freed budget go first).
+WARM_GROUPS_SHARE = 0.5
 MINOR_UNITS_PER_1000 = 100_000  # 1,000 currency units in minor units (2-decimal currencies)
 
 StepCallback = Callable[[int, dict[str, Any]], None]
@@ -143,7 +146,7 @@ def warm_solve(
             backend=backend,
             node_limit=node_limit,
             options=options,
-            deadline=deadline,
+            deadline=started + options.time_limit_s * WARM_GROUPS_SHARE,
         )
     fill(state)
     if small and node_limit > 0:
@@ -210,10 +213,10 @@ def _proportional(wants: dict[str, float], available: int) -> dict[str, int]:
 
 def warm_group_shares(
     compiled: Compiled, state: AllocationState
-) -> tuple[dict[str, Limits], set[str]]:
+) -> tuple[dict[str, Limits], dict[str, int]]:
     """Each group's share of the shared resources: what it uses now (so its allocation
-    stays valid) plus part of what is left, in proportion to its unmet demand; and the
-    groups that got more than they use."""
+    stays valid) plus part of what is left, in proportion to its unmet demand; and, for the
+    groups that got more than they use, how much more (budget money plus places)."""
     lines = state.lines()
 
     def current_use(person: Person, benefit: str) -> tuple[float, float]:
@@ -222,23 +225,25 @@ def warm_group_shares(
 
     used = group_usage(compiled, current_use)
     demand = demand_usage(compiled)
-    grew: set[str] = set()
+    grew: dict[str, int] = {}
     budgets: dict[str, list[tuple[BudgetScope, int]]] = {r.id: [] for r in compiled.groups}
     for scope in compiled.budgets:
         covered = [r.id for r in compiled.groups if scope.groups is None or r.id in scope.groups]
         now = {g: round(used[g][0].get(scope.id, 0.0)) for g in covered}
         unmet = {g: max(0.0, demand[g][0].get(scope.id, 0.0) - now[g]) for g in covered}
         extra = _proportional(unmet, state.budget_left[scope.id])
-        grew |= {g for g in covered if extra[g] > 0}
         for g in covered:
+            if extra[g] > 0:
+                grew[g] = grew.get(g, 0) + extra[g]
             budgets[g].append((scope, now[g] + extra[g]))
     places: dict[str, list[tuple[str, int]]] = {r.id: [] for r in compiled.groups}
     for benefit, _available in compiled.capacities:
         now = {r.id: round(used[r.id][1].get(benefit, 0.0)) for r in compiled.groups}
         unmet = {g: max(0.0, demand[g][1].get(benefit, 0.0) - now[g]) for g in now}
         extra = _proportional(unmet, state.capacity_left[benefit])
-        grew |= {g for g in now if extra[g] > 0}
         for g in now:
+            if extra[g] > 0:
+                grew[g] = grew.get(g, 0) + extra[g]
             places[g].append((benefit, now[g] + extra[g]))
     shares = {
         g: Limits(budgets=tuple(budgets[g]), capacities=tuple(sorted(places[g]))) for g in budgets
@@ -276,7 +281,7 @@ def _improve_groups(
             gap=options.gap,
             start=tuple(lines.get(rule.id, ())),
         )
-        for rule in compiled.groups
+        for rule in sorted(compiled.groups, key=lambda rule: (-grew.get(rule.id, 0), rule.id))
         if rule.id in grew and any(p.participant for p in members.get(rule.id, ()))
     ]
     results, _late = run_tasks(tasks, options.processes, deadline)

@@ -155,7 +155,7 @@ def test_group_shares_keep_current_use_and_hand_out_what_is_left() -> None:
             if p.id == pid and p.group == group
         )
         assert next(iter(dict(limits.budgets).values())) >= used
-    assert grew == {"G1", "G2"}
+    assert set(grew) == {"G1", "G2"} and all(extra > 0 for extra in grew.values())
 
 
 @pytest.mark.parametrize("seed", range(4))
