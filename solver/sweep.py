@@ -10,7 +10,10 @@ problems, each peer group keeps what it uses and gets part of what the higher ca
 proportion to its unmet demand); only the groups that got more are re-solved, by the
 engine's node-limited group MILP warm-started from their allocation (no LP relaxation, no
 construction). bench/curve.py prints the sweep and independent cold solves side by side.
-A step never returns less than its start, so the curve never goes down.
+A step never returns less than its start, so the curve never goes down. A warm step that
+gains nothing from the higher cap (without proving optimality) may sit in a dead end of
+the previous allocation: that step is solved cold once more and the better kept; when the
+cold solve gains nothing either, the cap no longer binds and later steps stay warm.
 
 Marginal satisfaction per 1,000 currency units is a finite difference between neighbouring
 steps (forward for the first step, backward for the others): Δ total satisfaction ÷ Δ cap
@@ -380,22 +383,49 @@ def sweep_budget(
     `minor_units_per_1000`: 1,000 currency units in minor units (100,000 for EUR)."""
     ordered = sorted(set(caps))
     steps: list[dict[str, Any]] = []
-    previous: Assignment | None = None
+    previous: SolveOutcome | None = None
+    saturated = False  # a cold re-solve found nothing better: the cap no longer binds
     for index, cap in enumerate(ordered):
         capped = with_cap(problem, budget_id, cap)
         started = time.monotonic()
-        outcome = (
-            solve(capped, options) if previous is None else warm_solve(capped, previous, options)
-        )
+        how = "cold"
+        if previous is None:
+            outcome = solve(capped, options)
+        else:
+            outcome, how = warm_solve(capped, previous.assignment, options), "warm"
+            if not saturated and _stalled(outcome, previous, options):
+                cold = solve(capped, options)
+                saturated = not _gained(cold, outcome, options)
+                if not saturated:
+                    outcome, how = cold, "warm+cold"
         step = step_figures(capped, budget_id, outcome, time.monotonic() - started)
         step["warm_started"] = previous is not None
+        step["method"] = how
         steps.append(step)
         if outcome.status in ("optimal", "feasible"):
-            previous = outcome.assignment
+            previous = outcome
         if on_step is not None:
             on_step(index, step)
     _add_marginals(steps, minor_units_per_1000)
     return steps
+
+
+def _objective(outcome: SolveOutcome) -> float | None:
+    return outcome.objective if outcome.status in ("optimal", "feasible") else None
+
+
+def _gained(candidate: SolveOutcome, incumbent: SolveOutcome, options: SolveOptions) -> bool:
+    """`candidate` is better than `incumbent` by more than the optimality gap."""
+    new, old = _objective(candidate), _objective(incumbent)
+    if new is None:
+        return False
+    return old is None or new > old + options.gap * max(abs(old), 1.0)
+
+
+def _stalled(warm: SolveOutcome, previous: SolveOutcome, options: SolveOptions) -> bool:
+    """A warm step that gained nothing from a higher cap, without proving it optimal: the
+    previous allocation may be a dead end, worth one cold solve."""
+    return warm.status != "optimal" and not _gained(warm, previous, options)
 
 
 def price_of_fairness(problem: Problem, options: SolveOptions) -> dict[str, Any]:

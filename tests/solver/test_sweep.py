@@ -68,6 +68,7 @@ def test_curve_is_monotone_warm_started_and_optimal_on_a_small_case() -> None:
     )
     assert seen == [0, 1, 2, 3, 4]
     assert [s["warm_started"] for s in steps] == [False, True, True, True, True]
+    assert [s["method"] for s in steps] == ["cold", "warm", "warm", "warm", "warm"]
     totals = [s["total_satisfaction"] for s in steps]
     assert totals == sorted(totals) and totals[-1] > totals[0]
     for step in steps:
@@ -181,3 +182,27 @@ def test_warm_solve_by_groups_uses_a_higher_cap() -> None:
     assert warm.objective is not None and start.objective is not None
     assert warm.objective > start.objective
     assert cold.objective is not None and warm.objective == pytest.approx(cold.objective, abs=1e-6)
+
+
+def _outcome(status: str, objective: float | None):
+    from solver.types import SolveOutcome, SolverInfo
+
+    return SolveOutcome(
+        status=status,  # type: ignore[arg-type]
+        assignment={},
+        objective=objective,
+        bound=None,
+        solver=SolverInfo(name="t", version="1", seconds=0.0),
+    )
+
+
+def test_a_warm_step_that_gains_nothing_without_proof_is_stalled() -> None:
+    from solver.sweep import _gained, _stalled
+
+    previous = _outcome("feasible", 10.0)
+    assert _stalled(_outcome("feasible", 10.0), previous, OPTIONS)
+    assert not _stalled(_outcome("optimal", 10.0), previous, OPTIONS)  # proven: nothing to gain
+    assert not _stalled(_outcome("feasible", 11.0), previous, OPTIONS)
+    assert _gained(_outcome("feasible", 12.0), _outcome("feasible", 11.0), OPTIONS)
+    assert not _gained(_outcome("feasible", 11.0000001), _outcome("feasible", 11.0), OPTIONS)
+    assert not _gained(_outcome("infeasible", None), previous, OPTIONS)
