@@ -59,21 +59,21 @@ def main(argv: list[str] | None = None) -> None:
         cold.append(step_figures(capped, BUDGET, outcome, time.monotonic() - began))
     cold_seconds = time.monotonic() - cold_started
 
-    header = f"{'cap':>14} | {'sweep sat.':>10} {'s':>7} {'how':>9} | {'indep. sat.':>11} {'s':>7}"
+    header = f"{'cap':>14} | {'sweep sat.':>10} {'s':>7} {'how':>18} | {'indep. sat.':>11} {'s':>7}"
     print(header)
     print("-" * len(header))
     for step, alone in zip(curve, cold, strict=True):
         how = step["method"]
         print(
             f"{step['cap']:>14,} | {step.get('total_satisfaction', 0):>10.3f} "
-            f"{step['seconds']:>7.2f} {how:>9} | {alone.get('total_satisfaction', 0):>11.3f} "
+            f"{step['seconds']:>7.2f} {how:>18} | {alone.get('total_satisfaction', 0):>11.3f} "
             f"{alone['seconds']:>7.2f}"
         )
     sweep_total = sum(float(step.get("total_satisfaction", 0)) for step in curve)
     cold_total = sum(float(str(alone.get("total_satisfaction", 0))) for alone in cold)
     print("-" * len(header))
     print(
-        f"{'total':>14} | {sweep_total:>10.3f} {curve_seconds:>7.2f} {'':>9} | "
+        f"{'total':>14} | {sweep_total:>10.3f} {curve_seconds:>7.2f} {'':>18} | "
         f"{cold_total:>11.3f} {cold_seconds:>7.2f}"
     )
     print(

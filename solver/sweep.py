@@ -396,8 +396,9 @@ def sweep_budget(
             if not saturated and _stalled(outcome, previous, options):
                 cold = solve(capped, options)
                 saturated = not _gained(cold, outcome, options)
+                how = "warm+cold" if not saturated else "warm, cold checked"
                 if not saturated:
-                    outcome, how = cold, "warm+cold"
+                    outcome = cold
         step = step_figures(capped, budget_id, outcome, time.monotonic() - started)
         step["warm_started"] = previous is not None
         step["method"] = how
