@@ -13,20 +13,29 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import resource
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.pool import AsyncResult, Pool
 
 from pulp import LpVariable
 
 from solver.backends import BackendName, run_model
-from solver.candidates import BudgetScope, Compiled, GroupRule, Person
+from solver.candidates import (
+    BudgetScope,
+    Candidate,
+    Compiled,
+    GroupRule,
+    Person,
+    satisfaction_weight,
+)
 from solver.heuristic import construct, fill, fill_lowest_first
 from solver.model import Limits, ModelVars, ObjectiveSpec, build_model
 from solver.state import AllocationState
 
 Line = tuple[str, str, int, int]  # person, benefit, units, contribution
+Usage = dict[str, tuple[dict[str, float], dict[str, float]]]  # group -> (money, places)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,7 @@ class GroupTask:
     node_limit: int  # 0: heuristic only
     gap: float
     start: tuple[Line, ...] | None = None  # a valid allocation to improve (else construct one)
+    prices: Prices | None = None  # also solve the group's priced relaxation (a bound share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +59,8 @@ class GroupResult:
     stopped_by: str
     improved_by_milp: bool
     seconds: float
+    priced_bound: float | None = None  # the group's priced relaxation (when prices were given)
+    peak_kib: int = 0  # the worker's peak resident memory so far
 
 
 def solve_group(task: GroupTask) -> GroupResult:
@@ -66,9 +78,43 @@ def solve_group(task: GroupTask) -> GroupResult:
         fill_lowest_first(state)
     fill(state)
     lines = tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items())
+    priced = priced_relaxation(task) if task.prices is not None else None
     return GroupResult(
-        task.rule.id, lines, bound, stopped_by, improved, time.perf_counter() - started
+        task.rule.id,
+        lines,
+        bound,
+        stopped_by,
+        improved,
+        time.perf_counter() - started,
+        priced,
+        peak_kib(),
     )
+
+
+def peak_kib() -> int:
+    """This process's peak resident memory (KiB on Linux)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def priced_relaxation(task: GroupTask) -> float | None:
+    """max over the group's own rules of satisfaction minus priced resource use (an LP).
+
+    Summed over groups plus `Prices.value`, this bounds the whole problem from above for any
+    non-negative prices (Lagrangian relaxation of the shared budgets and capacities).
+    """
+    assert task.prices is not None
+    spec = replace(
+        task.objective,
+        budget_prices=task.prices.budgets,
+        capacity_prices=task.prices.capacities,
+    )
+    problem, _ = build_model(
+        f"priced_{task.rule.id}", task.persons, (task.rule,), Limits((), ()), spec, relax=True
+    )
+    if not problem.variables():
+        return 0.0
+    result = run_model(problem, task.backend, mip=False)
+    return result.objective if result.proven_optimal else None
 
 
 def _start(task: GroupTask) -> AllocationState:
@@ -214,6 +260,9 @@ def _largest_remainder(wants: Mapping[str, float], available: int) -> dict[str, 
     """Integer shares summing to at most `available`, close to `wants` (sorted, deterministic)."""
     if available <= 0:
         return dict.fromkeys(wants, 0)
+    asked = sum(max(0.0, w) for w in wants.values())
+    if asked > available:  # demand above what is left: everyone scaled down alike
+        wants = {g: max(0.0, w) * available / asked for g, w in wants.items()}
     floors = {g: max(0, math.floor(w + 1e-6)) for g, w in wants.items()}
     excess = sum(floors.values()) - available
     for g in sorted(floors, key=lambda g: (floors[g], g)):  # float noise: trim the smallest
@@ -233,17 +282,75 @@ def _largest_remainder(wants: Mapping[str, float], available: int) -> dict[str, 
     return floors
 
 
-def demand_usage(compiled: Compiled) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
-    """Fallback usage when no LP is available: what each group would take if unconstrained."""
-    return group_usage(
-        compiled,
-        lambda person, benefit: (float(_wanted_units(person, benefit)), 0.0),
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """Marginal satisfaction per unit of each exhausted shared resource (greedy duals)."""
+
+    budgets: tuple[tuple[BudgetScope, float], ...]
+    capacities: tuple[tuple[str, float], ...]
+
+    def value(self, compiled: Compiled) -> float:
+        """The prices times what is available: the constant of the Lagrangian bound."""
+        available = {scope.id: scope.cap - scope.core_use for scope in compiled.budgets}
+        places = dict(compiled.capacities)
+        return sum(price * available[scope.id] for scope, price in self.budgets) + sum(
+            price * places[benefit] for benefit, price in self.capacities
+        )
+
+
+def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
+    """Resource use of a greedy fractional allocation: an LP-like split without solving one.
+
+    Every wanted unit is ranked by satisfaction per cost across the organisation and taken
+    (fractionally at the margin) while each person's allowance and every budget and capacity
+    covering it have room. The equity band is ignored: this only decides who gets which share
+    of the shared resources, before the exact per-group work.
+    """
+    items: list[tuple[float, str, int, Person, Candidate]] = []
+    for person in compiled.persons:
+        for candidate in person.candidates:
+            if candidate.points > 0:
+                efficiency = float(satisfaction_weight(person, candidate)) / max(1, candidate.cost)
+                items.append((-efficiency, person.id, len(items), person, candidate))
+    items.sort(key=lambda item: item[:3])
+    budget_room = {scope.id: float(scope.cap - scope.core_use) for scope in compiled.budgets}
+    capacity_room = {benefit: float(left) for benefit, left in compiled.capacities}
+    allowance_room = {
+        p.id: float(p.allowance + p.top_up_limit) if p.allowance is not None else math.inf
+        for p in compiled.persons
+    }
+    taken: dict[tuple[str, str], float] = {}
+    budget_price: dict[str, float] = {}
+    capacity_price: dict[str, float] = {}
+    for negative_efficiency, person_id, _, person, candidate in items:
+        covering = [s.id for s in compiled.budgets if s.covers(person.group, candidate.benefit)]
+        units = float(min(candidate.max_units, candidate.wanted_units))
+        cost = float(candidate.cost)
+        if cost > 0:
+            rooms = [budget_room[b] for b in covering] + [allowance_room[person_id]]
+            units = min(units, min(rooms) / cost)
+        if candidate.benefit in capacity_room:
+            units = min(units, capacity_room[candidate.benefit])
+        if units <= 0:
+            continue
+        taken[(person_id, candidate.benefit)] = units
+        for b in covering:
+            budget_room[b] -= units * cost
+            if budget_room[b] <= 1e-6 * max(1.0, cost):
+                budget_price.setdefault(b, -negative_efficiency)
+        allowance_room[person_id] -= units * cost
+        if candidate.benefit in capacity_room:
+            capacity_room[candidate.benefit] -= units
+            if capacity_room[candidate.benefit] <= 1e-9:
+                capacity_price.setdefault(candidate.benefit, -negative_efficiency * max(1, cost))
+    usage = group_usage(
+        compiled, lambda person, benefit: (taken.get((person.id, benefit), 0.0), 0.0)
     )
-
-
-def _wanted_units(person: Person, benefit: str) -> int:
-    candidate = person.candidate(benefit)
-    return 0 if candidate is None or candidate.points == 0 else candidate.max_units
+    prices = Prices(
+        budgets=tuple((s, budget_price[s.id]) for s in compiled.budgets if s.id in budget_price),
+        capacities=tuple(sorted(capacity_price.items())),
+    )
+    return usage, prices
 
 
 # --- running tasks with a deadline ---------------------------------------------------------
@@ -334,8 +441,17 @@ def solve_whole(task: WholeTask, time_limit_s: float | None = None) -> GroupResu
             lines = tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items())
             improved = True
     return GroupResult(
-        "*", lines, result.bound, result.stopped_by, improved, time.perf_counter() - started
+        "*",
+        lines,
+        result.bound,
+        result.stopped_by,
+        improved,
+        time.perf_counter() - started,
+        peak_kib=peak_kib(),
     )
+
+
+WHOLE_TIME_SHARE = 0.8  # of the time left: the monolithic polish's own time limit
 
 
 def run_whole(task: WholeTask, deadline: float) -> GroupResult | None:
@@ -343,14 +459,17 @@ def run_whole(task: WholeTask, deadline: float) -> GroupResult | None:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return None
+    # The solver's own time limit keeps its incumbent when the node limit is not reached in
+    # time (then the result depends on the clock, and says so); the kill is the backstop.
+    backstop = max(0.5, remaining * WHOLE_TIME_SHARE - 1.0)
     if len(task.persons) <= IN_PROCESS_PERSONS:
-        return solve_whole(task, time_limit_s=remaining)
+        return solve_whole(task, time_limit_s=backstop)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["solver.decompose"])
     pool: Pool = context.Pool(processes=1)
     stopped = False
     try:
-        future = pool.apply_async(solve_whole, (task,))
+        future = pool.apply_async(solve_whole, (task, backstop))
         try:
             return future.get(timeout=max(0.0, deadline - time.monotonic()))
         except multiprocessing.TimeoutError:
@@ -365,8 +484,6 @@ def run_whole(task: WholeTask, deadline: float) -> GroupResult | None:
 
 
 # --- the LP relaxation, in a worker while the heuristics run --------------------------------
-
-Usage = dict[str, tuple[dict[str, float], dict[str, float]]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,10 +27,11 @@ from solver.decompose import (
     GroupResult,
     GroupTask,
     Line,
+    Prices,
     RelaxationJob,
     RelaxationTask,
     WholeTask,
-    demand_usage,
+    priced_usage,
     run_tasks,
     run_whole,
     split_shares,
@@ -38,7 +39,7 @@ from solver.decompose import (
 from solver.diagnose import diagnose
 from solver.heuristic import construct, fill
 from solver.model import CONTRIBUTION_PENALTY, Limits, ObjectiveSpec, build_model
-from solver.state import AllocationState
+from solver.state import AllocationState, reduce_contributions
 from solver.types import (
     Assignment,
     Problem,
@@ -52,8 +53,10 @@ from solver.types import (
 from solver.validate import check_assignment
 
 GLOBAL_FILL_PASSES = 2
+MILP_GROUP_PERSONS = 150  # larger groups keep their heuristic allocation (MILP too slow)
 DEFAULT_NODE_LIMIT = 10  # per group MILP
 POLISH_PERSONS = 600  # monolithic polish only below this many persons
+LP_SHARES_PERSONS = 3000  # above: shares from the greedy split, the LP only for the bound
 POLISH_NODES_PER_GROUP_NODE = 200  # the polish's node limit, relative to the groups'
 LP_TIME_SHARE = 0.55  # backstop for the in-process LP, as a share of the time limit
 MILP_TIME_SHARE = 0.85  # the group MILPs stop by this share of the time limit
@@ -79,6 +82,8 @@ class _Run:
     notes: list[str] = field(default_factory=list)
 
     last_lap: float = 0.0
+    worker_peak_kib: int = 0  # largest peak memory reported by a worker process
+    min_proven: bool = False  # maxmin: the monolithic MILP proved the minimum optimal
 
     def lap(self, step: str) -> None:
         """Record how long a step took (notes only; never decides anything)."""
@@ -127,16 +132,28 @@ def _solve(
         node_limit=options.max_rounds if options.max_rounds is not None else DEFAULT_NODE_LIMIT,
         maxmin=problem.policy.objective == "maxmin",
     )
-    # The LP relaxation runs in a worker process that can be stopped at its deadline; its
-    # bound and each group's resource use then give the groups their shares.
-    job = RelaxationJob(
-        RelaxationTask(compiled, run.full, backend, options.time_limit_s * LP_TIME_SHARE),
-        in_process=len(compiled.persons) <= IN_PROCESS_PERSONS,
-    )
-    shares = _relaxation_shares(run, job, split_shares(compiled, demand_usage(compiled)))
-    run.lap("LP relaxation")
+    # Up to LP_SHARES_PERSONS the LP relaxation (in a worker stopped at its deadline) gives the
+    # bound and, by its resource use, each group's shares. Above, the monolithic LP is too slow
+    # (25 s and more at 10,000): shares come from a greedy fractional split whose marginal
+    # efficiencies price the shared resources, and the bound from the per-group LPs under
+    # those prices (Lagrangian relaxation), solved in the groups' workers.
+    greedy_usage, prices = priced_usage(compiled)
+    lp_shares = len(compiled.persons) <= LP_SHARES_PERSONS
+    if lp_shares:
+        job = RelaxationJob(
+            RelaxationTask(compiled, run.full, backend, options.time_limit_s * LP_TIME_SHARE),
+            in_process=len(compiled.persons) <= IN_PROCESS_PERSONS,
+        )
+        shares = _relaxation_shares(run, job, split_shares(compiled, greedy_usage))
+        run.lap("LP relaxation")
+    else:
+        shares = split_shares(compiled, greedy_usage)
+        run.lap("greedy shares and prices")
     spec = ObjectiveSpec("maxmin", "min") if run.maxmin else ObjectiveSpec("utilitarian")
-    heuristic = _round(run, shares, spec, {}, milp=False)
+    priced = None if lp_shares or run.maxmin else prices
+    heuristic = _round(run, shares, spec, {}, milp=False, prices=priced)
+    if priced is not None:
+        _lagrangian_bound(run, heuristic, priced)
     run.lap("peer-group heuristics")
     if run.maxmin:
         lines, floor = _maxmin_rounds(run, shares, heuristic)
@@ -152,7 +169,8 @@ def _solve(
     fill(state, passes=GLOBAL_FILL_PASSES)  # hand out what the groups left of shared resources
     run.lap(f"leftover fill (total satisfaction {float(state.objective()):.4f})")
 
-    state = _polish(run, state, floor)
+    state, floor = _polish(run, state, floor)
+    reduce_contributions(state)
     run.lap(f"polish (total satisfaction {float(state.objective()):.4f})")
     if run.maxmin and floor is not None:
         _maxmin_bound(run, floor)
@@ -173,13 +191,25 @@ def _relaxation_shares(
     relaxation = job.result(run.started + run.options.time_limit_s * LP_TIME_SHARE)
     if relaxation is None or relaxation.objective is None:
         run.stopped_by.add("time_limit")
-        run.notes.append("LP relaxation not solved in time: demand shares, trivial bound")
+        run.notes.append("LP relaxation not solved in time: greedy shares, trivial bound")
         # Each participant's satisfaction is at most 1: a valid (weak) bound.
         run.tighten_bound(float(sum(1 for p in run.compiled.persons if p.participant)))
         return fallback
     if not run.maxmin:
         run.tighten_bound(relaxation.objective + _penalty_slack(run.compiled))
     return split_shares(run.compiled, relaxation.usage)
+
+
+def _lagrangian_bound(run: _Run, results: dict[str, GroupResult], prices: Prices) -> None:
+    """Sum of the groups' priced relaxations plus the prices' value: a valid upper bound."""
+    parts = [result.priced_bound for result in results.values()]
+    if len(parts) < len(run.compiled.groups) or any(part is None for part in parts):
+        run.notes.append("priced relaxation incomplete: trivial bound")
+        run.tighten_bound(float(sum(1 for p in run.compiled.persons if p.participant)))
+        return
+    total = sum(part for part in parts if part is not None)
+    run.tighten_bound(total + prices.value(run.compiled) + _penalty_slack(run.compiled))
+    run.notes.append("bound: Lagrangian relaxation (per-group LPs under greedy prices)")
 
 
 def _lines_of(results: dict[str, GroupResult]) -> dict[str, tuple[Line, ...]]:
@@ -198,6 +228,7 @@ def _round(
     starts: dict[str, tuple[Line, ...]],
     *,
     milp: bool = True,
+    prices: Prices | None = None,
 ) -> dict[str, GroupResult]:
     """Every group: heuristic first (always kept), then its MILP where time allows."""
     members: dict[str, list[Person]] = {}
@@ -213,16 +244,18 @@ def _round(
             node_limit=0,
             gap=run.options.gap,
             start=starts.get(rule.id),
+            prices=prices,
         )
         for rule in run.compiled.groups
     ]
     results, _ = run_tasks(tasks, run.options.processes, time.monotonic() + HEURISTIC_BACKSTOP_S)
+    run.worker_peak_kib = max([run.worker_peak_kib] + [r.peak_kib for r in results.values()])
     if run.node_limit <= 0 or not milp:
         return results
     improve = [
-        replace(task, node_limit=run.node_limit, start=results[task.rule.id].lines)
+        replace(task, node_limit=run.node_limit, start=results[task.rule.id].lines, prices=None)
         for task in tasks
-        if any(p.participant for p in task.persons)
+        if any(p.participant for p in task.persons) and len(task.persons) <= MILP_GROUP_PERSONS
     ]
     # Leave room for the leftover fill, the exact checks and the report after the MILPs.
     cutoff = run.started + run.options.time_limit_s * MILP_TIME_SHARE
@@ -230,6 +263,7 @@ def _round(
     results.update(improved)
     for result in improved.values():
         run.stopped_by.add(result.stopped_by)
+        run.worker_peak_kib = max(run.worker_peak_kib, result.peak_kib)
     if late:
         run.stopped_by.add("time_limit")
         run.notes.append(f"time limit: {len(late)} peer group(s) kept their heuristic allocation")
@@ -269,20 +303,43 @@ def _keeps_floor(state: AllocationState, floor: Fraction, group: str | None = No
     )
 
 
-def _polish(run: _Run, state: AllocationState, floor: Fraction | None) -> AllocationState:
-    """Small problems: the monolithic MILP warm-started from `state`, in a stoppable process."""
+def _polish(
+    run: _Run, state: AllocationState, floor: Fraction | None
+) -> tuple[AllocationState, Fraction | None]:
+    """Small problems: the monolithic MILP warm-started from `state`, in a stoppable process.
+
+    maxmin first raises the minimum itself (phase "min"), then the total above it.
+    """
     compiled = run.compiled
-    if (
-        len(compiled.persons) > POLISH_PERSONS
-        or run.node_limit <= 0
-        or time.monotonic() >= run.deadline
-    ):
-        return state
+    if len(compiled.persons) > POLISH_PERSONS or run.node_limit <= 0:
+        return state, floor
+    if run.maxmin and floor is not None:
+        halfway = time.monotonic() + (run.deadline - time.monotonic()) / 2
+        raised = _polish_once(run, state, ObjectiveSpec("maxmin", "min"), None, halfway)
+        low = raised.min_satisfaction() if raised is not None else None
+        if raised is not None and low is not None and low > floor:
+            state, floor = raised, low
+    kind = compiled.problem.policy.objective
     spec = ObjectiveSpec(
-        compiled.problem.policy.objective,
-        "total",
-        floor=float(floor) - FLOOR_SAFETY if floor is not None else None,
+        kind, "total", floor=float(floor) - FLOOR_SAFETY if floor is not None else None
     )
+    polished = _polish_once(run, state, spec, floor, run.deadline)
+    if polished is not None and polished.objective() >= state.objective():
+        state = polished
+    return state, floor
+
+
+def _polish_once(
+    run: _Run,
+    state: AllocationState,
+    spec: ObjectiveSpec,
+    floor: Fraction | None,
+    deadline: float,
+) -> AllocationState | None:
+    """One monolithic MILP from `state`; its allocation when valid (and above `floor`)."""
+    compiled = run.compiled
+    if time.monotonic() >= deadline:
+        return None
     task = WholeTask(
         persons=compiled.persons,
         groups=compiled.groups,
@@ -293,19 +350,23 @@ def _polish(run: _Run, state: AllocationState, floor: Fraction | None) -> Alloca
         gap=run.options.gap,
         start=tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items()),
     )
-    result = run_whole(task, run.deadline)
+    result = run_whole(task, deadline)
     if result is None:
         run.stopped_by.add("time_limit")
         run.notes.append("time limit: the monolithic polish was stopped")
-        return state
-    if result.bound is not None and not run.maxmin:
-        run.tighten_bound(result.bound + _penalty_slack(compiled))
+        return None
+    run.worker_peak_kib = max(run.worker_peak_kib, result.peak_kib)
     run.stopped_by.add(result.stopped_by)
+    if spec.phase == "min":
+        run.min_proven = result.stopped_by == "completed"
+    elif result.bound is not None:
+        # maxmin: the best allocation keeps a minimum >= floor, so it is feasible here too.
+        run.tighten_bound(result.bound + _penalty_slack(compiled))
     polished = AllocationState(compiled.persons, compiled.groups, run.full)
     polished.load(result.lines)
     if polished.violations() or (floor is not None and not _keeps_floor(polished, floor)):
-        return state
-    return polished if polished.objective() >= state.objective() else state
+        return None
+    return polished
 
 
 def _maxmin_bound(run: _Run, floor: Fraction) -> None:
@@ -334,10 +395,11 @@ def _outcome(run: _Run, state: AllocationState) -> SolveOutcome:
     objective = float(state.objective())
     bound = None if run.bound is None else max(run.bound, objective)
     proven = bound is not None and bound - objective <= run.options.gap * max(abs(bound), 1e-9)
+    run.notes.append(f"worker peak memory: {run.worker_peak_kib // 1024} MiB")
     if run.maxmin:
         low = state.min_satisfaction()
         run.notes.append(f"min_satisfaction={float(low) if low is not None else 0.0:.6f}")
-        proven = False  # the decomposition does not prove the minimum optimal
+        proven = proven and run.min_proven  # the decomposition alone proves no minimum
     stopped = sorted(run.stopped_by - {"completed"})
     stopped_by = (
         "time_limit" if "time_limit" in stopped else (stopped[0] if stopped else "completed")

@@ -18,8 +18,6 @@ from pulp import LpAffineExpression, LpConstraint, LpMaximize, LpProblem, LpVari
 from solver.candidates import BudgetScope, GroupRule, Person, satisfaction_weight
 from solver.types import Objective
 
-# Band rows are tightened by this many minor units so float solutions stay valid exactly.
-BAND_SAFETY = 1e-4
 # Tie-break towards smaller employee contributions: total penalty per person <= this.
 CONTRIBUTION_PENALTY = 1e-6
 
@@ -46,6 +44,10 @@ class ObjectiveSpec:
     # maxmin: "min" maximises the minimum; "total" maximises the total keeping `floor`.
     phase: str = "total"
     floor: float | None = None  # every participant's satisfaction >= floor
+    # Lagrangian prices on shared resources (satisfaction per minor unit / per place), their
+    # use subtracted from the objective: a priced relaxation bounds the problem from above.
+    budget_prices: tuple[tuple[BudgetScope, float], ...] = ()
+    capacity_prices: tuple[tuple[str, float], ...] = ()
 
 
 def build_model(
@@ -276,7 +278,7 @@ def add_equity_band(
                     LpAffineExpression(terms),
                     const.LpConstraintLE,
                     f"equity_band_{person.id}",
-                    rule.absolute - BAND_SAFETY,
+                    rule.absolute,
                 )
             )
 
@@ -307,7 +309,40 @@ def set_objective(
         if spec.phase == "min" and variables.min_satisfaction is not None:
             problem.setObjective(LpAffineExpression([(variables.min_satisfaction, 1.0)]))
             return
+    if spec.budget_prices or spec.capacity_prices:
+        total = _priced(total, variables, persons, spec)
     problem.setObjective(LpAffineExpression(total))
+
+
+def _priced(
+    terms: list[tuple[LpVariable, float]],
+    variables: ModelVars,
+    persons: Sequence[Person],
+    spec: ObjectiveSpec,
+) -> list[tuple[LpVariable, float]]:
+    """`terms` minus the priced use of shared resources, one coefficient per variable."""
+    coefficients: dict[str, float] = {}
+    by_name: dict[str, LpVariable] = {}
+    for variable, coefficient in terms:
+        coefficients[variable.name] = coefficients.get(variable.name, 0.0) + coefficient
+        by_name[variable.name] = variable
+
+    def add(variable: LpVariable, coefficient: float) -> None:
+        coefficients[variable.name] = coefficients.get(variable.name, 0.0) + coefficient
+        by_name[variable.name] = variable
+
+    capacity_prices = dict(spec.capacity_prices)
+    for person in persons:
+        for candidate in person.candidates:
+            key = (person.id, candidate.benefit)
+            for scope, price in spec.budget_prices:
+                if scope.covers(person.group, candidate.benefit):
+                    add(variables.units[key], -price * candidate.cost)
+                    if key in variables.contributions:
+                        add(variables.contributions[key], price)
+            if candidate.benefit in capacity_prices:
+                add(variables.units[key], -capacity_prices[candidate.benefit])
+    return [(by_name[name], coefficients[name]) for name in sorted(coefficients)]
 
 
 def add_satisfaction_floor(

@@ -3,8 +3,8 @@
 `build_result(problem, outcome, reproducible=False)` turns a `SolveOutcome` into the document
 of DESIGN.md; `to_json(doc)` serialises it deterministically (sorted object keys, lists in
 their semantic order, floats rounded to `DECIMALS` decimals, trailing newline). With
-`reproducible=True`, `solver.seconds` is written as 0.0 so two solves of the same input are
-byte-identical.
+`reproducible=True`, `solver.seconds` is written as 0.0 and durations in the engine's notes
+("0.93s") as "0.00s", so two solves of the same input are byte-identical.
 
 Document sections (beyond DESIGN.md's, all additive):
 - `allocations`: sorted by (employee, benefit); core benefits included.
@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -67,6 +68,7 @@ from solver.validate import (
 )
 
 DECIMALS = 6
+_CLOCK_READING = re.compile(r"(?<![\w.])\d+\.\d+s\b")
 MAX_VIOLATIONS = 100  # an error result lists the first ones and counts them all
 
 
@@ -99,7 +101,7 @@ def build_result(
         "budgets": [],
         "capacity": [],
         "kpis": {},
-        "notes": list(outcome.notes),
+        "notes": [_without_clock(note) if reproducible else note for note in outcome.notes],
     }
     if status == "infeasible":
         doc["infeasibility"] = [
@@ -129,6 +131,11 @@ def build_result(
     doc["gap"] = _gap(doc["objective"], doc["bound"])
     doc["kpis"].update(objective=doc["objective"], bound=doc["bound"], gap=doc["gap"])
     return doc
+
+
+def _without_clock(note: str) -> str:
+    """A note with its wall-clock readings ("0.93s") zeroed, for reproducible output."""
+    return _CLOCK_READING.sub("0.00s", note)
 
 
 def _honest_bound(bound: float | None, achieved: Fraction) -> float | None:

@@ -229,3 +229,37 @@ def _person_violations(pid: str, state: _PersonState) -> list[str]:
     if person.allowance is not None and state.value > person.allowance:
         found.append(f"{pid}: allowance {state.value} > {person.allowance}")
     return found
+
+
+def reduce_contributions(state: AllocationState) -> None:
+    """Tie-break: lower employee contributions wherever every rule still holds exactly.
+
+    Paying less raises v(e): it must fit the person's allowance and band (as computed by
+    `_value_limit`) and the budgets covering the line; a higher mean only loosens others' band.
+    """
+    for _ in range(2):
+        changed = False
+        for person_id in sorted(state.persons):
+            ps = state.persons[person_id]
+            if ps.contribution == 0:
+                continue
+            room = math.floor(state._value_limit(ps)) - ps.value
+            for benefit in sorted(ps.contributions):
+                paid = ps.contributions[benefit]
+                covering = [s for s in state.budget_scopes if s.covers(ps.person.group, benefit)]
+                relief = min([paid, room] + [state.budget_left[s.id] for s in covering])
+                if relief <= 0:
+                    continue
+                old_ratio = ps.ratio()
+                ps.contributions[benefit] = paid - relief
+                ps.contribution -= relief
+                room -= relief
+                for scope in covering:
+                    state.budget_left[scope.id] -= relief
+                if ps.person.participant:
+                    tally = state.groups[ps.person.group]
+                    tally.total += ps.ratio() - old_ratio
+                    tally.max_ratio = max(tally.max_ratio, ps.ratio())
+                changed = True
+        if not changed:
+            return

@@ -114,3 +114,12 @@ def test_bad_options_and_unreadable_results_exit_2(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["solve", str(problem), "--gap", "1.5"]).exit_code == 2
     checked = runner.invoke(cli, ["check", str(problem), str(result)])
     assert checked.exit_code == 2 and "not valid JSON" in checked.output
+
+
+def test_backend_option_reaches_the_engine(tmp_path: Path) -> None:
+    problem, result = tmp_path / "p.json", tmp_path / "r.json"
+    problem.write_text(json.dumps(design_example()))
+    solved = runner.invoke(cli, ["solve", str(problem), "-o", str(result), "--backend", "cbc"])
+    assert solved.exit_code == 0, solved.output
+    assert "CBC" in json.loads(result.read_text())["solver"]["name"]
+    assert runner.invoke(cli, ["check", str(problem), str(result)]).exit_code == 0

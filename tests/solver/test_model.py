@@ -147,7 +147,7 @@ def test_requires_on_an_ineligible_benefit_leaves_no_variable() -> None:
         benefits=[{"id": "GYM", "cost": 10}, {"id": "FAMILY", "cost": 5, "requires": ["GYM"]}],
         employees=[_person("E1", {"FAMILY": 10}, eligible=["FAMILY"])],
     )
-    problem, variables, _ = _solve(doc)
+    _, variables, _ = _solve(doc)
     assert variables.units == {}
 
 

@@ -6,7 +6,6 @@ import copy
 from fractions import Fraction
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +17,7 @@ from solver.validate import check_assignment, check_result, minimum_satisfaction
 from tests.solver.brute_force import optimum
 from tests.solver.tiny import tiny_doc
 
-EXACT = SolveOptions(gap=0.0, time_limit_s=30.0)
+EXACT = SolveOptions(gap=1e-5, time_limit_s=30.0)  # 1e-5: float noise in the proofs
 # Derandomized: CI runs the same examples every time (a failure is reproducible).
 SETTINGS = settings(
     max_examples=30,
@@ -135,7 +134,8 @@ def test_removing_a_constraint_never_lowers_the_optimum(doc: dict[str, Any]) -> 
     for other in _relaxations(doc):
         relaxed = solve_problem(load_problem(other), EXACT)
         if relaxed["status"] == "optimal":
-            assert relaxed["objective"] >= base["objective"] - 1e-6
+            # both optimal within the 1e-5 relative gap
+            assert relaxed["objective"] >= base["objective"] * (1 - 2e-5) - 1e-6
 
 
 @SETTINGS
@@ -181,7 +181,6 @@ def test_objective_and_bound_are_honest_against_the_true_optimum(doc: dict[str, 
         assert achieved == best
 
 
-@pytest.mark.xfail(strict=True, reason="engine M1: no bound when the LP relaxation fails")
 def test_a_bound_is_always_reported() -> None:
     problem = load_problem(tiny_doc(seed=2, family="need"))
     assert solve(problem, EXACT).bound is not None

@@ -147,3 +147,12 @@ def test_a_bound_below_the_achieved_objective_is_discarded_with_a_note() -> None
     assert "below the achieved objective" in doc["notes"][-1]
     noise = build_result(problem(), outcome(bound=1.1 - 1e-9))
     assert noise["bound"] == 1.1 and noise["gap"] == 0.0
+
+
+def test_reproducible_mode_zeroes_durations_in_notes() -> None:
+    noted = outcome(notes=("polish (total 9.1437): 0.72s", "rounds 3"))
+    assert build_result(problem(), noted, reproducible=True)["notes"] == [
+        "polish (total 9.1437): 0.00s",
+        "rounds 3",
+    ]
+    assert build_result(problem(), noted)["notes"][0].endswith("0.72s")
