@@ -142,16 +142,19 @@ def api_keys_create(
     ] = None,
 ) -> None:
     """Create an API key; the key is printed alone on the last line (shown once)."""
-    from app.auth.service import create_api_key
+    from app.auth.service import binding_errors, create_api_key
     from app.config import get_settings
     from app.db import make_engine, make_session_factory
-    from app.errors import DomainError
+    from app.errors import DomainError, Unprocessable
 
     settings = get_settings()
     _refuse_unmigrated(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:
+            errors = binding_errors(session, employee)
+            if errors:
+                raise Unprocessable("invalid API key request", errors=errors)
             issued = create_api_key(
                 session,
                 name=name,

@@ -22,12 +22,13 @@ from app.benefits.schemas import BenefitCreate
 from app.benefits.service import create_benefit
 from app.employees import repository as people
 from app.employees.models import Employee, PeerGroup
+from app.periods import repository as periods_repo
 from app.periods.models import Period
 from app.periods.schemas import PeriodCreate
 from app.periods.service import create_period, open_period
-from app.preferences import repository as preferences_repo
-from app.preferences.schemas import PreferencesIn
-from app.preferences.service import load_context, submit_preferences
+from app.preferences.models import Preference, PreferenceVersion
+from app.preferences.rules import check_submission
+from app.preferences.service import load_context
 
 PERIOD_NAME = "Demo 2027 flex"
 EMPLOYEES = 300
@@ -434,18 +435,24 @@ def _wish_list(rng: random.Random, options: list[tuple[str, int]], budget: int) 
 
 
 def _preferences(session: Session, period: Period, summary: DemoSummary) -> None:
+    """Realistic submissions, checked by the API's own rules, written in one transaction."""
+    if period.status != "open":
+        return
     rng = random.Random(SEED + 1)
     employees = session.scalars(
         select(Employee).where(Employee.active.is_(True)).order_by(Employee.external_id)
     ).all()
+    offered = list(periods_repo.offered_benefits(session, period))
+    done = set(
+        session.scalars(select(Preference.employee_id).where(Preference.period_id == period.id))
+    )
+    now = datetime.now(UTC)
     for employee in employees:
         takes_part = rng.random() < 0.85  # drawn for everyone: deterministic
         choice_seed = rng.random()
-        if not takes_part or period.status != "open":
+        if not takes_part or employee.id in done:
             continue
-        if preferences_repo.current(session, period.id, employee.id) is not None:
-            continue
-        context = load_context(session, period, employee)
+        context = load_context(session, period, employee, offered=offered)
         options = [
             (b.code, b.max_units)
             for b in context.benefits
@@ -453,18 +460,29 @@ def _preferences(session: Session, period: Period, summary: DemoSummary) -> None
         ]
         if len(options) < 2:
             continue
-        points = _wish_list(random.Random(choice_seed), options, period.points_per_employee)
-        submit_preferences(
-            session,
-            period,
-            employee,
-            PreferencesIn(points=points),
-            principal=DEMO_PRINCIPAL,
-            on_behalf=True,
-            precondition=lambda _etag: None,
-            if_match_given=False,
+        wishes = _wish_list(random.Random(choice_seed), options, period.points_per_employee)
+        checked = check_submission(
+            wishes,
+            offered=context.offered,
+            ineligible=context.ineligible,
+            points_per_employee=period.points_per_employee,
         )
+        if checked.errors:  # cannot happen with the options above; never store invalid data
+            continue
+        points = {e.benefit: {"points": e.points, "units": e.units} for e in checked.entries}
+        values = {
+            "period_id": period.id,
+            "employee_id": employee.id,
+            "version": 1,
+            "points": points,
+            "submitted_by": DEMO_PRINCIPAL.id,
+            "on_behalf": True,
+            "submitted_at": now,
+        }
+        session.add(Preference(**values))
+        session.add(PreferenceVersion(**values))
         summary.preferences_created += 1
+    session.commit()
 
 
 def load_demo(session: Session) -> DemoSummary:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.auth.principal import ROLES, Principal
@@ -28,20 +29,23 @@ def _bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def current_principal(request: Request, session: SessionDep) -> Principal:
+# Declares the scheme in OpenAPI (the "Authorize" button of /docs); errors stay ours.
+bearer_scheme = HTTPBearer(auto_error=False, description="An API key: fb_<prefix>_<secret>")
+
+
+def current_principal(
+    request: Request,
+    session: SessionDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
     """The authenticated caller (401 otherwise)."""
     settings: Settings = request.app.state.settings
-    principal = authenticate(
+    return authenticate(
         session,
         _bearer_token(request),
         pepper=settings.secret_key.get_secret_value(),
         touch_after=timedelta(seconds=settings.api_key_touch_seconds),
     )
-    # End the transaction here: FastAPI runs the endpoint in another thread-pool hop, and a
-    # transaction held across that hop (on SQLite: the write lock) starves the pool under
-    # load, until every request times out. Dependencies must not hold transactions open.
-    session.commit()
-    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -11,7 +11,7 @@ from app.auth.deps import SessionDep, require_roles
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from app.auth.service import create_api_key, revoke_api_key
+from app.auth.service import binding_errors, create_api_key, revoke_api_key
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Forbidden, Unprocessable, error_item
@@ -52,6 +52,9 @@ def create_key(
     not_held = sorted(set(body.roles) - principal.roles - {"employee"})
     if not_held:
         raise Forbidden(f"a key can only grant roles its creator holds; you lack {not_held}")
+    errors = binding_errors(session, body.employee)
+    if errors:
+        raise Unprocessable("invalid API key request", errors=errors)
     settings: Settings = request.app.state.settings
     issued = create_api_key(
         session,

@@ -11,6 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,9 +98,7 @@ def _split_token(token: str) -> tuple[str, str] | None:
 
 
 def authenticate(session: Session, token: str, *, pepper: str, touch_after: timedelta) -> Principal:
-    """The principal behind `token`, or 401. Revocation and expiry take effect at once.
-
-    May refresh `last_used_at`: the caller commits (or ends the transaction)."""
+    """The principal behind `token`, or 401. Revocation and expiry take effect at once."""
     parts = _split_token(token)
     if parts is None:
         raise Unauthorized("malformed API key")
@@ -115,13 +114,33 @@ def authenticate(session: Session, token: str, *, pepper: str, touch_after: time
     if api_key.expires_at is not None and api_key.expires_at <= now:
         raise Unauthorized("API key expired")
     if api_key.last_used_at is None or now - api_key.last_used_at >= touch_after:
-        api_key.last_used_at = now  # committed by the caller
+        api_key.last_used_at = now
+    # Always end the transaction here: on SQLite it holds the write lock (BEGIN IMMEDIATE),
+    # which must not be kept across the thread-pool hop to the endpoint, or concurrent
+    # requests starve the pool while waiting for a lock nobody can release.
+    session.commit()
     return Principal(
         id=api_key.public_id,
         name=api_key.name,
         roles=frozenset(api_key.roles),
         employee_external_id=api_key.employee_external_id,
     )
+
+
+def binding_errors(session: Session, employee_external_id: str | None) -> list[dict[str, Any]]:
+    """Problems with binding a key to `employee_external_id` (it must be an active employee)."""
+    if employee_external_id is None:
+        return []
+    from app.employees.repository import employee_by_external_id  # employees build on auth
+
+    employee = employee_by_external_id(session, employee_external_id)
+    if employee is None:
+        message = f"no employee with external_id {employee_external_id!r}"
+    elif not employee.active:
+        message = f"employee {employee_external_id!r} is not active"
+    else:
+        return []
+    return [error_item(["body", "employee"], message)]
 
 
 def revoke_api_key(session: Session, public_id: str) -> None:

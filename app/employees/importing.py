@@ -258,13 +258,19 @@ def _employment_type(value: Any) -> str:
 
 
 def _attributes(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
+    example = 'must be a JSON object such as {"site": "Lyon"}'
+    if isinstance(value, str):  # a CSV cell: plain json.loads gives plain JSON values
+        if "\x00" in value or "\\u0000" in value:
+            raise ValueError(NUL_MESSAGE)
         try:
-            value = json.loads(value)
+            parsed = json.loads(value)
         except json.JSONDecodeError:
-            raise ValueError('must be a JSON object such as {"site": "Lyon"}') from None
+            raise ValueError(example) from None
+        if not isinstance(parsed, dict):
+            raise ValueError(f"{example}, got {value}")
+        return parsed
     if not isinstance(value, dict):
-        raise ValueError(f'must be a JSON object such as {{"site": "Lyon"}}, got {value!r}')
+        raise ValueError(f"{example}, got {value!r}")
     if contains_nul(value):
         raise ValueError(NUL_MESSAGE)
     plain: dict[str, Any] = _plain_json(value)

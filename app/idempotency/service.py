@@ -16,22 +16,26 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.auth.deps import PrincipalDep, SessionDep
 from app.auth.principal import Principal
+from app.db import utcnow
 from app.errors import Unprocessable, error_item
 from app.idempotency.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
+# How long a key's first response is replayed; afterwards the key may be reused.
+RETENTION = timedelta(hours=24)
 
 
 def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
@@ -75,6 +79,10 @@ class Idempotency:
         )
         if record is None:
             return None
+        if record.created_at < utcnow() - RETENTION:
+            self.session.delete(record)  # expired: the key may be used afresh
+            self.session.flush()
+            return None
         if record.request_hash != self.fingerprint:
             raise Unprocessable(
                 "this Idempotency-Key was already used with a different request",
@@ -87,6 +95,10 @@ class Idempotency:
         """Remember the response; committed together with the caller's work."""
         if self.key is None:
             return
+        # Keep the table bounded: drop every expired record (indexed on created_at).
+        self.session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - RETENTION)
+        )
         self.session.add(
             IdempotencyRecord(
                 principal_id=self.principal.id,

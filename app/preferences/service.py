@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.principal import Principal
 from app.benefits.eligibility import employee_facts, evaluate
@@ -65,8 +66,15 @@ class Context:
         }
 
 
-def load_context(session: Session, period: Period, employee: Employee) -> Context:
-    benefits = list(periods.offered_benefits(session, period))
+def load_context(
+    session: Session,
+    period: Period,
+    employee: Employee,
+    *,
+    offered: list[Benefit] | None = None,
+) -> Context:
+    """`offered`: the period's offered benefits when the caller already has them (bulk)."""
+    benefits = offered if offered is not None else list(periods.offered_benefits(session, period))
     fields = employee_out(employee).model_dump(mode="json")
     facts = employee_facts(fields, effective_from=period.effective_from)
     ineligible: dict[str, str] = {}
@@ -204,8 +212,9 @@ def submit_preferences(
         if not repo.compare_and_set(session, current.id, expected_version=expected, values=values):
             session.rollback()
             raise stale(stale_message)
-        session.expire(current)
-        current.version  # noqa: B018  (reload the new version now, before commit)
+        # The row now holds what was written: mirror it without another SELECT.
+        for name, value in {**values, "version": expected + 1}.items():
+            set_committed_value(current, name, value)
     repo.add_version(
         session,
         period_id=period.id,

@@ -81,3 +81,11 @@ def test_list_and_revoke_keys(sqlite_env: str) -> None:
     missing = runner.invoke(cli, ["api-keys", "revoke", "no-such-id"])
     assert missing.exit_code == 1
     assert "no API key" in missing.output
+
+
+def test_create_key_bound_to_an_unknown_employee_fails_clearly(sqlite_env: str) -> None:
+    runner.invoke(cli, ["migrate"])
+    args = ["api-keys", "create", "--name", "x", "--role", "employee", "--employee", "NOPE"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    assert "no employee with external_id 'NOPE'" in result.output

@@ -88,3 +88,8 @@ def test_cli_demo_and_import_employees(sqlite_env: Path) -> None:
     assert failed.exit_code == 1
     assert "row 2, peer_group: peer group 'NOPE' does not exist" in failed.output
     assert "row 2, fte:" in failed.output
+    as_json = sqlite_env / "people.json"
+    as_json.write_text('[{"external_id": "NEW2", "peer_group": "HQ-L2", "fte": 0.6}]')
+    from_json = runner.invoke(cli, ["import", "employees", str(as_json)])
+    assert from_json.exit_code == 0, from_json.output
+    assert '"created": 1' in from_json.output

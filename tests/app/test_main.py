@@ -49,3 +49,11 @@ def test_every_json_request_body_has_an_example(api: ApiClient) -> None:
 
 def test_docs_are_served(api: ApiClient) -> None:
     assert api.get("/docs").status_code == 200
+
+
+def test_openapi_declares_bearer_auth_for_docs(api: ApiClient) -> None:
+    spec = api.get("/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert any(scheme.get("scheme", "").lower() == "bearer" for scheme in schemes.values())
+    assert spec["paths"]["/api/v1/benefits"]["get"]["security"]
+    assert "security" not in spec["paths"]["/healthz"]["get"]

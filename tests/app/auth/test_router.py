@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.auth.models import ApiKey
 from tests.conftest import ApiClient
+from tests.domain_factories import make_employee, make_peer_group
 
 KEYS = "/api/v1/api-keys"
 
@@ -101,6 +102,7 @@ def test_invalid_create_bodies_name_the_field(api: ApiClient) -> None:
         ({"name": "x", "roles": []}, ["body", "roles"]),
         ({"name": "", "roles": ["payroll"]}, ["body", "name"]),
         ({"name": "x", "roles": ["employee"]}, ["body", "employee"]),
+        ({"name": "x", "roles": ["employee"], "employee": "NOPE"}, ["body", "employee"]),
         ({"name": "x", "roles": ["payroll"], "extra": 1}, ["body", "extra"]),
         (
             {"name": "x", "roles": ["payroll"], "expires_at": "2001-01-01T00:00:00Z"},
@@ -125,12 +127,25 @@ def test_a_key_grants_only_roles_its_creator_holds(api: ApiClient) -> None:
 
 
 def test_hr_admin_hands_out_employee_keys_bound_to_an_employee(api: ApiClient) -> None:
+    make_employee(api.session, external_id="E00042", peer_group=make_peer_group(api.session))
     admin = api.auth("hr_admin")
     response = api.post(
         KEYS, json={"name": "ana", "roles": ["employee"], "employee": "E00042"}, headers=admin
     )
     assert response.status_code == 201
     assert response.json()["employee"] == "E00042"
+
+
+def test_binding_to_an_unknown_or_inactive_employee_is_422(api: ApiClient) -> None:
+    group = make_peer_group(api.session)
+    make_employee(api.session, external_id="GONE", peer_group=group, active=False)
+    admin = api.auth("hr_admin")
+    for external_id, fragment in (("NOPE", "no employee"), ("GONE", "not active")):
+        body = {"name": "x", "roles": ["employee"], "employee": external_id}
+        response = api.post(KEYS, json=body, headers=admin)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "employee"]
+        assert fragment in response.json()["errors"][0]["msg"]
 
 
 def test_openapi_publishes_roles_per_route(api: ApiClient) -> None:

@@ -160,3 +160,17 @@ def test_valid_rows_survive_a_csv_round_trip(
     got = [(r.fte, r.top_up_limit, r.hire_date, r.attributes) for r in parsed.records]
     assert got == rows
     assert [r.row for r in parsed.records] == list(range(2, len(rows) + 2))
+
+
+def test_nul_characters_are_refused_in_text_and_attributes() -> None:
+    errors = csv_import(
+        'external_id,peer_group,display_name,attributes\nE1,HQ-L1,a\x00b,"{""k"": ""\\u0000""}"\n'
+    ).errors
+    assert [(e.column, e.message) for e in errors] == [
+        ("attributes", "text must not contain NUL (\\u0000) characters"),
+        ("display_name", "text must not contain NUL (\\u0000) characters"),
+    ]
+    nested = json_import(
+        [{"external_id": "E1", "peer_group": "HQ-L1", "attributes": {"k": ["\x00"]}}]
+    )
+    assert [e.column for e in nested.errors] == ["attributes"]

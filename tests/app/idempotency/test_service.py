@@ -64,3 +64,25 @@ def test_fingerprint_separates_path_query_and_body() -> None:
 def test_invalid_keys_are_refused(raw: str) -> None:
     with pytest.raises(Unprocessable):
         _validated_key(raw)
+
+
+def test_records_expire_after_the_retention(session: Session) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.db import utcnow
+    from app.idempotency.models import IdempotencyRecord
+    from app.idempotency.service import RETENTION
+
+    context(session, ALICE, "old", b"one").record(status_code=200, body={})
+    session.commit()
+    stale = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "old"))
+    assert stale is not None
+    stale.created_at = utcnow() - RETENTION - timedelta(minutes=1)
+    session.commit()
+    assert context(session, ALICE, "old", b"another body").replay() is None  # key reusable
+    context(session, BOB, "other", b"x").record(status_code=200, body={})
+    session.commit()
+    keys = session.scalars(select(IdempotencyRecord.key)).all()
+    assert "old" not in keys and "other" in keys
