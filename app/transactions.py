@@ -1,11 +1,12 @@
-"""Release the request's transaction before a sync endpoint hands back to the event loop.
+"""End the request's transaction as soon as a sync endpoint is done.
 
-On SQLite every transaction holds the database write lock (BEGIN IMMEDIATE). FastAPI runs a
-sync endpoint in one thread-pool hop and the session dependency's teardown in another; a
-transaction left open in between keeps the lock while the teardown waits for a free thread,
-and under concurrency every thread may be waiting for that lock: nothing moves until the
-30 s busy timeout. Endpoints decorated here end their transaction (rolling back anything
-uncommitted, which a successful write never leaves) before returning or raising.
+On SQLite every transaction holds the database write lock (BEGIN IMMEDIATE). The session
+dependency closes the session only after the response is sent; a read-only endpoint would
+keep the lock meanwhile and serialise every other request behind its network I/O. (Before
+`get_session` became async its clean-up even waited for a thread-pool slot while holding
+the lock, which stalled the whole pool under load.) Endpoints decorated here end their
+transaction (rolling back anything uncommitted, which a successful write never leaves)
+before returning or raising.
 """
 
 from __future__ import annotations
