@@ -161,3 +161,28 @@ def test_two_workers_never_execute_the_same_run(
         assert (status, attempts) == ("succeeded", 1)
         assert lines > 0 and people == 6
     assert procrastinate_jobs(pg) == 8  # per run, one locked and one unlocked job: one execution
+
+
+def test_a_killed_workers_run_is_retried_to_completion(
+    pg: FreshDatabase, workers: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    with pg.session() as session:
+        period_id = seed_problem(session, generate(employees=300, seed=5))
+    (run_id,) = start_runs(pg, period_id, 1, time_limit_s=3)
+    enqueue_run(pg.url, run_id)
+    first = workers(FLEXBEN_JOB_LEASE_SECONDS="2")
+    wait_for(lambda: run_state(pg, run_id)[0] == "running", timeout=60, what="the run to start")
+    time.sleep(0.5)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+
+    # Attempts remain: the reaper re-queues and defers it; this worker executes it whole.
+    workers(FLEXBEN_JOB_LEASE_SECONDS="2", FLEXBEN_JOB_MAX_ATTEMPTS="2")
+    wait_for(
+        lambda: run_state(pg, run_id)[0] not in ("queued", "running"),
+        timeout=90,
+        what="the retried run to finish",
+    )
+    status, attempts, lines, people = run_state(pg, run_id)
+    assert (status, attempts, people) == ("succeeded", 2, 300)
+    assert lines > 300  # every employee's core lines at least, written in one piece
