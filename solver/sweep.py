@@ -42,7 +42,6 @@ from solver.decompose import (
     GroupTask,
     Line,
     WholeTask,
-    demand_usage,
     group_usage,
     run_tasks,
     run_whole,
@@ -214,6 +213,14 @@ def _proportional(wants: dict[str, float], available: int) -> dict[str, int]:
     return {key: math.floor(want * scale) for key, want in wants.items()}
 
 
+def _wanted(person: Person, benefit: str) -> tuple[float, float]:
+    """What `person` asks of `benefit` if nothing held it back (units, no top-up)."""
+    candidate = person.candidate(benefit)
+    if candidate is None or candidate.points <= 0:
+        return 0.0, 0.0
+    return float(min(candidate.max_units, candidate.wanted_units)), 0.0
+
+
 def warm_group_shares(
     compiled: Compiled, state: AllocationState
 ) -> tuple[dict[str, Limits], dict[str, int]]:
@@ -227,7 +234,7 @@ def warm_group_shares(
         return float(units), float(paid)
 
     used = group_usage(compiled, current_use)
-    demand = demand_usage(compiled)
+    demand = group_usage(compiled, _wanted)
     grew: dict[str, int] = {}
     budgets: dict[str, list[tuple[BudgetScope, int]]] = {r.id: [] for r in compiled.groups}
     for scope in compiled.budgets:
