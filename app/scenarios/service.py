@@ -49,10 +49,13 @@ def get_scenario(session: Session, scenario_id: str, *, for_update: bool = False
 
 
 def scenario_of_period(session: Session, scenario_id: str, period_id: str) -> Scenario:
-    """The scenario, which must belong to the period (404 otherwise)."""
+    """The scenario a request body names, which must belong to the period (422 otherwise)."""
     scenario = session.get(Scenario, scenario_id)
     if scenario is None or scenario.period_id != period_id:
-        raise NotFound(f"no scenario with id {scenario_id!r} in period {period_id!r}")
+        raise Unprocessable(
+            f"scenario_id: no scenario {scenario_id!r} in period {period_id!r}",
+            errors=[error_item(["body", "scenario_id"], "must name a scenario of this period")],
+        )
     return scenario
 
 

@@ -218,7 +218,7 @@ def test_finance_is_refused_individual_data(api: ApiClient) -> None:
     assert summary["kpis"]["participants"] == 5
 
 
-def test_a_scenario_from_another_period_or_unknown_is_not_found(api: ApiClient) -> None:
+def test_a_scenario_from_another_period_or_unknown_is_refused(api: ApiClient) -> None:
     world = build_world(api)
     other = _ok(
         api.post(f"{API}/periods", json=period_body(name="other"), headers=world.admin), 201
@@ -233,7 +233,8 @@ def test_a_scenario_from_another_period_or_unknown_is_not_found(api: ApiClient) 
             json={"scenario_id": scenario_id},
             headers=world.admin,
         )
-        assert response.status_code == 404, response.text
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["loc"] == ["body", "scenario_id"]
 
 
 def test_apply_copies_period_settings_only_in_draft(api: ApiClient) -> None:
