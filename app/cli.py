@@ -8,6 +8,7 @@ import typer
 
 from app.allocations.solver_adapter import solver_cli
 from app.employees.cli import add_commands as add_domain_commands
+from app.privacy.cli import add_commands as add_privacy_commands
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="flexben allocation service")
 cli.registered_commands.extend(solver_cli.registered_commands)
@@ -64,6 +65,7 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         proxy_headers=True,
+        access_log=False,  # the app writes its own JSON access log (app/security/logs.py)
     )
 
 
@@ -142,6 +144,7 @@ def api_keys_create(
     ] = None,
 ) -> None:
     """Create an API key; the key is printed alone on the last line (shown once)."""
+    from app.audit.service import record
     from app.auth.service import binding_errors, create_api_key
     from app.config import get_settings
     from app.db import make_engine, make_session_factory
@@ -161,6 +164,15 @@ def api_keys_create(
                 roles=role,
                 pepper=settings.secret_key.get_secret_value(),
                 employee_external_id=employee,
+            )
+            record(
+                session,
+                None,
+                "api_key.create",
+                "api_key",
+                issued.api_key.public_id,
+                None,
+                issued.api_key,
             )
             session.commit()
     except DomainError as exc:
@@ -194,6 +206,7 @@ def worker() -> None:
 
 
 add_domain_commands(cli)  # demo, import employees
+add_privacy_commands(cli)  # purge-preferences
 
 
 def main() -> None:

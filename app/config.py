@@ -34,6 +34,46 @@ class Settings(BaseSettings):
     api_key_touch_seconds: int = Field(default=60, ge=0)
     log_level: str = "info"
 
+    # --- security (issue 5); see README "Security" ---
+    # OpenID Connect: people present JWTs from the organisation's provider. Off unless an
+    # issuer and a JWKS (URL or file) are set.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_jwks_file: str | None = None
+    oidc_algorithms: list[Literal["RS256", "ES256"]] = Field(default=["RS256"], min_length=1)
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    oidc_jwks_ttl_seconds: int = Field(default=300, ge=0)
+    oidc_employee_claim: str = "email"  # the claim naming the person...
+    oidc_employee_field: Literal["email", "external_id"] = "email"  # ...matched to this field
+    oidc_roles_claim: str = "roles"  # a list of flexben role names
+    # Roles given to a token bound to an employee, on top of its roles claim.
+    oidc_default_roles: list[str] = Field(default=["employee"])
+    # Abuse limits.
+    max_import_rows: int = Field(default=200_000, ge=1)
+    max_solver_seconds: int = Field(default=600, ge=1)  # cap of any run's time_limit_s
+    rate_limit_per_minute: int = Field(default=600, ge=0)  # per principal; 0 disables
+    rate_limit_burst: int = Field(default=120, ge=1)
+    # Failed authentications per client address (guessing keys); 0 disables.
+    auth_failures_per_minute: int = Field(default=30, ge=0)
+    auth_failures_burst: int = Field(default=20, ge=1)
+    cors_origins: list[str] = Field(default=[])  # HR portal origins allowed by CORS
+    # Privacy: preferences of periods published longer ago are purged.
+    preference_retention_days: int = Field(default=730, ge=1)
+
+    @model_validator(mode="after")
+    def _oidc_is_complete(self) -> Settings:
+        # A token for another application of the same provider must not get in: `aud` is
+        # always checked, so an issuer without an audience is a configuration error.
+        if self.oidc_issuer is not None and not self.oidc_audience:
+            raise ValueError("FLEXBEN_OIDC_AUDIENCE must be set with FLEXBEN_OIDC_ISSUER")
+        if self.oidc_issuer is not None and not (self.oidc_jwks_url or self.oidc_jwks_file):
+            raise ValueError(
+                "FLEXBEN_OIDC_JWKS_URL or FLEXBEN_OIDC_JWKS_FILE must be set with "
+                "FLEXBEN_OIDC_ISSUER"
+            )
+        return self
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "development":
@@ -49,6 +89,10 @@ class Settings(BaseSettings):
                 f"FLEXBEN_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters"
             )
         return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return self.oidc_issuer is not None and bool(self.oidc_jwks_url or self.oidc_jwks_file)
 
     @property
     def is_sqlite(self) -> bool:

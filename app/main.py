@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.allocations.router import me_router as my_allocation_router
 from app.allocations.router import router as runs_router
+from app.audit.router import router as audit_router
 from app.auth.openapi import annotate_roles
 from app.auth.router import router as api_keys_router
 from app.benefits.router import router as benefits_router
@@ -23,7 +25,12 @@ from app.limits import BodySizeLimitMiddleware
 from app.payroll.router import router as payroll_router
 from app.periods.router import router as periods_router
 from app.preferences.router import router as preferences_router
+from app.privacy.router import router as privacy_router
 from app.scenarios.router import router as scenarios_router
+from app.security.headers import SecurityHeadersMiddleware
+from app.security.logs import AccessLogMiddleware, configure_logging
+from app.security.rate_limit import TokenBucketLimiter
+from app.security.request_id import RequestIdMiddleware
 
 API_DESCRIPTION = """Flexible-benefits allocation service.
 
@@ -36,6 +43,7 @@ ROUTERS = (health_router, api_keys_router, benefits_router)
 DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
 RUN_ROUTERS = (runs_router, my_allocation_router, payroll_router)
 SCENARIO_ROUTERS = (scenarios_router,)
+SECURITY_ROUTERS = (audit_router, privacy_router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.metrics = RequestMetrics()
     install_error_handlers(app)
-    for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS, *SCENARIO_ROUTERS):
+    for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS, *SCENARIO_ROUTERS, *SECURITY_ROUTERS):
         annotate_roles(router)
         app.include_router(router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -68,7 +76,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exempt=frozenset({"/healthz", "/metrics"}),
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    install_security(app, settings)
     return app
+
+
+def install_security(app: FastAPI, settings: Settings) -> None:
+    """Rate limiter, structured access logs, CORS, security headers and request ids
+    (added last, so the request id wraps everything, even a 413)."""
+    configure_logging(settings.log_level)
+    app.state.rate_limiter = TokenBucketLimiter(
+        per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+    )
+    app.state.auth_failure_limiter = TokenBucketLimiter(
+        per_minute=settings.auth_failures_per_minute, burst=settings.auth_failures_burst
+    )
+    app.add_middleware(AccessLogMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestIdMiddleware)
 
 
 def app_factory() -> FastAPI:

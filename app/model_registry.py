@@ -4,6 +4,7 @@ Append one line per domain package.
 """
 
 from app.allocations import models as allocations_models  # noqa: F401
+from app.audit import models as audit_models  # noqa: F401
 from app.auth import models as auth_models  # noqa: F401
 from app.benefits import models as benefits_models  # noqa: F401
 from app.employees import models as employees_models  # noqa: F401

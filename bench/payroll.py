@@ -129,6 +129,7 @@ def run_export(url: str) -> None:
         "FLEXBEN_ENVIRONMENT": "development",
         "FLEXBEN_JOB_RUNNER": "manual",
         "FLEXBEN_LOG_LEVEL": "warning",
+        "FLEXBEN_RATE_LIMIT_PER_MINUTE": "0",  # measure the service, not its rate limit
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=REPO, env=env

@@ -196,6 +196,7 @@ def server(url: str) -> Iterator[str]:
         "FLEXBEN_DATABASE_URL": url,
         "FLEXBEN_ENVIRONMENT": "development",
         "FLEXBEN_LOG_LEVEL": "warning",
+        "FLEXBEN_RATE_LIMIT_PER_MINUTE": "0",  # measure the service, not its rate limit
     }
     process = subprocess.Popen([FLEXBEN, "serve", "--port", str(port)], env=env)
     base = f"http://127.0.0.1:{port}"

@@ -47,7 +47,15 @@ def pytest_runtest_makereport(
 
 
 def test_settings(database_url: str) -> Settings:
-    return Settings(environment="test", database_url=database_url, secret_key=TEST_SECRET_KEY)
+    # No rate limits: tests reuse one key and refuse many tokens freely; the limiters have their own
+    # tests (tests/app/security/test_limits.py) on an app built with a tight limit.
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key=TEST_SECRET_KEY,
+        rate_limit_per_minute=0,
+        auth_failures_per_minute=0,
+    )
 
 
 def _worker_id() -> str:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.allocations import solver_adapter
 from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.results import RunOutcome, failed_outcome, outcome_of
+from app.audit.service import record
 from app.db import utcnow
 from app.periods.models import Period
 
@@ -139,6 +140,9 @@ def finish_run(factory: SessionFactory, run_id: str, *, worker: str, outcome: Ru
         _insert_batches(
             session, RunEmployee, [{"run_id": run_id, **row} for row in outcome.employees]
         )
+        # The worker acts for nobody: the system actor; the digest covers the outcome.
+        result = {**outcome.values, "lines": len(outcome.lines)}
+        record(session, None, "run.finish", "run", run_id, None, result)
         session.commit()
     return True
 

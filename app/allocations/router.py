@@ -16,13 +16,17 @@ from app.allocations import service
 from app.allocations.models import Run, RunLine
 from app.allocations.my_allocation import my_allocation
 from app.allocations.schemas import LineOut, MyAllocationOut, RunCreate, RunEmployeeOut, RunOut
+from app.allocations.solver_adapter import DEFAULT_TIME_LIMIT_S
+from app.audit.service import record
 from app.auth.deps import SessionDep, require_employee, require_roles
 from app.auth.principal import Principal
+from app.errors import Unprocessable, error_item
 from app.http import etag_of_json, set_etag
 from app.idempotency.service import IdempotencyDep
 from app.jobs.runner import dispatcher
 from app.pagination import Page, PageParams, keyset_page, page_params
 from app.periods.service import get_period
+from app.security.disclosure import aggregates_only, suppress_small_groups
 from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["runs"])
@@ -37,6 +41,26 @@ SummaryReader = Annotated[
 ProblemReader = Annotated[Principal, Depends(require_roles("hr_admin", "approver", "auditor"))]
 Me = Annotated[Principal, Depends(require_employee())]
 Page_ = Annotated[PageParams, Depends(page_params)]
+
+
+def summary_for(principal: Principal, out: RunOut) -> RunOut:
+    """Finance sees aggregates only: peer groups under 5 participants are withheld."""
+    if not aggregates_only(principal):
+        return out
+    return out.model_copy(update={"groups": suppress_small_groups(out.groups)})
+
+
+def capped_time_limit(body: RunCreate, max_seconds: int) -> RunCreate:
+    """The deployment's cap (FLEXBEN_MAX_SOLVER_SECONDS) on a run's time limit: 422 above
+    it; a run without one gets the solver default, lowered to the cap if needed."""
+    if body.time_limit_s is not None and body.time_limit_s > max_seconds:
+        raise Unprocessable(
+            f"time_limit_s {body.time_limit_s:g} exceeds this deployment's cap of {max_seconds} s",
+            errors=[error_item(["body", "time_limit_s"], f"at most {max_seconds} (seconds)")],
+        )
+    if body.time_limit_s is None and max_seconds < DEFAULT_TIME_LIMIT_S:
+        return body.model_copy(update={"time_limit_s": float(max_seconds)})
+    return body
 
 
 @router.post("/periods/{period_id}/runs", status_code=202, response_model=RunOut)
@@ -56,6 +80,7 @@ def start_run(  # noqa: PLR0917 (FastAPI passes what the route declares)
     Honours `Idempotency-Key`."""
     if (replay := idem.replay()) is not None:
         return replay
+    body = capped_time_limit(body, request.app.state.settings.max_solver_seconds)
     try:
         run = service.start_run(session, period_id, body, principal)
         out = service.run_out(run).model_dump(mode="json")
@@ -70,7 +95,9 @@ def start_run(  # noqa: PLR0917 (FastAPI passes what the route declares)
 
 @router.get("/periods/{period_id}/runs", response_model=Page[RunOut])
 @releases_transaction
-def list_runs(period_id: str, session: SessionDep, _: SummaryReader, page: Page_) -> Page[RunOut]:
+def list_runs(
+    period_id: str, session: SessionDep, principal: SummaryReader, page: Page_
+) -> Page[RunOut]:
     """The period's runs, oldest first."""
     get_period(session, period_id)
     runs, cursor = keyset_page(
@@ -80,14 +107,17 @@ def list_runs(period_id: str, session: SessionDep, _: SummaryReader, page: Page_
         key_of=lambda run: [run.id],
         params=page,
     )
-    return Page(items=[service.run_out(run) for run in runs], next_cursor=cursor)
+    items = [summary_for(principal, service.run_out(run)) for run in runs]
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
 @releases_transaction
-def get_run(run_id: str, session: SessionDep, _: SummaryReader, response: Response) -> RunOut:
+def get_run(
+    run_id: str, session: SessionDep, principal: SummaryReader, response: Response
+) -> RunOut:
     """Status, solver, objective, bound, gap, KPIs, peer-group and budget figures."""
-    out = service.run_out(service.get_run(session, run_id))
+    out = summary_for(principal, service.run_out(service.get_run(session, run_id)))
     set_etag(response, etag_of_json(out.model_dump(mode="json")))
     return out
 
@@ -109,9 +139,23 @@ def run_allocations(run_id: str, session: SessionDep, _: HrAdmin, page: Page_) -
 
 @router.get("/runs/{run_id}/employees/{external_id}", response_model=RunEmployeeOut)
 @releases_transaction
-def run_employee(run_id: str, external_id: str, session: SessionDep, _: HrAdmin) -> RunEmployeeOut:
+def run_employee(
+    run_id: str, external_id: str, session: SessionDep, principal: HrAdmin
+) -> RunEmployeeOut:
     """One person's lines, satisfaction and explanations (with full figures)."""
-    return service.run_employee(session, run_id, external_id)
+    out = service.run_employee(session, run_id, external_id)
+    # It shows the person's preferences: a read by someone else, audited (issue 5).
+    record(
+        session,
+        principal,
+        "run.employee.read",
+        "run_employee",
+        f"{run_id}/{external_id}",
+        None,
+        None,
+    )
+    session.commit()
+    return out
 
 
 @router.get(
@@ -120,10 +164,13 @@ def run_employee(run_id: str, external_id: str, session: SessionDep, _: HrAdmin)
     responses={200: {"content": {"application/json": {}}}},
 )
 @releases_transaction
-def run_problem(run_id: str, session: SessionDep, _: ProblemReader) -> Response:
+def run_problem(run_id: str, session: SessionDep, principal: ProblemReader) -> Response:
     """The exact `flexben.problem/v1` input of the run, byte for byte (`flexben solve` on it
     reproduces the run's allocation); `X-Problem-SHA256` carries its hash."""
     run = service.get_run(session, run_id)
+    # The problem holds everyone's preferences: its reads are audited (issue 5).
+    record(session, principal, "run.problem.read", "run", run.id, None, None)
+    session.commit()
     return Response(
         content=run.problem.encode("utf-8"),
         media_type="application/json",

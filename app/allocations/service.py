@@ -18,6 +18,7 @@ from app.allocations.schemas import (
     RunOut,
     SolverOut,
 )
+from app.audit.service import record
 from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, NotFound
 from app.payroll import repository as publications
@@ -81,6 +82,7 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
     )
     session.add(run)
     session.flush()
+    record(session, principal, "run.start", "run", run.id, None, run)
     return run
 
 

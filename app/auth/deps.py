@@ -10,11 +10,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.audit.service import bind_principal
+from app.auth.oidc import JwksCache, authenticate_jwt, jwks_from, looks_like_jwt
 from app.auth.principal import ROLES, Principal
-from app.auth.service import authenticate
+from app.auth.service import KEY_SCHEME, authenticate
 from app.config import Settings
 from app.db import get_session
-from app.errors import Forbidden, Unauthorized
+from app.errors import DomainError, Forbidden, Unauthorized
+from app.security.rate_limit import TokenBucketLimiter, TooManyRequests
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
@@ -30,7 +33,9 @@ def _bearer_token(request: Request) -> str:
 
 
 # Declares the scheme in OpenAPI (the "Authorize" button of /docs); errors stay ours.
-bearer_scheme = HTTPBearer(auto_error=False, description="An API key: fb_<prefix>_<secret>")
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="An API key (fb_<prefix>_<secret>) or an OIDC JWT"
+)
 
 
 def current_principal(
@@ -38,14 +43,73 @@ def current_principal(
     session: SessionDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
-    """The authenticated caller (401 otherwise)."""
+    """The authenticated caller (401 otherwise; 429 over the rate limit).
+
+    An API key (`fb_...`) or, when OIDC is configured, a JWT from the provider. The
+    principal is bound to the session so audit events name it.
+    """
+    failures, address = _failure_limiter(request), _client_address(request)
+    if (wait := failures.retry_after(address)) > 0:
+        raise TooManyRequests(wait)  # too many failed attempts from here: stop guessing
+    try:
+        principal = _verify(request, session)
+    except DomainError as exc:
+        if exc.status == 401:
+            failures.wait_time(address)  # count the failure
+        raise
+    request.state.principal_id = principal.id  # for the access log (an id, not a name)
+    _rate_limiter(request).check(principal.id)
+    bind_principal(session, principal)
+    return principal
+
+
+def _verify(request: Request, session: Session) -> Principal:
     settings: Settings = request.app.state.settings
+    token = _bearer_token(request)
+    if not token.startswith(f"{KEY_SCHEME}_") and looks_like_jwt(token):
+        if not settings.oidc_enabled:
+            raise Unauthorized("JWTs are not accepted: OIDC is not configured (use an API key)")
+        return authenticate_jwt(session, token, settings=settings, jwks=_jwks(request))
     return authenticate(
         session,
-        _bearer_token(request),
+        token,
         pepper=settings.secret_key.get_secret_value(),
         touch_after=timedelta(seconds=settings.api_key_touch_seconds),
     )
+
+
+def _client_address(request: Request) -> str:
+    return f"addr:{request.client.host if request.client else 'unknown'}"
+
+
+def _failure_limiter(request: Request) -> TokenBucketLimiter:
+    state = request.app.state
+    if getattr(state, "auth_failure_limiter", None) is None:
+        settings: Settings = state.settings
+        state.auth_failure_limiter = TokenBucketLimiter(
+            per_minute=settings.auth_failures_per_minute, burst=settings.auth_failures_burst
+        )
+    limiter: TokenBucketLimiter = state.auth_failure_limiter
+    return limiter
+
+
+def _jwks(request: Request) -> JwksCache:
+    state = request.app.state
+    if getattr(state, "jwks", None) is None:
+        state.jwks = jwks_from(state.settings)
+    jwks: JwksCache = state.jwks
+    return jwks
+
+
+def _rate_limiter(request: Request) -> TokenBucketLimiter:
+    state = request.app.state
+    if getattr(state, "rate_limiter", None) is None:
+        settings: Settings = state.settings
+        state.rate_limiter = TokenBucketLimiter(
+            per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+        )
+    limiter: TokenBucketLimiter = state.rate_limiter
+    return limiter
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
+from app.audit.service import record, snapshot
 from app.auth.deps import SessionDep, require_roles
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
@@ -65,6 +66,15 @@ def create_key(
         expires_at=body.expires_at,
         created_by=principal.id,
     )
+    record(
+        session,
+        principal,
+        "api_key.create",
+        "api_key",
+        issued.api_key.public_id,
+        None,
+        issued.api_key,
+    )
     session.commit()
     response.headers["Location"] = f"/api/v1/api-keys/{issued.api_key.public_id}"
     return ApiKeyCreated(**api_key_out(issued.api_key).model_dump(), key=issued.key)
@@ -87,7 +97,9 @@ def list_keys(
 
 
 @router.delete("/{key_id}", status_code=204)
-def revoke_key(key_id: str, session: SessionDep, _principal: HrAdmin) -> Response:
-    revoke_api_key(session, key_id)
+def revoke_key(key_id: str, session: SessionDep, principal: HrAdmin) -> Response:
+    api_key = revoke_api_key(session, key_id)
+    before = {**snapshot(api_key), "revoked_at": None}
+    record(session, principal, "api_key.revoke", "api_key", key_id, before, api_key)
     session.commit()
     return Response(status_code=204)

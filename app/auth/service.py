@@ -143,10 +143,11 @@ def binding_errors(session: Session, employee_external_id: str | None) -> list[d
     return [error_item(["body", "employee"], message)]
 
 
-def revoke_api_key(session: Session, public_id: str) -> None:
+def revoke_api_key(session: Session, public_id: str) -> ApiKey:
     """Revoke (idempotently); 404 for an unknown id. The caller commits."""
     api_key = session.scalar(select(ApiKey).where(ApiKey.public_id == public_id))
     if api_key is None:
         raise NotFound(f"no API key with id {public_id!r}")
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
+    return api_key

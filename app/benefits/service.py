@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.audit.service import record, snapshot
 from app.benefits import repository
 from app.benefits.eligibility import validate_rule
 from app.benefits.models import Benefit
@@ -30,6 +31,7 @@ def create_benefit(session: Session, body: BenefitCreate) -> Benefit:
     _raise_if_invalid(_catalogue_errors(session, code=body.code, fields=fields))
     benefit = Benefit(**fields)
     session.add(benefit)
+    record(session, None, "benefit.create", "benefit", benefit.code, None, benefit)
     try:
         session.commit()
     except IntegrityError as exc:  # a concurrent create of the same code won the race
@@ -41,6 +43,7 @@ def create_benefit(session: Session, body: BenefitCreate) -> Benefit:
 def update_benefit(session: Session, benefit: Benefit, patch: BenefitPatch) -> Benefit:
     """Apply `patch` to `benefit` (loaded with `for_update=True`) and commit."""
     changes = patch.changes()
+    before = snapshot(benefit)
     merged = {**_fields_of(benefit), **changes}
     _raise_if_invalid(_catalogue_errors(session, code=benefit.code, fields=merged))
     if benefit.active and merged["active"] is False:
@@ -48,6 +51,8 @@ def update_benefit(session: Session, benefit: Benefit, patch: BenefitPatch) -> B
     changed = {name: value for name, value in changes.items() if getattr(benefit, name) != value}
     for name, value in changed.items():
         setattr(benefit, name, value)
+    action = "benefit.retire" if changed.get("active") is False else "benefit.update"
+    record(session, None, action, "benefit", benefit.code, before, benefit)
     session.commit()
     return benefit
 

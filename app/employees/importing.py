@@ -364,8 +364,16 @@ def validate_rows(
     return ParsedImport(records, errors)
 
 
+class TooManyRowsError(ImportFormatError):
+    """The file has more rows than the deployment accepts (FLEXBEN_MAX_IMPORT_ROWS)."""
+
+
 def parse_import(
-    body: str | bytes, *, content_type: str, peer_groups: Collection[str]
+    body: str | bytes,
+    *,
+    content_type: str,
+    peer_groups: Collection[str],
+    max_rows: int | None = None,
 ) -> ParsedImport:
     """Read a CSV (``text/csv``) or JSON array body and validate every row."""
     if content_type.split(";", maxsplit=1)[0].strip().lower() in {"text/csv", "application/csv"}:
@@ -373,6 +381,8 @@ def parse_import(
         rows, read_errors = read_csv(text)
     else:
         rows, read_errors = read_json(body)
+    if max_rows is not None and len(rows) > max_rows:
+        raise TooManyRowsError(f"the file has {len(rows)} rows; the limit is {max_rows}")
     parsed = validate_rows(rows, peer_groups=peer_groups)
     errors = sorted(read_errors + parsed.errors, key=lambda e: (e.row, e.column or ""))
     if errors:

@@ -38,9 +38,9 @@ HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
 Reader = Annotated[
     Principal, Depends(require_roles("hr_admin", "approver", "payroll", "finance", "auditor"))
 ]
-PeopleReader = Annotated[
-    Principal, Depends(require_roles("hr_admin", "approver", "payroll", "auditor"))
-]
+# Individual records (need_reason may reveal health or family): finance sees aggregates
+# only, payroll only published lines, so neither lists people (issue 5).
+PeopleReader = Annotated[Principal, Depends(require_roles("hr_admin", "auditor"))]
 Pages = Annotated[PageParams, Depends(page_params)]
 
 CSV_EXAMPLE = (
@@ -210,7 +210,12 @@ async def import_employees(
             if (replay := idem.replay()) is not None:
                 return replay
             report = service.import_employees(
-                session, body, content_type=content_type, dry_run=dry_run, before_commit=remember
+                session,
+                body,
+                content_type=content_type,
+                dry_run=dry_run,
+                before_commit=remember,
+                max_rows=request.app.state.settings.max_import_rows,
             )
             return JSONResponse(report.model_dump(mode="json"))
         finally:

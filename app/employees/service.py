@@ -9,9 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.audit import service as audit
 from app.db import utcnow
 from app.employees import repository as repo
-from app.employees.importing import EmployeeRecord, ImportFormatError, RowError, parse_import
+from app.employees.importing import (
+    EmployeeRecord,
+    ImportFormatError,
+    RowError,
+    TooManyRowsError,
+    parse_import,
+)
 from app.employees.models import Employee, PeerGroup
 from app.employees.schemas import (
     EmployeeCreate,
@@ -22,7 +29,7 @@ from app.employees.schemas import (
     PeerGroupOut,
     PeerGroupPatch,
 )
-from app.errors import Conflict, NotFound, Unprocessable, error_item
+from app.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable, error_item
 from app.http import etag_of_version
 
 Precondition = Callable[[str], None]  # raises 412 when the given current ETag is stale
@@ -64,6 +71,7 @@ def create_peer_group(session: Session, body: PeerGroupCreate) -> PeerGroup:
         raise Conflict(f"a peer group with code {body.code!r} already exists")
     group = PeerGroup(**body.model_dump())
     session.add(group)
+    audit.record(session, None, "peer_group.create", "peer_group", group.code, None, group)
     _commit_or_conflict(session, f"a peer group with code {body.code!r} already exists")
     return group
 
@@ -73,6 +81,7 @@ def patch_peer_group(
 ) -> PeerGroup:
     group = get_peer_group(session, code, for_update=True)
     precondition(etag_of_version(group.version))
+    before = audit.snapshot(group)
     changes = body.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
         raise Unprocessable(
@@ -83,6 +92,7 @@ def patch_peer_group(
     if changes:
         group.version += 1
         group.updated_at = utcnow()
+        audit.record(session, None, "peer_group.update", "peer_group", group.code, before, group)
     session.commit()
     return group
 
@@ -152,6 +162,7 @@ def create_employee(session: Session, body: EmployeeCreate) -> Employee:
         values["email"] = values["email"].lower()
     employee = Employee(**values, peer_group=_peer_group_for(session, body.peer_group))
     session.add(employee)
+    audit.record(session, None, "employee.create", "employee", employee.external_id, None, employee)
     _commit_or_conflict(session, "an employee with this external_id or email already exists")
     return employee
 
@@ -161,6 +172,7 @@ def patch_employee(
 ) -> Employee:
     employee = get_employee(session, external_id, for_update=True)
     precondition(etag_of_version(employee.version))
+    before = audit.snapshot(employee)
     changes = body.model_dump(exclude_unset=True)
     required = ("peer_group", "employment_type", "fte", "need", "top_up_limit", "active")
     nulls = [field for field in required if field in changes and changes[field] is None]
@@ -180,6 +192,7 @@ def patch_employee(
         setattr(employee, field, value)
     employee.version += 1
     employee.updated_at = utcnow()
+    audit.record(session, None, "employee.update", "employee", external_id, before, employee)
     _commit_or_conflict(session, "another employee already uses this email")
     return employee
 
@@ -241,6 +254,7 @@ def import_employees(
     content_type: str,
     dry_run: bool,
     before_commit: Callable[[ImportReport], None] | None = None,
+    max_rows: int | None = None,
 ) -> ImportReport:
     """Upsert employees by external_id from a CSV or JSON array; all or nothing.
 
@@ -250,7 +264,11 @@ def import_employees(
     """
     group_ids = repo.peer_group_ids(session)
     try:
-        parsed = parse_import(body, content_type=content_type, peer_groups=group_ids)
+        parsed = parse_import(
+            body, content_type=content_type, peer_groups=group_ids, max_rows=max_rows
+        )
+    except TooManyRowsError as exc:
+        raise PayloadTooLarge(f"{exc} (FLEXBEN_MAX_IMPORT_ROWS)") from None
     except ImportFormatError as exc:
         raise Unprocessable(str(exc), errors=[error_item(["body"], str(exc))]) from None
     except UnicodeDecodeError:
@@ -299,6 +317,14 @@ def import_employees(
     if not dry_run:
         repo.bulk_update_employees(session, updates)
         repo.bulk_insert_employees(session, inserts)
+        audit.record_many(
+            session,
+            None,
+            "employee.import",
+            "employee",
+            [(row["external_id"], None, row) for row in inserts]
+            + [(row["external_id"], existing[row["external_id"]], row) for row in updates],
+        )
         if len(inserts) >= BIG_IMPORT:
             repo.refresh_statistics(session)
     if before_commit is not None:

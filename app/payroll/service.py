@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.service import current_problem, get_run
+from app.audit.service import record, snapshot
 from app.auth.principal import Principal
 from app.benefits.models import Benefit
 from app.db import utcnow
@@ -121,6 +122,7 @@ def approve(session: Session, run_id: str, principal: Principal) -> Publication:
     period = get_period(session, run.period_id, for_update=True)
     _check_approvable(session, run, period, principal)
     version = (repo.latest_version(session, period.id) or 0) + 1
+    period_before = snapshot(period)
     publication = Publication(
         period_id=period.id,
         version=version,
@@ -140,6 +142,8 @@ def approve(session: Session, run_id: str, principal: Principal) -> Publication:
         period.status = "published"
         period.version += 1
         period.updated_at = utcnow()
+        record(session, principal, "run.approve", "run", run.id, None, publication)
+        record(session, principal, "period.publish", "period", period.id, period_before, period)
         session.commit()
     except IntegrityError:
         session.rollback()

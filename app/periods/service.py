@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from app.audit.service import record, snapshot
 from app.db import utcnow
 from app.employees import repository as people
 from app.errors import Conflict, NotFound, Unprocessable, error_item
@@ -181,6 +182,7 @@ def create_period(session: Session, body: PeriodCreate) -> Period:
     rules = _validated(session, body.model_dump())
     period = Period(id=time_ordered_uuid(), status="draft", version=1, **_stored(rules))
     session.add(period)
+    record(session, None, "period.create", "period", period.id, None, period)
     session.commit()
     return period
 
@@ -218,10 +220,12 @@ def patch_period(
         )
     merged = {**period_out(period).model_dump(include=set(RULE_FIELDS)), **changes}
     rules = _validated(session, merged, references=period.status == "draft")
+    before = snapshot(period)
     for field, value in _stored(rules).items():
         setattr(period, field, value)
     period.version += 1
     period.updated_at = utcnow()
+    record(session, None, "period.update", "period", period.id, before, period)
     session.commit()
     return period
 
@@ -265,9 +269,11 @@ def open_period(session: Session, period_id: str, precondition: Precondition) ->
             "the period cannot open: " + "; ".join(msg for _loc, msg in problems),
             errors=[error_item(loc, msg) for loc, msg in problems],
         )
+    before = snapshot(period)
     period.status, period.opened_at = "open", now
     period.version += 1
     period.updated_at = now
+    record(session, None, "period.open", "period", period.id, before, period)
     session.commit()
     return period
 
@@ -289,8 +295,10 @@ def close_period(session: Session, period_id: str, precondition: Precondition) -
     if period.status != "open":
         raise Conflict(f"the period is {period.status}; only an open period can be closed")
     now = utcnow()
+    before = snapshot(period)
     period.status, period.closed_at = "closed", now
     period.version += 1
     period.updated_at = now
+    record(session, None, "period.close", "period", period.id, before, period)
     session.commit()
     return period

@@ -51,7 +51,7 @@ def _respond(response: Response, out: PreferencesOut) -> PreferencesOut:
 def list_preferences(
     period_id: str,
     session: SessionDep,
-    _: HrAdmin,
+    principal: HrAdmin,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[PreferencesOut]:
     """Current preferences of every employee who submitted, by external_id."""
@@ -64,6 +64,7 @@ def list_preferences(
         params=page,
     )
     items = [service.preferences_out(period, row.employee, row, []) for row in rows]
+    service.record_read_by_other(session, principal, period, [row.employee for row in rows])
     return Page(items=items, next_cursor=cursor)
 
 
@@ -77,11 +78,13 @@ def period_participation(period_id: str, session: SessionDep, _: Aggregates) -> 
 @router.get("/periods/{period_id}/preferences/{external_id}", response_model=PreferencesOut)
 @releases_transaction
 def get_preferences_of(
-    period_id: str, external_id: str, session: SessionDep, _: HrAdmin, response: Response
+    period_id: str, external_id: str, session: SessionDep, principal: HrAdmin, response: Response
 ) -> PreferencesOut:
     period = get_period(session, period_id)
     employee = get_employee(session, external_id)
-    return _respond(response, service.read_preferences(session, period, employee))
+    out = service.read_preferences(session, period, employee)
+    service.record_read_by_other(session, principal, period, [employee])
+    return _respond(response, out)
 
 
 @router.put("/periods/{period_id}/preferences/{external_id}", response_model=PreferencesOut)
@@ -117,11 +120,14 @@ def put_preferences_of(
 )
 @releases_transaction
 def preference_versions(
-    period_id: str, external_id: str, session: SessionDep, _: HrAdmin
+    period_id: str, external_id: str, session: SessionDep, principal: HrAdmin
 ) -> list[VersionOut]:
     """Every submission, oldest first, with who made it and when."""
     period = get_period(session, period_id)
-    return service.history(session, period, get_employee(session, external_id))
+    employee = get_employee(session, external_id)
+    versions = service.history(session, period, employee)
+    service.record_read_by_other(session, principal, period, [employee])
+    return versions
 
 
 # ---------------------------------------------------------------- the employee

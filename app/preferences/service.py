@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.audit.service import record, record_many
 from app.auth.principal import Principal
 from app.benefits.eligibility import employee_facts, evaluate
 from app.benefits.models import Benefit
@@ -150,6 +151,27 @@ def read_preferences(session: Session, period: Period, employee: Employee) -> Pr
     return preferences_out(period, employee, current, warnings)
 
 
+def preferences_key(period: Period, employee: Employee) -> str:
+    """The audit log's key of one person's preferences in one period."""
+    return f"{period.id}/{employee.external_id}"
+
+
+def record_read_by_other(
+    session: Session, principal: Principal, period: Period, employees: list[Employee]
+) -> None:
+    """Audit (and commit) a read of these people's preferences by someone else."""
+    others = [e for e in employees if e.external_id != principal.employee_external_id]
+    if others:
+        record_many(
+            session,
+            principal,
+            "preferences.read",
+            "preferences",
+            [(preferences_key(period, e), None, None) for e in others],
+        )
+        session.commit()
+
+
 def etag_of(out: PreferencesOut) -> str:
     return etag_of_version(out.version)
 
@@ -178,6 +200,7 @@ def submit_preferences(
         raise Conflict(f"employee {employee.external_id} is inactive")
     current = repo.current(session, period.id, employee.id)
     precondition(etag_of_version(current.version if current is not None else 0))
+    before = None if current is None else {"version": current.version, "points": current.points}
     context = load_context(session, period, employee)
     checked = check_submission(
         body.points,
@@ -224,6 +247,11 @@ def submit_preferences(
         submitted_by=principal.id,
         on_behalf=on_behalf,
         submitted_at=now,
+    )
+    after = {"version": current.version, "points": points}
+    action = "preferences.submit_on_behalf" if on_behalf else "preferences.submit"
+    record(
+        session, principal, action, "preferences", preferences_key(period, employee), before, after
     )
     session.commit()
     warnings = [Hint(loc=list(w.loc), msg=w.msg) for w in checked.warnings]

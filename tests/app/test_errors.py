@@ -84,3 +84,18 @@ def test_a_unique_violation_race_is_409_not_500(api: ApiClient) -> None:
         ]
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_an_unreadable_body_is_a_documented_400(api: ApiClient) -> None:
+    """Found by the fuzzer (tests/test_fuzz.py): a non-UTF-8 JSON body got an undocumented
+    400 with a vague message."""
+    response = api.post(
+        "/api/v1/peer-groups",
+        content=b"\x80",
+        headers={**api.auth("hr_admin"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "UTF-8 JSON" in response.json()["detail"]
+    documented = api.get("/openapi.json").json()["paths"]["/api/v1/peer-groups"]["post"]
+    assert "400" in documented["responses"]

@@ -1,0 +1,1 @@
+"""GDPR: erasure of a person, and retention of preferences."""

@@ -1,0 +1,1 @@
+"""Cross-cutting protections: request ids and structured logs, security headers, rate limits."""
