@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.audit.service import record, snapshot
 from app.auth.principal import Principal
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable, error_item
@@ -81,6 +82,7 @@ def create_scenario(
         updated_at=now,
     )
     session.add(scenario)
+    record(session, principal, "scenario.create", "scenario", scenario.id, None, scenario)
     session.commit()
     return scenario
 
@@ -90,6 +92,7 @@ def patch_scenario(
 ) -> Scenario:
     scenario = get_scenario(session, scenario_id, for_update=True)
     precondition(etag_of_version(scenario.version))
+    before = snapshot(scenario)
     changes = body.model_dump(exclude_unset=True)
     nulls = [name for name, value in changes.items() if value is None]
     if nulls:
@@ -106,12 +109,14 @@ def patch_scenario(
         scenario.description = body.description
     scenario.version += 1
     scenario.updated_at = utcnow()
+    record(session, None, "scenario.update", "scenario", scenario.id, before, scenario)
     session.commit()
     return scenario
 
 
 def apply_scenario(session: Session, scenario_id: str, principal: Principal) -> AppliedOut:
-    """Copy the scenario's overrides into its period's settings (committed, audited).
+    """Copy the scenario's overrides into its period's settings (committed; audited as
+    `scenario.apply` and `period.update`).
 
     Only while the period's settings may change (draft); catalogue-level overrides (costs,
     capacities) are refused: benefits are shared by every period and change through
@@ -139,8 +144,11 @@ def apply_scenario(session: Session, scenario_id: str, principal: Principal) -> 
     settings = overridden_settings(session, period, overrides)
     before = {name: getattr(period, name) for name in settings}
     changed = sorted(name for name, value in settings.items() if before[name] != value)
+    scenario_before = snapshot(scenario)
     scenario.applied_at, scenario.applied_by = utcnow(), principal.id
     scenario.version += 1
+    # Committed with the period's change (patch_period also records "period.update").
+    record(session, principal, "scenario.apply", "scenario", scenario.id, scenario_before, scenario)
     patched = patch_period(
         session, period.id, PeriodPatch.model_validate(settings), precondition=lambda _etag: None
     )

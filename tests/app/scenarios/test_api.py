@@ -283,6 +283,23 @@ def test_apply_copies_period_settings_only_in_draft(api: ApiClient) -> None:
         "equity_absolute": 0,
     }
     assert sorted(period["benefits"]) == ["GYM", "HEALTH", "LEAVE", "PARKING"]
+    auditor = api.auth("auditor")
+    events = _ok(
+        api.get(
+            f"{API}/audit-events",
+            params={"entity_key": scenario["id"], "action": "scenario.apply"},
+            headers=auditor,
+        )
+    )["items"]
+    assert len(events) == 1 and "applied_at" in events[0]["changed"]
+    updates = _ok(
+        api.get(
+            f"{API}/audit-events",
+            params={"entity_key": draft["id"], "action": "period.update"},
+            headers=auditor,
+        )
+    )["items"]
+    assert len(updates) == 1 and set(updates[0]["changed"]) >= {"budgets", "policy"}
 
     catalogue = _ok(
         api.post(
