@@ -7,6 +7,7 @@ when the request is accepted, so the curve describes exactly the inputs of that 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -98,7 +99,11 @@ def sweep_caps(cap_from: int, cap_to: int, steps: int) -> list[int]:
     return sorted({cap_from + (cap_to - cap_from) * i // (steps - 1) for i in range(steps)})
 
 
-def run_curve(job_problem: str, params: dict[str, Any], on_progress: Any) -> dict[str, Any]:
+def run_curve(
+    job_problem: str,
+    params: dict[str, Any],
+    on_progress: Callable[[int, dict[str, Any]], None] | None,
+) -> dict[str, Any]:
     """Execute the sweep of a job; the result document stored on the job."""
     problem = json.loads(job_problem)
     result = solver_adapter.budget_curve(
