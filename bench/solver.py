@@ -49,10 +49,7 @@ def measure_engine(employees: int, groups: int, seconds: float) -> dict[str, Any
     started = time.monotonic()
     outcome = solve(problem, SolveOptions(time_limit_s=seconds, processes=PROCESSES))
     elapsed = time.monotonic() - started
-    worker_mib = 0.0
-    for note in outcome.notes:
-        if note.startswith("worker peak memory:"):
-            worker_mib = float(note.split(":")[1].split()[0])
+    worker_mib = outcome.worker_peak_kib / 1024
     return {
         "seconds": elapsed,
         # Workers are started by a fork server, not by this process: add each worker's peak

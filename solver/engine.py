@@ -395,7 +395,6 @@ def _outcome(run: _Run, state: AllocationState) -> SolveOutcome:
     objective = float(state.objective())
     bound = None if run.bound is None else max(run.bound, objective)
     proven = bound is not None and bound - objective <= run.options.gap * max(abs(bound), 1e-9)
-    run.notes.append(f"worker peak memory: {run.worker_peak_kib // 1024} MiB")
     if run.maxmin:
         low = state.min_satisfaction()
         run.notes.append(f"min_satisfaction={float(low) if low is not None else 0.0:.6f}")
@@ -411,6 +410,7 @@ def _outcome(run: _Run, state: AllocationState) -> SolveOutcome:
         bound=bound,
         solver=_info(run.backend, run.started, stopped_by),
         notes=tuple(run.notes),
+        worker_peak_kib=run.worker_peak_kib,
     )
 
 

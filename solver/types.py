@@ -120,6 +120,9 @@ class SolveOutcome:
     solver: SolverInfo
     infeasibility: tuple[Infeasibility, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # Largest peak resident memory of a worker process, in KiB (0: none); a measurement for
+    # benchmarks, kept out of notes and result documents (it differs from run to run).
+    worker_peak_kib: int = 0
 
 
 Backend = Literal["auto", "highs", "cbc"]
