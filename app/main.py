@@ -26,6 +26,7 @@ from app.payroll.router import router as payroll_router
 from app.periods.router import router as periods_router
 from app.preferences.router import router as preferences_router
 from app.privacy.router import router as privacy_router
+from app.scenarios.router import router as scenarios_router
 from app.security.headers import SecurityHeadersMiddleware
 from app.security.logs import AccessLogMiddleware, configure_logging
 from app.security.rate_limit import TokenBucketLimiter
@@ -41,6 +42,7 @@ Every operation lists the roles it accepts under `x-roles`.
 ROUTERS = (health_router, api_keys_router, benefits_router)
 DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
 RUN_ROUTERS = (runs_router, my_allocation_router, payroll_router)
+SCENARIO_ROUTERS = (scenarios_router,)
 SECURITY_ROUTERS = (audit_router, privacy_router)
 
 
@@ -62,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.metrics = RequestMetrics()
     install_error_handlers(app)
-    for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS, *SECURITY_ROUTERS):
+    for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS, *SCENARIO_ROUTERS, *SECURITY_ROUTERS):
         annotate_roles(router)
         app.include_router(router)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -49,6 +49,8 @@ class Run(Base):
     problem: Mapped[str] = mapped_column(Text)
     problem_sha256: Mapped[str] = mapped_column(String(64))
     time_limit_s: Mapped[float | None] = mapped_column(Float)
+    # A finance scenario's run (app.scenarios): never approvable, never published.
+    scenario_id: Mapped[str | None] = mapped_column(String(36), index=True)
     # Execution bookkeeping (the job).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(200))

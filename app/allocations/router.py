@@ -33,6 +33,8 @@ router = APIRouter(prefix="/api/v1", tags=["runs"])
 me_router = APIRouter(prefix="/api/v1", tags=["me"])
 
 HrAdmin = Annotated[Principal, Depends(require_roles("hr_admin"))]
+# finance may start scenario runs (app.allocations.service checks which kind).
+RunStarter = Annotated[Principal, Depends(require_roles("hr_admin", "finance"))]
 SummaryReader = Annotated[
     Principal, Depends(require_roles("hr_admin", "approver", "finance", "auditor"))
 ]
@@ -67,10 +69,12 @@ def start_run(  # noqa: PLR0917 (FastAPI passes what the route declares)
     body: RunCreate,
     request: Request,
     session: SessionDep,
-    principal: HrAdmin,
+    principal: RunStarter,
     idem: IdempotencyDep,
 ) -> Response:
     """Queue a run of the period's current inputs (open: a preview; closed: approvable).
+    With `scenario_id` (finance or hr_admin) the scenario's overrides are applied and the
+    run is never approvable.
 
     The exact problem document is stored with its SHA-256; poll `Location` for the result.
     Honours `Idempotency-Key`."""

@@ -11,11 +11,15 @@ RunStatus = Literal["queued", "running", "succeeded", "failed", "infeasible"]
 
 
 class RunCreate(BaseModel):
-    """Start a baseline run of the period's current inputs. (`scenario_id` arrives with the
-    scenarios feature; until then it is an unknown field.)"""
+    """Start a run of the period's current inputs: a baseline run, or with `scenario_id` a
+    scenario run (the scenario's overrides applied; never approvable)."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"time_limit_s": 60}]}
+    )
+
+    scenario_id: str | None = Field(
+        default=None, description="a scenario of this period: run it (finance or hr_admin)"
     )
 
     time_limit_s: float | None = Field(

@@ -20,7 +20,7 @@ from app.allocations.schemas import (
 )
 from app.audit.service import record
 from app.auth.principal import Principal
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, Forbidden, NotFound
 from app.payroll import repository as publications
 from app.periods.ids import time_ordered_uuid
 from app.periods.models import Period
@@ -38,6 +38,24 @@ def current_problem(session: Session, period: Period) -> tuple[str, str]:
     return text, sha256_hex(text)
 
 
+def _problem_of_request(
+    session: Session, period: Period, body: RunCreate, principal: Principal
+) -> tuple[str, str]:
+    """The baseline problem (hr_admin), or a scenario's (finance or hr_admin)."""
+    if body.scenario_id is None:
+        if not principal.has_any(("hr_admin",)):
+            raise Forbidden(
+                "finance may start scenario runs only: give the scenario_id of a scenario "
+                "of this period (baseline runs need the hr_admin role)"
+            )
+        return current_problem(session, period)
+    from app.scenarios.problem import scenario_problem_text
+    from app.scenarios.service import scenario_of_period
+
+    scenario = scenario_of_period(session, body.scenario_id, period.id)
+    return scenario_problem_text(session, period, scenario)
+
+
 def start_run(session: Session, period_id: str, body: RunCreate, principal: Principal) -> Run:
     """Queue a run of the period's current inputs (committed; the caller dispatches it)."""
     period = get_period(session, period_id)
@@ -50,7 +68,7 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
             f"the period is {period.status}: runs need an open (preview) or closed period; "
             f"{hint.get(period.status, '')}".rstrip("; ")
         )
-    text, digest = current_problem(session, period)
+    text, digest = _problem_of_request(session, period, body, principal)
     run = Run(
         id=time_ordered_uuid(),
         period_id=period.id,
@@ -59,6 +77,7 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
         problem=text,
         problem_sha256=digest,
         time_limit_s=body.time_limit_s,
+        scenario_id=body.scenario_id,
         attempts=0,
     )
     session.add(run)
@@ -86,6 +105,7 @@ def run_out(run: Run) -> RunOut:
     return RunOut(
         id=run.id,
         period_id=run.period_id,
+        scenario_id=run.scenario_id,
         status=run.status,
         created_by=run.created_by,
         created_at=run.created_at,

@@ -56,6 +56,11 @@ def _check_approvable(session: Session, run: Run, period: Period, principal: Pri
         raise Forbidden(
             "four-eyes rule: the run must be approved by someone other than who started it"
         )
+    if run.scenario_id is not None:
+        raise Conflict(
+            f"run {run.id} is a run of scenario {run.scenario_id}: scenario runs are what-if "
+            "analyses and are never published (apply the scenario, then run and approve)"
+        )
     if run.status != "succeeded":
         raise Conflict(f"the run is {run.status}; only a succeeded run can be approved")
     if period.status != "closed":

@@ -29,9 +29,19 @@ def _others_data(api: ApiClient) -> dict[str, str]:
         json={"name": "victim's portal", "roles": ["employee"], "employee": VICTIM},
         headers=admin,
     ).json()["id"]
+    scenario = api.post(
+        f"/api/v1/periods/{world.period_id}/scenarios", json={"name": "x"}, headers=admin
+    ).json()["id"]
+    job = api.post(
+        f"/api/v1/periods/{world.period_id}/budget-curve",
+        json={"budget_id": "total", "from": 1, "to": 2, "steps": 2},
+        headers=admin,
+    ).json()["id"]
     return {
         "period_id": world.period_id,
         "run_id": run_id,
+        "scenario_id": scenario,
+        "job_id": job,
         "draft_id": draft["id"],
         "key_id": victims_key,
         "external_id": VICTIM,

@@ -36,6 +36,7 @@ RUN_SUMMARY = frozenset({"hr_admin", "approver", "finance", "auditor"})  # aggre
 PROBLEM_READERS = frozenset({"hr_admin", "approver", "auditor"})  # holds preferences
 APPROVER = frozenset({"approver"})
 PAYROLL = frozenset({"payroll"})
+ANALYSTS = frozenset({"hr_admin", "finance"})  # scenarios, comparisons, curves: aggregates
 
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/metrics"): ALL,
@@ -73,7 +74,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/me/periods"): EMPLOYEE,
     ("GET", "/api/v1/me/periods/{period_id}/allocation"): EMPLOYEE,
     ("GET", "/api/v1/periods/{period_id}/participation"): RUN_SUMMARY,  # counts only
-    ("POST", "/api/v1/periods/{period_id}/runs"): HR,
+    ("POST", "/api/v1/periods/{period_id}/runs"): ANALYSTS,  # finance: scenario runs only
     ("GET", "/api/v1/periods/{period_id}/runs"): RUN_SUMMARY,
     ("GET", "/api/v1/runs/{run_id}"): RUN_SUMMARY,
     ("GET", "/api/v1/runs/{run_id}/allocations"): HR,
@@ -84,6 +85,16 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/periods/{period_id}/payroll/lines.csv"): PAYROLL,
     ("GET", "/api/v1/periods/{period_id}/payroll/changes"): PAYROLL,
     ("GET", "/api/v1/audit-events"): AUDIT_READERS,
+    ("GET", "/api/v1/periods/{period_id}/scenarios"): ANALYSTS,
+    ("POST", "/api/v1/periods/{period_id}/scenarios"): ANALYSTS,
+    ("GET", "/api/v1/scenarios/{scenario_id}"): ANALYSTS,
+    ("PATCH", "/api/v1/scenarios/{scenario_id}"): ANALYSTS,
+    ("POST", "/api/v1/scenarios/{scenario_id}/apply"): HR,
+    ("GET", "/api/v1/periods/{period_id}/compare"): ANALYSTS,
+    ("POST", "/api/v1/periods/{period_id}/budget-curve"): ANALYSTS,
+    ("GET", "/api/v1/jobs/{job_id}"): ANALYSTS,
+    ("GET", "/api/v1/jobs/{job_id}/curve.csv"): ANALYSTS,
+    ("GET", "/api/v1/jobs/{job_id}/curve.svg"): ANALYSTS,
 }
 
 
@@ -153,11 +164,13 @@ def fill(path: str, ids: dict[str, str]) -> str:
     return path
 
 
-def request_body(method: str, path: str) -> Any:
+def request_body(method: str, path: str, ids: dict[str, str] | None = None) -> Any:
     if path.endswith("/import"):
         return []
     if path == "/api/v1/benefits":
         return benefit_body(code="NEW")
+    if path.endswith("/runs") and ids and "scenario_id" in ids:
+        return {"scenario_id": ids["scenario_id"]}  # what finance may start
     if path.endswith("/runs") or path.endswith("/approve"):
         return {}
     return {} if method in {"POST", "PUT", "PATCH"} else None
@@ -185,14 +198,34 @@ def _ids_for(api: ApiClient, path: str) -> dict[str, str]:
     return {**ids, "period_id": make_open_period(api), "external_id": "E2"}
 
 
+def _with_analysis_ids(api: ApiClient, path: str, ids: dict[str, str]) -> dict[str, str]:
+    """A scenario of the period (scenario routes, scenario runs) and a budget-curve job."""
+    needs = ("{scenario_id}" in path, "{job_id}" in path, path.endswith("/runs"))
+    if not any(needs):
+        return ids
+    admin = api.auth("hr_admin")
+    period = ids["period_id"]
+    scenario = api.post(
+        f"/api/v1/periods/{period}/scenarios", json={"name": "what if"}, headers=admin
+    ).json()["id"]
+    job = api.post(
+        f"/api/v1/periods/{period}/budget-curve",
+        json={"budget_id": "total", "from": 1, "to": 2, "steps": 2},
+        headers=admin,
+    ).json()["id"]
+    return {**ids, "scenario_id": scenario, "job_id": job}
+
+
 @pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
 def test_every_cell_of_the_matrix(api: ApiClient, method: str, path: str) -> None:
-    url = fill(path, _ids_for(api, path))
+    ids = _with_analysis_ids(api, path, _ids_for(api, path))
+    url = fill(path, ids)
     allowed = MATRIX[(method, path)]
     # Refused roles first: a refused request must not change anything an allowed one needs.
     for role in sorted(ROLES, key=lambda r: r in allowed):
         headers = api.auth(role, employee="E1" if role == "employee" else None)
-        response = api.request(method, url, json=request_body(method, path), headers=headers)
+        body = request_body(method, path, ids)
+        response = api.request(method, url, json=body, headers=headers)
         if role in allowed:
             assert response.status_code not in (401, 403), (role, method, url, response.text)
         else:
