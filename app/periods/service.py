@@ -39,10 +39,14 @@ from app.periods.schemas import (
 
 Precondition = Callable[[str], None]
 Problem = tuple[list[str | int], str]
+# Closed: preferences are frozen, but the allocation's settings may still be tuned (e.g. a
+# decided finance scenario applied) before the run that gets approved; approval compares the
+# current inputs, so every such change retires the earlier runs for approval.
+CLOSED_SETTINGS = frozenset({"allowance", "budgets", "policy", "leftover_policy"})
 EDITABLE = {
     "draft": None,
     "open": {"name", "closes_at"},
-    "closed": {"name"},
+    "closed": {"name", *CLOSED_SETTINGS},
     "published": {"name"},
 }
 RULE_FIELDS = (
@@ -219,7 +223,8 @@ def patch_period(
             errors=[error_item(["body", "closes_at"], "must be in the future")],
         )
     merged = {**period_out(period).model_dump(include=set(RULE_FIELDS)), **changes}
-    rules = _validated(session, merged, references=period.status == "draft")
+    references = period.status == "draft" or bool(set(changes) & CLOSED_SETTINGS)
+    rules = _validated(session, merged, references=references)
     before = snapshot(period)
     for field, value in _stored(rules).items():
         setattr(period, field, value)

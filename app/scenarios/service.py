@@ -23,7 +23,7 @@ from app.scenarios.schemas import AppliedOut, ScenarioCreate, ScenarioOut, Scena
 
 Precondition = Callable[[str], None]
 # Period states in which its settings may change (app.periods.service.EDITABLE: all fields).
-SETTINGS_EDITABLE = ("draft",)
+SETTINGS_EDITABLE = ("draft", "closed")  # see app.periods.service.EDITABLE
 
 
 def scenario_out(scenario: Scenario) -> ScenarioOut:
@@ -118,15 +118,16 @@ def apply_scenario(session: Session, scenario_id: str, principal: Principal) -> 
     """Copy the scenario's overrides into its period's settings (committed; audited as
     `scenario.apply` and `period.update`).
 
-    Only while the period's settings may change (draft); catalogue-level overrides (costs,
+    Only while the period's settings may change (draft, or closed for the allocation settings:
+    the decided scenario becomes the plan of the final run); catalogue-level overrides (costs,
     capacities) are refused: benefits are shared by every period and change through
     PATCH /api/v1/benefits/{code}."""
     scenario = get_scenario(session, scenario_id, for_update=True)
     period = get_period(session, scenario.period_id, for_update=True)
     if period.status not in SETTINGS_EDITABLE:
         raise Conflict(
-            f"the period is {period.status}: its settings may change only while it is draft, "
-            "so the scenario cannot be applied to it"
+            f"the period is {period.status}: its settings may change only while it is draft "
+            "or closed, so the scenario cannot be applied to it"
         )
     overrides = overrides_of(scenario)
     catalogue = catalogue_overrides(overrides)
@@ -150,6 +151,10 @@ def apply_scenario(session: Session, scenario_id: str, principal: Principal) -> 
     # Committed with the period's change (patch_period also records "period.update").
     record(session, principal, "scenario.apply", "scenario", scenario.id, scenario_before, scenario)
     patched = patch_period(
-        session, period.id, PeriodPatch.model_validate(settings), precondition=lambda _etag: None
+        session,
+        period.id,
+        # Only what changes: a closed period refuses even a no-op write of a frozen field.
+        PeriodPatch.model_validate({name: settings[name] for name in changed}),
+        precondition=lambda _etag: None,
     )
     return AppliedOut(scenario=scenario_out(scenario), period_id=patched.id, changed=changed)

@@ -149,6 +149,15 @@ def test_lifecycle_draft_open_closed(api: ApiClient) -> None:
     assert api.post(f"{url}/open", headers=admin).status_code == 409
     assert api.patch(url, json={"closes_at": later}, headers=admin).status_code == 409
     assert api.patch(url, json={"name": "renamed"}, headers=admin).status_code == 200
+    offered = api.patch(url, json={"benefits": ["GYM"]}, headers=admin)
+    assert offered.status_code == 409 and locs(offered) == {("body", "benefits")}
+    tuned = api.patch(url, json={"budgets": [{"id": "total", "cap": 123}]}, headers=admin)
+    assert tuned.status_code == 200, tuned.text
+    assert tuned.json()["budgets"][0]["cap"] == 123
+    unknown = api.patch(
+        url, json={"budgets": [{"id": "g", "cap": 1, "groups": ["NOPE"]}]}, headers=admin
+    )
+    assert unknown.status_code == 422
 
 
 def test_patch_revalidates_the_whole_period(api: ApiClient) -> None:

@@ -237,7 +237,7 @@ def test_a_scenario_from_another_period_or_unknown_is_refused(api: ApiClient) ->
         assert response.json()["errors"][0]["loc"] == ["body", "scenario_id"]
 
 
-def test_apply_copies_period_settings_only_in_draft(api: ApiClient) -> None:
+def test_apply_copies_period_settings_in_draft_or_closed(api: ApiClient) -> None:
     world = build_world(api)
     finance = api.auth("finance")
     on_open = create_scenario(world, finance, budget_caps={"total": 1})
@@ -311,3 +311,28 @@ def test_apply_copies_period_settings_only_in_draft(api: ApiClient) -> None:
     )
     refused = api.post(f"{API}/scenarios/{catalogue['id']}/apply", headers=world.admin)
     assert refused.status_code == 409 and "cost_multipliers" in refused.json()["detail"]
+
+
+def test_a_decided_scenario_applied_to_a_closed_period_becomes_the_final_run(
+    api: ApiClient,
+) -> None:
+    world = build_world(api)
+    close(world)
+    before = run(world)
+    decided = create_scenario(
+        world, api.auth("finance"), budget_caps={"total": 200_000_000}, equity_tolerance=0.3
+    )
+    withdrawing = create_scenario(world, world.admin, withdrawn_benefits=["GYM"])
+
+    applied = _ok(api.post(world.url(f"/scenarios/{decided['id']}/apply"), headers=world.admin))
+    assert applied["changed"] == ["budgets", "policy"]
+    refused = api.post(world.url(f"/scenarios/{withdrawing['id']}/apply"), headers=world.admin)
+    assert refused.status_code == 409, refused.text
+
+    stale = api.post(world.url(f"/runs/{before['id']}/approve"), headers=world.approver)
+    assert stale.status_code == 409 and "inputs changed" in stale.json()["detail"]
+    final = run(world)
+    document = problem_of(world, final["id"])
+    assert {"id": "total", "cap": 200_000_000} in document["budgets"]
+    assert document["policy"]["equity_tolerance"] == 0.3
+    assert approve(world, final["id"])["version"] == 1
