@@ -452,7 +452,7 @@ def solve_whole(task: WholeTask, time_limit_s: float | None = None) -> GroupResu
     )
 
 
-WHOLE_TIME_SHARE = 0.92  # of the time left: the monolithic polish's own time limit
+WHOLE_TIME_SHARE = 0.95  # of the time left: the monolithic polish's own time limit
 # The polish's improvements come from HiGHS's sub-MIP heuristics (RINS/RENS) far more than
 # from branching: more effort there finds better allocations in fewer nodes.
 POLISH_HEURISTIC_EFFORT = 0.3
