@@ -125,14 +125,21 @@ def run_model(
     gap: float = 1e-4,
     time_limit_s: float | None = None,
     warm_start: bool = False,
+    heuristic_effort: float | None = None,
 ) -> RunResult:
-    """Solve `problem` (maximisation) and report what was found and proved."""
+    """Solve `problem` (maximisation) and report what was found and proved.
+
+    `heuristic_effort` (HiGHS only): share of the branch-and-bound work spent in primal
+    heuristics (sub-MIPs); None keeps the solver's default.
+    """
     solver: LpSolver
     if backend == "highs":
         # Restarts re-run the root (cuts, sub-MIPs) and dominate small models' time.
         options: dict[str, Any] = {"random_seed": 0, "mip_rel_gap": gap, "mip_allow_restart": False}
         if node_limit is not None:
             options["mip_max_nodes"] = node_limit
+        if heuristic_effort is not None:
+            options["mip_heuristic_effort"] = heuristic_effort
         solver = _WarmHiGHS(
             warm_start,
             mip=mip,

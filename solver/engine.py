@@ -58,6 +58,10 @@ DEFAULT_NODE_LIMIT = 10  # per group MILP
 POLISH_PERSONS = 600  # monolithic polish only below this many persons
 LP_SHARES_PERSONS = 3000  # above: shares from the greedy split, the LP only for the bound
 POLISH_NODES_PER_GROUP_NODE = 200  # the polish's node limit, relative to the groups'
+# A polish node costs about linearly more with the persons: at most this many persons x nodes
+# per group node, so the node limit (not the clock) ends the polish (200 persons: 330 nodes,
+# about 45 s on the benchmark machine, within its 60 s limit).
+POLISH_NODE_WORK = 6600
 LP_TIME_SHARE = 0.55  # backstop for the in-process LP, as a share of the time limit
 MILP_TIME_SHARE = 0.85  # the group MILPs stop by this share of the time limit
 HEURISTIC_BACKSTOP_S = 3600.0  # construction is fast; this only guards a hung worker
@@ -346,7 +350,7 @@ def _polish_once(
         limits=run.full,
         objective=spec,
         backend=run.backend,
-        node_limit=max(1, run.node_limit * POLISH_NODES_PER_GROUP_NODE),
+        node_limit=max(1, run.node_limit * _polish_nodes_per_group_node(len(compiled.persons))),
         gap=run.options.gap,
         start=tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items()),
     )
@@ -367,6 +371,10 @@ def _polish_once(
     if polished.violations() or (floor is not None and not _keeps_floor(polished, floor)):
         return None
     return polished
+
+
+def _polish_nodes_per_group_node(persons: int) -> int:
+    return max(1, min(POLISH_NODES_PER_GROUP_NODE, POLISH_NODE_WORK // max(1, persons)))
 
 
 def _maxmin_bound(run: _Run, floor: Fraction) -> None:
