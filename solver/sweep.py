@@ -7,13 +7,19 @@ the extra budget with the exact greedy fill, and, on problems small enough for t
 engine's monolithic polish, improve it with the whole MILP warm-started from it (which
 proves optimality on small cases) for at most a quarter of the time limit. On larger
 problems, each peer group keeps what it uses and gets part of what the higher cap frees (in
-proportion to its unmet demand); only the groups that got more are re-solved, by the
-engine's node-limited group MILP warm-started from their allocation (no LP relaxation, no
-construction). bench/curve.py prints the sweep and independent cold solves side by side.
-A step never returns less than its start, so the curve never goes down. A warm step that
-gains nothing from the higher cap (without proving optimality) may sit in a dead end of
-the previous allocation: that step is solved cold once more and the better kept; when the
-cold solve gains nothing either, the cap no longer binds and later steps stay warm.
+proportion to its unmet demand); of the groups that got more, those that got the most are
+re-solved by the engine's node-limited group MILP warm-started from their allocation, up to
+a work limit (groups of at most WARM_MILP_GROUP_PERSONS persons, WARM_MILP_PERSONS_SHARE of
+all persons per step: the group MILPs dominate a cold solve's time); the rest is handed out
+by the greedy fill. That warm allocation is then compared with the engine run without its
+MILPs (LP relaxation shares, group heuristics, fill: about a tenth of a cold solve), which
+escapes dead ends of the previous allocation, and the better is kept.
+bench/curve.py prints the sweep and independent cold solves side by side.
+A step never returns less than its start, so the curve never goes down. On small problems,
+a warm step that gains nothing from the higher cap (without proving optimality) may sit in
+a dead end of the previous allocation: that step is solved cold once more and the better
+kept; when the cold solve gains nothing either, the cap no longer binds and later steps
+stay warm.
 
 Marginal satisfaction per 1,000 currency units is a finite difference between neighbouring
 steps (forward for the first step, backward for the others): Δ total satisfaction ÷ Δ cap
@@ -37,7 +43,7 @@ from fractions import Fraction
 from typing import Any
 
 from solver.backends import BackendName, resolve_backend
-from solver.candidates import BudgetScope, Compiled, Person, compile_problem
+from solver.candidates import BudgetScope, Compiled, GroupRule, Person, compile_problem
 from solver.decompose import (
     GroupTask,
     Line,
@@ -76,6 +82,10 @@ WARM_POLISH_SHARE = 0.25
 # Large problems: the warm-started group MILPs stop by this share of the time limit (the
 # groups that got the most of the freed budget go first).
 WARM_GROUPS_SHARE = 0.5
+# Large problems: a warm step re-solves by MILP only groups of at most this many persons, up
+# to this share of all persons (a work limit: a 10-step curve must cost well under 10 solves).
+WARM_MILP_GROUP_PERSONS = 80
+WARM_MILP_PERSONS_SHARE = 0.1
 MINOR_UNITS_PER_1000 = 100_000  # 1,000 currency units in minor units (2-decimal currencies)
 
 StepCallback = Callable[[int, dict[str, Any]], None]
@@ -151,6 +161,10 @@ def warm_solve(
             deadline=started + options.time_limit_s * WARM_GROUPS_SHARE,
         )
     fill(state)
+    if not small:
+        lite = _lite_cold(problem, compiled, limits, options)
+        if lite is not None and _better_valid(lite, state, floor):
+            state = lite
     if small and node_limit > 0:
         task = WholeTask(
             persons=compiled.persons,
@@ -191,6 +205,24 @@ def warm_solve(
         ),
         notes=(f"warm start: {len(start)} lines; stopped by {stopped_by}",),
     )
+
+
+def _lite_cold(
+    problem: Problem, compiled: Compiled, limits: Limits, options: SolveOptions
+) -> AllocationState | None:
+    """The engine without its MILPs (LP shares, group heuristics, leftover fill): a cheap
+    fresh allocation at this cap, out of any dead end the previous allocation sat in."""
+    outcome = solve(problem, dataclasses.replace(options, max_rounds=0))
+    if outcome.status not in ("optimal", "feasible"):
+        return None
+    core = {b.id for b in problem.benefits if b.core}
+    state = AllocationState(compiled.persons, compiled.groups, limits)
+    state.load(
+        (person, benefit, line.units, line.contribution)
+        for (person, benefit), line in outcome.assignment.items()
+        if benefit not in core
+    )
+    return state
 
 
 def _better_valid(
@@ -280,6 +312,19 @@ def _improve_groups(
     for (person_id, benefit), (units, paid) in state.lines().items():
         group = state.persons[person_id].person.group
         lines.setdefault(group, []).append((person_id, benefit, units, paid))
+    # Work limit: the groups that got the most of the freed budget, small enough for a quick
+    # MILP, up to WARM_MILP_PERSONS_SHARE of the persons (at least one group).
+    allowance = max(1, math.floor(len(compiled.persons) * WARM_MILP_PERSONS_SHARE))
+    chosen: list[GroupRule] = []
+    taken = 0
+    for rule in sorted(compiled.groups, key=lambda rule: (-grew.get(rule.id, 0), rule.id)):
+        size = len(members.get(rule.id, ()))
+        if rule.id not in grew or not any(p.participant for p in members.get(rule.id, ())):
+            continue
+        if size > WARM_MILP_GROUP_PERSONS or (chosen and taken + size > allowance):
+            continue
+        chosen.append(rule)
+        taken += size
     tasks = [
         GroupTask(
             rule=rule,
@@ -291,8 +336,7 @@ def _improve_groups(
             gap=options.gap,
             start=tuple(lines.get(rule.id, ())),
         )
-        for rule in sorted(compiled.groups, key=lambda rule: (-grew.get(rule.id, 0), rule.id))
-        if rule.id in grew and any(p.participant for p in members.get(rule.id, ()))
+        for rule in chosen
     ]
     results, _late = run_tasks(tasks, options.processes, deadline)
     for group, result in results.items():
@@ -400,7 +444,9 @@ def sweep_budget(
             outcome = solve(capped, options)
         else:
             outcome, how = warm_solve(capped, previous.assignment, options), "warm"
-            if not saturated and _stalled(outcome, previous, options):
+            # Large problems: the warm step already compared a fresh (MILP-free) solve.
+            small = len(capped.employees) <= POLISH_PERSONS
+            if small and not saturated and _stalled(outcome, previous, options):
                 cold = solve(capped, options)
                 saturated = not _gained(cold, outcome, options)
                 how = "warm+cold" if not saturated else "warm, cold checked"
