@@ -189,8 +189,8 @@ def api_keys_create(
 
 @cli.command()
 def worker() -> None:
-    """Execute queued runs until stopped (PostgreSQL: the procrastinate queue, any number of
-    workers; SQLite: polls the runs table)."""
+    """Execute queued runs and budget-curve jobs until stopped (PostgreSQL: the procrastinate
+    queue, any number of workers; SQLite: polls the runs and jobs tables)."""
     import logging
 
     from app.config import get_settings

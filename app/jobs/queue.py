@@ -1,7 +1,10 @@
 """The durable PostgreSQL queue: procrastinate jobs consumed by `flexben worker`.
 
 Each queued run gets one procrastinate job (`flexben.run_allocation`, queue `runs`,
-queueing lock = the run id, so a run is never waiting twice). procrastinate hands a job
+queueing lock = the run id, so a run is never waiting twice); each queued analysis job
+(budget curve) one `flexben.run_analysis_job` (same queue, lock `job:<id>`), claimed the
+same way by `app.scenarios.jobs.execute_job`; the reaper fails analysis jobs whose lease
+expired and defers again those queued long ago. procrastinate hands a job
 to one worker (`FOR UPDATE SKIP LOCKED`); the run's own claim (app.allocations.execution)
 makes execution exactly-once even if a job were delivered twice.
 
@@ -36,10 +39,13 @@ from app.allocations.models import Run
 from app.db import utcnow
 from app.jobs.embedded import worker_name
 from app.jobs.settings import JobSettings
+from app.scenarios.jobs import execute_job, fail_expired_jobs
+from app.scenarios.models import Job
 
 log = logging.getLogger(__name__)
 
 TASK = "flexben.run_allocation"
+JOB_TASK = "flexben.run_analysis_job"  # budget curves (app.scenarios.jobs), same queue
 QUEUE = "runs"
 SCHEMA = "procrastinate"
 # A queued run older than this without its worker having taken it gets deferred again.
@@ -73,6 +79,25 @@ def enqueue_run(database_url: str, run_id: str) -> None:
     deferrer = _deferring_app(database_url).configure_task(TASK, queue=QUEUE, queueing_lock=run_id)
     with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):
         deferrer.defer(run_id=run_id)
+
+
+def enqueue_job(database_url: str, job_id: str) -> None:
+    """Defer the procrastinate job of a committed queued analysis job (budget curve)."""
+    deferrer = _deferring_app(database_url).configure_task(
+        JOB_TASK, queue=QUEUE, queueing_lock=f"job:{job_id}"
+    )
+    with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):
+        deferrer.defer(job_id=job_id)
+
+
+def _stale_queued_jobs(factory: sessionmaker[Session]) -> list[str]:
+    cutoff = utcnow() - timedelta(seconds=REDEFER_AFTER_S)
+    with factory() as session:
+        ids = list(
+            session.scalars(select(Job.id).where(Job.status == "queued", Job.created_at < cutoff))
+        )
+        session.rollback()
+    return ids
 
 
 def _stale_queued_runs(factory: sessionmaker[Session]) -> list[str]:
@@ -116,6 +141,9 @@ class Reaper:
         requeued = reap_expired_runs(self._factory, max_attempts=self._jobs.max_attempts)
         for run_id in {*requeued, *_stale_queued_runs(self._factory)}:
             enqueue_run(self._url, run_id)
+        fail_expired_jobs(self._factory)  # analysis jobs of dead workers are failed
+        for job_id in _stale_queued_jobs(self._factory):
+            enqueue_job(self._url, job_id)
 
     def _loop(self) -> None:
         while not self._stop.wait(self._jobs.lease_seconds / 2):
@@ -135,6 +163,11 @@ def run_worker(database_url: str, factory: sessionmaker[Session], jobs: JobSetti
     def run_allocation(run_id: str) -> None:
         status = execute_run(factory, run_id, worker=name, lease_s=jobs.lease_seconds)
         log.info("run %s: %s", run_id, status or "not executed here (already taken)")
+
+    @app.task(name=JOB_TASK, queue=QUEUE)
+    def run_analysis_job(job_id: str) -> None:
+        status = execute_job(factory, job_id, worker=name)
+        log.info("job %s: %s", job_id, status or "not executed here (already taken)")
 
     reaper = Reaper(factory, database_url, jobs)
     reaper.cycle()  # catch up at once with what dead workers left behind

@@ -75,10 +75,13 @@ def work(settings: Settings, factory: sessionmaker[Session]) -> None:
 
         run_worker(settings.database_url, factory, jobs)
         return
+    from app.scenarios.jobs import run_pending_jobs
+
     name = worker_name("worker")
-    log.info("SQLite: polling for queued runs every %s s", jobs.poll_seconds)
+    log.info("SQLite: polling for queued runs and jobs every %s s", jobs.poll_seconds)
     while True:
         run_pending(
             factory, worker=name, lease_s=jobs.lease_seconds, max_attempts=jobs.max_attempts
         )
+        run_pending_jobs(factory, worker=name)
         time.sleep(jobs.poll_seconds)

@@ -4,8 +4,10 @@ Like runs, a job is claimed with `UPDATE ... WHERE status='queued'` so exactly o
 executes it; each progress write extends its lease, and a job whose lease expired (its
 worker died) is failed by the next executor rather than left `running` forever.
 
-Where jobs execute: in the process that accepted them, on a background thread
-(`JobThreads`), whatever the runner mode except `manual` (tests call `run_pending_jobs`).
+Where jobs execute: like runs (app.jobs). `queue` mode: a procrastinate job consumed by
+`flexben worker` (app.jobs.queue); `embedded`: in the process that accepted them, on a
+background thread (`JobThreads`); `manual`: nowhere (tests call `run_pending_jobs`). A
+SQLite `flexben worker` also executes queued jobs.
 """
 
 from __future__ import annotations
@@ -162,9 +164,19 @@ class JobThreads:
                 log.exception("analysis jobs: a cycle failed")
 
 
-def dispatch_job(app: FastAPI) -> None:
-    """After a job was committed: execute it in this process (not in `manual` mode)."""
-    if runner_mode(app.state.settings, JobSettings()) == "manual":
+def dispatch_job(app: FastAPI, job_id: str) -> None:
+    """After a job was committed: in `queue` mode, defer it for a `flexben worker`; in
+    `embedded` mode, execute it on a thread of this process; nothing in `manual` mode."""
+    mode = runner_mode(app.state.settings, JobSettings())
+    if mode == "manual":
+        return
+    if mode == "queue":
+        from app.jobs.queue import enqueue_job
+
+        try:
+            enqueue_job(app.state.settings.database_url, job_id)
+        except Exception:  # the job stays queued; a worker's reaper defers it again
+            log.exception("job %s: deferring it failed; a worker will pick it up", job_id)
         return
     threads: JobThreads | None = getattr(app.state, "analysis_jobs", None)
     if threads is None:

@@ -161,7 +161,7 @@ def start_budget_curve(  # noqa: PLR0917 (FastAPI passes what the route declares
         session.commit()
     finally:
         session.rollback()
-    dispatch_job(request.app)
+    dispatch_job(request.app, job.id)
     return JSONResponse(out, status_code=202, headers={"Location": location})
 
 
@@ -172,7 +172,7 @@ def get_job(job_id: str, request: Request, session: SessionDep, _: Analyst) -> J
     Polling a queued job (e.g. accepted before a restart) wakes the executor."""
     job = curve.get_job(session, job_id)
     if job.status == "queued":
-        dispatch_job(request.app)
+        dispatch_job(request.app, job_id)
     return curve.job_out(job)
 
 

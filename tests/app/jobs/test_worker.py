@@ -169,3 +169,42 @@ def test_a_killed_workers_run_is_retried_to_completion(
     status, attempts, lines, people = run_state(pg, run_id)
     assert (status, attempts, people) == ("succeeded", 2, 300)
     assert lines > 300  # every employee's core lines at least, written in one piece
+
+
+def job_status(db: FreshDatabase, job_id: str) -> str:
+    from app.scenarios.models import Job
+
+    with db.session() as session:
+        return session.get_one(Job, job_id).status
+
+
+def test_a_budget_curve_job_is_deferred_and_executed_by_a_worker(
+    pg: FreshDatabase,
+    workers: Callable[..., subprocess.Popen[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pg.session() as session:
+        period_id = seed_problem(session, generate(employees=6, seed=2))
+    monkeypatch.setenv("FLEXBEN_JOB_RUNNER", "queue")  # the API defers the job, runs nothing
+    finance = pg.auth("finance")
+    with TestClient(pg.app) as client:
+        started = client.post(
+            f"/api/v1/periods/{period_id}/budget-curve",
+            json={"budget_id": "total", "from": 1_000_000, "to": 2_000_000, "steps": 3},
+            headers=finance,
+        )
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        assert procrastinate_jobs(pg) == 1
+        time.sleep(0.5)
+        assert job_status(pg, job_id) == "queued"  # nothing in the API process took it
+        workers()
+        wait_for(
+            lambda: job_status(pg, job_id) in ("succeeded", "failed"),
+            timeout=90,
+            what="the curve job to finish",
+        )
+        job = client.get(started.headers["Location"], headers=finance).json()
+    assert job["status"] == "succeeded", job["error"]
+    assert [step["cap"] for step in job["result"]["steps"]] == [1_000_000, 1_500_000, 2_000_000]
+    assert job["progress"]["done"] == job["progress"]["total"]
