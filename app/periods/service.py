@@ -11,7 +11,7 @@ Anything else is a 409 naming the fields.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -110,32 +110,43 @@ def get_period(session: Session, period_id: str, *, for_update: bool = False) ->
 # ---------------------------------------------------------------- validation
 
 
+def budget_reference_problems(
+    budget: Any, loc: list[str | int], *, groups: Collection[str], benefits: Mapping[str, Any]
+) -> list[Problem]:
+    """The peer groups, benefits and categories a budget's filters name that do not exist;
+    `benefits` maps codes to (active, category) as `repo.benefit_facts` returns them."""
+    categories = {category for _active, category in benefits.values() if category}
+    return [
+        *(
+            ([*loc, "groups"], f"no peer group {code!r}")
+            for code in budget.groups or ()
+            if code not in groups
+        ),
+        *(
+            ([*loc, "benefits"], f"no benefit {code!r}")
+            for code in budget.benefits or ()
+            if code not in benefits
+        ),
+        *(
+            ([*loc, "categories"], f"no benefit has category {name!r}")
+            for name in budget.categories or ()
+            if name not in categories
+        ),
+    ]
+
+
 def reference_problems(session: Session, rules: PeriodCreate) -> list[Problem]:
     """Names in the rules that do not exist (or are retired) in the catalogue and people."""
     groups = repo.peer_group_codes(session)
     benefits = repo.benefit_facts(session)
-    categories = {category for _active, category in benefits.values() if category}
     problems: list[Problem] = []
     for code in rules.allowance.by_group:
         if code not in groups:
             problems.append((["body", "allowance", "by_group", code], f"no peer group {code!r}"))
     for index, budget in enumerate(rules.budgets):
-        loc: list[str | int] = ["body", "budgets", index]
-        problems += [
-            ([*loc, "groups"], f"no peer group {code!r}")
-            for code in budget.groups or ()
-            if code not in groups
-        ]
-        problems += [
-            ([*loc, "benefits"], f"no benefit {code!r}")
-            for code in budget.benefits or ()
-            if code not in benefits
-        ]
-        problems += [
-            ([*loc, "categories"], f"no benefit has category {name!r}")
-            for name in budget.categories or ()
-            if name not in categories
-        ]
+        problems += budget_reference_problems(
+            budget, ["body", "budgets", index], groups=groups, benefits=benefits
+        )
     for code in rules.benefits or ():
         if code not in benefits:
             problems.append((["body", "benefits"], f"no benefit {code!r}"))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.errors import Unprocessable, error_item
 from app.periods import repository as periods
 from app.periods.models import Period
+from app.periods.service import budget_reference_problems
 from app.scenarios.schemas import Overrides
 
 Problem = tuple[list[str | int], str]
@@ -56,21 +57,7 @@ def override_problems(session: Session, period: Period, overrides: Overrides) ->
             problems.append(
                 ([*loc, "id"], f"the period already has a budget {budget.id!r}; use budget_caps")
             )
-        problems += [
-            ([*loc, "groups"], f"no peer group {code!r}")
-            for code in budget.groups or ()
-            if code not in groups
-        ]
-        problems += [
-            ([*loc, "benefits"], f"no benefit {code!r}")
-            for code in budget.benefits or ()
-            if code not in benefits
-        ]
-        problems += [
-            ([*loc, "categories"], f"no benefit has category {name!r}")
-            for name in budget.categories or ()
-            if name not in categories
-        ]
+        problems += budget_reference_problems(budget, loc, groups=groups, benefits=benefits)
     problems += [
         ([*ROOT, "group_allowances", code], f"no peer group {code!r}")
         for code in overrides.group_allowances
