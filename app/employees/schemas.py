@@ -29,7 +29,9 @@ EmploymentType = Literal["full_time", "part_time", "fixed_term", "contractor", "
 Tolerance = Annotated[Decimal, Field(ge=0, le=10, decimal_places=4)]
 
 
-class _Request(BaseModel):
+class StrictRequest(BaseModel):
+    """Base of request bodies: unknown fields refused, text trimmed, NUL characters refused."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @model_validator(mode="before")
@@ -50,7 +52,7 @@ PEER_GROUP_EXAMPLE: dict[str, Any] = {
 }
 
 
-class PeerGroupCreate(_Request):
+class PeerGroupCreate(StrictRequest):
     model_config = ConfigDict(json_schema_extra={"examples": [PEER_GROUP_EXAMPLE]})
 
     code: Code
@@ -63,7 +65,7 @@ class PeerGroupCreate(_Request):
     )
 
 
-class PeerGroupPatch(_Request):
+class PeerGroupPatch(StrictRequest):
     model_config = ConfigDict(json_schema_extra={"examples": [{"equity_tolerance": 0.1}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
@@ -101,7 +103,7 @@ EMPLOYEE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class _EmployeeFields(_Request):
+class _EmployeeFields(StrictRequest):
     email: str | None = Field(default=None, max_length=EMAIL_MAX, pattern=EMAIL_PATTERN)
     display_name: str | None = Field(default=None, max_length=NAME_MAX)
     grade: str | None = Field(default=None, max_length=SHORT_TEXT_MAX)

@@ -8,8 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from app.employees.fields import NUL_MESSAGE, contains_nul
-from app.employees.schemas import Code, Money, Ratio
+from app.employees.schemas import Code, Money, Ratio, StrictRequest
 
 Objective = Literal["utilitarian", "maxmin"]
 LeftoverPolicy = Literal["forfeit", "cash", "carry_over"]
@@ -40,18 +39,7 @@ PERIOD_EXAMPLE: dict[str, Any] = {
 }
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if contains_nul(data):
-            raise ValueError(NUL_MESSAGE)
-        return data
-
-
-class Allowance(_Strict):
+class Allowance(StrictRequest):
     """Allowance rules; see app.periods.allowance for the computation."""
 
     default: Money | None = Field(default=None, description="null: no individual cap")
@@ -62,7 +50,7 @@ class Allowance(_Strict):
     prorate_start: bool = False
 
 
-class Budget(_Strict):
+class Budget(StrictRequest):
     """A cap on employer cost; filters combine (AND); no filter covers everything."""
 
     id: BudgetId
@@ -82,13 +70,13 @@ class Budget(_Strict):
         return self
 
 
-class Policy(_Strict):
+class Policy(StrictRequest):
     objective: Objective = "utilitarian"
     equity_tolerance: Ratio = Field(default=Decimal("0.15"), ge=0, le=10, decimal_places=4)
     equity_absolute: Money = 0
 
 
-class _PeriodRules(_Strict):
+class _PeriodRules(StrictRequest):
     name: str = Field(min_length=1, max_length=200)
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
     opens_at: AwareDatetime | None = None
@@ -129,7 +117,7 @@ class PeriodCreate(_PeriodRules):
     model_config = ConfigDict(json_schema_extra={"examples": [PERIOD_EXAMPLE]})
 
 
-class PeriodPatch(_Strict):
+class PeriodPatch(StrictRequest):
     """Only the given fields change. In `draft` everything may change; once `open` only
     `name` and `closes_at` (to extend or shorten the window); once `closed` only `name`."""
 

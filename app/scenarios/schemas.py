@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
-from app.employees.schemas import Code, Money
+from app.employees.schemas import Code, Money, StrictRequest
 from app.periods.schemas import Budget, BudgetId, Objective
 
 # Ratios travel as JSON numbers and are stored as exact decimal text (see `stored`).
@@ -36,11 +36,7 @@ OVERRIDES_EXAMPLE: dict[str, Any] = {
 }
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Overrides(_Strict):
+class Overrides(StrictRequest):
     """What a scenario changes in its period's inputs; everything else stays as it is.
 
     - `budget_caps`: new cap of existing period budgets, by budget id;
@@ -107,7 +103,7 @@ SCENARIO_EXAMPLE: dict[str, Any] = {
 }
 
 
-class ScenarioCreate(_Strict):
+class ScenarioCreate(StrictRequest):
     model_config = ConfigDict(json_schema_extra={"examples": [SCENARIO_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200)
@@ -115,7 +111,7 @@ class ScenarioCreate(_Strict):
     overrides: Overrides = Field(default_factory=Overrides)
 
 
-class ScenarioPatch(_Strict):
+class ScenarioPatch(StrictRequest):
     """Only the given fields change; `overrides` is replaced as a whole."""
 
     model_config = ConfigDict(
@@ -188,7 +184,7 @@ CURVE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class BudgetCurveCreate(_Strict):
+class BudgetCurveCreate(StrictRequest):
     model_config = ConfigDict(
         populate_by_name=True, json_schema_extra={"examples": [CURVE_EXAMPLE]}
     )

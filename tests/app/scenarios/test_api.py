@@ -336,3 +336,14 @@ def test_a_decided_scenario_applied_to_a_closed_period_becomes_the_final_run(
     assert {"id": "total", "cap": 200_000_000} in document["budgets"]
     assert document["policy"]["equity_tolerance"] == 0.3
     assert approve(world, final["id"])["version"] == 1
+
+
+def test_nul_characters_in_a_scenario_are_refused(api: ApiClient) -> None:
+    world = build_world(api)
+    response = api.post(
+        world.url(f"/periods/{world.period_id}/scenarios"),
+        json={"name": "bad\x00name"},
+        headers=api.auth("finance"),
+    )
+    assert response.status_code == 422, response.text
+    assert "NUL" in response.text
