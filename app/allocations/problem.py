@@ -31,9 +31,8 @@ from app.benefits.models import Benefit
 from app.employees.models import Employee, PeerGroup
 from app.employees.service import employee_out
 from app.periods import repository as periods
-from app.periods.allowance import employee_allowance
 from app.periods.models import Period
-from app.periods.service import allowance_rules
+from app.periods.service import allowance_rules, period_allowance
 from app.preferences.models import Preference
 
 PROBLEM_FORMAT = "flexben.problem/v1"
@@ -176,15 +175,7 @@ def build_problem(
             "eligible": eligible,
             "preferences": _preferences_doc(preferences.get(employee.id, {}), by_code),
         }
-        allowance = employee_allowance(
-            rules,
-            peer_group=employee.peer_group.code,
-            fte=employee.fte,
-            hire_date=employee.hire_date,
-            allowance_override=employee.allowance_override,
-            effective_from=period.effective_from,
-            effective_to=period.effective_to,
-        )
+        allowance = period_allowance(period, employee, rules)
         if allowance is not None:
             doc["allowance"] = allowance + carried_over.get(employee.external_id, 0)
         employee_docs.append(doc)

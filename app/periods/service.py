@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from app.audit.service import record, snapshot
 from app.db import utcnow
 from app.employees import repository as people
+from app.employees.models import Employee
 from app.errors import Conflict, NotFound, Unprocessable, error_item
 from app.http import etag_of_version
 from app.periods import repository as repo
-from app.periods.allowance import AllowanceRules
+from app.periods.allowance import AllowanceRules, employee_allowance
 from app.periods.ids import time_ordered_uuid
 from app.periods.models import Period
 from app.periods.schemas import (
@@ -95,6 +96,22 @@ def allowance_rules(period: Period) -> AllowanceRules:
         by_group=rules.by_group,
         prorate_fte=rules.prorate_fte,
         prorate_start=rules.prorate_start,
+    )
+
+
+def period_allowance(
+    period: Period, employee: Employee, rules: AllowanceRules | None = None
+) -> int | None:
+    """The employee's allowance for the period (None: no individual cap); pass `rules` when
+    computing it for many employees of one period."""
+    return employee_allowance(
+        rules or allowance_rules(period),
+        peer_group=employee.peer_group.code,
+        fte=employee.fte,
+        hire_date=employee.hire_date,
+        allowance_override=employee.allowance_override,
+        effective_from=period.effective_from,
+        effective_to=period.effective_to,
     )
 
 

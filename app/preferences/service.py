@@ -22,9 +22,8 @@ from app.employees.service import employee_out, get_employee
 from app.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from app.http import etag_of_version
 from app.periods import repository as periods
-from app.periods.allowance import employee_allowance
 from app.periods.models import Period
-from app.periods.service import allowance_rules, get_period
+from app.periods.service import get_period, period_allowance
 from app.preferences import repository as repo
 from app.preferences.models import Preference
 from app.preferences.rules import Entry, OfferedBenefit, check_submission, submission_warnings
@@ -265,15 +264,7 @@ def options(
     session: Session, period: Period, employee: Employee, *, include_ineligible: bool
 ) -> OptionsOut:
     context = load_context(session, period, employee)
-    allowance = employee_allowance(
-        allowance_rules(period),
-        peer_group=employee.peer_group.code,
-        fte=employee.fte,
-        hire_date=employee.hire_date,
-        allowance_override=employee.allowance_override,
-        effective_from=period.effective_from,
-        effective_to=period.effective_to,
-    )
+    allowance = period_allowance(period, employee)
     benefits = [
         OptionOut(
             code=b.code,
