@@ -94,19 +94,26 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> Non
     pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
-def test_worker_killed_mid_run_leaves_a_failed_run_without_lines(
-    pg: FreshDatabase, workers: Callable[..., subprocess.Popen[bytes]]
-) -> None:
+def kill_a_worker_mid_run(
+    pg: FreshDatabase, workers: Callable[..., subprocess.Popen[bytes]], *, time_limit_s: float
+) -> str:
+    """Queue a 300-employee run, SIGKILL the worker executing it inside the solve; its id."""
     with pg.session() as session:
         period_id = seed_problem(session, generate(employees=300, seed=5))
-    (run_id,) = start_runs(pg, period_id, 1, time_limit_s=60)
+    (run_id,) = start_runs(pg, period_id, 1, time_limit_s=time_limit_s)
     enqueue_run(pg.url, run_id)
-
     first = workers(FLEXBEN_JOB_LEASE_SECONDS="2")
     wait_for(lambda: run_state(pg, run_id)[0] == "running", timeout=60, what="the run to start")
     time.sleep(0.5)  # well inside the solve
     first.send_signal(signal.SIGKILL)
     first.wait(10)
+    return run_id
+
+
+def test_worker_killed_mid_run_leaves_a_failed_run_without_lines(
+    pg: FreshDatabase, workers: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    run_id = kill_a_worker_mid_run(pg, workers, time_limit_s=60)
     assert run_state(pg, run_id) == ("running", 1, 0, 0)
 
     # Another worker reaps the dead worker's run: out of attempts, it is failed, with no rows.
@@ -149,15 +156,7 @@ def test_two_workers_never_execute_the_same_run(
 def test_a_killed_workers_run_is_retried_to_completion(
     pg: FreshDatabase, workers: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
-    with pg.session() as session:
-        period_id = seed_problem(session, generate(employees=300, seed=5))
-    (run_id,) = start_runs(pg, period_id, 1, time_limit_s=3)
-    enqueue_run(pg.url, run_id)
-    first = workers(FLEXBEN_JOB_LEASE_SECONDS="2")
-    wait_for(lambda: run_state(pg, run_id)[0] == "running", timeout=60, what="the run to start")
-    time.sleep(0.5)
-    first.send_signal(signal.SIGKILL)
-    first.wait(10)
+    run_id = kill_a_worker_mid_run(pg, workers, time_limit_s=3)
 
     # Attempts remain: the reaper re-queues and defers it; this worker executes it whole.
     workers(FLEXBEN_JOB_LEASE_SECONDS="2", FLEXBEN_JOB_MAX_ATTEMPTS="2")
