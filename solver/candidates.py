@@ -13,6 +13,7 @@ All collections are tuples sorted by id, so iteration order never depends on has
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -69,6 +70,14 @@ class BudgetScope:
     def covers(self, group: str, benefit: str) -> bool:
         in_group = self.groups is None or group in self.groups
         return in_group and (self.benefits is None or benefit in self.benefits)
+
+
+def by_group(persons: Iterable[Person]) -> dict[str, list[Person]]:
+    """Persons by peer group, each list in the given order."""
+    members: dict[str, list[Person]] = {}
+    for person in persons:
+        members.setdefault(person.group, []).append(person)
+    return members
 
 
 @dataclass(frozen=True, slots=True)

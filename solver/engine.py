@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from solver.backends import BackendName, backend_label, backend_version, resolve_backend, run_model
-from solver.candidates import Compiled, Person, compile_problem
+from solver.candidates import Compiled, by_group, compile_problem
 from solver.decompose import (
     IN_PROCESS_PERSONS,
     GroupResult,
@@ -235,9 +235,7 @@ def _round(
     prices: Prices | None = None,
 ) -> dict[str, GroupResult]:
     """Every group: heuristic first (always kept), then its MILP where time allows."""
-    members: dict[str, list[Person]] = {}
-    for person in run.compiled.persons:
-        members.setdefault(person.group, []).append(person)
+    members = by_group(run.compiled.persons)
     tasks = [
         GroupTask(
             rule=rule,

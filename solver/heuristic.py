@@ -20,7 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from solver.candidates import BudgetScope, Candidate, GroupRule, Person, satisfaction_weight
+from solver.candidates import (
+    BudgetScope,
+    Candidate,
+    GroupRule,
+    Person,
+    by_group,
+    satisfaction_weight,
+)
 from solver.model import Limits
 from solver.state import AllocationState
 
@@ -42,9 +49,7 @@ def construct(
     state = AllocationState(persons, groups, limits)
     budget_left = dict(state.budget_left)
     capacity_left = dict(state.capacity_left)
-    members: dict[str, list[Person]] = {}
-    for person in persons:
-        members.setdefault(person.group, []).append(person)
+    members = by_group(persons)
     rules = {rule.id: rule for rule in groups}
     lines: list[Line] = []
     for group_id in sorted(members):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pulp import LpAffineExpression, LpConstraint, LpMaximize, LpProblem, LpVariable, const
 
-from solver.candidates import BudgetScope, GroupRule, Person, satisfaction_weight
+from solver.candidates import BudgetScope, GroupRule, Person, by_group, satisfaction_weight
 from solver.types import Objective
 
 # Tie-break towards smaller employee contributions: total penalty per person <= this.
@@ -250,11 +250,7 @@ def add_equity_band(
     `equity_band_<e>`: one row per participant of a banded group.
     """
     rules = {rule.id: rule for rule in groups}
-    members: dict[str, list[Person]] = {}
-    for person in persons:
-        rule = rules[person.group]
-        if rule.banded and person.participant:
-            members.setdefault(person.group, []).append(person)
+    members = by_group(p for p in persons if p.participant and rules[p.group].banded)
     for group_id in sorted(members):
         rule = rules[group_id]
         mean = problem.add_variable(f"mean_{group_id}", 0, None, const.LpContinuous)

@@ -43,7 +43,7 @@ from fractions import Fraction
 from typing import Any
 
 from solver.backends import BackendName, resolve_backend
-from solver.candidates import BudgetScope, Compiled, GroupRule, Person, compile_problem
+from solver.candidates import BudgetScope, Compiled, GroupRule, Person, by_group, compile_problem
 from solver.decompose import (
     GroupTask,
     Line,
@@ -305,9 +305,7 @@ def _improve_groups(
 ) -> AllocationState:
     """Large problems: re-solve, warm-started, only the groups that got more resources."""
     shares, grew = warm_group_shares(compiled, state)
-    members: dict[str, list[Person]] = {}
-    for person in compiled.persons:
-        members.setdefault(person.group, []).append(person)
+    members = by_group(compiled.persons)
     lines: dict[str, list[Line]] = {}
     for (person_id, benefit), (units, paid) in state.lines().items():
         group = state.persons[person_id].person.group
