@@ -58,7 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runner.stop()
         engine.dispose()
 
-    app = FastAPI(title="flexben", version="1", description=API_DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="flexben",
+        version="1",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served offline by the portal (vendored Swagger UI)
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
@@ -67,6 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS, *SCENARIO_ROUTERS, *SECURITY_ROUTERS):
         annotate_roles(router)
         app.include_router(router)
+    from app.portal.router import install_portal  # here: keeps the import block merge-free
+
+    install_portal(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     from app.limits import ConcurrencyLimitMiddleware  # here: keeps the import block merge-free
 

@@ -1,0 +1,199 @@
+"""The portal over HTTP: sign-in links, sessions, CSRF, choosing with kind conflicts, HR
+actions, the published result, and that nobody sees another person's data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.db import utcnow
+from app.portal.models import SignInLink
+from app.portal.service import person_id
+from tests.app.portal.factories import csrf_of, sign_in, sign_in_token
+from tests.conftest import ApiClient
+from tests.run_world import approve, build_world, close, execute_queued
+
+
+def _client(api: ApiClient) -> TestClient:
+    return TestClient(api.app)
+
+
+def test_a_link_signs_in_once_and_sets_a_safe_cookie(api: ApiClient) -> None:
+    build_world(api)
+    token = sign_in_token(api.session, employee="E1")
+    client = _client(api)
+    first = client.get(f"/portal/sign-in/{token}", follow_redirects=False)
+    assert first.status_code == 303
+    cookie = first.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/portal" in cookie
+    assert "secure" not in cookie  # plain http here; https adds Secure
+    home = client.get("/portal")
+    assert home.status_code == 200 and "E1" in home.text
+    again = _client(api).get(f"/portal/sign-in/{token}", follow_redirects=False)
+    assert again.headers["location"] == "/portal/sign-in?bad=true"
+    stored = api.session.query(SignInLink).one()
+    assert token not in stored.token_hash and len(stored.token_hash) == 64
+
+
+def test_an_expired_or_unknown_link_does_not_sign_in(api: ApiClient) -> None:
+    build_world(api)
+    token = sign_in_token(api.session, employee="E2")
+    link = api.session.query(SignInLink).one()
+    link.expires_at = utcnow() - timedelta(seconds=1)
+    api.session.commit()
+    client = _client(api)
+    for candidate in (token, "nope", "x" * 500):
+        response = client.get(f"/portal/sign-in/{candidate}", follow_redirects=False)
+        assert response.headers["location"] == "/portal/sign-in?bad=true"
+    assert client.get("/portal", follow_redirects=False).headers["location"] == "/portal/sign-in"
+
+
+def test_issuing_a_link_names_what_is_wrong(api: ApiClient) -> None:
+    from app.errors import Unprocessable
+
+    with pytest.raises(Unprocessable) as caught:
+        sign_in_token(api.session, employee="NOBODY")
+    assert "no active employee 'NOBODY'" in str(caught.value.errors)
+    with pytest.raises(Unprocessable) as caught:
+        sign_in_token(api.session, roles=("root",), name="x")
+    assert "unknown role 'root'" in str(caught.value.errors)
+
+
+def test_sessions_of_one_person_are_one_principal() -> None:
+    assert person_id(employee=None, name="Ana HR") == person_id(employee=None, name="ana hr ")
+    assert person_id(employee="E1", name="a") != person_id(employee="E2", name="a")
+
+
+def test_choosing_saves_warns_and_shows_a_conflict_kindly(api: ApiClient) -> None:
+    world = build_world(api)
+    client = _client(api)
+    sign_in(client, sign_in_token(api.session, employee="E6"))
+    page = client.get(f"/portal/me/periods/{world.period_id}")
+    assert page.status_code == 200 and 'id="points-left"' in page.text
+    csrf = csrf_of(page.text)
+    form = {"csrf": csrf, "version": "0", "points.GYM": "40", "points.BIKE": "20"}
+    check = client.post(f"/portal/me/periods/{world.period_id}/check", data=form)
+    assert check.status_code == 200 and 'id="warnings"' in check.text
+    over = {**form, "points.GYM": "200"}
+    check = client.post(f"/portal/me/periods/{world.period_id}/check", data=over)
+    assert "100" in check.text and "error" in check.text  # the rule's own message
+    saved = client.post(f"/portal/me/periods/{world.period_id}", data=form)
+    assert saved.status_code == 200 and 'id="saved"' in saved.text
+    stale = client.post(f"/portal/me/periods/{world.period_id}", data={**form, "points.GYM": "50"})
+    assert stale.status_code == 409 and 'id="conflict"' in stale.text
+    assert 'value="50"' in stale.text  # the person's entries are kept
+    mine = api.get(
+        f"/api/v1/me/periods/{world.period_id}/preferences", headers=world.employees["E6"]
+    ).json()
+    assert mine["points"] == {"BIKE": 20, "GYM": 40} and mine["version"] == 1
+    bad = client.post(
+        f"/portal/me/periods/{world.period_id}", data={**form, "version": "1", "points.GYM": "abc"}
+    )
+    assert bad.status_code == 422
+
+
+def test_every_form_needs_its_csrf_token(api: ApiClient) -> None:
+    world = build_world(api)
+    client = _client(api)
+    sign_in(client, sign_in_token(api.session, employee="E6"))
+    for token in ("", "forged"):
+        response = client.post(
+            f"/portal/me/periods/{world.period_id}",
+            data={"csrf": token, "version": "0", "points.GYM": "10"},
+        )
+        assert response.status_code == 403
+    admin = _client(api)
+    sign_in(admin, sign_in_token(api.session, roles=("hr_admin",), name="Hana HR"))
+    assert admin.post(f"/portal/hr/periods/{world.period_id}/close").status_code == 403
+    assert (
+        api.get(f"/api/v1/periods/{world.period_id}", headers=world.admin).json()["status"]
+        == "open"
+    )
+
+
+def test_roles_of_the_api_apply(api: ApiClient) -> None:
+    world = build_world(api)
+    employee = _client(api)
+    sign_in(employee, sign_in_token(api.session, employee="E1"))
+    assert employee.get(f"/portal/hr/periods/{world.period_id}").status_code == 403
+    assert employee.get("/portal/hr/audit").status_code == 403
+    finance = _client(api)
+    sign_in(finance, sign_in_token(api.session, roles=("finance",), name="Fin"))
+    assert finance.get(f"/portal/me/periods/{world.period_id}").status_code == 403
+    page = finance.get(f"/portal/hr/periods/{world.period_id}")
+    assert page.status_code == 200 and "Close the period" not in page.text
+
+
+def test_hr_closes_runs_a_second_person_approves_and_the_employee_sees_why(
+    api: ApiClient,
+) -> None:
+    world = build_world(api)
+    hr = _client(api)
+    sign_in(hr, sign_in_token(api.session, roles=("hr_admin", "approver"), name="Hana HR"))
+    page = hr.get(f"/portal/hr/periods/{world.period_id}")
+    assert "<svg" in page.text and "5/6" in page.text
+    csrf = csrf_of(page.text)
+    assert (
+        hr.post(
+            f"/portal/hr/periods/{world.period_id}/close",
+            data={"csrf": csrf},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
+    started = hr.post(
+        f"/portal/hr/periods/{world.period_id}/runs", data={"csrf": csrf}, follow_redirects=False
+    )
+    run_url = started.headers["location"]
+    execute_queued(api)
+    own = hr.post(f"{run_url}/approve", data={"csrf": csrf})
+    assert own.status_code == 403 and "four-eyes" in own.text
+    # The same person signing in again is still the same person.
+    hr_again = _client(api)
+    sign_in(hr_again, sign_in_token(api.session, roles=("approver",), name="hana hr"))
+    again = hr_again.get(run_url)
+    assert (
+        hr_again.post(f"{run_url}/approve", data={"csrf": csrf_of(again.text)}).status_code == 403
+    )
+    second = _client(api)
+    sign_in(second, sign_in_token(api.session, roles=("approver",), name="Alex Approver"))
+    run_page = second.get(run_url)
+    assert "succeeded" in run_page.text
+    approved = second.post(f"{run_url}/approve", data={"csrf": csrf_of(run_page.text)})
+    assert approved.status_code == 200 and 'id="approved"' in approved.text
+    employee = _client(api)
+    sign_in(employee, sign_in_token(api.session, employee="E1"))
+    result = employee.get(f"/portal/me/periods/{world.period_id}/result")
+    assert result.status_code == 200
+    assert 'id="receipt"' in result.text and "flexben check problem.json result.json" in result.text
+    run_id = run_url.rsplit("/", 1)[1]
+    sha = api.get(f"/api/v1/runs/{run_id}", headers=world.admin).json()["problem_sha256"]
+    assert sha in result.text
+    assert "Parking" in result.text
+    french = employee.get(
+        f"/portal/me/periods/{world.period_id}/result",
+        headers={"Accept-Language": "fr-FR,fr;q=0.9"},
+    )
+    assert "Votre attribution" in french.text and 'lang="fr"' in french.text
+
+
+def test_pages_never_show_another_persons_data(api: ApiClient) -> None:
+    world = build_world(api)
+    close(world)
+    started = api.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin)
+    execute_queued(api)
+    approve(world, started.json()["id"])
+    e6 = _client(api)
+    sign_in(e6, sign_in_token(api.session, employee="E6"))
+    for path in (
+        f"/portal/me/periods/{world.period_id}",
+        f"/portal/me/periods/{world.period_id}/result",
+    ):
+        page = e6.get(path)
+        for other in ("E1", "E2", "E3", "E4", "E5"):
+            assert other not in page.text, (path, other)
+    # No path takes another person's id: the URL space has no external_id at all.
+    paths = [r.path for r in api.app.routes if getattr(r, "path", "").startswith("/portal")]
+    assert not any("external_id" in p or "employee" in p for p in paths)
