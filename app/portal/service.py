@@ -64,7 +64,7 @@ def issue_link(
             errors.append(error_item(["employee"], f"no active employee {employee!r}"))
         else:
             display = display or person.display_name or employee
-    if not display:
+    if not display and not employee:
         errors.append(error_item(["name"], "an administrator's link needs a name"))
     if errors:
         raise Unprocessable("cannot issue the sign-in link", errors=errors)
