@@ -212,7 +212,7 @@ def result_page(
 
 
 def _benefit_names(session: Session) -> dict[str, str]:
-    return {code: name for code, name in session.execute(select(Benefit.code, Benefit.name))}
+    return {row.code: row.name for row in session.execute(select(Benefit.code, Benefit.name))}
 
 
 def _receipt(period: Period, run: Run, need: Any, out: Any) -> dict[str, Any]:

@@ -176,6 +176,54 @@ MESSAGES: dict[str, dict[str, str]] = {
     "audit.actor": {"en": "Actor", "fr": "Auteur"},
     "audit.action": {"en": "Action", "fr": "Action"},
     "audit.entity": {"en": "Entity", "fr": "Objet"},
+    "fin.title": {
+        "en": "Scenarios and budgets — {period}",
+        "fr": "Scénarios et budgets — {period}",
+    },
+    "fin.scenarios": {"en": "Scenarios", "fr": "Scénarios"},
+    "fin.name": {"en": "Name", "fr": "Nom"},
+    "fin.description": {"en": "Description", "fr": "Description"},
+    "fin.overrides": {"en": "Overrides (JSON)", "fr": "Modifications (JSON)"},
+    "fin.overrides_help": {
+        "en": "Keys: budget_caps, new_budgets, allowance_multiplier, group_allowances, "
+        "cost_multipliers, category_cost_multipliers, capacities, withdrawn_benefits, "
+        "equity_tolerance, equity_absolute, objective. Money in minor units.",
+        "fr": "Clés : budget_caps, new_budgets, allowance_multiplier, group_allowances, "
+        "cost_multipliers, category_cost_multipliers, capacities, withdrawn_benefits, "
+        "equity_tolerance, equity_absolute, objective. Montants en centimes.",
+    },
+    "fin.create": {"en": "Create the scenario", "fr": "Créer le scénario"},
+    "fin.save": {"en": "Save the scenario", "fr": "Enregistrer le scénario"},
+    "fin.run": {"en": "Run this scenario", "fr": "Calculer ce scénario"},
+    "fin.conflict": {
+        "en": "Someone changed this scenario meanwhile: it is now version {v}, shown below. "
+        "Re-apply your change and save again.",
+        "fr": "Quelqu'un a modifié ce scénario entre-temps : voici la version {v}. "
+        "Refaites votre modification puis enregistrez.",
+    },
+    "fin.compare": {"en": "Compare runs", "fr": "Comparer des calculs"},
+    "fin.baseline": {"en": "baseline", "fr": "référence"},
+    "fin.curve": {"en": "Budget curve", "fr": "Courbe budgétaire"},
+    "fin.budget": {"en": "Budget", "fr": "Budget"},
+    "fin.from": {"en": "From (minor units of {currency})", "fr": "De (centimes de {currency})"},
+    "fin.to": {"en": "To (minor units of {currency})", "fr": "À (centimes de {currency})"},
+    "fin.steps": {"en": "Steps", "fr": "Étapes"},
+    "fin.scenario": {"en": "Inputs", "fr": "Données"},
+    "fin.draw": {"en": "Draw the curve", "fr": "Tracer la courbe"},
+    "fin.current_cap": {"en": "Current cap: {cap}.", "fr": "Plafond actuel : {cap}."},
+    "fin.price": {
+        "en": "Price of fairness: {percent} % of satisfaction lost to the equity band.",
+        "fr": "Prix de l'équité : {percent} % de satisfaction perdue du fait de la bande d'équité.",
+    },
+    "fin.curve_alt": {
+        "en": "Satisfaction and budget used against the cap of {budget}; figures in the table",
+        "fr": "Satisfaction et budget utilisé selon le plafond de {budget} ; chiffres dans le "
+        "tableau",
+    },
+    "fin.cap": {"en": "Cap", "fr": "Plafond"},
+    "fin.used": {"en": "Used", "fr": "Utilisé"},
+    "fin.satisfaction": {"en": "Total satisfaction", "fr": "Satisfaction totale"},
+    "period.finance": {"en": "Scenarios", "fr": "Scénarios"},
     "error.title": {"en": "Something went wrong", "fr": "Une erreur est survenue"},
     "error.forbidden": {"en": "You may not do this.", "fr": "Vous ne pouvez pas faire cela."},
     "error.csrf": {

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.auth.deps import SessionDep
 from app.errors import Unauthorized
-from app.portal import employee, hr
+from app.portal import employee, finance, hr
 from app.portal.i18n import LANGUAGES
 from app.portal.service import end_session, redeem_link, session_of
 from app.portal.settings import PortalSettings
@@ -99,7 +99,7 @@ def choose_language(request: Request, _visitor: VisitorDep, form: CheckedForm) -
 def install_portal(app: FastAPI) -> None:
     """Mount the portal's pages and assets, and serve /docs from the vendored Swagger UI."""
     app.mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static")
-    for pages in (router, employee.router, hr.router):
+    for pages in (router, employee.router, hr.router, finance.router):
         app.include_router(pages)
 
     @app.get("/docs", include_in_schema=False)

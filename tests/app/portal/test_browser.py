@@ -1,7 +1,7 @@
 """The portal in a real Chromium against a real uvicorn, on SQLite and PostgreSQL: an
 employee chooses (meter, warning, save, kind conflict); HR closes and runs; a second
 person approves; the employee sees the result with its reasons and receipt. Every page
-is screenshotted and checked with axe-core (0 serious or critical violations)."""
+is screenshotted (finance draws a budget curve too) and checked with axe-core (0 serious or critical violations)."""
 
 from __future__ import annotations
 
@@ -116,6 +116,19 @@ def test_a_period_from_choice_to_explained_result(fresh_db: FreshDatabase, brows
         eric.get_by_role("button", name="Apply").click()
         eric.get_by_role("heading", name=re.compile("Votre attribution")).wait_for()
         snap(eric, "result-fr", tag)
+        fiona = _person(browser, _link(fresh_db, base, roles=["finance"], name="Fiona"))
+        fiona.goto(f"{base}/portal/finance/periods/{period}")
+        snap(fiona, "finance", tag)
+        fiona.get_by_label(re.compile("^From")).fill("1000000")
+        fiona.get_by_label(re.compile("^To")).fill("2000000")
+        fiona.get_by_label("Steps").fill("3")
+        fiona.get_by_role("button", name="Draw the curve").click()
+        fiona.locator("#fairness").wait_for(timeout=60_000)
+        assert "Current cap: 20,000.00 EUR" in fiona.locator("#fairness").inner_text()
+        loaded = """img => img.complete ? img.naturalWidth : new Promise(done => {
+            img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })"""
+        assert fiona.locator("figure.chart img").evaluate(loaded) > 0  # the SVG chart
+        snap(fiona, "curve", tag)
         docs = eric.context.new_page()
         docs.goto(f"{base}/docs")
         docs.locator(".swagger-ui .info").wait_for()  # rendered from vendored assets

@@ -201,3 +201,60 @@ def test_pages_never_show_another_persons_data(api: ApiClient) -> None:
     # No path takes another person's id: the URL space has no external_id at all.
     paths = [r.path for r in api.app.routes if getattr(r, "path", "").startswith("/portal")]
     assert not any("external_id" in p or "employee" in p for p in paths)
+
+
+def test_finance_creates_edits_compares_and_draws_a_curve(api: ApiClient) -> None:
+    world = build_world(api)
+    close(world)
+    fin = _client(api)
+    sign_in(fin, sign_in_token(api.session, roles=("finance",), name="Fiona"))
+    page = fin.get(f"/portal/finance/periods/{world.period_id}")
+    assert page.status_code == 200
+    csrf = csrf_of(page.text)
+    url = f"/portal/finance/periods/{world.period_id}/scenarios"
+    bad = fin.post(
+        url, data={"csrf": csrf, "name": "x", "overrides": '{"budget_caps": {"nope": 1}}'}
+    )
+    assert bad.status_code == 422 and "nope" in bad.text
+    not_json = fin.post(url, data={"csrf": csrf, "name": "x", "overrides": "{"})
+    assert not_json.status_code == 422 and "not JSON" in not_json.text
+    made = fin.post(
+        url,
+        data={"csrf": csrf, "name": "Tight", "overrides": '{"budget_caps": {"total": 1500000}}'},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    scenario_url = made.headers["location"]
+    edit = {
+        "csrf": csrf,
+        "version": "1",
+        "name": "Tighter",
+        "description": "",
+        "overrides": '{"budget_caps": {"total": 1400000}}',
+    }
+    assert fin.post(scenario_url, data=edit, follow_redirects=False).status_code == 303
+    stale = fin.post(scenario_url, data={**edit, "name": "Lost"})
+    assert stale.status_code == 409 and 'id="conflict"' in stale.text and "Tighter" in stale.text
+    ran = fin.post(f"{scenario_url}/runs", data={"csrf": csrf}, follow_redirects=False)
+    assert ran.status_code == 303
+    hr_started = api.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin)
+    execute_queued(api)
+    base_id, scenario_run = hr_started.json()["id"], ran.headers["location"].rsplit("/", 1)[1]
+    compared = fin.get(
+        f"/portal/finance/periods/{world.period_id}",
+        params=[("runs", base_id), ("runs", scenario_run)],
+    )
+    assert compared.status_code == 200, compared.text[-1500:]
+    assert 'id="comparison"' in compared.text
+    assert "Tighter" in compared.text
+    curve = fin.post(
+        f"/portal/finance/periods/{world.period_id}/curves",
+        data={"csrf": csrf, "budget_id": "total", "from": "1000000", "to": "2000000", "steps": "3"},
+        follow_redirects=False,
+    )
+    assert curve.status_code == 303, curve.text
+    refused = fin.post(
+        f"/portal/finance/periods/{world.period_id}/curves",
+        data={"csrf": csrf, "budget_id": "total", "from": "9", "to": "1", "steps": "3"},
+    )
+    assert refused.status_code == 422
