@@ -1,7 +1,8 @@
 """The portal in a real Chromium against a real uvicorn, on SQLite and PostgreSQL: an
 employee chooses (meter, warning, save, kind conflict); HR closes and runs; a second
-person approves; the employee sees the result with its reasons and receipt. Every page
-is screenshotted (finance draws a budget curve too) and checked with axe-core (0 serious or critical violations)."""
+person approves; the employee sees the result with its reasons and receipt; finance
+draws a budget curve. Every page is screenshotted and checked with axe-core (0 serious or
+critical violations)."""
 
 from __future__ import annotations
 
