@@ -31,6 +31,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This sign-in link is unknown, already used or expired. Ask for a new one.",
         "fr": "Ce lien de connexion est inconnu, déjà utilisé ou expiré. Demandez-en un nouveau.",
     },
+    "signin.organisation": {
+        "en": "Sign in with your organisation",
+        "fr": "Se connecter avec votre organisation",
+    },
     "signin.signed_out": {"en": "You are signed out.", "fr": "Vous êtes déconnecté."},
     "home.hello": {"en": "Hello, {name}", "fr": "Bonjour, {name}"},
     "home.roles": {"en": "Your roles: {roles}", "fr": "Vos rôles : {roles}"},

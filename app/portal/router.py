@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.auth.deps import SessionDep
 from app.errors import Unauthorized
-from app.portal import employee, finance, hr
+from app.portal import employee, finance, hr, oidc
 from app.portal.i18n import LANGUAGES
 from app.portal.service import end_session, redeem_link, session_of
 from app.portal.settings import PortalSettings
@@ -51,7 +51,10 @@ def home(request: Request, session: SessionDep, visitor: VisitorDep) -> Response
 
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request, bad: bool = False, signed_out: bool = False) -> Response:
-    return render(request, "sign_in.html", bad=bad, signed_out=signed_out)
+    organisation = oidc.enabled(request.app.state.settings, PortalSettings())
+    return render(
+        request, "sign_in.html", bad=bad, signed_out=signed_out, organisation=organisation
+    )
 
 
 @router.get("/sign-in/{token}")
@@ -99,7 +102,7 @@ def choose_language(request: Request, _visitor: VisitorDep, form: CheckedForm) -
 def install_portal(app: FastAPI) -> None:
     """Mount the portal's pages and assets, and serve /docs from the vendored Swagger UI."""
     app.mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static")
-    for pages in (router, employee.router, hr.router, finance.router):
+    for pages in (router, employee.router, hr.router, finance.router, oidc.router):
         app.include_router(pages)
 
     @app.get("/docs", include_in_schema=False)

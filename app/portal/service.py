@@ -106,15 +106,29 @@ def redeem_link(session: Session, token: str, *, hours: int) -> NewSession:
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise Unauthorized("this sign-in link is unknown, already used or expired")
     link = session.scalars(select(SignInLink).where(SignInLink.token_hash == _digest(token))).one()
+    return open_session(
+        session,
+        Principal(
+            id=link.person_id,
+            name=link.name,
+            roles=frozenset(link.roles),
+            employee_external_id=link.employee_external_id,
+        ),
+        hours=hours,
+    )
+
+
+def open_session(session: Session, principal: Principal, *, hours: int) -> NewSession:
+    """A new session acting as `principal` (flushed; the caller commits)."""
     cookie = secrets.token_urlsafe(32)
     record = PortalSession(
         token_hash=_digest(cookie),
-        person_id=link.person_id,
-        name=link.name,
-        roles=list(link.roles),
-        employee_external_id=link.employee_external_id,
+        person_id=principal.id,
+        name=principal.name,
+        roles=sorted(principal.roles, key=ROLES.index),
+        employee_external_id=principal.employee_external_id,
         csrf_token=secrets.token_urlsafe(32),
-        expires_at=now + timedelta(hours=hours),
+        expires_at=utcnow() + timedelta(hours=hours),
     )
     session.add(record)
     session.flush()

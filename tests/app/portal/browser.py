@@ -45,16 +45,22 @@ def axe_script() -> Path:
     return AXE
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
 @contextmanager
-def served(database_url: str, secret_key: str) -> Iterator[str]:
+def served(
+    database_url: str,
+    secret_key: str,
+    *,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """`flexben serve` as a subprocess (runs execute in-process: embedded runner)."""
-    port = _free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "FLEXBEN_DATABASE_URL": database_url,
@@ -64,6 +70,7 @@ def served(database_url: str, secret_key: str) -> Iterator[str]:
         "FLEXBEN_JOB_POLL_SECONDS": "0.2",
         "FLEXBEN_RATE_LIMIT_PER_MINUTE": "0",
         "FLEXBEN_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [
@@ -93,11 +100,51 @@ def served(database_url: str, secret_key: str) -> Iterator[str]:
             time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+OIDC = HERE / "oidc"
+
+
+@contextmanager
+def oidc_provider(redirect_uri: str) -> Iterator[str]:
+    """A real OpenID Connect provider (npm oidc-provider, `npm ci` into a test-owned
+    folder) on 127.0.0.1; yields its issuer URL."""
+    if not (OIDC / "node_modules" / "oidc-provider").exists():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=OIDC,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    port = free_port()
+    process = subprocess.Popen(
+        ["node", "provider.mjs", str(port), redirect_uri],
+        cwd=OIDC,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    issuer = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        yield issuer
+    finally:
+        _stop(process)
 
 
 def serious_violations(page: Any) -> list[str]:
