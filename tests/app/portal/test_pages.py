@@ -258,3 +258,37 @@ def test_finance_creates_edits_compares_and_draws_a_curve(api: ApiClient) -> Non
         data={"csrf": csrf, "budget_id": "total", "from": "9", "to": "1", "steps": "3"},
     )
     assert refused.status_code == 422
+
+
+def test_a_preview_run_gives_a_likely_outcome_without_anyone_elses_data(api: ApiClient) -> None:
+    world = build_world(api)
+    client = _client(api)
+    sign_in(client, sign_in_token(api.session, employee="E2"))
+    before = client.get(f"/portal/me/periods/{world.period_id}")
+    assert "Likely outcome" not in before.text  # no preview run yet
+    api.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin)
+    execute_queued(api)  # a preview: the period is still open
+    page = client.get(f"/portal/me/periods/{world.period_id}")
+    assert "Likely outcome" in page.text
+    assert "If the window closed now you would likely receive" in page.text
+    # PARKING has 1 place and E1 and E2 want it: an aggregate, never who.
+    assert "Parking is wanted by 2.0 people per place." in page.text
+    assert not re.search(r"\bE1\b", re.sub(r'value="[A-Za-z0-9_-]{40,}"', "", page.text))
+
+
+def test_an_ended_or_expired_session_signs_out(api: ApiClient) -> None:
+    from app.portal.models import PortalSession
+
+    build_world(api)
+    client = _client(api)
+    sign_in(client, sign_in_token(api.session, employee="E1"))
+    page = client.get("/portal")
+    out = client.post("/portal/sign-out", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert out.headers["location"] == "/portal/sign-in?signed_out=true"
+    assert client.get("/portal", follow_redirects=False).status_code == 303
+    other = _client(api)
+    sign_in(other, sign_in_token(api.session, employee="E2"))
+    for record in api.session.query(PortalSession).filter(PortalSession.ended_at.is_(None)):
+        record.expires_at = utcnow() - timedelta(seconds=1)
+    api.session.commit()
+    assert other.get("/portal", follow_redirects=False).headers["location"] == "/portal/sign-in"
