@@ -19,8 +19,8 @@ from app.allocations.schemas import RunCreate
 from app.auth.deps import SessionDep
 from app.errors import PreconditionFailed, Unprocessable
 from app.http import etag_of_version
-from app.jobs.runner import dispatcher
 from app.periods.service import get_period
+from app.portal import dispatch
 from app.portal.web import (
     CheckedForm,
     PortalRoute,
@@ -34,7 +34,6 @@ from app.scenarios import compare as comparison
 from app.scenarios import curve
 from app.scenarios import service as scenarios
 from app.scenarios.chart import curve_svg
-from app.scenarios.jobs import dispatch_job
 from app.scenarios.schemas import BudgetCurveCreate, ScenarioCreate, ScenarioPatch
 from app.transactions import releases_transaction
 
@@ -207,7 +206,7 @@ def run_scenario(
         session, scenario.period_id, RunCreate(scenario_id=scenario.id), me.principal
     )
     session.commit()
-    dispatcher(request.app).run_queued(run.id)
+    dispatch.run_queued(request.app, run.id)
     return see_other(f"/portal/hr/runs/{run.id}")
 
 
@@ -232,7 +231,7 @@ def start_curve(
     except (ValidationError, Unprocessable) as exc:
         session.rollback()
         return _page(request, session, me, period_id, status_code=422, problems=_problems(exc))
-    dispatch_job(request.app, job.id)
+    dispatch.job_queued(request.app, job.id)
     return see_other(f"/portal/finance/curves/{job.id}")
 
 
@@ -242,7 +241,7 @@ def curve_page(job_id: str, request: Request, session: SessionDep, visitor: Visi
     me = _analyst(visitor)
     job = curve.job_out(curve.get_job(session, job_id))
     if job.status == "queued":
-        dispatch_job(request.app, job_id)
+        dispatch.job_queued(request.app, job_id)
     fragment = "hx-request" in request.headers
     response = render(
         request,

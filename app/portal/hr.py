@@ -13,10 +13,10 @@ from app.allocations.router import summary_for
 from app.allocations.schemas import RunCreate
 from app.audit.models import AuditEvent
 from app.auth.deps import SessionDep
-from app.jobs.runner import dispatcher
 from app.payroll import repository as publications
 from app.payroll import service as payroll
 from app.periods import service as periods
+from app.portal import dispatch
 from app.portal.charts import Bar, bars_svg
 from app.portal.i18n import translator
 from app.portal.web import (
@@ -86,7 +86,7 @@ def period_action(
     elif action == "runs":
         run = runs.start_run(session, period_id, RunCreate(), visitor.principal)
         session.commit()
-        dispatcher(request.app).run_queued(run.id)
+        dispatch.run_queued(request.app, run.id)
         return see_other(f"/portal/hr/runs/{run.id}")
     else:
         return render(
