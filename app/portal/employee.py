@@ -22,18 +22,25 @@ from app.http import etag_of_version
 from app.payroll import repository as publications
 from app.periods import repository as periods_repo
 from app.periods.models import Period
-from app.portal.web import CheckedForm, PortalRoute, Visitor, VisitorDep, render, role_guard
+from app.portal.web import (
+    CheckedForm,
+    PortalRoute,
+    Visitor,
+    VisitorDep,
+    ends_transaction,
+    render,
+    role_guard,
+)
 from app.preferences import service as preferences
 from app.preferences.rules import check_submission
 from app.preferences.schemas import PreferencesIn
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 MAX_POINTS_TEXT = 12
 
 
 @router.get("/periods", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def periods_page(request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     """Employees see open and closed periods; HR and the other roles every period."""
     staff = visitor.has("hr_admin", "approver", "payroll", "finance", "auditor")
@@ -105,7 +112,7 @@ def _choose(
 
 
 @router.get("/me/periods/{period_id}", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def choose_page(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:
@@ -115,7 +122,7 @@ def choose_page(
 
 
 @router.post("/me/periods/{period_id}/check", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def check_choice(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep, form: CheckedForm
 ) -> Response:
@@ -139,7 +146,7 @@ def check_choice(
 
 
 @router.post("/me/periods/{period_id}", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def save_choice(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep, form: CheckedForm
 ) -> Response:
@@ -187,7 +194,7 @@ def save_choice(
 
 
 @router.get("/me/periods/{period_id}/result", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def result_page(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:

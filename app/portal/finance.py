@@ -26,6 +26,7 @@ from app.portal.web import (
     PortalRoute,
     Visitor,
     VisitorDep,
+    ends_transaction,
     render,
     role_guard,
     see_other,
@@ -35,7 +36,6 @@ from app.scenarios import curve
 from app.scenarios import service as scenarios
 from app.scenarios.chart import curve_svg
 from app.scenarios.schemas import BudgetCurveCreate, ScenarioCreate, ScenarioPatch
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/portal/finance", route_class=PortalRoute, include_in_schema=False)
 ANALYSTS = ("finance", "hr_admin")
@@ -94,7 +94,7 @@ def _page(
 
 
 @router.get("/periods/{period_id}", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def finance_page(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:
@@ -108,7 +108,7 @@ def finance_page(
 
 
 @router.post("/periods/{period_id}/scenarios", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def create_scenario(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep, form: CheckedForm
 ) -> Response:
@@ -153,7 +153,7 @@ def _scenario_page(
 
 
 @router.get("/scenarios/{scenario_id}", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def scenario_page(
     scenario_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:
@@ -163,7 +163,7 @@ def scenario_page(
 
 
 @router.post("/scenarios/{scenario_id}", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def edit_scenario(
     scenario_id: str, request: Request, session: SessionDep, visitor: VisitorDep, form: CheckedForm
 ) -> Response:
@@ -196,7 +196,7 @@ def edit_scenario(
 
 
 @router.post("/scenarios/{scenario_id}/runs")
-@releases_transaction
+@ends_transaction
 def run_scenario(
     scenario_id: str, request: Request, session: SessionDep, visitor: VisitorDep, _f: CheckedForm
 ) -> Response:
@@ -211,7 +211,7 @@ def run_scenario(
 
 
 @router.post("/periods/{period_id}/curves", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def start_curve(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep, form: CheckedForm
 ) -> Response:
@@ -236,7 +236,7 @@ def start_curve(
 
 
 @router.get("/curves/{job_id}", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def curve_page(job_id: str, request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     me = _analyst(visitor)
     job = curve.job_out(curve.get_job(session, job_id))
@@ -257,7 +257,7 @@ def curve_page(job_id: str, request: Request, session: SessionDep, visitor: Visi
 
 
 @router.get("/curves/{job_id}/curve.svg")
-@releases_transaction
+@ends_transaction
 def curve_chart(job_id: str, session: SessionDep, visitor: VisitorDep) -> Response:
     _analyst(visitor)
     result = curve.finished_curve(session, job_id)

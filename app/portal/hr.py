@@ -23,13 +23,13 @@ from app.portal.web import (
     CheckedForm,
     PortalRoute,
     VisitorDep,
+    ends_transaction,
     language_of,
     render,
     role_guard,
     see_other,
 )
 from app.preferences import service as preferences
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/portal/hr", route_class=PortalRoute, include_in_schema=False)
 STAFF = ("hr_admin", "approver", "finance", "auditor")
@@ -42,7 +42,7 @@ def _no_precondition(_etag: str) -> None:
 
 
 @router.get("/periods/{period_id}", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def period_page(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:
@@ -68,7 +68,7 @@ def period_page(
 
 
 @router.post("/periods/{period_id}/{action}")
-@releases_transaction
+@ends_transaction
 def period_action(
     period_id: str,
     action: str,
@@ -101,7 +101,7 @@ def period_action(
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def run_page(run_id: str, request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     role_guard(*STAFF)(visitor)
     run = runs.get_run(session, run_id)
@@ -122,7 +122,7 @@ def run_page(run_id: str, request: Request, session: SessionDep, visitor: Visito
 
 
 @router.post("/runs/{run_id}/approve")
-@releases_transaction
+@ends_transaction
 def approve_run(
     run_id: str, session: SessionDep, visitor: VisitorDep, _form: CheckedForm
 ) -> Response:
@@ -133,7 +133,7 @@ def approve_run(
 
 
 @router.get("/periods/{period_id}/payroll.csv")
-@releases_transaction
+@ends_transaction
 def payroll_csv(period_id: str, session: SessionDep, visitor: VisitorDep) -> Response:
     role_guard("payroll")(visitor)
     publication = payroll.csv_publication(session, period_id, None)
@@ -146,7 +146,7 @@ def payroll_csv(period_id: str, session: SessionDep, visitor: VisitorDep) -> Res
 
 
 @router.get("/audit", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def audit_page(request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     role_guard("auditor", "hr_admin")(visitor)
     events = session.scalars(

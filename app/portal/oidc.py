@@ -28,8 +28,7 @@ from app.employees.repository import employee_by_external_id
 from app.errors import DomainError, Unauthorized
 from app.portal.service import open_session
 from app.portal.settings import PortalSettings
-from app.portal.web import COOKIE, PortalRoute, see_other
-from app.transactions import releases_transaction
+from app.portal.web import COOKIE, PortalRoute, ends_transaction, see_other
 
 router = APIRouter(prefix="/portal/oidc", route_class=PortalRoute, include_in_schema=False)
 FLOW_COOKIE = "flexben_oidc"
@@ -173,7 +172,7 @@ def _principal(
 
 
 @router.get("/callback")
-@releases_transaction
+@ends_transaction
 def callback(request: Request, session: SessionDep) -> Response:
     settings, portal = _configured(request)
     params = request.query_params

@@ -22,10 +22,10 @@ from app.portal.web import (
     CheckedForm,
     PortalRoute,
     VisitorDep,
+    ends_transaction,
     render,
     see_other,
 )
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 SWAGGER = "/portal/static/vendor/swagger-ui-5.35.0"
@@ -44,7 +44,7 @@ def _set_cookie(request: Request, response: Response, value: str, max_age: int) 
 
 
 @router.get("", response_class=HTMLResponse)
-@releases_transaction
+@ends_transaction
 def home(request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     return render(request, "home.html", visitor=visitor)
 
@@ -58,7 +58,7 @@ def sign_in_page(request: Request, bad: bool = False, signed_out: bool = False) 
 
 
 @router.get("/sign-in/{token}")
-@releases_transaction
+@ends_transaction
 def redeem(token: str, request: Request, session: SessionDep) -> Response:
     """A one-time link: its session cookie, then home. Used or expired: the sign-in page."""
     hours = PortalSettings().session_hours
@@ -74,7 +74,7 @@ def redeem(token: str, request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/sign-out")
-@releases_transaction
+@ends_transaction
 def sign_out(
     request: Request, session: SessionDep, _visitor: VisitorDep, _: CheckedForm
 ) -> Response:
