@@ -292,3 +292,16 @@ def test_an_ended_or_expired_session_signs_out(api: ApiClient) -> None:
         record.expires_at = utcnow() - timedelta(seconds=1)
     api.session.commit()
     assert other.get("/portal", follow_redirects=False).headers["location"] == "/portal/sign-in"
+
+
+def test_every_asset_is_served_by_flexben(api: ApiClient) -> None:
+    docs = api.get("/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text.lower()
+    for asset in re.findall(r'(?:src|href)="(/[^"]+)"', docs.text):
+        assert api.get(asset).status_code == 200, asset
+    page = api.get("/portal/sign-in")
+    assert "default-src 'none'; script-src 'self'" in page.headers["content-security-policy"]
+    for asset in re.findall(r'(?:src|href)="(/portal/static/[^"]+)"', page.text):
+        assert api.get(asset).status_code == 200, asset
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page.text)
+    assert api.get("/portal/static/vendor/htmx-2.0.11/LICENSE").status_code == 200
