@@ -47,7 +47,7 @@ def test_an_employee_signs_in_with_the_organisation(portal: str) -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page: Any = browser.new_page()
-            page.set_default_timeout(15_000)
+            page.set_default_timeout(45_000)
             page.goto(f"{portal}/portal/sign-in")
             page.get_by_role("link", name="Sign in with your organisation").click()
             assert "code_challenge_method" not in page.url  # the provider took over
