@@ -18,6 +18,7 @@ from app.auth.principal import Principal
 from app.http import check_if_match, etag_of_version, set_etag
 from app.idempotency.service import IdempotencyDep
 from app.jobs import service as jobs
+from app.money import minor_exponent
 from app.pagination import Page, PageParams, keyset_page, page_params
 from app.periods.service import get_period
 from app.scenarios import compare as comparison
@@ -182,6 +183,6 @@ def get_curve_svg(job_id: str, session: SessionDep, _: Analyst) -> Response:
     """The curve as an SVG chart: satisfaction and budget used against the cap (currency
     units), the current cap marked, the price of fairness in the title."""
     result = curve.finished_curve(session, job_id)
-    exponent = curve.MINOR_EXPONENT.get(result["currency"], 2)
+    exponent = minor_exponent(result["currency"])
     title = f"Budget curve: {result['budget_id']}"
     return Response(curve_svg(result, title=title, exponent=exponent), media_type="image/svg+xml")
