@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -136,6 +138,12 @@ def get_session_factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+# Ends request transactions off the event loop, on threads of their own: not the request
+# thread pool, whose threads may all be waiting for the SQLite write lock that a session
+# waiting here holds (that deadlocked the pool), and not the loop, which would stall.
+_ENDING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="flexben-commit")
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: one session per request, and the owner of its transaction.
 
@@ -144,12 +152,19 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     response is sent: a client never sees a result that is not committed, and the
     transaction (on SQLite, a writer's lock) is never held while the response travels.
     GET / HEAD requests read in a read-only transaction (`read_session`) unless the
-    endpoint is marked `writes`. Async on purpose: the clean-up does not wait for a
-    thread-pool slot while the transaction is open.
+    endpoint is marked `writes`.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with owning_transaction(session_for(request, factory)) as session:
+    session = session_for(request, factory)
+    loop = asyncio.get_running_loop()
+    try:
         yield session
+        await loop.run_in_executor(_ENDING, session.commit)
+    except BaseException:
+        await loop.run_in_executor(_ENDING, session.rollback)
+        raise
+    finally:
+        await loop.run_in_executor(_ENDING, session.close)
 
 
 def session_for(request: Request, factory: sessionmaker[Session]) -> Session:
@@ -180,6 +195,15 @@ def write_now(session: Session, work: Callable[[Session], None]) -> None:
     session.commit()
     if read_only:
         session.info[READ_ONLY] = True
+
+
+def end_reads(session: Session) -> None:
+    """End a transaction that only read (e.g. authentication, before the thread-pool hop
+    to the endpoint): a writer's SQLite lock is never held across that hop; the endpoint's
+    work begins a transaction of its own."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_reads() on a session with pending writes")
+    session.rollback()
 
 
 @event.listens_for(Session, "before_flush")

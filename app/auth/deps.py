@@ -15,7 +15,7 @@ from app.auth.oidc import JwksCache, authenticate_jwt, jwks_from, looks_like_jwt
 from app.auth.principal import ROLES, Principal
 from app.auth.service import KEY_SCHEME, authenticate
 from app.config import Settings
-from app.db import get_session, get_session_factory
+from app.db import end_reads, get_session, get_session_factory
 from app.errors import DomainError, Forbidden, Unauthorized
 from app.security.rate_limit import TokenBucketLimiter, TooManyRequests
 
@@ -63,6 +63,7 @@ def current_principal(
     request.state.principal_id = principal.id  # for the access log (an id, not a name)
     _rate_limiter(request).check(principal.id)
     bind_principal(session, principal)
+    end_reads(session)  # the lock of a writing request is taken by its endpoint's work only
     return principal
 
 
