@@ -20,14 +20,13 @@ from app.allocations.solver_adapter import DEFAULT_TIME_LIMIT_S
 from app.audit.service import record
 from app.auth.deps import SessionDep, require_employee, require_roles
 from app.auth.principal import Principal
+from app.db import writes
 from app.errors import Unprocessable, error_item
 from app.http import etag_of_json, set_etag
 from app.idempotency.service import IdempotencyDep
-from app.jobs.runner import dispatcher
 from app.pagination import Page, PageParams, keyset_page, page_params
 from app.periods.service import get_period
 from app.security.disclosure import aggregates_only, suppress_small_groups
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["runs"])
 me_router = APIRouter(prefix="/api/v1", tags=["me"])
@@ -81,20 +80,14 @@ def start_run(  # noqa: PLR0917 (FastAPI passes what the route declares)
     if (replay := idem.replay()) is not None:
         return replay
     body = capped_time_limit(body, request.app.state.settings.max_solver_seconds)
-    try:
-        run = service.start_run(session, period_id, body, principal)
-        out = service.run_out(run).model_dump(mode="json")
-        location = f"/api/v1/runs/{run.id}"
-        idem.record(status_code=202, body=out, headers={"Location": location})
-        session.commit()
-    finally:
-        session.rollback()
-    dispatcher(request.app).run_queued(run.id)
+    run = service.start_run(session, period_id, body, principal)
+    out = service.run_out(run).model_dump(mode="json")
+    location = f"/api/v1/runs/{run.id}"
+    idem.record(status_code=202, body=out, headers={"Location": location})
     return JSONResponse(out, status_code=202, headers={"Location": location})
 
 
 @router.get("/periods/{period_id}/runs", response_model=Page[RunOut])
-@releases_transaction
 def list_runs(
     period_id: str, session: SessionDep, principal: SummaryReader, page: Page_
 ) -> Page[RunOut]:
@@ -112,7 +105,6 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
-@releases_transaction
 def get_run(
     run_id: str, session: SessionDep, principal: SummaryReader, response: Response
 ) -> RunOut:
@@ -123,7 +115,6 @@ def get_run(
 
 
 @router.get("/runs/{run_id}/allocations", response_model=Page[LineOut])
-@releases_transaction
 def run_allocations(run_id: str, session: SessionDep, _: HrAdmin, page: Page_) -> Page[LineOut]:
     """The run's lines in (employee, benefit) order."""
     service.get_run(session, run_id)
@@ -138,7 +129,7 @@ def run_allocations(run_id: str, session: SessionDep, _: HrAdmin, page: Page_) -
 
 
 @router.get("/runs/{run_id}/employees/{external_id}", response_model=RunEmployeeOut)
-@releases_transaction
+@writes  # an audited read
 def run_employee(
     run_id: str, external_id: str, session: SessionDep, principal: HrAdmin
 ) -> RunEmployeeOut:
@@ -154,7 +145,6 @@ def run_employee(
         None,
         None,
     )
-    session.commit()
     return out
 
 
@@ -163,14 +153,13 @@ def run_employee(
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}},
 )
-@releases_transaction
+@writes  # an audited read
 def run_problem(run_id: str, session: SessionDep, principal: ProblemReader) -> Response:
     """The exact `flexben.problem/v1` input of the run, byte for byte (`flexben solve` on it
     reproduces the run's allocation); `X-Problem-SHA256` carries its hash."""
     run = service.get_run(session, run_id)
     # The problem holds everyone's preferences: its reads are audited (issue 5).
     record(session, principal, "run.problem.read", "run", run.id, None, None)
-    session.commit()
     return Response(
         content=run.problem.encode("utf-8"),
         media_type="application/json",
@@ -179,7 +168,6 @@ def run_problem(run_id: str, session: SessionDep, principal: ProblemReader) -> R
 
 
 @me_router.get("/me/periods/{period_id}/allocation", response_model=MyAllocationOut)
-@releases_transaction
 def get_my_allocation(period_id: str, session: SessionDep, principal: Me) -> MyAllocationOut:
     """Your published allocation: lines, the points you gave and what was honoured, each
     unmet wish with its reason, your allowance used and remaining, and your peer group's

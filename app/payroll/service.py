@@ -18,14 +18,14 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import case, func, insert, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.service import current_problem, get_run
 from app.audit.service import record, snapshot
 from app.auth.principal import Principal
 from app.benefits.models import Benefit
-from app.db import utcnow
+from app.db import read_session, utcnow
 from app.errors import Conflict, Forbidden, Unprocessable, error_item
 from app.pagination import PageParams, decode_cursor, encode_cursor
 from app.payroll import repository as repo
@@ -144,7 +144,7 @@ def approve(session: Session, run_id: str, principal: Principal) -> Publication:
         period.updated_at = utcnow()
         record(session, principal, "run.approve", "run", run.id, None, publication)
         record(session, principal, "period.publish", "period", period.id, period_before, period)
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(
@@ -287,9 +287,17 @@ def csv_publication(session: Session, period_id: str, version: int | None) -> Pu
     return found
 
 
-def csv_chunks(session: Session, publication: Publication | None) -> Iterator[str]:
+def csv_chunks(factory: sessionmaker[Session], publication: Publication | None) -> Iterator[str]:
     """RFC 4180 CSV (CRLF, quoted when needed) in ~64 KiB chunks, reading the lines in
-    batches through a server-side cursor: memory stays flat whatever the size."""
+    batches through a server-side cursor: memory stays flat whatever the size.
+
+    Streamed after the request's transaction ended, from a read-only session of its own: a
+    snapshot, which on SQLite (WAL) never blocks a writer however slow the client."""
+    with read_session(factory) as session:
+        yield from _csv_chunks(session, publication)
+
+
+def _csv_chunks(session: Session, publication: Publication | None) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -323,7 +331,6 @@ def csv_chunks(session: Session, publication: Publication | None) -> Iterator[st
                 buffer.seek(0)
                 buffer.truncate()
     yield buffer.getvalue()
-    session.rollback()
 
 
 # ---------------------------------------------------------------- change feed

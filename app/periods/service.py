@@ -24,9 +24,9 @@ from app.employees import repository as people
 from app.employees.models import Employee
 from app.errors import Conflict, NotFound, Unprocessable, error_item
 from app.http import etag_of_version
+from app.ids import time_ordered_uuid
 from app.periods import repository as repo
 from app.periods.allowance import AllowanceRules, employee_allowance
-from app.periods.ids import time_ordered_uuid
 from app.periods.models import Period
 from app.periods.schemas import (
     Allowance,
@@ -215,7 +215,7 @@ def create_period(session: Session, body: PeriodCreate) -> Period:
     period = Period(id=time_ordered_uuid(), status="draft", version=1, **_stored(rules))
     session.add(period)
     record(session, None, "period.create", "period", period.id, None, period)
-    session.commit()
+    session.flush()
     return period
 
 
@@ -259,7 +259,7 @@ def patch_period(
     period.version += 1
     period.updated_at = utcnow()
     record(session, None, "period.update", "period", period.id, before, period)
-    session.commit()
+    session.flush()
     return period
 
 
@@ -307,7 +307,7 @@ def open_period(session: Session, period_id: str, precondition: Precondition) ->
     period.version += 1
     period.updated_at = now
     record(session, None, "period.open", "period", period.id, before, period)
-    session.commit()
+    session.flush()
     return period
 
 
@@ -318,7 +318,7 @@ def _reopen_for_corrections(session: Session, period: Period) -> Period:
     period.status, period.opened_at, period.closed_at = "open", now, None
     period.version += 1
     period.updated_at = now
-    session.commit()
+    session.flush()
     return period
 
 
@@ -333,5 +333,5 @@ def close_period(session: Session, period_id: str, precondition: Precondition) -
     period.version += 1
     period.updated_at = now
     record(session, None, "period.close", "period", period.id, before, period)
-    session.commit()
+    session.flush()
     return period

@@ -27,7 +27,6 @@ from app.portal.web import (
     PortalRoute,
     Visitor,
     VisitorDep,
-    ends_transaction,
     render,
     role_guard,
 )
@@ -40,7 +39,6 @@ MAX_POINTS_TEXT = 12
 
 
 @router.get("/periods", response_class=HTMLResponse)
-@ends_transaction
 def periods_page(request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     """Employees see open and closed periods; HR and the other roles every period."""
     staff = visitor.has("hr_admin", "approver", "payroll", "finance", "auditor")
@@ -112,7 +110,6 @@ def _choose(
 
 
 @router.get("/me/periods/{period_id}", response_class=HTMLResponse)
-@ends_transaction
 def choose_page(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:
@@ -122,7 +119,6 @@ def choose_page(
 
 
 @router.post("/me/periods/{period_id}/check", response_class=HTMLResponse)
-@ends_transaction
 def check_choice(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep, form: CheckedForm
 ) -> Response:
@@ -146,7 +142,6 @@ def check_choice(
 
 
 @router.post("/me/periods/{period_id}", response_class=HTMLResponse)
-@ends_transaction
 def save_choice(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep, form: CheckedForm
 ) -> Response:
@@ -194,7 +189,6 @@ def save_choice(
 
 
 @router.get("/me/periods/{period_id}/result", response_class=HTMLResponse)
-@ends_transaction
 def result_page(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:

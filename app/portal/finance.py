@@ -19,14 +19,14 @@ from app.allocations.schemas import RunCreate
 from app.auth.deps import SessionDep
 from app.errors import PreconditionFailed, Unprocessable
 from app.http import etag_of_version
+from app.jobs import service as jobs
+from app.money import minor_exponent
 from app.periods.service import get_period
-from app.portal import dispatch
 from app.portal.web import (
     CheckedForm,
     PortalRoute,
     Visitor,
     VisitorDep,
-    ends_transaction,
     render,
     role_guard,
     see_other,
@@ -94,7 +94,6 @@ def _page(
 
 
 @router.get("/periods/{period_id}", response_class=HTMLResponse)
-@ends_transaction
 def finance_page(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:
@@ -108,7 +107,6 @@ def finance_page(
 
 
 @router.post("/periods/{period_id}/scenarios", response_class=HTMLResponse)
-@ends_transaction
 def create_scenario(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep, form: CheckedForm
 ) -> Response:
@@ -153,7 +151,6 @@ def _scenario_page(
 
 
 @router.get("/scenarios/{scenario_id}", response_class=HTMLResponse)
-@ends_transaction
 def scenario_page(
     scenario_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:
@@ -163,7 +160,6 @@ def scenario_page(
 
 
 @router.post("/scenarios/{scenario_id}", response_class=HTMLResponse)
-@ends_transaction
 def edit_scenario(
     scenario_id: str, request: Request, session: SessionDep, visitor: VisitorDep, form: CheckedForm
 ) -> Response:
@@ -196,7 +192,6 @@ def edit_scenario(
 
 
 @router.post("/scenarios/{scenario_id}/runs")
-@ends_transaction
 def run_scenario(
     scenario_id: str, request: Request, session: SessionDep, visitor: VisitorDep, _f: CheckedForm
 ) -> Response:
@@ -205,13 +200,10 @@ def run_scenario(
     run = runs.start_run(
         session, scenario.period_id, RunCreate(scenario_id=scenario.id), me.principal
     )
-    session.commit()
-    dispatch.run_queued(request.app, run.id)
     return see_other(f"/portal/hr/runs/{run.id}")
 
 
 @router.post("/periods/{period_id}/curves", response_class=HTMLResponse)
-@ends_transaction
 def start_curve(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep, form: CheckedForm
 ) -> Response:
@@ -227,21 +219,16 @@ def start_curve(
             }
         )
         job = curve.start_curve(session, period_id, body, me.principal)
-        session.commit()
     except (ValidationError, Unprocessable) as exc:
         session.rollback()
         return _page(request, session, me, period_id, status_code=422, problems=_problems(exc))
-    dispatch.job_queued(request.app, job.id)
     return see_other(f"/portal/finance/curves/{job.id}")
 
 
 @router.get("/curves/{job_id}", response_class=HTMLResponse)
-@ends_transaction
 def curve_page(job_id: str, request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     me = _analyst(visitor)
-    job = curve.job_out(curve.get_job(session, job_id))
-    if job.status == "queued":
-        dispatch.job_queued(request.app, job_id)
+    job = curve.job_out(jobs.get_job(session, job_id))
     fragment = "hx-request" in request.headers
     response = render(
         request,
@@ -257,10 +244,9 @@ def curve_page(job_id: str, request: Request, session: SessionDep, visitor: Visi
 
 
 @router.get("/curves/{job_id}/curve.svg")
-@ends_transaction
 def curve_chart(job_id: str, session: SessionDep, visitor: VisitorDep) -> Response:
     _analyst(visitor)
     result = curve.finished_curve(session, job_id)
-    exponent = curve.MINOR_EXPONENT.get(result["currency"], 2)
+    exponent = minor_exponent(result["currency"])
     svg = curve_svg(result, title=f"Budget curve: {result['budget_id']}", exponent=exponent)
     return Response(svg, media_type="image/svg+xml")

@@ -12,18 +12,16 @@ from app.allocations import service as runs
 from app.allocations.router import summary_for
 from app.allocations.schemas import RunCreate
 from app.audit.models import AuditEvent
-from app.auth.deps import SessionDep
+from app.auth.deps import SessionDep, SessionFactoryDep
 from app.payroll import repository as publications
 from app.payroll import service as payroll
 from app.periods import service as periods
-from app.portal import dispatch
 from app.portal.charts import Bar, bars_svg
 from app.portal.i18n import translator
 from app.portal.web import (
     CheckedForm,
     PortalRoute,
     VisitorDep,
-    ends_transaction,
     language_of,
     render,
     role_guard,
@@ -42,7 +40,6 @@ def _no_precondition(_etag: str) -> None:
 
 
 @router.get("/periods/{period_id}", response_class=HTMLResponse)
-@ends_transaction
 def period_page(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:
@@ -68,7 +65,6 @@ def period_page(
 
 
 @router.post("/periods/{period_id}/{action}")
-@ends_transaction
 def period_action(
     period_id: str,
     action: str,
@@ -85,8 +81,6 @@ def period_action(
         periods.close_period(session, period_id, _no_precondition)
     elif action == "runs":
         run = runs.start_run(session, period_id, RunCreate(), visitor.principal)
-        session.commit()
-        dispatch.run_queued(request.app, run.id)
         return see_other(f"/portal/hr/runs/{run.id}")
     else:
         return render(
@@ -101,7 +95,6 @@ def period_action(
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-@ends_transaction
 def run_page(run_id: str, request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     role_guard(*STAFF)(visitor)
     run = runs.get_run(session, run_id)
@@ -122,7 +115,6 @@ def run_page(run_id: str, request: Request, session: SessionDep, visitor: Visito
 
 
 @router.post("/runs/{run_id}/approve")
-@ends_transaction
 def approve_run(
     run_id: str, session: SessionDep, visitor: VisitorDep, _form: CheckedForm
 ) -> Response:
@@ -133,20 +125,20 @@ def approve_run(
 
 
 @router.get("/periods/{period_id}/payroll.csv")
-@ends_transaction
-def payroll_csv(period_id: str, session: SessionDep, visitor: VisitorDep) -> Response:
+def payroll_csv(
+    period_id: str, session: SessionDep, factory: SessionFactoryDep, visitor: VisitorDep
+) -> Response:
     role_guard("payroll")(visitor)
     publication = payroll.csv_publication(session, period_id, None)
     name = f"payroll-{period_id}-v{publication.version if publication else 0}.csv"
     return StreamingResponse(
-        payroll.csv_chunks(session, publication),
+        payroll.csv_chunks(factory, publication),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
 @router.get("/audit", response_class=HTMLResponse)
-@ends_transaction
 def audit_page(request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     role_guard("auditor", "hr_admin")(visitor)
     events = session.scalars(

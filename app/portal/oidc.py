@@ -24,11 +24,12 @@ from app.auth.deps import SessionDep, _jwks
 from app.auth.oidc import principal_from_claims, verify_jwt
 from app.auth.principal import Principal
 from app.config import Settings
+from app.db import writes
 from app.employees.repository import employee_by_external_id
 from app.errors import DomainError, Unauthorized
 from app.portal.service import open_session
 from app.portal.settings import PortalSettings
-from app.portal.web import COOKIE, PortalRoute, ends_transaction, see_other
+from app.portal.web import COOKIE, PortalRoute, see_other
 
 router = APIRouter(prefix="/portal/oidc", route_class=PortalRoute, include_in_schema=False)
 FLOW_COOKIE = "flexben_oidc"
@@ -172,7 +173,7 @@ def _principal(
 
 
 @router.get("/callback")
-@ends_transaction
+@writes  # opens a session
 def callback(request: Request, session: SessionDep) -> Response:
     settings, portal = _configured(request)
     params = request.query_params
@@ -184,7 +185,6 @@ def callback(request: Request, session: SessionDep) -> Response:
     token = _exchange(request, settings, portal, params.get("code", "")[:2000], flow["verifier"])
     principal = _principal(request, session, settings, token, str(flow["nonce"]))
     new = open_session(session, principal, hours=portal.session_hours)
-    session.commit()
     response = see_other("/portal")
     response.delete_cookie(FLOW_COOKIE, path="/portal/oidc")
     response.set_cookie(

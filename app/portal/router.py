@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.auth.deps import SessionDep
+from app.db import writes
 from app.errors import Unauthorized
 from app.portal import employee, finance, hr, oidc
 from app.portal.i18n import LANGUAGES
@@ -20,7 +21,6 @@ from app.portal.web import (
     CheckedForm,
     PortalRoute,
     VisitorDep,
-    ends_transaction,
     render,
     see_other,
 )
@@ -42,7 +42,6 @@ def _set_cookie(request: Request, response: Response, value: str, max_age: int) 
 
 
 @router.get("", response_class=HTMLResponse)
-@ends_transaction
 def home(request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     return render(request, "home.html", visitor=visitor)
 
@@ -56,7 +55,7 @@ def sign_in_page(request: Request, bad: bool = False, signed_out: bool = False) 
 
 
 @router.get("/sign-in/{token}")
-@ends_transaction
+@writes  # redeems the link
 def redeem(token: str, request: Request, session: SessionDep) -> Response:
     """A one-time link: its session cookie, then home. Used or expired: the sign-in page."""
     hours = PortalSettings().session_hours
@@ -65,21 +64,18 @@ def redeem(token: str, request: Request, session: SessionDep) -> Response:
     except Unauthorized:
         session.rollback()
         return see_other("/portal/sign-in?bad=true")
-    session.commit()
     response = see_other("/portal")
     _set_cookie(request, response, new.cookie, hours * 3600)
     return response
 
 
 @router.post("/sign-out")
-@ends_transaction
 def sign_out(
     request: Request, session: SessionDep, _visitor: VisitorDep, _: CheckedForm
 ) -> Response:
     record = session_of(session, request.cookies.get(COOKIE))
     if record is not None:
         end_session(record)
-        session.commit()
     response = see_other("/portal/sign-in?signed_out=true")
     response.delete_cookie(COOKIE, path="/portal")
     return response

@@ -25,11 +25,6 @@ from app.errors import DomainError, Forbidden
 from app.portal import i18n
 from app.portal.models import PortalSession
 from app.portal.service import csrf_matches, principal_of, session_of
-from app.transactions import releases_transaction
-
-# The portal's one link to today's transaction rule (end a sync endpoint's transaction as
-# soon as it is done); when the request's session dependency owns the transaction (i14),
-# this becomes the identity and nothing else in the portal changes.
 
 HERE = Path(__file__).parent
 COOKIE = "flexben_portal"
@@ -44,9 +39,6 @@ templates.env.policies["json.dumps_kwargs"] = {"sort_keys": True}
 # The portal's one link to today's transaction rule (end a sync endpoint's transaction as
 # soon as it is done); when the request's session dependency owns the transaction (i14),
 # this becomes the identity and nothing else in the portal changes.
-ends_transaction = releases_transaction
-
-
 class SignInRequired(Exception):  # noqa: N818 (a control-flow signal, not an error)
     pass
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.auth.deps import SessionDep, require_employee, require_roles
 from app.auth.principal import Principal
+from app.db import writes
 from app.employees.models import Employee
 from app.employees.schemas import EmployeeOut
 from app.employees.service import employee_out, get_employee
@@ -27,7 +28,6 @@ from app.preferences.schemas import (
     PreferencesOut,
     VersionOut,
 )
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["preferences"])
 
@@ -47,7 +47,7 @@ def _respond(response: Response, out: PreferencesOut) -> PreferencesOut:
 
 
 @router.get("/periods/{period_id}/preferences", response_model=Page[PreferencesOut])
-@releases_transaction
+@writes  # an audited read
 def list_preferences(
     period_id: str,
     session: SessionDep,
@@ -69,14 +69,13 @@ def list_preferences(
 
 
 @router.get("/periods/{period_id}/participation", response_model=ParticipationOut)
-@releases_transaction
 def period_participation(period_id: str, session: SessionDep, _: Aggregates) -> ParticipationOut:
     """How many active employees submitted preferences, overall and by peer group."""
     return service.participation(session, get_period(session, period_id))
 
 
 @router.get("/periods/{period_id}/preferences/{external_id}", response_model=PreferencesOut)
-@releases_transaction
+@writes  # an audited read
 def get_preferences_of(
     period_id: str, external_id: str, session: SessionDep, principal: HrAdmin, response: Response
 ) -> PreferencesOut:
@@ -88,7 +87,6 @@ def get_preferences_of(
 
 
 @router.put("/periods/{period_id}/preferences/{external_id}", response_model=PreferencesOut)
-@releases_transaction
 def put_preferences_of(
     period_id: str,
     external_id: str,
@@ -118,7 +116,7 @@ def put_preferences_of(
 @router.get(
     "/periods/{period_id}/preferences/{external_id}/versions", response_model=list[VersionOut]
 )
-@releases_transaction
+@writes  # an audited read
 def preference_versions(
     period_id: str, external_id: str, session: SessionDep, principal: HrAdmin
 ) -> list[VersionOut]:
@@ -134,14 +132,12 @@ def preference_versions(
 
 
 @router.get("/me", response_model=EmployeeOut, tags=["me"])
-@releases_transaction
 def me(session: SessionDep, principal: Me) -> EmployeeOut:
     """The caller as an employee."""
     return employee_out(service.own_employee(session, principal))
 
 
 @router.get("/me/periods", response_model=Page[MyPeriodOut], tags=["me"])
-@releases_transaction
 def my_periods(
     session: SessionDep,
     principal: Me,
@@ -161,7 +157,6 @@ def my_periods(
 
 
 @router.get("/me/periods/{period_id}/options", response_model=OptionsOut, tags=["me"])
-@releases_transaction
 def my_options(
     period_id: str,
     session: SessionDep,
@@ -177,7 +172,6 @@ def my_options(
 
 
 @router.get("/me/periods/{period_id}/preferences", response_model=PreferencesOut, tags=["me"])
-@releases_transaction
 def my_preferences(
     period_id: str, session: SessionDep, principal: Me, response: Response
 ) -> PreferencesOut:
@@ -187,7 +181,6 @@ def my_preferences(
 
 
 @router.put("/me/periods/{period_id}/preferences", response_model=PreferencesOut, tags=["me"])
-@releases_transaction
 def put_my_preferences(
     period_id: str,
     *,

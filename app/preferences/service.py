@@ -158,7 +158,7 @@ def preferences_key(period: Period, employee: Employee) -> str:
 def record_read_by_other(
     session: Session, principal: Principal, period: Period, employees: list[Employee]
 ) -> None:
-    """Audit (and commit) a read of these people's preferences by someone else."""
+    """Audit a read of these people's preferences by someone else."""
     others = [e for e in employees if e.external_id != principal.employee_external_id]
     if others:
         record_many(
@@ -168,7 +168,7 @@ def record_read_by_other(
             "preferences",
             [(preferences_key(period, e), None, None) for e in others],
         )
-        session.commit()
+        session.flush()
 
 
 def etag_of(out: PreferencesOut) -> str:
@@ -252,7 +252,7 @@ def submit_preferences(
     record(
         session, principal, action, "preferences", preferences_key(period, employee), before, after
     )
-    session.commit()
+    session.flush()
     warnings = [Hint(loc=list(w.loc), msg=w.msg) for w in checked.warnings]
     return preferences_out(period, employee, current, warnings)
 

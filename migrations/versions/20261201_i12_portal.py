@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261201_i12_portal"
-down_revision: str | Sequence[str] | None = "0005_scenarios"
+down_revision: str | Sequence[str] | None = "i14_one_job_table"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
