@@ -126,6 +126,7 @@ class SolveOutcome:
 
 
 Backend = Literal["auto", "highs", "cbc"]
+ExecutorName = Literal["process", "ray"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,4 +136,6 @@ class SolveOptions:
     gap: float = 1e-4  # relative gap at which a proof of optimality is good enough
     backend: Backend = "auto"  # auto: HiGHS when highspy is importable, else CBC
     max_rounds: int | None = None  # heuristic improvement rounds (None: engine default)
-    processes: int = 1  # worker processes for per-group subproblems
+    processes: int = 1  # worker processes for per-group subproblems (executor "process")
+    executor: ExecutorName = "process"  # "ray": tasks on the Ray cluster at ray_address
+    ray_address: str | None = None  # None: Ray's "auto" (RAY_ADDRESS or a local cluster)
