@@ -61,9 +61,7 @@ def test_one_and_two_processes_give_byte_identical_results() -> None:
     problem = load_problem(generate(employees=700, seed=13, groups=8))
     documents = [
         to_json(
-            solve_problem(
-                problem, SolveOptions(time_limit_s=300, processes=n), reproducible=True
-            )
+            solve_problem(problem, SolveOptions(time_limit_s=300, processes=n), reproducible=True)
         )
         for n in (1, 2)
     ]
