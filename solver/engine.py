@@ -435,7 +435,10 @@ def merge_and_fill(run: Run, lines: list[Line]) -> AllocationState:
         compiled = run.compiled
         state = construct(compiled.persons, compiled.groups, run.full, maxmin=run.maxmin)
     run.lap(f"peer groups (total satisfaction {float(state.objective()):.4f})")
-    fill(state, passes=GLOBAL_FILL_PASSES)  # hand out what the groups left of shared resources
+    # Hand out what the groups left of the shared resources, stopped by the time limit.
+    fill(state, passes=GLOBAL_FILL_PASSES, deadline=run.deadline)
+    if time.monotonic() >= run.deadline:
+        run.stopped_by.add("time_limit")
     run.lap(f"leftover fill (total satisfaction {float(state.objective()):.4f})")
     return state
 
@@ -562,6 +565,7 @@ def finish(run: Run, state: AllocationState, floor: Fraction | None) -> SolveOut
         solver=_info(run.backend, run.started, stopped_by),
         notes=tuple(run.notes),
         worker_peak_kib=run.worker_peak_kib,
+        checked=True,  # check_assignment found nothing on this very assignment (above)
     )
 
 

@@ -123,6 +123,9 @@ class SolveOutcome:
     # Largest peak resident memory of a worker process, in KiB (0: none); a measurement for
     # benchmarks, kept out of notes and result documents (it differs from run to run).
     worker_peak_kib: int = 0
+    # The engine ran the independent exact checker (`solver.validate.check_assignment`) on
+    # exactly this assignment and it found nothing: the pipeline checks once, not twice.
+    checked: bool = False
 
 
 Backend = Literal["auto", "highs", "cbc"]
