@@ -28,11 +28,12 @@ from typing import Any
 
 SEED = 7
 PROCESSES = 2
-LARGE = ((100_000, 40), (100_000, 400))
+LARGE = ((100_000, 40), (100_000, 400))  # --large 40,400 (empty: none)
 LARGE_LIMIT_S = 45.0
 GROWTH = (10_000, 25_000, 50_000, 100_000, 200_000)
 GROWTH_LIMIT_S = 600.0
 GIB = 1024**3
+DEFAULT_FAMILY_GROUPS = 80  # the default family's most peer groups (grades x sites)
 
 
 def _flexben() -> str:
@@ -59,7 +60,10 @@ def _generate(folder: Path, employees: int, groups: int) -> Path:
     path = folder / f"p{employees}_{groups}.json"
     if not path.exists():
         command = [_flexben(), "generate", "--employees", str(employees), "--seed", str(SEED)]
-        subprocess.run([*command, "--groups", str(groups), "-o", str(path)], check=True)
+        command += ["--groups", str(groups), "-o", str(path)]
+        if groups > DEFAULT_FAMILY_GROUPS:  # beyond grades x sites: the group size says how
+            command += ["--set", f"group_size={employees // groups}"]
+        subprocess.run(command, check=True)
     return path
 
 
@@ -116,7 +120,7 @@ HEADER = (
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench scale", description=__doc__)
     parser.add_argument("--growth", default=",".join(str(n) for n in GROWTH))
-    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--large", default="40,400", help="peer groups of the 100,000 cases")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--folder", default=None, help="keep generated problems here")
     args = parser.parse_args(
@@ -129,8 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load average at start: {os.getloadavg()} (shared machine)", flush=True)
     print(HEADER)
     print("|" + "---|" * 8, flush=True)
-    if not args.skip_large:
-        for employees, groups in LARGE:
+    for employees, groups in LARGE:
+        if str(groups) in args.large.split(","):
             figures = measure(_generate(folder, employees, groups), LARGE_LIMIT_S)
             print(_row(f"{employees}/{groups}g", LARGE_LIMIT_S, figures), flush=True)
             ok = (
