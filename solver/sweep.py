@@ -2,18 +2,20 @@
 
 Warm starts. Raising one budget's cap only loosens a constraint, so the allocation found at
 cap c is still valid at c' > c. The sweep solves the lowest cap with the full engine, then
-each higher cap by `warm_solve`: load the previous allocation (checked exactly), hand out
-the extra budget with the exact greedy fill, and, on problems small enough for the
-engine's monolithic polish, improve it with the whole MILP warm-started from it (which
-proves optimality on small cases) for at most a quarter of the time limit. On larger
-problems, each peer group keeps what it uses and gets part of what the higher cap frees (in
-proportion to its unmet demand); of the groups that got more, those that got the most are
-re-solved by the engine's node-limited group MILP warm-started from their allocation, up to
-a work limit (groups of at most WARM_MILP_GROUP_PERSONS persons, WARM_MILP_PERSONS_SHARE of
-all persons per step: the group MILPs dominate a cold solve's time); the rest is handed out
-by the greedy fill. That warm allocation is then compared with the engine run without its
-MILPs (LP relaxation shares, group heuristics, fill: about a tenth of a cold solve), which
-escapes dead ends of the previous allocation, and the better is kept.
+each higher cap by `warm_solve`, the engine's own pipeline with a warm start
+(`solver.engine.WarmStart`; one executor serves every step): load the previous allocation
+(checked exactly), hand out the extra budget with the exact greedy fill, and, on problems
+small enough for the engine's monolithic polish, improve it with the whole MILP warm-started
+from it (which proves optimality on small cases) for at most a quarter of the time limit. On
+larger problems, each peer group keeps what it uses and gets part of what the higher cap
+frees (in proportion to its unmet demand); of the groups that got more, those that got the
+most are re-solved by the engine's node-limited group MILP warm-started from their
+allocation, up to a work limit (the engine's WARM_MILP_GROUP_PERSONS persons,
+WARM_MILP_PERSONS_SHARE of all persons per step: the group MILPs dominate a cold solve's
+time); the rest is handed out by the greedy fill. That warm allocation is then compared with
+the engine run without its MILPs (LP relaxation shares, group heuristics, fill: about a
+tenth of a cold solve), which escapes dead ends of the previous allocation, and the better
+is kept.
 bench/curve.py prints the sweep and independent cold solves side by side.
 A step never returns less than its start, so the curve never goes down. On small problems,
 a warm step that gains nothing from the higher cap (without proving optimality) may sit in
