@@ -55,6 +55,11 @@ def test_tiny_problems_run_in_process_whatever_was_asked() -> None:
     assert default_processes() >= 1
 
 
+# Far above what the solve needs (~20 s): on a loaded shared machine the stages' clock
+# backstops (shares of the limit) must not be what ends it.
+LIMIT_S = 1200
+
+
 def test_one_and_two_processes_give_byte_identical_results() -> None:
     # 700 persons: the LP relaxation, the group heuristics and the node-limited group MILPs
     # all run on the executor (no polish above 600 persons).
@@ -65,5 +70,6 @@ def test_one_and_two_processes_give_byte_identical_results() -> None:
         )
         for n in (1, 2)
     ]
-    assert '"stopped_by": "time_limit"' not in documents[0]
+    for document in documents:  # else the clock, not the work limits, decided (a busy machine)
+        assert '"stopped_by": "time_limit"' not in document
     assert documents[0] == documents[1]
