@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver.api import solve_problem
-from solver.engine import solve
+from solver.candidates import compile_problem
+from solver.engine import full_limits, solve, to_assignment
+from solver.heuristic import construct
 from solver.load import load_problem
 from solver.types import Assignment, Problem, SolveOptions, SolveOutcome
 from solver.validate import check_assignment, check_result, minimum_satisfaction, objective
@@ -215,3 +217,18 @@ def test_no_unwanted_benefit_is_given_without_a_received_dependent(doc: dict[str
         for (who, name), line in outcome.assignment.items()
         if name not in {n for e in problem.employees if e.id == who for n, _ in e.preferences}
     )
+
+
+@SETTINGS
+@given(problems())
+def test_the_construction_heuristic_gives_prerequisites_only_with_their_wish(
+    doc: dict[str, Any],
+) -> None:
+    problem = load_problem(doc)
+    compiled = compile_problem(problem)
+    for maxmin in (False, True):
+        state = construct(compiled.persons, compiled.groups, full_limits(compiled), maxmin=maxmin)
+        assignment = to_assignment(compiled, state)
+        assert _unwanted_without_dependent(problem, assignment) == []
+        if solve_problem(problem, EXACT)["status"] != "infeasible":
+            assert check_assignment(problem, assignment) == []
