@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,highs]'
+	$(BIN)/pip install -q -e '.[dev,highs,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)

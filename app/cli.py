@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
@@ -189,7 +190,12 @@ def api_keys_create(
 
 
 @cli.command()
-def worker() -> None:
+def worker(
+    solver_processes: Annotated[
+        int | None,
+        typer.Option(min=1, help="processes per solve (FLEXBEN_SOLVER_PROCESSES; 0: cores)"),
+    ] = None,
+) -> None:
     """Execute queued jobs (runs, budget curves) until stopped (PostgreSQL: the procrastinate
     queue, any number of workers; SQLite: polls the jobs table)."""
     import logging
@@ -198,6 +204,9 @@ def worker() -> None:
     from app.config import get_settings
     from app.jobs.runner import work
 
+    if solver_processes is not None:  # the option wins over the environment
+        os.environ["FLEXBEN_SOLVER_PROCESSES"] = str(solver_processes)
+        get_settings.cache_clear()
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     with _migrated_sessions(settings.database_url) as sessions:

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # Abuse limits.
     max_import_rows: int = Field(default=200_000, ge=1)
     max_solver_seconds: int = Field(default=600, ge=1)  # cap of any run's time_limit_s
+    # Where a run's solve works (see DESIGN "Executors"): worker processes on the worker's
+    # machine (0: its cores), or tasks on a Ray cluster (extra `ray`).
+    solver_processes: int = Field(default=0, ge=0, le=512)
+    solver_executor: Literal["process", "ray"] = "process"
+    ray_address: str | None = None
     rate_limit_per_minute: int = Field(default=600, ge=0)  # per principal; 0 disables
     rate_limit_burst: int = Field(default=120, ge=1)
     # Failed authentications per client address (guessing keys); 0 disables.

@@ -18,6 +18,8 @@ def available() -> list[str]:
 
 def run(names: list[str]) -> int:
     known = available()
+    if names and names[0] in known and len(names) > 1 and names[1].startswith("-"):
+        names = names[:1]  # `python -m bench scale --option ...`: the module reads its options
     unknown = [name for name in names if name not in known]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(known)}")

@@ -7,9 +7,10 @@
   `Problem`.
 
 An infeasible problem (core benefits alone over a budget or a capacity) is reported with
-status `infeasible` before any solve. Every allocation the engine returns is re-checked by
-the independent checker; if it breaks any rule the result has status `error` with the
-violations and no allocation — never a silently broken allocation.
+status `infeasible` before any solve. Every allocation the engine returns is checked by
+the independent checker (once: by the engine's last stage, or here); if it breaks any rule
+the result has status `error` with the violations and no allocation — never a silently
+broken allocation.
 """
 
 from __future__ import annotations
@@ -77,5 +78,6 @@ def solve_problem(
             reproducible=reproducible,
             error="the engine reported infeasibility the diagnosis does not confirm",
         )
-    violations = check_assignment(problem, outcome.assignment)
+    # The engine's outcome says whether it already ran the checker on this assignment.
+    violations = [] if outcome.checked else check_assignment(problem, outcome.assignment)
     return build_result(problem, outcome, reproducible=reproducible, violations=violations)

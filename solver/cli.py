@@ -8,6 +8,7 @@ path), 3 `solve` found the problem infeasible (the reasons are in the result).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,31 +45,63 @@ def solve_command(  # noqa: PLR0917 - one parameter per CLI option
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="write the result here")
     ] = None,
-    time_limit: Annotated[float, typer.Option(help="wall-clock safety limit, seconds")] = 60.0,
+    time_limit: Annotated[
+        float, typer.Option(help="wall-clock limit of loading and solving, seconds")
+    ] = 60.0,
     gap: Annotated[float, typer.Option(help="relative gap accepted as optimal")] = 1e-4,
     backend: Annotated[str, typer.Option(help="auto, highs or cbc")] = "auto",
     reproducible: Annotated[
         bool, typer.Option("--reproducible", help="write solver.seconds as 0")
     ] = False,
+    processes: Annotated[
+        int | None,
+        typer.Option(min=1, help="worker processes (default: this machine's cores)"),
+    ] = None,
+    executor: Annotated[str, typer.Option(help="process or ray")] = "process",
+    ray_address: Annotated[
+        str | None, typer.Option(help="the Ray cluster (with --executor ray), e.g. HOST:6379")
+    ] = None,
 ) -> None:
-    """Solve a flexben.problem/v1 file into a flexben.allocation/v1 result."""
+    """Solve a flexben.problem/v1 file into a flexben.allocation/v1 result.
+
+    The result is the same with any executor and number of processes; only --time-limit
+    (a wall-clock cut-off, reported as solver.stopped_by) may change it."""
     from solver.api import solve_problem  # the engine is only loaded when solving
+    from solver.executors import default_processes
 
     if backend not in ("auto", "highs", "cbc"):
         typer.echo(f"--backend must be auto, highs or cbc, not {backend!r}", err=True)
         raise typer.Exit(EXIT_INVALID)
+    if executor not in ("process", "ray"):
+        typer.echo(f"--executor must be process or ray, not {executor!r}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    if ray_address is not None and executor != "ray":
+        typer.echo("--ray-address needs --executor ray", err=True)
+        raise typer.Exit(EXIT_INVALID)
     if time_limit <= 0 or not 0 <= gap < 1:
         typer.echo("--time-limit must be > 0 and --gap in [0, 1)", err=True)
         raise typer.Exit(EXIT_INVALID)
+    started = time.monotonic()  # the time limit counts loading too
     try:
         problem = load_problem_file(problem_file)
     except ProblemError as error:
         raise _fail_invalid(str(problem_file), error) from None
+    time_limit = max(1.0, time_limit - (time.monotonic() - started))
     chosen: Backend = "highs" if backend == "highs" else "cbc" if backend == "cbc" else "auto"
-    options = SolveOptions(time_limit_s=time_limit, gap=gap, backend=chosen)
+    options = SolveOptions(
+        time_limit_s=time_limit,
+        gap=gap,
+        backend=chosen,
+        processes=processes or default_processes(),
+        executor="ray" if executor == "ray" else "process",
+        ray_address=ray_address,
+    )
     result = solve_problem(problem, options, reproducible=reproducible)
     _write(to_json(result), output)
-    summary = f"status {result['status']}, objective {result['objective']}, gap {result['gap']}"
+    summary = (
+        f"status {result['status']}, objective {result['objective']}, gap {result['gap']},"
+        f" stopped by {result['solver']['stopped_by']}"
+    )
     typer.echo(summary, err=True)
     if result["status"] == "infeasible":
         for item in result["infeasibility"]:

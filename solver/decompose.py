@@ -2,22 +2,20 @@
 
 Groups couple only through budgets and capacities. Given each group's share of them (from the
 LP relaxation's usage, rounded by largest remainder so shares never exceed what is left), the
-groups are independent: `solve_group` is a pure function of a picklable `GroupTask`, run in a
-process pool (the same function is what a Ray task would run). Each task builds a valid start
+groups are independent: `solve_group` is a pure function of a picklable `GroupTask`, run on
+the solve's executor (`solver.executors`: a process pool or Ray). Each task builds a valid start
 with the construction heuristic, improves it with a node-limited single-threaded MILP
 warm-started from it, and keeps the MILP's point only when it is valid in exact arithmetic and
-better. The caller enforces the wall-clock deadline from outside (pool timeouts).
+better. The executor enforces the wall-clock deadline from outside (late tasks cancelled).
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import resource
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from multiprocessing.pool import AsyncResult, Pool
 
 from pulp import LpVariable
 
@@ -30,6 +28,7 @@ from solver.candidates import (
     Person,
     satisfaction_weight,
 )
+from solver.executors import Stored
 from solver.heuristic import construct, fill, fill_lowest_first
 from solver.model import Limits, ModelVars, ObjectiveSpec, build_model
 from solver.state import AllocationState
@@ -41,7 +40,7 @@ Usage = dict[str, tuple[dict[str, float], dict[str, float]]]  # group -> (money,
 @dataclass(frozen=True, slots=True)
 class GroupTask:
     rule: GroupRule
-    persons: tuple[Person, ...]
+    members: Stored[tuple[Person, ...]]  # the group's persons, stored once per solve
     limits: Limits
     objective: ObjectiveSpec
     backend: BackendName
@@ -49,6 +48,14 @@ class GroupTask:
     gap: float
     start: tuple[Line, ...] | None = None  # a valid allocation to improve (else construct one)
     prices: Prices | None = None  # also solve the group's priced relaxation (a bound share)
+
+    @property
+    def persons(self) -> tuple[Person, ...]:
+        return self.members.get()
+
+    def resolved(self) -> GroupTask:
+        """The task with its members fetched (once per task, on the worker)."""
+        return replace(self, members=Stored(self.members.get()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,7 @@ class GroupResult:
 
 def solve_group(task: GroupTask) -> GroupResult:
     started = time.perf_counter()
+    task = task.resolved()
     maxmin_min = task.objective.kind == "maxmin" and task.objective.phase == "min"
     state = _start(task)
     improved = False
@@ -282,6 +290,63 @@ def _largest_remainder(wants: Mapping[str, float], available: int) -> dict[str, 
     return floors
 
 
+def _proportional(wants: dict[str, float], available: int) -> dict[str, int]:
+    """Integer shares of `available`: all of `wants` when it fits, else scaled down."""
+    total = sum(wants.values())
+    if available <= 0 or total <= 0:
+        return dict.fromkeys(wants, 0)
+    scale = min(1.0, available / total)
+    return {key: math.floor(want * scale) for key, want in wants.items()}
+
+
+def _wanted(person: Person, benefit: str) -> tuple[float, float]:
+    """What `person` asks of `benefit` if nothing held it back (units, no top-up)."""
+    candidate = person.candidate(benefit)
+    if candidate is None or candidate.points <= 0:
+        return 0.0, 0.0
+    return float(min(candidate.max_units, candidate.wanted_units)), 0.0
+
+
+def warm_group_shares(
+    compiled: Compiled, state: AllocationState
+) -> tuple[dict[str, Limits], dict[str, int]]:
+    """Each group's share of the shared resources: what it uses now (so its allocation
+    stays valid) plus part of what is left, in proportion to its unmet demand; and, for the
+    groups that got more than they use, how much more (budget money plus places)."""
+    lines = state.lines()
+
+    def current_use(person: Person, benefit: str) -> tuple[float, float]:
+        units, paid = lines.get((person.id, benefit), (0, 0))
+        return float(units), float(paid)
+
+    used = group_usage(compiled, current_use)
+    demand = group_usage(compiled, _wanted)
+    grew: dict[str, int] = {}
+    budgets: dict[str, list[tuple[BudgetScope, int]]] = {r.id: [] for r in compiled.groups}
+    for scope in compiled.budgets:
+        covered = [r.id for r in compiled.groups if scope.groups is None or r.id in scope.groups]
+        now = {g: round(used[g][0].get(scope.id, 0.0)) for g in covered}
+        unmet = {g: max(0.0, demand[g][0].get(scope.id, 0.0) - now[g]) for g in covered}
+        extra = _proportional(unmet, state.budget_left[scope.id])
+        for g in covered:
+            if extra[g] > 0:
+                grew[g] = grew.get(g, 0) + extra[g]
+            budgets[g].append((scope, now[g] + extra[g]))
+    places: dict[str, list[tuple[str, int]]] = {r.id: [] for r in compiled.groups}
+    for benefit, _available in compiled.capacities:
+        now = {r.id: round(used[r.id][1].get(benefit, 0.0)) for r in compiled.groups}
+        unmet = {g: max(0.0, demand[g][1].get(benefit, 0.0) - now[g]) for g in now}
+        extra = _proportional(unmet, state.capacity_left[benefit])
+        for g in now:
+            if extra[g] > 0:
+                grew[g] = grew.get(g, 0) + extra[g]
+            places[g].append((benefit, now[g] + extra[g]))
+    shares = {
+        g: Limits(budgets=tuple(budgets[g]), capacities=tuple(sorted(places[g]))) for g in budgets
+    }
+    return shares, grew
+
+
 @dataclass(frozen=True, slots=True)
 class Prices:
     """Marginal satisfaction per unit of each exhausted shared resource (greedy duals)."""
@@ -353,54 +418,6 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     return usage, prices
 
 
-# --- running tasks with a deadline ---------------------------------------------------------
-
-
-def run_tasks(
-    tasks: Sequence[GroupTask], processes: int, deadline: float
-) -> tuple[dict[str, GroupResult], list[str]]:
-    """Results by group, and the groups cut off by the deadline (their workers are stopped)."""
-    if processes <= 1 and sum(len(t.persons) for t in tasks) <= IN_PROCESS_PERSONS:
-        return _run_in_process(tasks, deadline)
-    results: dict[str, GroupResult] = {}
-    late: list[str] = []
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["solver.decompose"])
-    pool: Pool = context.Pool(processes=max(1, processes))
-    try:
-        pending: list[tuple[GroupTask, AsyncResult[GroupResult]]] = [
-            (task, pool.apply_async(solve_group, (task,))) for task in tasks
-        ]
-        for task, future in pending:
-            try:
-                results[task.rule.id] = future.get(timeout=max(0.0, deadline - time.monotonic()))
-            except multiprocessing.TimeoutError:
-                late.append(task.rule.id)
-    finally:
-        if late:
-            pool.terminate()
-        else:
-            pool.close()
-        pool.join()
-    return results, late
-
-
-IN_PROCESS_PERSONS = 60  # tiny problems: a worker process costs more than it saves
-
-
-def _run_in_process(
-    tasks: Sequence[GroupTask], deadline: float
-) -> tuple[dict[str, GroupResult], list[str]]:
-    results: dict[str, GroupResult] = {}
-    late: list[str] = []
-    for task in tasks:
-        if time.monotonic() >= deadline:
-            late.append(task.rule.id)
-            continue
-        results[task.rule.id] = solve_group(task)
-    return results, late
-
-
 # --- the monolithic polish -------------------------------------------------------------------
 
 
@@ -414,9 +431,12 @@ class WholeTask:
     node_limit: int
     gap: float
     start: tuple[Line, ...]
+    # The solver's own time limit keeps its incumbent when the node limit is not reached in
+    # time (then the result depends on the clock, and says so); the deadline is the backstop.
+    time_limit_s: float | None = None
 
 
-def solve_whole(task: WholeTask, time_limit_s: float | None = None) -> GroupResult:
+def solve_whole(task: WholeTask) -> GroupResult:
     """The whole problem as one MILP, warm-started; returns the start when nothing better."""
     started = time.perf_counter()
     problem, variables = build_model(
@@ -431,7 +451,7 @@ def solve_whole(task: WholeTask, time_limit_s: float | None = None) -> GroupResu
         node_limit=task.node_limit,
         gap=task.gap,
         warm_start=True,
-        time_limit_s=time_limit_s,
+        time_limit_s=task.time_limit_s,
         heuristic_effort=POLISH_HEURISTIC_EFFORT,
     )
     lines = task.start
@@ -458,36 +478,10 @@ WHOLE_TIME_SHARE = 0.95  # of the time left: the monolithic polish's own time li
 POLISH_HEURISTIC_EFFORT = 0.3
 
 
-def run_whole(task: WholeTask, deadline: float) -> GroupResult | None:
-    """`solve_whole` in a worker process stopped at the deadline (None when stopped)."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        return None
-    # The solver's own time limit keeps its incumbent when the node limit is not reached in
-    # time (then the result depends on the clock, and says so); the kill is the backstop.
-    backstop = max(0.5, remaining * WHOLE_TIME_SHARE - 1.0)
-    if len(task.persons) <= IN_PROCESS_PERSONS:
-        return solve_whole(task, time_limit_s=backstop)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["solver.decompose"])
-    pool: Pool = context.Pool(processes=1)
-    stopped = False
-    try:
-        future = pool.apply_async(solve_whole, (task, backstop))
-        try:
-            return future.get(timeout=max(0.0, deadline - time.monotonic()))
-        except multiprocessing.TimeoutError:
-            stopped = True
-            return None
-    finally:
-        if stopped:
-            pool.terminate()
-        else:
-            pool.close()
-        pool.join()
+# --- the LP relaxation, in a worker stopped at its deadline --------------------------------
 
 
-# --- the LP relaxation, in a worker while the heuristics run --------------------------------
+UTILITARIAN = ObjectiveSpec("utilitarian")
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,6 +490,7 @@ class RelaxationTask:
     limits: Limits
     backend: BackendName
     time_limit_s: float  # backstop only; the caller stops the worker at its deadline
+    objective: ObjectiveSpec = UTILITARIAN  # maxmin's bound: the total with all >= floor
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,7 +509,7 @@ def solve_relaxation(task: RelaxationTask) -> Relaxation:
         compiled.persons,
         compiled.groups,
         task.limits,
-        ObjectiveSpec("utilitarian"),
+        task.objective,
         relax=True,
     )
     result = run_model(problem, task.backend, mip=False, time_limit_s=task.time_limit_s)
@@ -531,32 +526,3 @@ def solve_relaxation(task: RelaxationTask) -> Relaxation:
 
     usage = group_usage(compiled, usage_of)
     return Relaxation(result.objective, usage, time.perf_counter() - started)
-
-
-class RelaxationJob:
-    """`solve_relaxation` started now in its own worker process; `result` waits for it."""
-
-    def __init__(self, task: RelaxationTask, *, in_process: bool) -> None:
-        self._done: Relaxation | None = None
-        self._pool: Pool | None = None
-        self._future: AsyncResult[Relaxation] | None = None
-        if in_process:
-            self._done = solve_relaxation(task)
-            return
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["solver.decompose"])
-        self._pool = context.Pool(processes=1)
-        self._future = self._pool.apply_async(solve_relaxation, (task,))
-
-    def result(self, deadline: float) -> Relaxation | None:
-        """The relaxation, or None when the deadline came first (the worker is stopped)."""
-        if self._done is not None or self._future is None or self._pool is None:
-            return self._done
-        try:
-            self._done = self._future.get(timeout=max(0.0, deadline - time.monotonic()))
-            self._pool.close()
-        except multiprocessing.TimeoutError:
-            self._pool.terminate()
-        self._pool.join()
-        self._pool = None
-        return self._done

@@ -1,55 +1,63 @@
-"""The optimisation engine: `solve(problem, options) -> SolveOutcome`.
+"""The optimisation engine: `solve(problem, options, warm=None) -> SolveOutcome`.
 
-1. LP relaxation of the whole problem (PuLP; HiGHS or CBC): the proven upper bound and each
-   peer group's use of the shared budgets and capacities.
-2. Shares of the shared resources per group (largest remainder, never above what is left).
-3. Per group, in worker processes: construction heuristic, then a node-limited MILP
-   warm-started from it (`solver.decompose`); a group cut off by the deadline keeps its
-   heuristic allocation. maxmin runs two rounds: best minimum per group, then the best total
-   keeping the global minimum (the smallest of the groups' minima).
-4. Leftover shared resources are redistributed across groups (exact greedy fill).
-5. Small problems: a monolithic MILP warm-started from that allocation polishes it and may
-   prove optimality.
-Every candidate allocation is checked in exact arithmetic (`solver.validate`) before it is
-returned; work limits (nodes, rounds) decide the result, the wall clock only cuts off.
+One pipeline of named stages; every piece of parallel work goes through the solve's
+executor (`solver.executors`: worker processes or Ray tasks), opened once per solve.
+
+1. `bound_and_shares`: the proven upper bound and each peer group's share of the shared
+   budgets and capacities — from the LP relaxation (up to LP_SHARES_PERSONS persons, in a
+   worker), else from a greedy fractional split whose prices give a Lagrangian bound (the
+   per-group priced LPs run with the group heuristics). Warm-started: what each group uses
+   now plus part of what is left (`warm_group_shares`).
+2. `group_round`: per group, the construction heuristic, then a node-limited MILP
+   warm-started from it (`solver.decompose.solve_group`); a group cut off by the deadline
+   keeps its heuristic allocation. maxmin runs two rounds: best minimum per group, then the
+   best total keeping the global minimum (the smallest of the groups' minima).
+3. `merge_and_fill`: the groups' allocations merged and checked exactly; what they left of
+   the shared resources is handed out (exact greedy fill).
+4. `polish`: small problems, a monolithic MILP warm-started from that allocation (may prove
+   optimality).
+5. `finish`: the independent exact check, bound, status and what stopped the solve.
+
+A warm start (`WarmStart`: an allocation valid for the problem, e.g. the previous step of a
+budget sweep) replaces stage 1's shares by the warm shares and stage 2 by a work-limited
+MILP round over the groups that gained most (large problems) or goes straight to the polish
+(small ones). Work limits (nodes, rounds, group sizes) decide the result; the wall clock only
+cuts off, and the result says so (`solver.stopped_by`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from solver.backends import BackendName, backend_label, backend_version, resolve_backend, run_model
-from solver.candidates import Compiled, by_group, compile_problem
+from solver.backends import BackendName, backend_label, backend_version, resolve_backend
+from solver.candidates import Compiled, Person, by_group, compile_problem
 from solver.decompose import (
-    IN_PROCESS_PERSONS,
+    WHOLE_TIME_SHARE,
     GroupResult,
     GroupTask,
     Line,
     Prices,
-    RelaxationJob,
     RelaxationTask,
     WholeTask,
     priced_usage,
-    run_tasks,
-    run_whole,
+    solve_group,
+    solve_relaxation,
+    solve_whole,
     split_shares,
+    warm_group_shares,
 )
 from solver.diagnose import diagnose
+from solver.executors import Executor, ExecutorError, Stored, open_executor
 from solver.heuristic import construct, fill
-from solver.model import CONTRIBUTION_PENALTY, Limits, ObjectiveSpec, build_model
+from solver.model import CONTRIBUTION_PENALTY, Limits, ObjectiveSpec
 from solver.state import AllocationState, reduce_contributions
-from solver.types import (
-    Assignment,
-    Problem,
-    SolveOptions,
-    SolveOutcome,
-    SolverInfo,
-)
-from solver.types import (
-    Line as AssignmentLine,
-)
+from solver.types import Assignment, Problem, SolveOptions, SolveOutcome, SolverInfo
+from solver.types import Line as AssignmentLine
 from solver.validate import check_assignment
 
 GLOBAL_FILL_PASSES = 2
@@ -62,29 +70,49 @@ POLISH_NODES_PER_GROUP_NODE = 200  # the polish's node limit, relative to the gr
 # per group node, so the node limit (not the clock) ends the polish (200 persons: 330 nodes,
 # about 45 s on the benchmark machine, within its 60 s limit).
 POLISH_NODE_WORK = 6600
-LP_TIME_SHARE = 0.55  # backstop for the in-process LP, as a share of the time limit
-MILP_TIME_SHARE = 0.85  # the group MILPs stop by this share of the time limit
-HEURISTIC_BACKSTOP_S = 3600.0  # construction is fast; this only guards a hung worker
+# Deadlines of the stages, as shares of the time limit (backstops: work limits decide).
+LP_TIME_SHARE = 0.55  # the LP relaxation
+HEURISTIC_TIME_SHARE = 0.7  # the group heuristics (a late group starts empty)
+MILP_TIME_SHARE = 0.85  # the group MILPs (leaves room for the fill, the checks, the report)
+BOUND_GRACE_S = 5.0  # maxmin's bound LP may run this long after the time limit
 FLOOR_SAFETY = 1e-7  # maxmin floor rows: below the smallest gap between satisfactions
+# A warm start: the polish gets this share of the time limit (it starts from a good
+# allocation, and a sweep of N steps should cost well under N cold solves)...
+WARM_POLISH_SHARE = 0.25
+# ...and on large problems the warm-started group MILPs stop by this share; only groups of
+# at most WARM_MILP_GROUP_PERSONS, up to WARM_MILP_PERSONS_SHARE of all persons, are
+# re-solved (the groups that got the most of the freed resources first).
+WARM_GROUPS_SHARE = 0.5
+WARM_MILP_GROUP_PERSONS = 80
+WARM_MILP_PERSONS_SHARE = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class WarmStart:
+    """An allocation valid for the problem to start from (invalid: a cold solve)."""
+
+    assignment: Assignment
+    polish_persons: int = POLISH_PERSONS  # up to this many persons the whole MILP polishes
 
 
 @dataclass(slots=True)
-class _Run:
-    """Everything one solve shares: the problem, its limits, the backend, what happened."""
+class Run:
+    """Everything one solve shares: the problem, its limits, the executor, what happened."""
 
     problem: Problem
     compiled: Compiled
     full: Limits
     backend: BackendName
     options: SolveOptions
+    executor: Executor
     started: float
     deadline: float
     node_limit: int
     maxmin: bool
+    members: dict[str, Stored[tuple[Person, ...]]]  # each group's persons, stored once
     stopped_by: set[str] = field(default_factory=set)
     bound: float | None = None
     notes: list[str] = field(default_factory=list)
-
     last_lap: float = 0.0
     worker_peak_kib: int = 0  # largest peak memory reported by a worker process
     min_proven: bool = False  # maxmin: the monolithic MILP proved the minimum optimal
@@ -98,21 +126,70 @@ class _Run:
     def tighten_bound(self, bound: float) -> None:
         self.bound = bound if self.bound is None else min(self.bound, bound)
 
+    def by_share(self, share: float) -> float:
+        return self.started + self.options.time_limit_s * share
 
-def solve(problem: Problem, options: SolveOptions = SolveOptions()) -> SolveOutcome:  # noqa: B008
+    def trivial_bound(self) -> None:
+        """Each participant's satisfaction is at most 1: a valid (weak) bound."""
+        self.tighten_bound(float(sum(1 for p in self.compiled.persons if p.participant)))
+
+
+@dataclass(frozen=True, slots=True)
+class Shares:
+    """Stage 1's output: each group's limits, and the prices of the Lagrangian bound."""
+
+    limits: dict[str, Limits]
+    prices: Prices | None = None
+
+
+def solve(
+    problem: Problem,
+    options: SolveOptions = SolveOptions(),  # noqa: B008
+    *,
+    warm: WarmStart | None = None,
+    executor: Executor | None = None,
+) -> SolveOutcome:
+    """Solve `problem` (from `warm` when given) on `executor` (default: from `options`)."""
     started = time.monotonic()
     try:
         backend = resolve_backend(options.backend)
     except RuntimeError as error:
         return _error(str(error), "unknown", started)
     try:
-        return _solve(problem, options, backend, started)
+        with _executor(problem, options, executor) as chosen:
+            return _solve(problem, options, backend, started, chosen, warm)
+    except ExecutorError as error:
+        return _error(f"executor: {error}", backend, started)
     except Exception as error:  # an engine failure is reported, never an unchecked allocation
         return _error(f"engine failed: {error!r}", backend, started)
 
 
-def _solve(
-    problem: Problem, options: SolveOptions, backend: BackendName, started: float
+@contextlib.contextmanager
+def _executor(
+    problem: Problem, options: SolveOptions, given: Executor | None
+) -> Iterator[Executor]:
+    if given is not None:
+        yield given
+        return
+    opened = open_executor(
+        options.executor,
+        processes=options.processes,
+        ray_address=options.ray_address,
+        persons=len(problem.employees),
+    )
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _solve(  # noqa: PLR0917 - private, one call site
+    problem: Problem,
+    options: SolveOptions,
+    backend: BackendName,
+    started: float,
+    executor: Executor,
+    warm: WarmStart | None,
 ) -> SolveOutcome:
     infeasible = diagnose(problem)
     if infeasible:
@@ -125,60 +202,27 @@ def _solve(
             infeasibility=infeasible,
         )
     compiled = compile_problem(problem)
-    run = _Run(
+    run = Run(
         problem=problem,
         compiled=compiled,
         full=full_limits(compiled),
         backend=backend,
         options=options,
+        executor=executor,
         started=started,
         deadline=started + options.time_limit_s,
         node_limit=options.max_rounds if options.max_rounds is not None else DEFAULT_NODE_LIMIT,
         maxmin=problem.policy.objective == "maxmin",
+        members={g: executor.put(tuple(m)) for g, m in sorted(by_group(compiled.persons).items())},
     )
-    # Up to LP_SHARES_PERSONS the LP relaxation (in a worker stopped at its deadline) gives the
-    # bound and, by its resource use, each group's shares. Above, the monolithic LP is too slow
-    # (25 s and more at 10,000): shares come from a greedy fractional split whose marginal
-    # efficiencies price the shared resources, and the bound from the per-group LPs under
-    # those prices (Lagrangian relaxation), solved in the groups' workers.
-    greedy_usage, prices = priced_usage(compiled)
-    lp_shares = len(compiled.persons) <= LP_SHARES_PERSONS
-    if lp_shares:
-        job = RelaxationJob(
-            RelaxationTask(compiled, run.full, backend, options.time_limit_s * LP_TIME_SHARE),
-            in_process=len(compiled.persons) <= IN_PROCESS_PERSONS,
-        )
-        shares = _relaxation_shares(run, job, split_shares(compiled, greedy_usage))
-        run.lap("LP relaxation")
-    else:
-        shares = split_shares(compiled, greedy_usage)
-        run.lap("greedy shares and prices")
-    spec = ObjectiveSpec("maxmin", "min") if run.maxmin else ObjectiveSpec("utilitarian")
-    priced = None if lp_shares or run.maxmin else prices
-    heuristic = _round(run, shares, spec, {}, milp=False, prices=priced)
-    if priced is not None:
-        _lagrangian_bound(run, heuristic, priced)
-    run.lap("peer-group heuristics")
-    if run.maxmin:
-        lines, floor = _maxmin_rounds(run, shares, heuristic)
-    else:
-        lines, floor = _collect(_round(run, shares, spec, _lines_of(heuristic))), None
-
-    state = AllocationState(compiled.persons, compiled.groups, run.full)
-    state.load(lines)
-    if state.violations():
-        run.notes.append("merged group allocations failed the exact check; rebuilt heuristically")
-        state = construct(compiled.persons, compiled.groups, run.full, maxmin=run.maxmin)
-    run.lap(f"peer groups (total satisfaction {float(state.objective()):.4f})")
-    fill(state, passes=GLOBAL_FILL_PASSES)  # hand out what the groups left of shared resources
-    run.lap(f"leftover fill (total satisfaction {float(state.objective()):.4f})")
-
-    state, floor = _polish(run, state, floor)
-    reduce_contributions(state)
-    run.lap(f"polish (total satisfaction {float(state.objective()):.4f})")
-    if run.maxmin and floor is not None:
-        _maxmin_bound(run, floor)
-    return _outcome(run, state)
+    start = _warm_state(run, warm)
+    if warm is not None and start is not None:
+        return _warm_pipeline(run, start, warm)
+    shares = bound_and_shares(run)
+    lines, floor = group_rounds(run, shares)
+    state = merge_and_fill(run, lines)
+    state, floor = polish(run, state, floor, run.deadline)
+    return finish(run, state, floor)
 
 
 def full_limits(compiled: Compiled) -> Limits:
@@ -188,36 +232,44 @@ def full_limits(compiled: Compiled) -> Limits:
     )
 
 
-def _relaxation_shares(
-    run: _Run, job: RelaxationJob, fallback: dict[str, Limits]
-) -> dict[str, Limits]:
-    """Shares from the LP's resource use and its bound; the fallback when it did not finish."""
-    relaxation = job.result(run.started + run.options.time_limit_s * LP_TIME_SHARE)
+# --- stage 1: bound and shares -------------------------------------------------------------
+
+
+def bound_and_shares(run: Run) -> Shares:
+    """Up to LP_SHARES_PERSONS the LP relaxation (in a worker, stopped at its deadline) gives
+    the bound and, by its resource use, each group's shares. Above, the monolithic LP is too
+    slow (25 s and more at 10,000): shares come from a greedy fractional split whose marginal
+    efficiencies price the shared resources; the bound from the per-group LPs under those
+    prices (Lagrangian relaxation), solved in the group round."""
+    compiled = run.compiled
+    greedy_usage, prices = priced_usage(compiled)
+    greedy = split_shares(compiled, greedy_usage)
+    if len(compiled.persons) > LP_SHARES_PERSONS:
+        run.lap("greedy shares and prices")
+        return Shares(greedy, None if run.maxmin else prices)
+    task = RelaxationTask(compiled, run.full, run.backend, run.options.time_limit_s * LP_TIME_SHARE)
+    (relaxation,) = run.executor.map(solve_relaxation, [task], run.by_share(LP_TIME_SHARE))
+    run.lap("LP relaxation")
     if relaxation is None or relaxation.objective is None:
         run.stopped_by.add("time_limit")
         run.notes.append("LP relaxation not solved in time: greedy shares, trivial bound")
-        # Each participant's satisfaction is at most 1: a valid (weak) bound.
-        run.tighten_bound(float(sum(1 for p in run.compiled.persons if p.participant)))
-        return fallback
+        run.trivial_bound()
+        return Shares(greedy)
     if not run.maxmin:
-        run.tighten_bound(relaxation.objective + _penalty_slack(run.compiled))
-    return split_shares(run.compiled, relaxation.usage)
+        run.tighten_bound(relaxation.objective + _penalty_slack(compiled))
+    return Shares(split_shares(compiled, relaxation.usage))
 
 
-def _lagrangian_bound(run: _Run, results: dict[str, GroupResult], prices: Prices) -> None:
+def _lagrangian_bound(run: Run, results: dict[str, GroupResult], prices: Prices) -> None:
     """Sum of the groups' priced relaxations plus the prices' value: a valid upper bound."""
     parts = [result.priced_bound for result in results.values()]
     if len(parts) < len(run.compiled.groups) or any(part is None for part in parts):
         run.notes.append("priced relaxation incomplete: trivial bound")
-        run.tighten_bound(float(sum(1 for p in run.compiled.persons if p.participant)))
+        run.trivial_bound()
         return
     total = sum(part for part in parts if part is not None)
     run.tighten_bound(total + prices.value(run.compiled) + _penalty_slack(run.compiled))
     run.notes.append("bound: Lagrangian relaxation (per-group LPs under greedy prices)")
-
-
-def _lines_of(results: dict[str, GroupResult]) -> dict[str, tuple[Line, ...]]:
-    return {group: result.lines for group, result in results.items()}
 
 
 def _penalty_slack(compiled: Compiled) -> float:
@@ -225,8 +277,65 @@ def _penalty_slack(compiled: Compiled) -> float:
     return CONTRIBUTION_PENALTY * sum(1 for p in compiled.persons if p.top_up_limit > 0)
 
 
-def _round(
-    run: _Run,
+# --- stage 2: group rounds -----------------------------------------------------------------
+
+
+def group_rounds(run: Run, shares: Shares) -> tuple[list[Line], Fraction | None]:
+    """The heuristic round, then the MILP round(s): the merged lines (and maxmin's floor)."""
+    spec = ObjectiveSpec("maxmin", "min") if run.maxmin else ObjectiveSpec("utilitarian")
+    heuristic = group_round(run, shares.limits, spec, {}, milp=False, prices=shares.prices)
+    if shares.prices is not None:
+        _lagrangian_bound(run, heuristic, shares.prices)
+    run.lap("peer-group heuristics")
+    if run.maxmin:
+        return _maxmin_rounds(run, shares.limits, heuristic)
+    return _collect(group_round(run, shares.limits, spec, _lines_of(heuristic))), None
+
+
+def _tasks(
+    run: Run,
+    shares: dict[str, Limits],
+    spec: ObjectiveSpec,
+    starts: dict[str, tuple[Line, ...]],
+    groups: list[str],
+    *,
+    node_limit: int,
+    prices: Prices | None = None,
+) -> list[GroupTask]:
+    rules = {rule.id: rule for rule in run.compiled.groups}
+    return [
+        GroupTask(
+            rule=rules[group],
+            members=run.members.get(group, Stored(())),
+            limits=shares[group],
+            objective=spec,
+            backend=run.backend,
+            node_limit=node_limit,
+            gap=run.options.gap,
+            start=starts.get(group),
+            prices=prices,
+        )
+        for group in groups
+    ]
+
+
+def _run_tasks(
+    run: Run, tasks: list[GroupTask], deadline: float
+) -> tuple[dict[str, GroupResult], list[str]]:
+    """Results by group through the executor, and the groups the deadline cut off."""
+    results: dict[str, GroupResult] = {}
+    late: list[str] = []
+    for task, result in zip(tasks, run.executor.map(solve_group, tasks, deadline), strict=True):
+        if result is None:
+            late.append(task.rule.id)
+            continue
+        results[task.rule.id] = result
+        run.worker_peak_kib = max(run.worker_peak_kib, result.peak_kib)
+    return results, late
+
+
+def group_round(
+    run: Run,
     shares: dict[str, Limits],
     spec: ObjectiveSpec,
     starts: dict[str, tuple[Line, ...]],
@@ -235,41 +344,48 @@ def _round(
     prices: Prices | None = None,
 ) -> dict[str, GroupResult]:
     """Every group: heuristic first (always kept), then its MILP where time allows."""
-    members = by_group(run.compiled.persons)
-    tasks = [
-        GroupTask(
-            rule=rule,
-            persons=tuple(members.get(rule.id, ())),
-            limits=shares[rule.id],
-            objective=spec,
-            backend=run.backend,
-            node_limit=0,
-            gap=run.options.gap,
-            start=starts.get(rule.id),
-            prices=prices,
-        )
-        for rule in run.compiled.groups
-    ]
-    results, _ = run_tasks(tasks, run.options.processes, time.monotonic() + HEURISTIC_BACKSTOP_S)
-    run.worker_peak_kib = max([run.worker_peak_kib] + [r.peak_kib for r in results.values()])
+    every = [rule.id for rule in run.compiled.groups]
+    tasks = _tasks(run, shares, spec, starts, every, node_limit=0, prices=prices)
+    results, late = _run_tasks(run, tasks, run.by_share(HEURISTIC_TIME_SHARE))
+    if late:  # the clock, not a work limit: such a group starts from nothing
+        run.stopped_by.add("time_limit")
+        run.notes.append(f"time limit: {len(late)} peer group(s) got no heuristic allocation")
     if run.node_limit <= 0 or not milp:
         return results
     improve = [
-        replace(task, node_limit=run.node_limit, start=results[task.rule.id].lines, prices=None)
-        for task in tasks
-        if any(p.participant for p in task.persons) and len(task.persons) <= MILP_GROUP_PERSONS
+        group
+        for group in every
+        if group in results
+        and len(run.members.get(group, Stored(())).get()) <= MILP_GROUP_PERSONS
+        and any(p.participant for p in run.members[group].get())
     ]
-    # Leave room for the leftover fill, the exact checks and the report after the MILPs.
-    cutoff = run.started + run.options.time_limit_s * MILP_TIME_SHARE
-    improved, late = run_tasks(improve, run.options.processes, cutoff)
-    results.update(improved)
+    return results | milp_round(
+        run, shares, spec, _lines_of(results), improve, share=MILP_TIME_SHARE
+    )
+
+
+def milp_round(
+    run: Run,
+    shares: dict[str, Limits],
+    spec: ObjectiveSpec,
+    starts: dict[str, tuple[Line, ...]],
+    groups: list[str],
+    *,
+    share: float,
+) -> dict[str, GroupResult]:
+    """The groups' node-limited MILPs from `starts`, stopped by `share` of the time limit."""
+    tasks = _tasks(run, shares, spec, starts, groups, node_limit=run.node_limit)
+    improved, late = _run_tasks(run, tasks, run.by_share(share))
     for result in improved.values():
         run.stopped_by.add(result.stopped_by)
-        run.worker_peak_kib = max(run.worker_peak_kib, result.peak_kib)
     if late:
         run.stopped_by.add("time_limit")
         run.notes.append(f"time limit: {len(late)} peer group(s) kept their heuristic allocation")
-    return results
+    return improved
+
+
+def _lines_of(results: dict[str, GroupResult]) -> dict[str, tuple[Line, ...]]:
+    return {group: result.lines for group, result in results.items()}
 
 
 def _collect(results: dict[str, GroupResult]) -> list[Line]:
@@ -277,21 +393,19 @@ def _collect(results: dict[str, GroupResult]) -> list[Line]:
 
 
 def _maxmin_rounds(
-    run: _Run, shares: dict[str, Limits], heuristic: dict[str, GroupResult]
+    run: Run, shares: dict[str, Limits], heuristic: dict[str, GroupResult]
 ) -> tuple[list[Line], Fraction | None]:
     """Best minimum per group; the global minimum is the smallest; then best totals above it."""
-    first = _round(run, shares, ObjectiveSpec("maxmin", "min"), _lines_of(heuristic))
-    state = AllocationState(run.compiled.persons, run.compiled.groups, run.full)
-    state.load(_collect(first))
+    first = group_round(run, shares, ObjectiveSpec("maxmin", "min"), _lines_of(heuristic))
+    state = _state(run, _collect(first))
     floor = state.min_satisfaction()
     if floor is None:
         return _collect(first), None
     spec = ObjectiveSpec("maxmin", "total", floor=float(floor) - FLOOR_SAFETY)
-    second = _round(run, shares, spec, _lines_of(first))
+    second = group_round(run, shares, spec, _lines_of(first))
     merged: list[Line] = []
     for group in sorted(second):
-        trial = AllocationState(run.compiled.persons, run.compiled.groups, run.full)
-        trial.load(second[group].lines)
+        trial = _state(run, second[group].lines)
         chosen = second[group] if _keeps_floor(trial, floor, group) else first[group]
         merged.extend(chosen.lines)
     return merged, floor
@@ -305,18 +419,60 @@ def _keeps_floor(state: AllocationState, floor: Fraction, group: str | None = No
     )
 
 
-def _polish(
-    run: _Run, state: AllocationState, floor: Fraction | None
+# --- stage 3: merge and fill ---------------------------------------------------------------
+
+
+def _state(run: Run, lines: list[Line] | tuple[Line, ...]) -> AllocationState:
+    state = AllocationState(run.compiled.persons, run.compiled.groups, run.full)
+    state.load(lines)
+    return state
+
+
+def merge_and_fill(run: Run, lines: list[Line]) -> AllocationState:
+    """The groups' allocations as one exact state, then the leftover shared resources."""
+    state = _state(run, lines)
+    if state.violations():
+        run.notes.append("merged group allocations failed the exact check; rebuilt heuristically")
+        compiled = run.compiled
+        state = construct(compiled.persons, compiled.groups, run.full, maxmin=run.maxmin)
+    run.lap(f"peer groups (total satisfaction {float(state.objective()):.4f})")
+    # Hand out what the groups left of the shared resources, stopped by the time limit.
+    fill(state, passes=GLOBAL_FILL_PASSES, deadline=run.deadline)
+    if time.monotonic() >= run.deadline:
+        run.stopped_by.add("time_limit")
+    run.lap(f"leftover fill (total satisfaction {float(state.objective()):.4f})")
+    return state
+
+
+# --- stage 4: polish -----------------------------------------------------------------------
+
+
+def polish(
+    run: Run,
+    state: AllocationState,
+    floor: Fraction | None,
+    deadline: float,
+    *,
+    polish_persons: int = POLISH_PERSONS,
 ) -> tuple[AllocationState, Fraction | None]:
-    """Small problems: the monolithic MILP warm-started from `state`, in a stoppable process.
+    """Small problems: the monolithic MILP warm-started from `state`, stopped at `deadline`.
 
     maxmin first raises the minimum itself (phase "min"), then the total above it.
     """
     compiled = run.compiled
-    if len(compiled.persons) > POLISH_PERSONS or run.node_limit <= 0:
-        return state, floor
+    if len(compiled.persons) <= polish_persons and run.node_limit > 0:
+        state, floor = _polish_phases(run, state, floor, deadline)
+    reduce_contributions(state)
+    run.lap(f"polish (total satisfaction {float(state.objective()):.4f})")
+    return state, floor
+
+
+def _polish_phases(
+    run: Run, state: AllocationState, floor: Fraction | None, deadline: float
+) -> tuple[AllocationState, Fraction | None]:
+    compiled = run.compiled
     if run.maxmin and floor is not None:
-        halfway = time.monotonic() + (run.deadline - time.monotonic()) / 2
+        halfway = time.monotonic() + (deadline - time.monotonic()) / 2
         raised = _polish_once(run, state, ObjectiveSpec("maxmin", "min"), None, halfway)
         low = raised.min_satisfaction() if raised is not None else None
         if raised is not None and low is not None and low > floor:
@@ -325,14 +481,14 @@ def _polish(
     spec = ObjectiveSpec(
         kind, "total", floor=float(floor) - FLOOR_SAFETY if floor is not None else None
     )
-    polished = _polish_once(run, state, spec, floor, run.deadline)
+    polished = _polish_once(run, state, spec, floor, deadline)
     if polished is not None and polished.objective() >= state.objective():
         state = polished
     return state, floor
 
 
 def _polish_once(
-    run: _Run,
+    run: Run,
     state: AllocationState,
     spec: ObjectiveSpec,
     floor: Fraction | None,
@@ -340,7 +496,8 @@ def _polish_once(
 ) -> AllocationState | None:
     """One monolithic MILP from `state`; its allocation when valid (and above `floor`)."""
     compiled = run.compiled
-    if time.monotonic() >= deadline:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
         return None
     task = WholeTask(
         persons=compiled.persons,
@@ -348,11 +505,12 @@ def _polish_once(
         limits=run.full,
         objective=spec,
         backend=run.backend,
-        node_limit=max(1, run.node_limit * _polish_nodes_per_group_node(len(compiled.persons))),
+        node_limit=max(1, run.node_limit * polish_nodes_per_group_node(len(compiled.persons))),
         gap=run.options.gap,
         start=tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items()),
+        time_limit_s=max(0.5, remaining * WHOLE_TIME_SHARE - 1.0),
     )
-    result = run_whole(task, deadline)
+    (result,) = run.executor.map(solve_whole, [task], deadline)
     if result is None:
         run.stopped_by.add("time_limit")
         run.notes.append("time limit: the monolithic polish was stopped")
@@ -364,32 +522,23 @@ def _polish_once(
     elif result.bound is not None:
         # maxmin: the best allocation keeps a minimum >= floor, so it is feasible here too.
         run.tighten_bound(result.bound + _penalty_slack(compiled))
-    polished = AllocationState(compiled.persons, compiled.groups, run.full)
-    polished.load(result.lines)
+    polished = _state(run, result.lines)
     if polished.violations() or (floor is not None and not _keeps_floor(polished, floor)):
         return None
     return polished
 
 
-def _polish_nodes_per_group_node(persons: int) -> int:
+def polish_nodes_per_group_node(persons: int) -> int:
     return max(1, min(POLISH_NODES_PER_GROUP_NODE, POLISH_NODE_WORK // max(1, persons)))
 
 
-def _maxmin_bound(run: _Run, floor: Fraction) -> None:
-    """Bound on the total for maxmin: the LP of the total with every participant >= floor."""
-    spec = ObjectiveSpec("maxmin", "total", floor=float(floor) - FLOOR_SAFETY)
-    compiled = run.compiled
-    problem, _ = build_model(
-        "maxmin_bound", compiled.persons, compiled.groups, run.full, spec, relax=True
-    )
-    result = run_model(
-        problem, run.backend, mip=False, time_limit_s=run.options.time_limit_s * LP_TIME_SHARE
-    )
-    if result.proven_optimal and result.objective is not None:
-        run.tighten_bound(result.objective + _penalty_slack(compiled))
+# --- stage 5: finish -----------------------------------------------------------------------
 
 
-def _outcome(run: _Run, state: AllocationState) -> SolveOutcome:
+def finish(run: Run, state: AllocationState, floor: Fraction | None) -> SolveOutcome:
+    """maxmin's bound on the total, the independent check, status and what stopped it."""
+    if run.maxmin and floor is not None:
+        _maxmin_bound(run, floor)
     compiled = run.compiled
     assignment = to_assignment(compiled, state)
     if check_assignment(run.problem, assignment):
@@ -419,7 +568,20 @@ def _outcome(run: _Run, state: AllocationState) -> SolveOutcome:
         solver=_info(run.backend, run.started, stopped_by),
         notes=tuple(run.notes),
         worker_peak_kib=run.worker_peak_kib,
+        checked=True,  # check_assignment found nothing on this very assignment (above)
     )
+
+
+def _maxmin_bound(run: Run, floor: Fraction) -> None:
+    """Bound on the total for maxmin: the LP of the total with every participant >= floor."""
+    spec = ObjectiveSpec("maxmin", "total", floor=float(floor) - FLOOR_SAFETY)
+    limit = run.options.time_limit_s * LP_TIME_SHARE
+    task = RelaxationTask(run.compiled, run.full, run.backend, limit, objective=spec)
+    # At most a few seconds past the time limit: the bound is worth little against the clock.
+    deadline = max(run.deadline, time.monotonic() + BOUND_GRACE_S)
+    (result,) = run.executor.map(solve_relaxation, [task], deadline)
+    if result is not None and result.objective is not None:
+        run.tighten_bound(result.objective + _penalty_slack(run.compiled))
 
 
 def to_assignment(compiled: Compiled, state: AllocationState) -> Assignment:
@@ -431,6 +593,98 @@ def to_assignment(compiled: Compiled, state: AllocationState) -> Assignment:
     for (person_id, benefit), (units, paid) in state.lines().items():
         assignment[(person_id, benefit)] = AssignmentLine(units=units, contribution=paid)
     return dict(sorted(assignment.items()))
+
+
+def from_assignment(run: Run, assignment: Assignment) -> AllocationState:
+    """An assignment's optional lines as an exact state (unchecked)."""
+    core = {b.id for b in run.problem.benefits if b.core}
+    return _state(
+        run,
+        [
+            (person, benefit, line.units, line.contribution)
+            for (person, benefit), line in assignment.items()
+            if benefit not in core
+        ],
+    )
+
+
+# --- a warm start --------------------------------------------------------------------------
+
+
+def _warm_state(run: Run, warm: WarmStart | None) -> AllocationState | None:
+    if warm is None or check_assignment(run.problem, warm.assignment):
+        return None
+    return from_assignment(run, warm.assignment)
+
+
+def _warm_pipeline(run: Run, state: AllocationState, warm: WarmStart) -> SolveOutcome:
+    """From a valid allocation: large problems re-solve the groups that gain most (stage 2 on
+    the warm shares) and compare with the engine without its MILPs; small ones go straight
+    to the polish. Never returns less than the start."""
+    run.notes.append(f"warm start: {len(warm.assignment)} lines")
+    floor = state.min_satisfaction() if run.maxmin else None
+    small = len(run.compiled.persons) <= warm.polish_persons
+    if not small and run.node_limit > 0:
+        state = _warm_groups(run, state, floor)
+    fill(state)
+    if not small:
+        # The engine without its MILPs (greedy or LP shares, heuristics, fill): a cheap fresh
+        # allocation at this problem, out of any dead end the start sat in.
+        lite = solve(run.problem, replace(run.options, max_rounds=0), executor=run.executor)
+        if lite.status in ("optimal", "feasible"):
+            fresh = from_assignment(run, lite.assignment)
+            if _better_valid(fresh, state, floor):
+                state = fresh
+        run.lap("warm groups and fresh heuristic compared")
+        return finish(run, state, None)
+    state, floor = polish(
+        run, state, floor, run.by_share(WARM_POLISH_SHARE), polish_persons=warm.polish_persons
+    )
+    return finish(run, state, floor)
+
+
+def _warm_groups(run: Run, state: AllocationState, floor: Fraction | None) -> AllocationState:
+    """Re-solve, warm-started, only the groups that got more resources (a work limit)."""
+    compiled = run.compiled
+    shares, grew = warm_group_shares(compiled, state)
+    lines: dict[str, list[Line]] = {}
+    for (person_id, benefit), (units, paid) in state.lines().items():
+        group = state.persons[person_id].person.group
+        lines.setdefault(group, []).append((person_id, benefit, units, paid))
+    allowance = max(1, math.floor(len(compiled.persons) * WARM_MILP_PERSONS_SHARE))
+    chosen: list[str] = []
+    taken = 0
+    for rule in sorted(compiled.groups, key=lambda rule: (-grew.get(rule.id, 0), rule.id)):
+        members = run.members.get(rule.id, Stored(())).get()
+        if rule.id not in grew or not any(p.participant for p in members):
+            continue
+        if len(members) > WARM_MILP_GROUP_PERSONS or (chosen and taken + len(members) > allowance):
+            continue
+        chosen.append(rule.id)
+        taken += len(members)
+    spec = ObjectiveSpec(
+        run.problem.policy.objective,
+        "total",
+        floor=None if floor is None else float(floor) - FLOOR_SAFETY,
+    )
+    starts = {group: tuple(group_lines) for group, group_lines in lines.items()}
+    for group, result in milp_round(
+        run, shares, spec, starts, chosen, share=WARM_GROUPS_SHARE
+    ).items():
+        lines[group] = list(result.lines)
+    improved = _state(run, [line for group in sorted(lines) for line in lines[group]])
+    return improved if _better_valid(improved, state, floor) else state
+
+
+def _better_valid(
+    candidate: AllocationState, incumbent: AllocationState, floor: Fraction | None
+) -> bool:
+    keeps_floor = floor is None or (candidate.min_satisfaction() or 0) >= floor
+    return (
+        keeps_floor
+        and not candidate.violations()
+        and candidate.objective() >= incumbent.objective()
+    )
 
 
 def _info(backend: BackendName | str, started: float, stopped_by: str) -> SolverInfo:

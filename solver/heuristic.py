@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import heapq
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -267,8 +268,12 @@ def _score(persons: Sequence[Person], rule: GroupRule, lines: list[Line]) -> tup
     return max(ratios) <= cap, score
 
 
-def fill(state: AllocationState, passes: int = FILL_PASSES) -> bool:
-    """Add units by satisfaction per cost while every rule holds; True if anything changed."""
+def fill(
+    state: AllocationState, passes: int = FILL_PASSES, *, deadline: float | None = None
+) -> bool:
+    """Add units by satisfaction per cost while every rule holds; True if anything changed.
+
+    `deadline` (time.monotonic()): stop there (the caller reports the time limit)."""
     order = sorted(
         (
             (-_efficiency(ps.person, c), person_id, c.benefit, c)
@@ -281,7 +286,9 @@ def fill(state: AllocationState, passes: int = FILL_PASSES) -> bool:
     changed_any = False
     for _ in range(passes):
         changed = False
-        for _, person_id, _, candidate in order:
+        for index, (_, person_id, _, candidate) in enumerate(order):
+            if deadline is not None and index % 256 == 0 and time.monotonic() >= deadline:
+                return changed_any or changed
             limit = min(candidate.max_units, candidate.wanted_units)
             while state.units(
                 person_id, candidate.benefit

@@ -2,18 +2,20 @@
 
 Warm starts. Raising one budget's cap only loosens a constraint, so the allocation found at
 cap c is still valid at c' > c. The sweep solves the lowest cap with the full engine, then
-each higher cap by `warm_solve`: load the previous allocation (checked exactly), hand out
-the extra budget with the exact greedy fill, and, on problems small enough for the
-engine's monolithic polish, improve it with the whole MILP warm-started from it (which
-proves optimality on small cases) for at most a quarter of the time limit. On larger
-problems, each peer group keeps what it uses and gets part of what the higher cap frees (in
-proportion to its unmet demand); of the groups that got more, those that got the most are
-re-solved by the engine's node-limited group MILP warm-started from their allocation, up to
-a work limit (groups of at most WARM_MILP_GROUP_PERSONS persons, WARM_MILP_PERSONS_SHARE of
-all persons per step: the group MILPs dominate a cold solve's time); the rest is handed out
-by the greedy fill. That warm allocation is then compared with the engine run without its
-MILPs (LP relaxation shares, group heuristics, fill: about a tenth of a cold solve), which
-escapes dead ends of the previous allocation, and the better is kept.
+each higher cap by `warm_solve`, the engine's own pipeline with a warm start
+(`solver.engine.WarmStart`; one executor serves every step): load the previous allocation
+(checked exactly), hand out the extra budget with the exact greedy fill, and, on problems
+small enough for the engine's monolithic polish, improve it with the whole MILP warm-started
+from it (which proves optimality on small cases) for at most a quarter of the time limit. On
+larger problems, each peer group keeps what it uses and gets part of what the higher cap
+frees (in proportion to its unmet demand); of the groups that got more, those that got the
+most are re-solved by the engine's node-limited group MILP warm-started from their
+allocation, up to a work limit (the engine's WARM_MILP_GROUP_PERSONS persons,
+WARM_MILP_PERSONS_SHARE of all persons per step: the group MILPs dominate a cold solve's
+time); the rest is handed out by the greedy fill. That warm allocation is then compared with
+the engine run without its MILPs (LP relaxation shares, group heuristics, fill: about a
+tenth of a cold solve), which escapes dead ends of the previous allocation, and the better
+is kept.
 bench/curve.py prints the sweep and independent cold solves side by side.
 A step never returns less than its start, so the curve never goes down. On small problems,
 a warm step that gains nothing from the higher cap (without proving optimality) may sit in
@@ -42,27 +44,9 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
-from solver.backends import BackendName, resolve_backend
-from solver.candidates import BudgetScope, Compiled, GroupRule, Person, by_group, compile_problem
-from solver.decompose import (
-    GroupTask,
-    Line,
-    WholeTask,
-    group_usage,
-    run_tasks,
-    run_whole,
-)
-from solver.engine import (
-    DEFAULT_NODE_LIMIT,
-    FLOOR_SAFETY,
-    POLISH_NODES_PER_GROUP_NODE,
-    POLISH_PERSONS,
-    full_limits,
-    solve,
-    to_assignment,
-)
-from solver.heuristic import fill
-from solver.model import Limits, ObjectiveSpec
+from solver.candidates import compile_problem
+from solver.engine import POLISH_PERSONS, WarmStart, full_limits, solve
+from solver.executors import Executor, open_executor
 from solver.state import AllocationState
 from solver.types import (
     Assignment,
@@ -72,20 +56,9 @@ from solver.types import (
     Problem,
     SolveOptions,
     SolveOutcome,
-    SolverInfo,
 )
-from solver.validate import check_assignment, employer_cost
+from solver.validate import employer_cost
 
-# A warm step's MILP polish gets this share of the time limit: it starts from a good
-# allocation, and a sweep of N steps should cost well under N cold solves.
-WARM_POLISH_SHARE = 0.25
-# Large problems: the warm-started group MILPs stop by this share of the time limit (the
-# groups that got the most of the freed budget go first).
-WARM_GROUPS_SHARE = 0.5
-# Large problems: a warm step re-solves by MILP only groups of at most this many persons, up
-# to this share of all persons (a work limit: a 10-step curve must cost well under 10 solves).
-WARM_MILP_GROUP_PERSONS = 80
-WARM_MILP_PERSONS_SHARE = 0.1
 MINOR_UNITS_PER_1000 = 100_000  # 1,000 currency units in minor units (2-decimal currencies)
 
 StepCallback = Callable[[int, dict[str, Any]], None]
@@ -119,230 +92,15 @@ def warm_solve(
     options: SolveOptions,
     *,
     whole_model_persons: int = POLISH_PERSONS,
+    executor: Executor | None = None,
 ) -> SolveOutcome:
-    """Solve `problem` starting from `start`, an allocation valid for it.
-
-    Up to `whole_model_persons` persons the whole MILP polishes the filled start; above,
-    the peer groups that get part of the extra resources are re-solved, warm-started.
-    Falls back to the full engine when `start` is not valid for `problem`."""
-    started = time.monotonic()
-    if check_assignment(problem, start):
-        return solve(problem, options)
-    backend = resolve_backend(options.backend)
-    compiled = compile_problem(problem)
-    limits = full_limits(compiled)
-    state = AllocationState(compiled.persons, compiled.groups, limits)
-    core = {b.id for b in problem.benefits if b.core}
-    state.load(
-        (person, benefit, line.units, line.contribution)
-        for (person, benefit), line in start.items()
-        if benefit not in core
-    )
-    maxmin = problem.policy.objective == "maxmin"
-    floor = state.min_satisfaction() if maxmin else None
-    spec = ObjectiveSpec(
-        problem.policy.objective,
-        "total",
-        floor=None if floor is None else float(floor) - FLOOR_SAFETY,
-    )
-    node_limit = options.max_rounds if options.max_rounds is not None else DEFAULT_NODE_LIMIT
-    deadline = started + options.time_limit_s * WARM_POLISH_SHARE
-    bound: float | None = None
-    stopped_by = "completed"
-    small = len(compiled.persons) <= whole_model_persons
-    if not small and node_limit > 0:
-        state = _improve_groups(
-            compiled,
-            state,
-            spec=spec,
-            backend=backend,
-            node_limit=node_limit,
-            options=options,
-            deadline=started + options.time_limit_s * WARM_GROUPS_SHARE,
-        )
-    fill(state)
-    if not small:
-        lite = _lite_cold(problem, compiled, limits, options)
-        if lite is not None and _better_valid(lite, state, floor):
-            state = lite
-    if small and node_limit > 0:
-        task = WholeTask(
-            persons=compiled.persons,
-            groups=compiled.groups,
-            limits=limits,
-            objective=spec,
-            backend=backend,
-            # The engine's polish budget: node limit x nodes per group node.
-            node_limit=max(1, node_limit * POLISH_NODES_PER_GROUP_NODE),
-            gap=options.gap,
-            start=tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items()),
-        )
-        result = run_whole(task, deadline)
-        if result is None:
-            stopped_by = "time_limit"
-        else:
-            stopped_by = result.stopped_by
-            polished = AllocationState(compiled.persons, compiled.groups, limits)
-            polished.load(result.lines)
-            if _better_valid(polished, state, floor):
-                state = polished
-            if not maxmin and result.bound is not None:
-                bound = result.bound
-    assignment = to_assignment(compiled, state)
-    if check_assignment(problem, assignment):  # never an unchecked allocation
-        return solve(problem, options)
-    objective = float(state.objective())
-    if bound is not None:
-        bound = max(bound, objective)
-    proven = bound is not None and bound - objective <= options.gap * max(abs(bound), 1e-9)
-    return SolveOutcome(
-        status="optimal" if proven else "feasible",
-        assignment=assignment,
-        objective=objective,
-        bound=bound,
-        solver=SolverInfo(
-            name="flexben-sweep/warm", version="1", seconds=round(time.monotonic() - started, 3)
-        ),
-        notes=(f"warm start: {len(start)} lines; stopped by {stopped_by}",),
-    )
-
-
-def _lite_cold(
-    problem: Problem, compiled: Compiled, limits: Limits, options: SolveOptions
-) -> AllocationState | None:
-    """The engine without its MILPs (LP shares, group heuristics, leftover fill): a cheap
-    fresh allocation at this cap, out of any dead end the previous allocation sat in."""
-    outcome = solve(problem, dataclasses.replace(options, max_rounds=0))
-    if outcome.status not in ("optimal", "feasible"):
-        return None
-    core = {b.id for b in problem.benefits if b.core}
-    state = AllocationState(compiled.persons, compiled.groups, limits)
-    state.load(
-        (person, benefit, line.units, line.contribution)
-        for (person, benefit), line in outcome.assignment.items()
-        if benefit not in core
-    )
-    return state
-
-
-def _better_valid(
-    candidate: AllocationState, incumbent: AllocationState, floor: Fraction | None
-) -> bool:
-    keeps_floor = floor is None or (candidate.min_satisfaction() or 0) >= floor
-    return (
-        keeps_floor
-        and not candidate.violations()
-        and candidate.objective() >= incumbent.objective()
-    )
-
-
-def _proportional(wants: dict[str, float], available: int) -> dict[str, int]:
-    """Integer shares of `available`: all of `wants` when it fits, else scaled down."""
-    total = sum(wants.values())
-    if available <= 0 or total <= 0:
-        return dict.fromkeys(wants, 0)
-    scale = min(1.0, available / total)
-    return {key: math.floor(want * scale) for key, want in wants.items()}
-
-
-def _wanted(person: Person, benefit: str) -> tuple[float, float]:
-    """What `person` asks of `benefit` if nothing held it back (units, no top-up)."""
-    candidate = person.candidate(benefit)
-    if candidate is None or candidate.points <= 0:
-        return 0.0, 0.0
-    return float(min(candidate.max_units, candidate.wanted_units)), 0.0
-
-
-def warm_group_shares(
-    compiled: Compiled, state: AllocationState
-) -> tuple[dict[str, Limits], dict[str, int]]:
-    """Each group's share of the shared resources: what it uses now (so its allocation
-    stays valid) plus part of what is left, in proportion to its unmet demand; and, for the
-    groups that got more than they use, how much more (budget money plus places)."""
-    lines = state.lines()
-
-    def current_use(person: Person, benefit: str) -> tuple[float, float]:
-        units, paid = lines.get((person.id, benefit), (0, 0))
-        return float(units), float(paid)
-
-    used = group_usage(compiled, current_use)
-    demand = group_usage(compiled, _wanted)
-    grew: dict[str, int] = {}
-    budgets: dict[str, list[tuple[BudgetScope, int]]] = {r.id: [] for r in compiled.groups}
-    for scope in compiled.budgets:
-        covered = [r.id for r in compiled.groups if scope.groups is None or r.id in scope.groups]
-        now = {g: round(used[g][0].get(scope.id, 0.0)) for g in covered}
-        unmet = {g: max(0.0, demand[g][0].get(scope.id, 0.0) - now[g]) for g in covered}
-        extra = _proportional(unmet, state.budget_left[scope.id])
-        for g in covered:
-            if extra[g] > 0:
-                grew[g] = grew.get(g, 0) + extra[g]
-            budgets[g].append((scope, now[g] + extra[g]))
-    places: dict[str, list[tuple[str, int]]] = {r.id: [] for r in compiled.groups}
-    for benefit, _available in compiled.capacities:
-        now = {r.id: round(used[r.id][1].get(benefit, 0.0)) for r in compiled.groups}
-        unmet = {g: max(0.0, demand[g][1].get(benefit, 0.0) - now[g]) for g in now}
-        extra = _proportional(unmet, state.capacity_left[benefit])
-        for g in now:
-            if extra[g] > 0:
-                grew[g] = grew.get(g, 0) + extra[g]
-            places[g].append((benefit, now[g] + extra[g]))
-    shares = {
-        g: Limits(budgets=tuple(budgets[g]), capacities=tuple(sorted(places[g]))) for g in budgets
-    }
-    return shares, grew
-
-
-def _improve_groups(
-    compiled: Compiled,
-    state: AllocationState,
-    *,
-    spec: ObjectiveSpec,
-    backend: BackendName,
-    node_limit: int,
-    options: SolveOptions,
-    deadline: float,
-) -> AllocationState:
-    """Large problems: re-solve, warm-started, only the groups that got more resources."""
-    shares, grew = warm_group_shares(compiled, state)
-    members = by_group(compiled.persons)
-    lines: dict[str, list[Line]] = {}
-    for (person_id, benefit), (units, paid) in state.lines().items():
-        group = state.persons[person_id].person.group
-        lines.setdefault(group, []).append((person_id, benefit, units, paid))
-    # Work limit: the groups that got the most of the freed budget, small enough for a quick
-    # MILP, up to WARM_MILP_PERSONS_SHARE of the persons (at least one group).
-    allowance = max(1, math.floor(len(compiled.persons) * WARM_MILP_PERSONS_SHARE))
-    chosen: list[GroupRule] = []
-    taken = 0
-    for rule in sorted(compiled.groups, key=lambda rule: (-grew.get(rule.id, 0), rule.id)):
-        size = len(members.get(rule.id, ()))
-        if rule.id not in grew or not any(p.participant for p in members.get(rule.id, ())):
-            continue
-        if size > WARM_MILP_GROUP_PERSONS or (chosen and taken + size > allowance):
-            continue
-        chosen.append(rule)
-        taken += size
-    tasks = [
-        GroupTask(
-            rule=rule,
-            persons=tuple(members.get(rule.id, ())),
-            limits=shares[rule.id],
-            objective=spec,
-            backend=backend,
-            node_limit=node_limit,
-            gap=options.gap,
-            start=tuple(lines.get(rule.id, ())),
-        )
-        for rule in chosen
-    ]
-    results, _late = run_tasks(tasks, options.processes, deadline)
-    for group, result in results.items():
-        lines[group] = list(result.lines)
-    improved = AllocationState(compiled.persons, compiled.groups, full_limits(compiled))
-    improved.load(line for group in sorted(lines) for line in lines[group])
-    floor = None if spec.floor is None else Fraction(spec.floor)
-    return improved if _better_valid(improved, state, floor) else state
+    """Solve `problem` starting from `start`, an allocation valid for it: the engine's
+    pipeline with a warm start (`solver.engine.WarmStart`). Up to `whole_model_persons`
+    persons the whole MILP polishes the filled start; above, the peer groups that get part
+    of the extra resources are re-solved, warm-started. A cold solve when `start` is not
+    valid for `problem`."""
+    warm = WarmStart(start, polish_persons=whole_model_persons)
+    return solve(problem, options, warm=warm, executor=executor)
 
 
 def _satisfactions(problem: Problem, assignment: Assignment) -> list[Fraction]:
@@ -430,7 +188,30 @@ def sweep_budget(
     """The curve: one point per cap (ascending), each step warm-started from the last.
 
     `minor_units_per_1000`: 1,000 currency units in minor units (100,000 for EUR)."""
-    ordered = sorted(set(caps))
+    with _sweep_executor(problem, options) as executor:
+        steps = _sweep(problem, budget_id, sorted(set(caps)), options, on_step, executor)
+    _add_marginals(steps, minor_units_per_1000)
+    return steps
+
+
+def _sweep_executor(problem: Problem, options: SolveOptions) -> Executor:
+    """One executor (one pool of worker processes, one Ray connection) for every step."""
+    return open_executor(
+        options.executor,
+        processes=options.processes,
+        ray_address=options.ray_address,
+        persons=len(problem.employees),
+    )
+
+
+def _sweep(  # noqa: PLR0917 - private, one call site
+    problem: Problem,
+    budget_id: str,
+    ordered: list[int],
+    options: SolveOptions,
+    on_step: StepCallback | None,
+    executor: Executor,
+) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = []
     previous: SolveOutcome | None = None
     saturated = False  # a cold re-solve found nothing better: the cap no longer binds
@@ -439,13 +220,14 @@ def sweep_budget(
         started = time.monotonic()
         how = "cold"
         if previous is None:
-            outcome = solve(capped, options)
+            outcome = solve(capped, options, executor=executor)
         else:
-            outcome, how = warm_solve(capped, previous.assignment, options), "warm"
+            warm = warm_solve(capped, previous.assignment, options, executor=executor)
+            outcome, how = warm, "warm"
             # Large problems: the warm step already compared a fresh (MILP-free) solve.
             small = len(capped.employees) <= POLISH_PERSONS
             if small and not saturated and _stalled(outcome, previous, options):
-                cold = solve(capped, options)
+                cold = solve(capped, options, executor=executor)
                 saturated = not _gained(cold, outcome, options)
                 how = "warm+cold" if not saturated else "warm, cold checked"
                 if not saturated:
@@ -458,7 +240,6 @@ def sweep_budget(
             previous = outcome
         if on_step is not None:
             on_step(index, step)
-    _add_marginals(steps, minor_units_per_1000)
     return steps
 
 
@@ -482,10 +263,17 @@ def _stalled(warm: SolveOutcome, previous: SolveOutcome, options: SolveOptions) 
 
 def price_of_fairness(problem: Problem, options: SolveOptions) -> dict[str, Any]:
     """Total satisfaction with and without the equity band, and the loss in percent."""
-    banded = solve(problem, options)
-    if banded.status not in ("optimal", "feasible"):
-        return {"status": banded.status, "with_band": None, "without_band": None, "percent": None}
-    free = warm_solve(without_equity_band(problem), banded.assignment, options)
+    with _sweep_executor(problem, options) as executor:
+        banded = solve(problem, options, executor=executor)
+        if banded.status not in ("optimal", "feasible"):
+            return {
+                "status": banded.status,
+                "with_band": None,
+                "without_band": None,
+                "percent": None,
+            }
+        unbanded = without_equity_band(problem)
+        free = warm_solve(unbanded, banded.assignment, options, executor=executor)
     with_band = sum(_satisfactions(problem, banded.assignment), Fraction(0))
     without = sum(_satisfactions(problem, free.assignment), Fraction(0))
     without = max(without, with_band)  # warm start: the unbanded optimum is never lower

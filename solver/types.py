@@ -123,9 +123,13 @@ class SolveOutcome:
     # Largest peak resident memory of a worker process, in KiB (0: none); a measurement for
     # benchmarks, kept out of notes and result documents (it differs from run to run).
     worker_peak_kib: int = 0
+    # The engine ran the independent exact checker (`solver.validate.check_assignment`) on
+    # exactly this assignment and it found nothing: the pipeline checks once, not twice.
+    checked: bool = False
 
 
 Backend = Literal["auto", "highs", "cbc"]
+ExecutorName = Literal["process", "ray"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,4 +139,6 @@ class SolveOptions:
     gap: float = 1e-4  # relative gap at which a proof of optimality is good enough
     backend: Backend = "auto"  # auto: HiGHS when highspy is importable, else CBC
     max_rounds: int | None = None  # heuristic improvement rounds (None: engine default)
-    processes: int = 1  # worker processes for per-group subproblems
+    processes: int = 1  # worker processes for per-group subproblems (executor "process")
+    executor: ExecutorName = "process"  # "ray": tasks on the Ray cluster at ray_address
+    ray_address: str | None = None  # None: Ray's "auto" (RAY_ADDRESS or a local cluster)

@@ -44,11 +44,13 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Iterator[None] | pytest.TestReport:
-    """Under CI=true a skipped PostgreSQL test is a failure, whatever skipped it."""
+    """Under CI=true a skipped PostgreSQL (or Ray) test is a failure, whatever skipped it."""
     report: pytest.TestReport = yield
-    if report.skipped and os.environ.get("CI") == "true" and item.get_closest_marker("postgres"):
-        report.outcome = "failed"
-        report.longrepr = f"PostgreSQL test skipped under CI=true: {report.longrepr}"
+    if report.skipped and os.environ.get("CI") == "true":
+        for marker, what in (("postgres", "PostgreSQL"), ("ray", "Ray")):
+            if item.get_closest_marker(marker):
+                report.outcome = "failed"
+                report.longrepr = f"{what} test skipped under CI=true: {report.longrepr}"
     return report
 
 

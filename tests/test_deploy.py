@@ -118,3 +118,50 @@ def test_operations_note_names_real_commands() -> None:
     note = (ROOT / "deploy" / "OPERATIONS.md").read_text()
     for command in re.findall(r"`(flexben [^`]+)`", note):
         assert_real_flexben_command(shlex.split(command.replace("...", "x")))
+
+
+RAY_COMPOSE = ROOT / "deploy" / "compose.ray.yaml"
+
+
+def ray_compose() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(RAY_COMPOSE.read_text())
+    return document
+
+
+def assert_real_ray_start(argv: list[str]) -> None:
+    """`argv` parses as a `ray start` command line of the pinned ray."""
+    scripts = pytest.importorskip("ray.scripts.scripts", reason="the ray extra is missing")
+    assert argv[:2] == ["ray", "start"], argv
+    scripts.cli.commands["start"].make_context("start", argv[2:])
+
+
+@pytest.mark.ray
+def test_ray_variant_has_a_cpu_less_head_workers_and_ray_driving_run_workers() -> None:
+    services = ray_compose()["services"]
+    head, node, worker = services["ray-head"], services["ray-worker"], services["worker"]
+    assert_real_ray_start(head["command"])
+    assert_real_ray_start(node["command"])
+    assert "--head" in head["command"] and "--num-cpus=0" in head["command"]
+    assert "--address=ray-head:6379" in node["command"]
+    assert worker["environment"]["FLEXBEN_SOLVER_EXECUTOR"] == "ray"
+    assert worker["environment"]["FLEXBEN_RAY_ADDRESS"] == "ray-head:6379"
+    # The run worker keeps the base file's command; its settings must parse.
+    from app.config import Settings
+
+    settings = Settings(
+        solver_executor=worker["environment"]["FLEXBEN_SOLVER_EXECUTOR"],
+        ray_address=worker["environment"]["FLEXBEN_RAY_ADDRESS"],
+    )
+    assert settings.solver_executor == "ray"
+    assert "worker" in compose()["services"]
+
+
+def test_ray_variant_images_install_the_ray_extra() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'ray = ["ray==2.60.0"]' in pyproject
+    instructions = dockerfile_instructions()
+    assert ("ARG", "EXTRAS=highs") in instructions
+    assert any(name == "RUN" and '".[${EXTRAS}]"' in args for name, args in instructions)
+    for service in ray_compose()["services"].values():
+        assert service["build"]["args"]["EXTRAS"] == "highs,ray"
+        assert service["image"] == "flexben-ray:latest"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from app.config import get_settings
 from solver.api import solve_document
 from solver.cli import cli as solver_cli
 from solver.errors import ProblemError
+from solver.executors import default_processes
 from solver.load import load_problem
 from solver.sweep import price_of_fairness, sweep_budget
 from solver.types import SolveOptions
@@ -25,8 +27,19 @@ def solve(problem: Mapping[str, Any], *, time_limit_s: float | None) -> dict[str
     Raises `ProblemError` when the document is invalid (a bug in the problem builder or
     data the builder did not foresee; the run then fails with the issues listed).
     """
-    options = SolveOptions(time_limit_s=time_limit_s or DEFAULT_TIME_LIMIT_S)
-    return solve_document(problem, options)
+    return solve_document(problem, _options(time_limit_s))
+
+
+def _options(time_limit_s: float | None) -> SolveOptions:
+    """The solve's options: its time limit, and where it works (FLEXBEN_SOLVER_PROCESSES,
+    FLEXBEN_SOLVER_EXECUTOR, FLEXBEN_RAY_ADDRESS)."""
+    settings = get_settings()
+    return SolveOptions(
+        time_limit_s=time_limit_s or DEFAULT_TIME_LIMIT_S,
+        processes=settings.solver_processes or default_processes(),
+        executor=settings.solver_executor,
+        ray_address=settings.ray_address,
+    )
 
 
 def problem_issues(error: ProblemError) -> str:
@@ -48,7 +61,7 @@ def budget_curve(
     `on_step` as the step after the last cap). Raises `ProblemError` when invalid,
     ValueError when `budget_id` is not a budget of the problem."""
     loaded = load_problem(problem)
-    options = SolveOptions(time_limit_s=time_limit_s or DEFAULT_TIME_LIMIT_S)
+    options = _options(time_limit_s)
     steps = sweep_budget(
         loaded, budget_id, caps, options, on_step, minor_units_per_1000=minor_units_per_1000
     )

@@ -123,3 +123,38 @@ def test_backend_option_reaches_the_engine(tmp_path: Path) -> None:
     assert solved.exit_code == 0, solved.output
     assert "CBC" in json.loads(result.read_text())["solver"]["name"]
     assert runner.invoke(cli, ["check", str(problem), str(result)]).exit_code == 0
+
+
+def test_processes_and_executor_options(tmp_path: Path) -> None:
+    problem, one, two = tmp_path / "p.json", tmp_path / "one.json", tmp_path / "two.json"
+    # Above the polish's 600 persons: work limits alone end the solve (the polish's own time
+    # limit follows the clock, and a loaded machine can reach it).
+    generate = ["generate", "--employees", "650", "--seed", "3", "--groups", "6"]
+    assert runner.invoke(cli, [*generate, "-o", str(problem)]).exit_code == 0
+    for target, processes in ((one, "1"), (two, "2")):
+        solved = runner.invoke(
+            cli,
+            [
+                "solve",
+                str(problem),
+                "-o",
+                str(target),
+                "--reproducible",
+                "--processes",
+                processes,
+                "--time-limit",
+                "1200",  # far above the ~20 s needed: work limits, never the clock, decide
+            ],
+        )
+        assert solved.exit_code == 0, solved.output
+        assert "stopped by " in solved.output  # the summary says what ended the solve
+    assert one.read_bytes() == two.read_bytes()
+    assert json.loads(one.read_text())["solver"]["stopped_by"] != "time_limit"
+    bad = [
+        ["--executor", "spark"],
+        ["--ray-address", "127.0.0.1:6379"],  # only with --executor ray
+        ["--processes", "0"],
+    ]
+    for options in bad:
+        refused = runner.invoke(cli, ["solve", str(problem), *options])
+        assert refused.exit_code == 2, (options, refused.output)

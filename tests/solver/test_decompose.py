@@ -15,6 +15,7 @@ from solver.decompose import (
     split_shares,
 )
 from solver.engine import full_limits
+from solver.executors import Stored
 from solver.generate import generate
 from solver.load import load_problem
 from solver.model import ObjectiveSpec
@@ -55,7 +56,7 @@ def test_priced_group_relaxations_bound_the_lp_relaxation() -> None:
     for rule in compiled.groups:
         task = GroupTask(
             rule=rule,
-            persons=tuple(p for p in compiled.persons if p.group == rule.id),
+            members=Stored(tuple(p for p in compiled.persons if p.group == rule.id)),
             limits=shares[rule.id],
             objective=ObjectiveSpec(),
             backend="highs",
@@ -79,7 +80,9 @@ def test_a_group_task_returns_a_valid_allocation_within_its_shares(node_limit: i
     rule = compiled.groups[0]
     persons = tuple(p for p in compiled.persons if p.group == rule.id)
     result = solve_group(
-        GroupTask(rule, persons, shares[rule.id], ObjectiveSpec(), "highs", node_limit, 1e-4)
+        GroupTask(
+            rule, Stored(persons), shares[rule.id], ObjectiveSpec(), "highs", node_limit, 1e-4
+        )
     )
     state = AllocationState(persons, (rule,), shares[rule.id])
     state.load(result.lines)

@@ -1,0 +1,172 @@
+"""Scale benchmark: `python -m bench scale [--growth 10000,25000,...] [--skip-baseline]`.
+
+Measured as a user would: the problem is generated to a file first (not timed), then
+`flexben solve FILE --time-limit T --processes 2 -o OUT` runs as a child process; the wall
+time includes loading and writing. Peak memory is the largest sum of the resident memory of
+the child and all its descendants (the worker processes), sampled every 0.1 s from /proc.
+Quality is the objective over the result's proven bound. Cases:
+- 100,000 employees with 40 and with 400 peer groups at --time-limit 45 (targets: wall <= 60 s,
+  >= 93% of the bound, peak < 4 GiB);
+- 10,000 employees at --time-limit 15 against the same engine at --time-limit 90 (the
+  baseline, measured in the same run);
+- growth: seconds per 1,000 employees at each size of --growth (time limit 600 s, so work
+  limits end the solves; within +-25% of each other means no superlinear step).
+The machine is shared: the load average is printed at start and end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SEED = 7
+PROCESSES = 2
+LARGE = ((100_000, 40), (100_000, 400))  # --large 40,400 (empty: none)
+LARGE_LIMIT_S = 45.0
+GROWTH = (10_000, 25_000, 50_000, 100_000, 200_000)
+GROWTH_LIMIT_S = 600.0
+GIB = 1024**3
+DEFAULT_FAMILY_GROUPS = 80  # the default family's most peer groups (grades x sites)
+
+
+def _flexben() -> str:
+    return str(Path(sys.executable).parent / "flexben")
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of `root` and all its descendants (0 for processes already gone)."""
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as children:
+                    stack.extend(int(child) for child in children.read().split())
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total
+
+
+def _generate(folder: Path, employees: int, groups: int) -> Path:
+    path = folder / f"p{employees}_{groups}.json"
+    if not path.exists():
+        command = [_flexben(), "generate", "--employees", str(employees), "--seed", str(SEED)]
+        command += ["--groups", str(groups), "-o", str(path)]
+        if groups > DEFAULT_FAMILY_GROUPS:  # beyond grades x sites: the group size says how
+            command += ["--set", f"group_size={employees // groups}"]
+        subprocess.run(command, check=True)
+    return path
+
+
+def measure(problem: Path, time_limit: float) -> dict[str, Any]:
+    """One `flexben solve` child: wall seconds, peak MiB of its process tree, quality."""
+    output = problem.with_suffix(f".{time_limit:g}.out.json")
+    command = [_flexben(), "solve", str(problem), "--time-limit", str(time_limit)]
+    command += ["--processes", str(PROCESSES), "-o", str(output)]
+    started = time.monotonic()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while child.poll() is None:
+        peak = max(peak, _tree_rss(child.pid))
+        time.sleep(0.1)
+    wall = time.monotonic() - started
+    figures: dict[str, Any] = {"wall_s": wall, "peak_mib": peak / 2**20, "exit": child.returncode}
+    if child.returncode != 0 or not output.exists():
+        stderr = child.stderr.read().decode() if child.stderr else ""
+        figures["status"] = f"failed: {stderr.strip().splitlines()[-1:]}"
+        return figures
+    result = json.loads(output.read_text(encoding="utf-8"))
+    objective, bound = result.get("objective"), result.get("bound")
+    figures |= {
+        "status": f"{result['status']}/{result['solver']['stopped_by']}",
+        "objective": objective,
+        "bound": bound,
+        "quality": objective / bound if objective is not None and bound else None,
+    }
+    return figures
+
+
+def _cell(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _row(case: str, limit: float, figures: dict[str, Any]) -> str:
+    quality = figures.get("quality")
+    return (
+        f"| {case:<14} | {limit:>5.0f} | {_cell(figures.get('wall_s')):>7} "
+        f"| {_cell(figures.get('peak_mib'), 0):>8} | {_cell(figures.get('objective'), 2):>11} "
+        f"| {_cell(figures.get('bound'), 2):>11} "
+        f"| {_cell(quality * 100 if quality is not None else None, 2):>7} "
+        f"| {figures.get('status', '')} |"
+    )
+
+
+HEADER = (
+    "| case           | limit | wall s  | peak MiB |   objective |       bound | % bound | status |"
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench scale", description=__doc__)
+    parser.add_argument("--growth", default=",".join(str(n) for n in GROWTH))
+    parser.add_argument("--large", default="40,400", help="peer groups of the 100,000 cases")
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--folder", default=None, help="keep generated problems here")
+    args = parser.parse_args(
+        argv if argv is not None else [a for a in sys.argv[1:] if a != "scale"]
+    )
+    growth = [int(n) for n in args.growth.split(",") if n]
+    folder = Path(args.folder or tempfile.mkdtemp(prefix="flexben-scale-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"scale benchmark: seed {SEED}, {PROCESSES} processes, {os.cpu_count()} CPUs")
+    print(f"load average at start: {os.getloadavg()} (shared machine)", flush=True)
+    print(HEADER)
+    print("|" + "---|" * 8, flush=True)
+    for employees, groups in LARGE:
+        if str(groups) in args.large.split(","):
+            figures = measure(_generate(folder, employees, groups), LARGE_LIMIT_S)
+            print(_row(f"{employees}/{groups}g", LARGE_LIMIT_S, figures), flush=True)
+            ok = (
+                figures.get("wall_s", 1e9) <= 60
+                and (figures.get("quality") or 0) >= 0.93
+                and figures.get("peak_mib", 1e9) * 2**20 < 4 * GIB
+            )
+            print(
+                f"  targets (wall <= 60 s, >= 93% of bound, < 4 GiB): {'met' if ok else 'MISSED'}"
+            )
+    if not args.skip_baseline:
+        ten = _generate(folder, 10_000, 40)
+        baseline = measure(ten, 90.0)
+        print(_row("10000/40g", 90.0, baseline), flush=True)
+        fast = measure(ten, 15.0)
+        print(_row("10000/40g", 15.0, fast), flush=True)
+        reached = (fast.get("objective") or 0) >= (baseline.get("objective") or 1e18)
+        print(f"  15 s reaches the 90 s quality: {'yes' if reached else 'NO'}", flush=True)
+    if growth:
+        print("\n| employees | groups | wall s | s per 1,000 | status |")
+        print("|---|---|---|---|---|")
+        for employees in growth:
+            groups = max(4, employees // 2500)
+            figures = measure(_generate(folder, employees, groups), GROWTH_LIMIT_S)
+            per = figures["wall_s"] / (employees / 1000)
+            print(
+                f"| {employees:>9} | {groups:>6} | {figures['wall_s']:>6.1f} | {per:>11.2f} "
+                f"| {figures.get('status', '')} |",
+                flush=True,
+            )
+    print(f"load average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

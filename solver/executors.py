@@ -1,0 +1,182 @@
+"""Where a solve's parallel work runs: one `Executor` seam for every piece of it.
+
+The engine hands each piece of work (a peer group's heuristic or MILP, the LP relaxation,
+the monolithic polish) to `Executor.map(fn, tasks, deadline)`: `fn` is a module-level pure
+function of a picklable task, so the result never depends on where it ran. A task not done
+by the deadline is cancelled and comes back as None; work limits, never the clock, decide a
+result that did come back, so every executor and every number of processes or nodes gives
+byte-identical allocations.
+
+- `InProcessExecutor`: runs tasks one after the other here (tiny problems, tests); it cannot
+  stop a running task, so it only skips tasks whose deadline has passed.
+- `ProcessExecutor`: one forkserver pool of N worker processes for the whole solve; a late
+  task is stopped by terminating the pool (a fresh one is started for the next `map`).
+- `RayExecutor` (optional extra `ray`): tasks on a Ray cluster; data every round needs is put
+  in the object store once per solve (`put`), `ray.wait` against the deadline, late tasks
+  cancelled, failed tasks retried by Ray (a node lost mid-solve).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult, Pool
+from types import TracebackType
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+from solver.types import ExecutorName
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+IN_PROCESS_PERSONS = 60  # tiny problems: a worker process costs more than it saves
+RAY_TASK_RETRIES = 3  # a task whose node died is run again elsewhere, this many times
+
+
+class ExecutorError(RuntimeError):
+    """The executor cannot run the solve (no Ray, unreachable cluster, version mismatch)."""
+
+
+def default_processes() -> int:
+    """The machine's cores available to this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored(Generic[T]):
+    """Data put once per solve and shared by many tasks: the value itself, or a Ray ref."""
+
+    value: T | None = None
+    ref: Any = None
+
+    def get(self) -> T:
+        if self.ref is None:
+            assert self.value is not None
+            return self.value
+        import ray
+
+        value: T = ray.get(self.ref)
+        return value
+
+
+class Executor(Protocol):
+    name: str
+    parallelism: int
+
+    def put(self, value: T) -> Stored[T]:
+        """`value` for many tasks of this solve (sent to the workers at most once)."""
+        ...
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], deadline: float) -> list[R | None]:
+        """`fn(task)` for every task, in order; None where the deadline came first."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None: ...
+
+
+class _Closing:
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class InProcessExecutor(_Closing):
+    name = "in-process"
+    parallelism = 1
+
+    def put(self, value: T) -> Stored[T]:
+        return Stored(value)
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], deadline: float) -> list[R | None]:
+        results: list[R | None] = []
+        for task in tasks:
+            results.append(fn(task) if time.monotonic() < deadline else None)
+        return results
+
+
+class ProcessExecutor(_Closing):
+    """One pool of `processes` workers, started on first use, reused for the whole solve."""
+
+    name = "process"
+
+    def __init__(self, processes: int) -> None:
+        self.parallelism = max(1, processes)
+        self._pool: Pool | None = None
+
+    def put(self, value: T) -> Stored[T]:
+        return Stored(value)  # pickled with each task: cheap next to the work it feeds
+
+    def _started(self) -> Pool:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["solver.decompose"])
+            self._pool = context.Pool(processes=self.parallelism)
+        return self._pool
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], deadline: float) -> list[R | None]:
+        if not tasks:
+            return []
+        pool = self._started()
+        pending: list[AsyncResult[R]] = [pool.apply_async(fn, (task,)) for task in tasks]
+        results: list[R | None] = []
+        late = False
+        for future in pending:
+            try:
+                results.append(future.get(timeout=max(0.0, deadline - time.monotonic())))
+            except multiprocessing.TimeoutError:
+                results.append(None)
+                late = True
+        if late:  # a running task cannot be cancelled alone: stop the pool, start afresh
+            self._stop(terminate=True)
+        return results
+
+    def _stop(self, *, terminate: bool) -> None:
+        if self._pool is None:
+            return
+        if terminate:
+            self._pool.terminate()
+        else:
+            self._pool.close()
+        self._pool.join()
+        self._pool = None
+
+    def close(self) -> None:
+        self._stop(terminate=False)
+
+
+def open_executor(
+    name: ExecutorName, *, processes: int, ray_address: str | None, persons: int
+) -> Executor:
+    """The executor for one solve (tiny problems in-process whatever was asked)."""
+    if persons <= IN_PROCESS_PERSONS:
+        return InProcessExecutor()
+    if name == "ray":
+        from solver.ray_executor import RayExecutor
+
+        return RayExecutor(ray_address)
+    return ProcessExecutor(processes)  # even one process: a late task can be stopped

@@ -1,0 +1,109 @@
+"""The `ray` executor on a real three-node Ray cluster on this machine (loopback only): a
+head without CPUs and two one-CPU nodes. The allocation is the process executor's, also
+when a node is killed mid-solve (its tasks are retried on the other node)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from solver.engine import solve
+from solver.generate import generate
+from solver.load import load_problem
+from solver.types import Problem, SolveOptions, SolveOutcome
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+EMPLOYEES = 3000
+TIME_LIMIT_S = 300.0  # generous: work limits, not the clock, must end these solves
+
+
+def _cluster_module() -> Any:
+    # Ray otherwise swaps 127.0.0.1 for the machine's outward address.
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    cluster_utils = pytest.importorskip("ray.cluster_utils", reason="the ray extra is missing")
+    return cluster_utils
+
+
+def _start_cluster() -> Any:
+    cluster = _cluster_module().Cluster(
+        initialize_head=True,
+        head_node_args={"num_cpus": 0, "node_ip_address": "127.0.0.1", "include_dashboard": False},
+    )
+    for _ in range(2):
+        cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
+    cluster.wait_for_nodes()
+    return cluster
+
+
+@pytest.fixture
+def cluster() -> Iterator[Any]:
+    started = _start_cluster()
+    try:
+        yield started
+    finally:
+        started.shutdown()  # stops the processes this cluster started, by pid
+
+
+@pytest.fixture(scope="module")
+def problem() -> Problem:
+    return load_problem(generate(employees=EMPLOYEES, seed=5, groups=12))
+
+
+@pytest.fixture(scope="module")
+def by_processes(problem: Problem) -> SolveOutcome:
+    outcome = solve(problem, SolveOptions(time_limit_s=TIME_LIMIT_S, processes=2))
+    assert outcome.status in ("optimal", "feasible")
+    assert outcome.solver.stopped_by != "time_limit"
+    return outcome
+
+
+def _on_ray(problem: Problem, address: str) -> SolveOutcome:
+    options = SolveOptions(time_limit_s=TIME_LIMIT_S, executor="ray", ray_address=address)
+    return solve(problem, options)
+
+
+def test_a_ray_cluster_gives_the_process_executors_allocation(
+    cluster: Any, problem: Problem, by_processes: SolveOutcome
+) -> None:
+    outcome = _on_ray(problem, cluster.address)
+    assert outcome.status == by_processes.status, outcome.notes
+    assert outcome.assignment == by_processes.assignment
+    assert outcome.objective == by_processes.objective
+    assert outcome.bound == by_processes.bound
+
+
+def _raylet_pid(node: Any) -> int:
+    (raylet,) = node.all_processes["raylet"]
+    pid: int = raylet.process.pid
+    return pid
+
+
+def test_a_node_killed_mid_solve_is_retried_to_the_same_allocation(
+    cluster: Any, problem: Problem, by_processes: SolveOutcome
+) -> None:
+    victim = next(node for node in cluster.worker_nodes)
+    pid = _raylet_pid(victim)
+    killed = threading.Event()
+
+    def kill_when_busy() -> None:
+        # Into the group round: the LP relaxation and the heuristics take several seconds.
+        time.sleep(4.0)
+        os.kill(pid, signal.SIGKILL)
+        killed.set()
+
+    killer = threading.Thread(target=kill_when_busy, daemon=True)
+    started = time.monotonic()
+    killer.start()
+    outcome = _on_ray(problem, cluster.address)
+    killer.join()
+    assert killed.is_set() and time.monotonic() - started > 4.0  # killed while solving
+    assert outcome.status == by_processes.status, outcome.notes
+    assert outcome.assignment == by_processes.assignment
+    assert outcome.objective == by_processes.objective
