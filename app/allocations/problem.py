@@ -30,6 +30,7 @@ from app.benefits.eligibility import employee_facts, evaluate
 from app.benefits.models import Benefit
 from app.employees.models import Employee, PeerGroup
 from app.employees.service import employee_out
+from app.payroll.repository import with_carry_over
 from app.periods import repository as periods
 from app.periods.models import Period
 from app.periods.service import allowance_rules, period_allowance
@@ -175,9 +176,11 @@ def build_problem(
             "eligible": eligible,
             "preferences": _preferences_doc(preferences.get(employee.id, {}), by_code),
         }
-        allowance = period_allowance(period, employee, rules)
+        allowance = with_carry_over(
+            period_allowance(period, employee, rules), carried_over.get(employee.external_id, 0)
+        )
         if allowance is not None:
-            doc["allowance"] = allowance + carried_over.get(employee.external_id, 0)
+            doc["allowance"] = allowance
         employee_docs.append(doc)
     groups_in_use = {doc["group"] for doc in employee_docs}
     budgets = [

@@ -58,3 +58,14 @@ def carry_over_into(session: Session, period: Period) -> dict[str, int]:
         select(CarryOver.employee, CarryOver.amount).where(CarryOver.publication_id == source.id)
     )
     return {employee: amount for employee, amount in rows}  # noqa: C416 (Result has keys())
+
+
+def with_carry_over(allowance: int | None, carried: int) -> int | None:
+    """The allowance a run gives: the period's plus what was carried over (no cap: none)."""
+    return None if allowance is None else allowance + carried
+
+
+def carried_over_to(session: Session, period: Period, external_id: str) -> int:
+    """What one employee carries into `period` (0 when nothing)."""
+    return carry_over_into(session, period).get(external_id, 0)
+

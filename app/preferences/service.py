@@ -21,6 +21,8 @@ from app.employees.models import Employee
 from app.employees.service import employee_out, get_employee
 from app.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from app.http import etag_of_version
+from app.payroll import repository as publications
+from app.payroll.repository import with_carry_over
 from app.periods import repository as periods
 from app.periods.models import Period
 from app.periods.service import get_period, period_allowance
@@ -264,7 +266,11 @@ def options(
     session: Session, period: Period, employee: Employee, *, include_ineligible: bool
 ) -> OptionsOut:
     context = load_context(session, period, employee)
-    allowance = period_allowance(period, employee)
+    # The allowance runs give: the period's plus what the previous period carried over.
+    allowance = with_carry_over(
+        period_allowance(period, employee),
+        publications.carried_over_to(session, period, employee.external_id),
+    )
     benefits = [
         OptionOut(
             code=b.code,
