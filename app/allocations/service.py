@@ -28,6 +28,8 @@ from app.periods.models import Period
 from app.periods.service import get_period
 
 RUNNABLE = ("open", "closed")
+# Scenario runs never publish, so finance may simulate on a published period too.
+SCENARIO_RUNNABLE = ("open", "closed", "published")
 # Peer-group figures are shown to an employee only for groups at least this large.
 MIN_GROUP_FOR_FIGURES = 5
 
@@ -60,10 +62,13 @@ def _problem_of_request(
 def start_run(session: Session, period_id: str, body: RunCreate, principal: Principal) -> Run:
     """Queue a run of the period's current inputs (flushed; executed once committed)."""
     period = get_period(session, period_id)
-    if period.status not in RUNNABLE:
+    if body.scenario_id is not None and period.status in SCENARIO_RUNNABLE:
+        pass
+    elif period.status not in RUNNABLE:
         hint = {
             "draft": "open it first",
-            "published": "re-open it (POST /periods/{id}/open) to correct and run again",
+            "published": "re-open it (POST /periods/{id}/open) to correct and run again, "
+            "or run a scenario of it (scenario runs never publish)",
         }
         raise Conflict(
             f"the period is {period.status}: runs need an open (preview) or closed period; "

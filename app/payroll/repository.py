@@ -68,4 +68,3 @@ def with_carry_over(allowance: int | None, carried: int) -> int | None:
 def carried_over_to(session: Session, period: Period, external_id: str) -> int:
     """What one employee carries into `period` (0 when nothing)."""
     return carry_over_into(session, period).get(external_id, 0)
-
