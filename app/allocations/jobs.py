@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -60,11 +61,17 @@ def _insert_batches(session: Session, table: Any, rows: list[dict[str, Any]]) ->
         session.execute(insert(table), rows[start : start + INSERT_BATCH])
 
 
-def save_outcome(session: Session, run_id: str, outcome: RunOutcome) -> None:
-    """The run's final columns, lines and employees (in the caller's transaction)."""
+def save_outcome(
+    session: Session, run_id: str, outcome: RunOutcome, span: tuple[date, date]
+) -> None:
+    """The run's final columns, lines (each covering `span`) and employees (in the caller's
+    transaction)."""
     values = {**outcome.values, "finished_at": utcnow()}
     session.execute(update(Run).where(Run.id == run_id, Run.status == "running").values(**values))
-    _insert_batches(session, RunLine, [{"run_id": run_id, **line} for line in outcome.lines])
+    dates = {"effective_from": span[0], "effective_to": span[1]}
+    _insert_batches(
+        session, RunLine, [{"run_id": run_id, **line, **dates} for line in outcome.lines]
+    )
     _insert_batches(session, RunEmployee, [{"run_id": run_id, **row} for row in outcome.employees])
     # The worker acts for nobody: the system actor; the digest covers the outcome.
     result = {**outcome.values, "lines": len(outcome.lines)}
@@ -77,6 +84,7 @@ def execute_run(context: JobContext) -> Finish:
         period = session.get_one(Period, run.period_id)
         problem_text, time_limit_s = run.problem, run.time_limit_s
         leftover_policy = period.leftover_policy
+        span = (period.effective_from, period.effective_to)
         session.rollback()
     try:
         outcome = solve_problem_text(problem_text, time_limit_s, leftover_policy)
@@ -87,7 +95,7 @@ def execute_run(context: JobContext) -> Finish:
     return Finish(
         status="failed" if failed else "succeeded",
         error=outcome.values.get("error") if failed else None,
-        save=lambda session, run_id: save_outcome(session, run_id, outcome),
+        save=lambda session, run_id: save_outcome(session, run_id, outcome, span),
     )
 
 

@@ -128,8 +128,8 @@ def run_allocations(run_id: str, session: SessionDep, _: HrAdmin, page: Page_) -
     lines, cursor = keyset_page(
         session,
         service.lines_query(run_id),
-        key_columns=[RunLine.employee, RunLine.benefit],
-        key_of=lambda line: [line.employee, line.benefit],
+        key_columns=[RunLine.employee, RunLine.benefit, RunLine.effective_from],
+        key_of=lambda line: [line.employee, line.benefit, line.effective_from.isoformat()],
         params=page,
     )
     return Page(items=[service.line_out(line) for line in lines], next_cursor=cursor)

@@ -148,6 +148,8 @@ def line_out(line: RunLine) -> LineOut:
         units=line.units,
         employer_cost=line.employer_cost,
         employee_cost=line.employee_cost,
+        effective_from=line.effective_from,
+        effective_to=line.effective_to,
     )
 
 
@@ -164,7 +166,7 @@ def run_employee(session: Session, run_id: str, external_id: str) -> RunEmployee
     lines = session.scalars(
         select(RunLine)
         .where(RunLine.run_id == run.id, RunLine.employee == external_id)
-        .order_by(RunLine.benefit)
+        .order_by(RunLine.benefit, RunLine.effective_from)
     ).all()
     return RunEmployeeOut(
         employee=row.employee,

@@ -84,6 +84,8 @@ def _copy_lines(session: Session, run_id: str, publication_id: int, cash_code: s
             literal(publication_id),
             RunLine.employee,
             RunLine.benefit,
+            RunLine.effective_from,
+            RunLine.effective_to,
             RunLine.kind,
             RunLine.units,
             RunLine.employer_cost,
@@ -99,6 +101,8 @@ def _copy_lines(session: Session, run_id: str, publication_id: int, cash_code: s
         "publication_id",
         "employee",
         "benefit",
+        "effective_from",
+        "effective_to",
         "kind",
         "units",
         "employer_cost",
@@ -178,8 +182,8 @@ def _line_out(line: PayrollLine, publication: Publication) -> PayrollLineOut:
         employee_cost=line.employee_cost,
         payroll_code=line.payroll_code,
         taxable=line.taxable,
-        effective_from=publication.effective_from,
-        effective_to=publication.effective_to,
+        effective_from=line.effective_from,
+        effective_to=line.effective_to,
         version=publication.version,
         currency=publication.currency,
     )
@@ -195,17 +199,21 @@ def _version_problem(version: int, latest: int | None, loc: list[str | int]) -> 
 
 def _pinned_publication(
     session: Session, period_id: str, version: int | None, params: PageParams
-) -> tuple[Publication | None, tuple[str, str] | None]:
+) -> tuple[Publication | None, tuple[str, str, date] | None]:
     """The publication a page reads (the cursor's pinned version wins) and the key after."""
-    after: tuple[str, str] | None = None
+    after: tuple[str, str, date] | None = None
     if params.cursor is not None:
-        pinned, employee, benefit = decode_cursor(params.cursor, size=3)
-        if not isinstance(pinned, int) or not isinstance(employee, str):
+        pinned, employee, benefit, starts = decode_cursor(params.cursor, size=4)
+        try:
+            if not isinstance(pinned, int) or not isinstance(employee, str):
+                raise ValueError("not ours")
+            after = (employee, str(benefit), date.fromisoformat(str(starts)))
+        except ValueError:
             raise Unprocessable(
                 "invalid cursor",
                 errors=[error_item(["query", "cursor"], "not a cursor returned by this list")],
-            )
-        version, after = pinned, (employee, str(benefit))
+            ) from None
+        version = pinned
     latest = repo.latest_version(session, period_id)
     if version is None:
         version = latest
@@ -228,13 +236,18 @@ def payroll_page(
         return PayrollPage(items=[], next_cursor=None, version=None)
     stmt = repo.lines_of(publication.id)
     if after is not None:
-        stmt = stmt.where(tuple_(PayrollLine.employee, PayrollLine.benefit) > tuple_(*after))
-    stmt = stmt.order_by(PayrollLine.employee, PayrollLine.benefit).limit(params.limit + 1)
+        key = tuple_(PayrollLine.employee, PayrollLine.benefit, PayrollLine.effective_from)
+        stmt = stmt.where(key > tuple_(*after))
+    order = (PayrollLine.employee, PayrollLine.benefit, PayrollLine.effective_from)
+    stmt = stmt.order_by(*order).limit(params.limit + 1)
     rows = list(session.scalars(stmt))
     cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]
-        cursor = encode_cursor([publication.version, rows[-1].employee, rows[-1].benefit])
+        last = rows[-1]
+        cursor = encode_cursor(
+            [publication.version, last.employee, last.benefit, last.effective_from.isoformat()]
+        )
     return PayrollPage(
         items=[_line_out(row, publication) for row in rows],
         next_cursor=cursor,
@@ -294,12 +307,6 @@ def csv_chunks(session: Session, publication: Publication | None) -> Iterator[st
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     if publication is not None:
-        fixed: tuple[date, date, int, str] = (
-            publication.effective_from,
-            publication.effective_to,
-            publication.version,
-            publication.currency,
-        )
         stmt = (
             select(
                 PayrollLine.employee,
@@ -310,14 +317,18 @@ def csv_chunks(session: Session, publication: Publication | None) -> Iterator[st
                 PayrollLine.employee_cost,
                 PayrollLine.payroll_code,
                 PayrollLine.taxable,
+                PayrollLine.effective_from,
+                PayrollLine.effective_to,
             )
             .where(PayrollLine.publication_id == publication.id)
-            .order_by(PayrollLine.employee, PayrollLine.benefit)
+            .order_by(PayrollLine.employee, PayrollLine.benefit, PayrollLine.effective_from)
             .execution_options(yield_per=CSV_BATCH)
         )
-        tail = [fixed[0].isoformat(), fixed[1].isoformat(), fixed[2], fixed[3]]
+        tail = [publication.version, publication.currency]
         for row in session.execute(stmt):
-            writer.writerow([safe_cell(value) for value in (*row, *tail)])
+            *cells, starts, ends = row
+            dates = [starts.isoformat(), ends.isoformat()]
+            writer.writerow([safe_cell(value) for value in (*cells, *dates, *tail)])
             if buffer.tell() >= CHUNK_CHARS:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -328,12 +339,21 @@ def csv_chunks(session: Session, publication: Publication | None) -> Iterator[st
 
 # ---------------------------------------------------------------- change feed
 
-COMPARED = ("units", "employer_cost", "employee_cost", "payroll_code", "taxable", "kind")
+COMPARED = (
+    "units",
+    "employer_cost",
+    "employee_cost",
+    "payroll_code",
+    "taxable",
+    "kind",
+    "effective_to",
+)
 
 
-def _lines_by_key(session: Session, publication: Publication) -> dict[tuple[str, str], Any]:
+def _lines_by_key(session: Session, publication: Publication) -> dict[tuple[str, str, date], Any]:
+    """A line is the same line while it keeps its start: an amended line ends earlier."""
     rows = session.scalars(repo.lines_of(publication.id))
-    return {(row.employee, row.benefit): row for row in rows}
+    return {(row.employee, row.benefit, row.effective_from): row for row in rows}
 
 
 def changes(session: Session, period_id: str, since_version: int) -> ChangesOut:
