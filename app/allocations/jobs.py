@@ -64,13 +64,13 @@ def _insert_batches(session: Session, table: Any, rows: list[dict[str, Any]]) ->
 def save_outcome(
     session: Session, run_id: str, outcome: RunOutcome, span: tuple[date, date]
 ) -> None:
-    """The run's final columns, lines (each covering `span`) and employees (in the caller's
-    transaction)."""
+    """The run's final columns, lines (covering `span` unless a line gives its own dates)
+    and employees (in the caller's transaction)."""
     values = {**outcome.values, "finished_at": utcnow()}
     session.execute(update(Run).where(Run.id == run_id, Run.status == "running").values(**values))
     dates = {"effective_from": span[0], "effective_to": span[1]}
     _insert_batches(
-        session, RunLine, [{"run_id": run_id, **line, **dates} for line in outcome.lines]
+        session, RunLine, [{"run_id": run_id, **dates, **line} for line in outcome.lines]
     )
     _insert_batches(session, RunEmployee, [{"run_id": run_id, **row} for row in outcome.employees])
     # The worker acts for nobody: the system actor; the digest covers the outcome.

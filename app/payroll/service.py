@@ -63,6 +63,9 @@ def _check_approvable(session: Session, run: Run, period: Period, principal: Pri
         )
     if run.status != "succeeded":
         raise Conflict(f"the run is {run.status}; only a succeeded run can be approved")
+    if run.life_event_id is not None:
+        _check_event_run(session, run, period)
+        return
     if period.status != "closed":
         hint = "close it first" if period.status == "open" else "re-open it to correct it"
         raise Conflict(
@@ -73,6 +76,18 @@ def _check_approvable(session: Session, run: Run, period: Period, principal: Pri
         raise Conflict(
             "inputs changed since this run (preferences, people, catalogue or rules); "
             "start a new run and approve that one"
+        )
+
+
+def _check_event_run(session: Session, run: Run, period: Period) -> None:
+    """An event run amends one publication: it may be approved while that one is current."""
+    from app.life_events.runs import base_version
+
+    amended, latest = base_version(run), repo.latest_version(session, period.id)
+    if period.status != "published" or latest != amended:
+        raise Conflict(
+            f"this event run amends version {amended}, but the period is {period.status} "
+            f"at version {latest}; start the event's run again"
         )
 
 
@@ -141,8 +156,12 @@ def approve(session: Session, run_id: str, principal: Principal) -> Publication:
         session.add(publication)
         session.flush()
         _copy_lines(session, run.id, publication.id, PayrollSettings().leftover_cash_payroll_code)
-        if period.leftover_policy == "carry_over":
+        if period.leftover_policy == "carry_over" and run.life_event_id is None:
             _record_carry_over(session, run.id, publication.id)
+        if run.life_event_id is not None:
+            from app.life_events.service import mark_published
+
+            mark_published(session, run.life_event_id, principal)
         period.status = "published"
         period.version += 1
         period.updated_at = utcnow()
