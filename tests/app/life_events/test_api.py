@@ -334,3 +334,25 @@ def test_a_passed_window_is_a_conflict_and_events_need_a_published_period(
         headers=world.admin,
     )
     assert late.status_code == 409 and "2026-02-09" in late.json()["detail"]
+
+
+def test_an_event_run_amends_only_the_version_it_was_built_on(api: ApiClient) -> None:
+    world = published_world(api)
+    first = record_event(world, employee="E3", kind="leave", effective_date="2027-03-31")
+    second = record_event(world, employee="E5", kind="leave", effective_date="2027-06-30")
+    run_first, run_second = event_run(world, first["id"]), event_run(world, second["id"])
+    assert approve(world, run_first["id"])["version"] == 2
+    stale = api.post(world.url(f"/runs/{run_second['id']}/approve"), headers=world.approver)
+    assert stale.status_code == 409 and "amends version 1" in stale.json()["detail"]
+    again = event_run(world, second["id"])
+    assert approve(world, again["id"])["version"] == 3
+    ends = {(line["employee"], line["effective_to"]) for line in payroll(world)}
+    assert ("E3", "2027-03-31") in ends and ("E5", "2027-06-30") in ends
+    done = api.post(world.url(f"/life-events/{first['id']}/runs"), headers=world.admin)
+    assert done.status_code == 409 and "published" in done.json()["detail"]
+    ghost = api.post(world.url("/life-events/nope/runs"), headers=world.admin)
+    assert ghost.status_code == 404
+    employee = api.post(
+        world.url(f"/life-events/{first['id']}/runs"), headers=world.employees["E3"]
+    )
+    assert employee.status_code == 403
