@@ -91,6 +91,11 @@ def execute_run(context: JobContext) -> Finish:
     except Exception as error:  # recorded on the run; the worker carries on
         log.exception("run %s failed", context.job_id)
         outcome = failed_outcome(f"the run failed unexpectedly: {error!r}")
+    return finish_run(outcome, span)
+
+
+def finish_run(outcome: RunOutcome, span: tuple[date, date]) -> Finish:
+    """How a run's job ends: its outcome saved in the job's finishing transaction."""
     failed = outcome.values["status"] == "failed"
     return Finish(
         status="failed" if failed else "succeeded",

@@ -35,6 +35,8 @@ from app.periods import repository as periods
 from app.periods.models import Period
 from app.periods.service import allowance_rules, period_allowance
 from app.preferences.models import Preference
+from app.preferences.rules import proposed_from
+from app.preferences.service import offered_of, previous_choices
 
 PROBLEM_FORMAT = "flexben.problem/v1"
 
@@ -162,6 +164,8 @@ def build_problem(
     # Not dict(rows): a Result has .keys(), so dict() would read it as a mapping.
     preferences: dict[int, dict[str, Any]] = {key: value for key, value in rows}  # noqa: C416
     rules = allowance_rules(period)
+    previous = previous_choices(session, period)
+    offered = offered_of(benefits) if previous else {}
     employee_docs = []
     for employee in employees:
         facts = employee_facts(
@@ -176,6 +180,15 @@ def build_problem(
             "eligible": eligible,
             "preferences": _preferences_doc(preferences.get(employee.id, {}), by_code),
         }
+        if employee.id not in preferences and employee.id in previous:
+            # A non-submitter: the previous period's choices, proposed (period setting).
+            proposal = proposed_from(
+                previous[employee.id],
+                offered=offered,
+                eligible=set(eligible).__contains__,
+                points_per_employee=period.points_per_employee,
+            )
+            doc["preferences"] = _preferences_doc(proposal, by_code)
         allowance = with_carry_over(
             period_allowance(period, employee, rules), carried_over.get(employee.external_id, 0)
         )

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.allocations import solver_adapter
-from app.allocations.jobs import ALLOCATION_RUN, save_outcome
+from app.allocations.jobs import ALLOCATION_RUN, finish_run
 from app.allocations.models import Run, RunEmployee
 from app.allocations.problem import build_problem, canonical_json, sha256_hex
 from app.allocations.results import RunOutcome, failed_outcome
@@ -399,12 +399,7 @@ def execute_event_run(context: JobContext) -> Finish:
     except Exception as error:  # recorded on the run; the worker carries on
         log.exception("event run %s failed", context.job_id)
         outcome = failed_outcome(f"the event run failed unexpectedly: {error!r}")
-    failed = outcome.values["status"] == "failed"
-    return Finish(
-        status="failed" if failed else "succeeded",
-        error=outcome.values.get("error") if failed else None,
-        save=lambda session, run_id: save_outcome(session, run_id, outcome, span),
-    )
+    return finish_run(outcome, span)
 
 
 EVENT_RUN = register(

@@ -31,6 +31,15 @@ _KEY = {"run_lines": "run_id", "payroll_lines": "publication_id"}
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("periods") as batch:
+        batch.add_column(
+            sa.Column(
+                "non_submitters",
+                sa.String(length=16),
+                nullable=False,
+                server_default="core_only",
+            )
+        )
     op.create_table(
         "life_event_reasons",
         sa.Column("period_id", sa.String(length=36), nullable=False),
@@ -124,3 +133,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_life_events_period_id"), table_name="life_events")
     op.drop_table("life_events")
     op.drop_table("life_event_reasons")
+    with op.batch_alter_table("periods") as batch:
+        batch.drop_column("non_submitters")
