@@ -47,3 +47,15 @@ def send_with_headers(send: Send, extra: dict[bytes, bytes]) -> Send:
         await send(message)
 
     return wrapped
+
+
+UNMATCHED = "<unmatched>"
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if isinstance(path, str):
+        return path
+    # Plain Starlette routes (/docs, /openapi.json) are static: their path is the template.
+    return str(scope.get("path", UNMATCHED)) if "endpoint" in scope else UNMATCHED

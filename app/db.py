@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
@@ -49,12 +51,17 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+READ_ONLY = "flexben_read_only"  # execution option: this transaction only reads
+
+
 def _configure_sqlite(engine: Engine) -> None:
-    """Foreign keys on, WAL, and write-locking transactions.
+    """Foreign keys on, WAL, and write-locking transactions for writers only.
 
     pysqlite's own transaction handling breaks SAVEPOINTs, so it is switched off and we emit
-    BEGIN ourselves. BEGIN IMMEDIATE takes the write lock up front: two concurrent
-    read-modify-write requests then serialise instead of failing with "database is locked".
+    BEGIN ourselves. A writing transaction begins IMMEDIATE, taking the write lock up front:
+    two concurrent read-modify-write requests then serialise instead of failing with
+    "database is locked". A read-only one (`read_session`) begins DEFERRED: under WAL it
+    reads a snapshot and never blocks a writer, however long it stays open.
     """
 
     @event.listens_for(engine, "connect")
@@ -70,7 +77,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def _is_memory_database(engine: Engine) -> bool:
@@ -92,16 +100,91 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """FastAPI dependency: one session per request; uncommitted work is rolled back.
+def read_session(factory: sessionmaker[Session]) -> Session:
+    """A session whose transactions only read: on SQLite they take no write lock."""
+    bind = factory.kw.get("bind")
+    session = factory(bind=_read_only_engine(bind)) if isinstance(bind, Engine) else factory()
+    session.info[READ_ONLY] = True
+    return session
 
-    Async on purpose: its clean-up then runs on the event loop instead of waiting for a
-    thread-pool slot while still holding the request's transaction (on SQLite, the write
-    lock), which deadlocks the pool under load. Closing is a quick ROLLBACK at most.
+
+@lru_cache(maxsize=8)
+def _read_only_engine(engine: Engine) -> Engine:
+    """The same engine and pool; its transactions begin DEFERRED on SQLite."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITES = "_flexben_writes"
+
+
+def writes(endpoint: Any) -> Any:
+    """Mark a GET endpoint that writes (an audited read): its transaction takes the lock."""
+    setattr(endpoint, WRITES, True)
+    return endpoint
+
+
+def _reads_only(request: Request) -> bool:
+    route = request.scope.get("route")
+    endpoint = getattr(route, "endpoint", None)
+    return request.method in SAFE_METHODS and not getattr(endpoint, WRITES, False)
+
+
+def get_session_factory(request: Request) -> sessionmaker[Session]:
+    """FastAPI dependency: the app's session factory (tests bind it to their transaction)."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """FastAPI dependency: one session per request, and the owner of its transaction.
+
+    Commits when the endpoint returned, rolls back when it raised; services only flush.
+    Used with `scope="function"`, so this runs as soon as the endpoint is done, before the
+    response is sent: a client never sees a result that is not committed, and the
+    transaction (on SQLite, a writer's lock) is never held while the response travels.
+    GET / HEAD requests read in a read-only transaction (`read_session`) unless the
+    endpoint is marked `writes`. Async on purpose: the clean-up does not wait for a
+    thread-pool slot while the transaction is open.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
+    with owning_transaction(session_for(request, factory)) as session:
+        yield session
+
+
+def session_for(request: Request, factory: sessionmaker[Session]) -> Session:
+    """The request's session: read-only for GET / HEAD unless the endpoint `writes`."""
+    return read_session(factory) if _reads_only(request) else factory()
+
+
+@contextmanager
+def owning_transaction(session: Session) -> Iterator[Session]:
+    """Commit `session` if the block succeeds, roll back if it raises; then close it."""
     try:
         yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     finally:
         session.close()
+
+
+def write_now(session: Session, work: Callable[[Session], None]) -> None:
+    """Commit what `session` did so far, do `work` in a write transaction of its own and
+    commit it (e.g. an API key's last-use stamp, before the request's own work). A
+    read-only session reads only again afterwards (no write lock on SQLite)."""
+    read_only = session.info.pop(READ_ONLY, False)
+    session.commit()
+    work(session)  # on SQLite a write as first statement locks like BEGIN IMMEDIATE
+    session.commit()
+    if read_only:
+        session.info[READ_ONLY] = True
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_when_read_only(session: Session, _context: Any, _instances: Any) -> None:
+    """A read-only request that writes is a bug on every backend (SQLite would fail only
+    under concurrency): say which marker is missing."""
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a GET endpoint wrote to the database: mark it with app.db.writes")

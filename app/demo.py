@@ -313,7 +313,7 @@ def _peer_groups(session: Session, summary: DemoSummary) -> dict[str, PeerGroup]
             session.add(group)
             existing[code] = group
             summary.peer_groups_created += 1
-    session.commit()
+    session.flush()
     return existing
 
 
@@ -375,7 +375,7 @@ def _employees(session: Session, groups: dict[str, PeerGroup], summary: DemoSumm
     existing = people.existing_for_import(session, [row["external_id"] for row in wanted])
     missing = [row for row in wanted if row["external_id"] not in existing]
     people.bulk_insert_employees(session, missing)
-    session.commit()
+    session.flush()
     summary.employees_created = len(missing)
 
 
@@ -482,7 +482,7 @@ def _preferences(session: Session, period: Period, summary: DemoSummary) -> None
         session.add(Preference(**values))
         session.add(PreferenceVersion(**values))
         summary.preferences_created += 1
-    session.commit()
+    session.flush()
 
 
 def load_demo(session: Session) -> DemoSummary:

@@ -98,7 +98,7 @@ def execute_timed(factory: Any, run_id: str) -> dict[str, float]:
         problem_text, limit = run.problem, run.time_limit_s
         session.rollback()
     loaded = time.monotonic()
-    outcome = solve_problem_text(problem_text, limit, "forfeit")
+    outcome = solve_problem_text(problem_text, limit)
     solved = time.monotonic()
     save = Finish(status="succeeded", save=lambda session, _id: save_outcome(session, _id, outcome))
     assert finish(factory, run_id, worker="bench", outcome=save)

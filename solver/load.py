@@ -52,7 +52,10 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
 
 _TOP_REQUIRED = ("format", "currency", "points_per_employee", "benefits", "employees")
-_TOP_OPTIONAL = ("policy", "budgets", "peer_groups")
+# `leftover_policy` is the service's (how unused allowance is settled): validated, carried
+# in the hashed document, never read by the solve.
+_TOP_OPTIONAL = ("policy", "budgets", "peer_groups", "leftover_policy")
+LEFTOVER_POLICIES = ("forfeit", "cash", "carry_over")
 _POLICY_FIELDS = ("objective", "equity_tolerance", "equity_absolute")
 _BUDGET_FIELDS = ("id", "cap", "groups", "benefits")
 _GROUP_FIELDS = ("id", "equity_tolerance", "equity_absolute")
@@ -176,6 +179,12 @@ def load_problem(doc: Mapping[str, Any]) -> Problem:
     if "points_per_employee" in top:
         points_per_employee = issues.integer(
             "$.points_per_employee", top["points_per_employee"], minimum=1, what="of points"
+        )
+    if top.get("leftover_policy", "forfeit") not in LEFTOVER_POLICIES:
+        issues.add(
+            "$.leftover_policy",
+            top["leftover_policy"],
+            f"must be one of: {', '.join(LEFTOVER_POLICIES)}",
         )
     policy = _policy(issues, top.get("policy") or {})
     benefits, benefit_ids = _benefits(issues, top.get("benefits", []))

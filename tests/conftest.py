@@ -19,13 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import get_session, make_engine
+from app.db import (
+    get_session,
+    get_session_factory,
+    make_engine,
+    owning_transaction,
+    session_for,
+)
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from tests.factories import TEST_SECRET_KEY, make_api_key
@@ -206,6 +212,18 @@ class ApiClient(TestClient):
         return {"Authorization": f"Bearer {key}"}
 
 
+def share_transaction(app: FastAPI, session_factory: sessionmaker[Session]) -> None:
+    """Requests of `app` use sessions of the test's transaction, owned as in production
+    (commit on success, roll back on error; read-only for GET), until overrides clear."""
+
+    async def request_session(request: Request) -> AsyncIterator[Session]:
+        with owning_transaction(session_for(request, session_factory)) as request_session:
+            yield request_session
+
+    app.dependency_overrides[get_session] = request_session
+    app.dependency_overrides[get_session_factory] = lambda: session_factory
+
+
 @pytest.fixture
 def api(
     shared_app: FastAPI,
@@ -213,11 +231,7 @@ def api(
     session_factory: sessionmaker[Session],
     backend: str,
 ) -> Iterator[ApiClient]:
-    async def request_session() -> AsyncIterator[Session]:
-        with session_factory() as request_session:
-            yield request_session
-
-    shared_app.dependency_overrides[get_session] = request_session
+    share_transaction(shared_app, session_factory)
     try:
         with ApiClient(shared_app, session=session, backend=backend) as client:
             yield client

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.models import AuditEvent
 from app.config import Settings
-from app.db import get_session
 from tests.conftest import ApiClient
 from tests.domain_factories import make_benefit, make_employee, make_peer_group, period_body
 from tests.factories import TEST_SECRET_KEY
@@ -69,11 +68,9 @@ def client_sharing_transaction(
 ) -> Iterator[TestClient]:
     """A TestClient of another app (other settings) joining the test's transaction."""
 
-    def request_session() -> Iterator[Session]:
-        with session_factory() as request_session:
-            yield request_session
+    from tests.conftest import share_transaction
 
-    app.dependency_overrides[get_session] = request_session
+    share_transaction(app, session_factory)
     try:
         with TestClient(app) as client:
             yield client

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.allocations import solver_adapter
 from app.allocations.models import Run, RunEmployee, RunLine
+from app.allocations.problem import leftover_policy_of
 from app.allocations.results import RunOutcome, failed_outcome, outcome_of
 from app.audit.service import record
 from app.db import utcnow
@@ -42,9 +43,8 @@ def enqueue_run(session: Session, run: Run) -> None:
     )
 
 
-def solve_problem_text(
-    problem_text: str, time_limit_s: float | None, leftover_policy: str
-) -> RunOutcome:
+def solve_problem_text(problem_text: str, time_limit_s: float | None) -> RunOutcome:
+    """Solve a stored problem; leftover allowance is settled by the problem's own policy."""
     problem: dict[str, Any] = json.loads(problem_text)
     try:
         result = solver_adapter.solve(problem, time_limit_s=time_limit_s)
@@ -53,7 +53,7 @@ def solve_problem_text(
             "the problem built from the database is invalid:\n"
             + solver_adapter.problem_issues(error)
         )
-    return outcome_of(problem, result, leftover_policy=leftover_policy)
+    return outcome_of(problem, result, leftover_policy=leftover_policy_of(problem))
 
 
 def _insert_batches(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -81,13 +81,12 @@ def save_outcome(
 def execute_run(context: JobContext) -> Finish:
     with context.session() as session:
         run = session.get_one(Run, context.job_id)
-        period = session.get_one(Period, run.period_id)
         problem_text, time_limit_s = run.problem, run.time_limit_s
-        leftover_policy = period.leftover_policy
+        period = session.get_one(Period, run.period_id)
         span = (period.effective_from, period.effective_to)
         session.rollback()
     try:
-        outcome = solve_problem_text(problem_text, time_limit_s, leftover_policy)
+        outcome = solve_problem_text(problem_text, time_limit_s)
     except Exception as error:  # recorded on the run; the worker carries on
         log.exception("run %s failed", context.job_id)
         outcome = failed_outcome(f"the run failed unexpectedly: {error!r}")

@@ -1,9 +1,9 @@
 """Allocation runs and their immutable results.
 
-A run row is also its own job record: `status`, `attempts`, `worker` and
-`lease_expires_at` let exactly one worker execute it and let a reaper fail (or retry) a run
-whose worker died. Lines and explanations are written in the same transaction as the final
-status, so a run is either finished with all its rows or has none.
+A run is executed by its job (app.jobs, kind `allocation_run`, the run's id), which keeps
+`status`, `attempts`, `started_at` and `finished_at` in step. Lines and explanations are
+written in the same transaction as the final status, so a run is either finished with all
+its rows or has none.
 """
 
 from __future__ import annotations
@@ -56,8 +56,6 @@ class Run(Base):
     life_event_id: Mapped[str | None] = mapped_column(String(36), index=True)
     # Execution bookkeeping (the job).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    worker: Mapped[str | None] = mapped_column(String(200))
-    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The result (immutable once finished).

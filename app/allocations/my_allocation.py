@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from app.allocations.models import Run, RunEmployee
 from app.allocations.schemas import MyAllocationOut, PeerGroupFigures, WishOut
-from app.allocations.service import MIN_GROUP_FOR_FIGURES, employee_facing
+from app.allocations.service import employee_facing
 from app.auth.principal import Principal
 from app.errors import NotFound
 from app.payroll import repository as publications
 from app.payroll.models import PayrollLine
 from app.preferences.service import own_employee, visible_period
+from app.security.disclosure import MIN_GROUP_SIZE
 
 
 def my_allocation(session: Session, period_id: str, principal: Principal) -> MyAllocationOut:
@@ -56,7 +57,7 @@ def my_allocation(session: Session, period_id: str, principal: Principal) -> MyA
     group = next((g for g in (run.groups or []) if g.get("id") == mine.peer_group), None)
     participants = int(group["participants"]) if group else 0
     figures = None
-    if participants >= MIN_GROUP_FOR_FIGURES and group is not None:
+    if participants >= MIN_GROUP_SIZE and group is not None:
         figures = PeerGroupFigures(
             code=mine.peer_group, participants=participants, mean_value=group.get("mean_value")
         )

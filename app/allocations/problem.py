@@ -9,7 +9,8 @@ What goes in (DESIGN.md, "The allocation problem"):
   preferences (points on benefits no longer offered, or on core benefits, are skipped);
 - budgets with their group / benefit / category filters resolved to ids (filters combine
   with AND; a budget whose filters match nothing constrains nothing and is left out);
-- the period policy and the peer groups that override its tolerances.
+- the period policy and the peer groups that override its tolerances;
+- the leftover policy (`leftover_policy`, left out when `forfeit`).
 
 The document is deterministic (sorted everywhere) and serialised canonically, so the same
 inputs always give the same bytes and the same SHA-256: that is how an approval checks that
@@ -30,8 +31,8 @@ from app.benefits.eligibility import employee_facts, evaluate
 from app.benefits.models import Benefit
 from app.employees.models import Employee, PeerGroup
 from app.employees.service import employee_out
-from app.payroll.repository import with_carry_over
 from app.periods import repository as periods
+from app.periods.allowance import with_carry_over
 from app.periods.models import Period
 from app.periods.service import allowance_rules, period_allowance
 from app.preferences.models import Preference
@@ -39,6 +40,14 @@ from app.preferences.rules import proposed_from
 from app.preferences.service import offered_of, previous_choices
 
 PROBLEM_FORMAT = "flexben.problem/v1"
+# How unused allowance is settled is part of what a run means (its payroll lines), so it
+# is in the hashed problem: a run under one policy is never approved under another. The
+# default is left out, so documents of `forfeit` periods are unchanged.
+DEFAULT_LEFTOVER = "forfeit"
+
+
+def leftover_policy_of(problem: Mapping[str, Any]) -> str:
+    return str(problem.get("leftover_policy", DEFAULT_LEFTOVER))
 
 
 def canonical_json(doc: Any) -> str:
@@ -202,7 +211,13 @@ def build_problem(
         if (budget_doc := _budget_doc(budget, benefits, groups_in_use)) is not None
     ]
     policy = period.policy
+    settlement = (
+        {}
+        if period.leftover_policy == DEFAULT_LEFTOVER
+        else {"leftover_policy": period.leftover_policy}
+    )
     return {
+        **settlement,
         "format": PROBLEM_FORMAT,
         "currency": period.currency,
         "points_per_employee": period.points_per_employee,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.allocations import service
@@ -20,13 +20,16 @@ from app.allocations.solver_adapter import DEFAULT_TIME_LIMIT_S
 from app.audit.service import record
 from app.auth.deps import SessionDep, require_employee, require_roles
 from app.auth.principal import Principal
+from app.db import writes
 from app.errors import Unprocessable, error_item
 from app.http import etag_of_json, set_etag
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageParams, keyset_page, page_params
+from app.payroll import repository as publications
 from app.periods.service import get_period
+from app.preferences import service as preferences
+from app.preferences.schemas import OptionsOut
 from app.security.disclosure import aggregates_only, suppress_small_groups
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["runs"])
 me_router = APIRouter(prefix="/api/v1", tags=["me"])
@@ -80,19 +83,14 @@ def start_run(  # noqa: PLR0917 (FastAPI passes what the route declares)
     if (replay := idem.replay()) is not None:
         return replay
     body = capped_time_limit(body, request.app.state.settings.max_solver_seconds)
-    try:
-        run = service.start_run(session, period_id, body, principal)
-        out = service.run_out(run).model_dump(mode="json")
-        location = f"/api/v1/runs/{run.id}"
-        idem.record(status_code=202, body=out, headers={"Location": location})
-        session.commit()
-    finally:
-        session.rollback()
+    run = service.start_run(session, period_id, body, principal)
+    out = service.run_out(run).model_dump(mode="json")
+    location = f"/api/v1/runs/{run.id}"
+    idem.record(status_code=202, body=out, headers={"Location": location})
     return JSONResponse(out, status_code=202, headers={"Location": location})
 
 
 @router.get("/periods/{period_id}/runs", response_model=Page[RunOut])
-@releases_transaction
 def list_runs(
     period_id: str, session: SessionDep, principal: SummaryReader, page: Page_
 ) -> Page[RunOut]:
@@ -110,7 +108,6 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
-@releases_transaction
 def get_run(
     run_id: str, session: SessionDep, principal: SummaryReader, response: Response
 ) -> RunOut:
@@ -121,7 +118,6 @@ def get_run(
 
 
 @router.get("/runs/{run_id}/allocations", response_model=Page[LineOut])
-@releases_transaction
 def run_allocations(run_id: str, session: SessionDep, _: HrAdmin, page: Page_) -> Page[LineOut]:
     """The run's lines in (employee, benefit) order."""
     service.get_run(session, run_id)
@@ -136,7 +132,7 @@ def run_allocations(run_id: str, session: SessionDep, _: HrAdmin, page: Page_) -
 
 
 @router.get("/runs/{run_id}/employees/{external_id}", response_model=RunEmployeeOut)
-@releases_transaction
+@writes  # an audited read
 def run_employee(
     run_id: str, external_id: str, session: SessionDep, principal: HrAdmin
 ) -> RunEmployeeOut:
@@ -152,7 +148,6 @@ def run_employee(
         None,
         None,
     )
-    session.commit()
     return out
 
 
@@ -161,14 +156,13 @@ def run_employee(
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}},
 )
-@releases_transaction
+@writes  # an audited read
 def run_problem(run_id: str, session: SessionDep, principal: ProblemReader) -> Response:
     """The exact `flexben.problem/v1` input of the run, byte for byte (`flexben solve` on it
     reproduces the run's allocation); `X-Problem-SHA256` carries its hash."""
     run = service.get_run(session, run_id)
     # The problem holds everyone's preferences: its reads are audited (issue 5).
     record(session, principal, "run.problem.read", "run", run.id, None, None)
-    session.commit()
     return Response(
         content=run.problem.encode("utf-8"),
         media_type="application/json",
@@ -177,9 +171,27 @@ def run_problem(run_id: str, session: SessionDep, principal: ProblemReader) -> R
 
 
 @me_router.get("/me/periods/{period_id}/allocation", response_model=MyAllocationOut)
-@releases_transaction
 def get_my_allocation(period_id: str, session: SessionDep, principal: Me) -> MyAllocationOut:
     """Your published allocation: lines, the points you gave and what was honoured, each
     unmet wish with its reason, your allowance used and remaining, and your peer group's
     figures when it has at least 5 participants. 404 before publication."""
     return my_allocation(session, period_id, principal)
+
+
+@me_router.get("/me/periods/{period_id}/options", response_model=OptionsOut)
+def my_options(
+    period_id: str,
+    session: SessionDep,
+    principal: Me,
+    include_ineligible: Annotated[
+        bool, Query(description="also list the benefits you are not eligible for, and why")
+    ] = False,
+) -> OptionsOut:
+    """Offered benefits you may choose with their cost, your allowance (what runs give:
+    carried-over amount included) and your points."""
+    period = preferences.visible_period(session, period_id)
+    employee = preferences.own_employee(session, principal)
+    carried = publications.carried_over_to(session, period, employee.external_id)
+    return preferences.options(
+        session, period, employee, include_ineligible=include_ineligible, carried_over=carried
+    )

@@ -26,12 +26,12 @@ from app.ids import time_ordered_uuid
 from app.payroll import repository as publications
 from app.periods.models import Period
 from app.periods.service import get_period
+from app.security.disclosure import MIN_GROUP_SIZE
 
 RUNNABLE = ("open", "closed")
 # Scenario runs never publish, so finance may simulate on a published period too.
 SCENARIO_RUNNABLE = ("open", "closed", "published")
 # Peer-group figures are shown to an employee only for groups at least this large.
-MIN_GROUP_FOR_FIGURES = 5
 
 
 def current_problem(session: Session, period: Period) -> tuple[str, str]:
@@ -190,10 +190,10 @@ _GROUP_FIGURES = "peer group's fairness limit"
 
 def employee_facing(explanation: dict[str, Any], *, group_participants: int) -> ExplanationOut:
     """An explanation as the employee sees it: peer-group figures only for groups of at
-    least MIN_GROUP_FOR_FIGURES participants (otherwise the band is named without numbers,
+    least MIN_GROUP_SIZE participants (otherwise the band is named without numbers,
     since a small group's average would reveal colleagues' allocations)."""
     text = str(explanation["text"])
-    if group_participants < MIN_GROUP_FOR_FIGURES and _GROUP_FIGURES in text:
+    if group_participants < MIN_GROUP_SIZE and _GROUP_FIGURES in text:
         sentences = [
             (
                 f"One more unit of {explanation['benefit']} would take your employer-funded "

@@ -8,18 +8,21 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.service import bind_principal
 from app.auth.oidc import JwksCache, authenticate_jwt, jwks_from, looks_like_jwt
 from app.auth.principal import ROLES, Principal
 from app.auth.service import KEY_SCHEME, authenticate
 from app.config import Settings
-from app.db import get_session
+from app.db import get_session, get_session_factory
 from app.errors import DomainError, Forbidden, Unauthorized
 from app.security.rate_limit import TokenBucketLimiter, TooManyRequests
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session's transaction ends as soon as the endpoint returns.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# For work that outlives the request's transaction (a streamed download).
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 
 
 def _bearer_token(request: Request) -> str:

@@ -75,7 +75,6 @@ def create_key(
         None,
         issued.api_key,
     )
-    session.commit()
     response.headers["Location"] = f"/api/v1/api-keys/{issued.api_key.public_id}"
     return ApiKeyCreated(**api_key_out(issued.api_key).model_dump(), key=issued.key)
 
@@ -101,5 +100,4 @@ def revoke_key(key_id: str, session: SessionDep, principal: HrAdmin) -> Response
     api_key = revoke_api_key(session, key_id)
     before = {**snapshot(api_key), "revoked_at": None}
     record(session, principal, "api_key.revoke", "api_key", key_id, before, api_key)
-    session.commit()
     return Response(status_code=204)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import ApiKey
 from app.auth.principal import ROLES, Principal
-from app.db import utcnow
+from app.db import utcnow, write_now
 from app.errors import NotFound, Unauthorized, Unprocessable, error_item
 
 KEY_SCHEME = "fb"
@@ -114,11 +114,8 @@ def authenticate(session: Session, token: str, *, pepper: str, touch_after: time
     if api_key.expires_at is not None and api_key.expires_at <= now:
         raise Unauthorized("API key expired")
     if api_key.last_used_at is None or now - api_key.last_used_at >= touch_after:
-        api_key.last_used_at = now
-    # Always end the transaction here: on SQLite it holds the write lock (BEGIN IMMEDIATE),
-    # which must not be kept across the thread-pool hop to the endpoint, or concurrent
-    # requests starve the pool while waiting for a lock nobody can release.
-    session.commit()
+        # Its own short write: a read-only request stays read-only (no SQLite write lock).
+        write_now(session, lambda _session: setattr(api_key, "last_used_at", now))
     return Principal(
         id=api_key.public_id,
         name=api_key.name,

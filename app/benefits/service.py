@@ -33,7 +33,7 @@ def create_benefit(session: Session, body: BenefitCreate) -> Benefit:
     session.add(benefit)
     record(session, None, "benefit.create", "benefit", benefit.code, None, benefit)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError as exc:  # a concurrent create of the same code won the race
         session.rollback()
         raise Conflict(f"a benefit with code {body.code!r} already exists") from exc
@@ -41,7 +41,7 @@ def create_benefit(session: Session, body: BenefitCreate) -> Benefit:
 
 
 def update_benefit(session: Session, benefit: Benefit, patch: BenefitPatch) -> Benefit:
-    """Apply `patch` to `benefit` (loaded with `for_update=True`) and commit."""
+    """Apply `patch` to `benefit` (loaded with `for_update=True`) ."""
     changes = patch.changes()
     before = snapshot(benefit)
     merged = {**_fields_of(benefit), **changes}
@@ -53,7 +53,7 @@ def update_benefit(session: Session, benefit: Benefit, patch: BenefitPatch) -> B
         setattr(benefit, name, value)
     action = "benefit.retire" if changed.get("active") is False else "benefit.update"
     record(session, None, action, "benefit", benefit.code, before, benefit)
-    session.commit()
+    session.flush()
     return benefit
 
 

@@ -16,12 +16,12 @@ import_cli = typer.Typer(no_args_is_help=True, help="Import data files")
 def demo() -> None:
     """Load the demo organisation (idempotent): people, benefits, an open period."""
     from app.config import get_settings
-    from app.db import make_engine, make_session_factory
+    from app.db import make_engine, make_session_factory, owning_transaction
     from app.demo import load_demo
 
     engine = make_engine(get_settings().database_url)
     try:
-        with make_session_factory(engine)() as session:
+        with owning_transaction(make_session_factory(engine)()) as session:
             summary = load_demo(session)
     finally:
         engine.dispose()
@@ -40,13 +40,13 @@ def import_employees(
 ) -> None:
     """Upsert employees by external_id from a CSV (header row) or JSON file; all or nothing."""
     from app.config import get_settings
-    from app.db import make_engine, make_session_factory
+    from app.db import make_engine, make_session_factory, owning_transaction
     from app.employees.service import import_employees as run_import
 
     content_type = "application/json" if file.suffix.lower() == ".json" else "text/csv"
     engine = make_engine(get_settings().database_url)
     try:
-        with make_session_factory(engine)() as session:
+        with owning_transaction(make_session_factory(engine)()) as session:
             report = run_import(
                 session, file.read_bytes(), content_type=content_type, dry_run=dry_run
             )

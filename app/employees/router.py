@@ -28,7 +28,6 @@ from app.errors import PayloadTooLarge
 from app.http import check_if_match, etag_of_version, set_etag
 from app.idempotency.service import Idempotency, idempotency
 from app.pagination import Page, PageParams, keyset_page, page_params
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1")
 
@@ -54,7 +53,6 @@ CSV_EXAMPLE = (
 
 
 @router.get("/peer-groups", tags=["people"], response_model=Page[PeerGroupOut])
-@releases_transaction
 def list_peer_groups(session: SessionDep, _: Reader, page: Pages) -> Page[PeerGroupOut]:
     groups, cursor = keyset_page(
         session,
@@ -69,7 +67,6 @@ def list_peer_groups(session: SessionDep, _: Reader, page: Pages) -> Page[PeerGr
 
 
 @router.post("/peer-groups", tags=["people"], status_code=201, response_model=PeerGroupOut)
-@releases_transaction
 def create_peer_group(
     body: PeerGroupCreate, session: SessionDep, _: HrAdmin, response: Response
 ) -> PeerGroupOut:
@@ -80,7 +77,6 @@ def create_peer_group(
 
 
 @router.get("/peer-groups/{code}", tags=["people"], response_model=PeerGroupOut)
-@releases_transaction
 def get_peer_group(code: str, session: SessionDep, _: Reader, response: Response) -> PeerGroupOut:
     group = service.get_peer_group(session, code)
     set_etag(response, etag_of_version(group.version))
@@ -88,7 +84,6 @@ def get_peer_group(code: str, session: SessionDep, _: Reader, response: Response
 
 
 @router.patch("/peer-groups/{code}", tags=["people"], response_model=PeerGroupOut)
-@releases_transaction
 def patch_peer_group(
     code: str,
     body: PeerGroupPatch,
@@ -106,7 +101,6 @@ def patch_peer_group(
 
 
 @router.get("/employees", tags=["people"], response_model=Page[EmployeeOut])
-@releases_transaction
 def list_employees(
     session: SessionDep,
     _: PeopleReader,
@@ -130,7 +124,6 @@ def list_employees(
 
 
 @router.post("/employees", tags=["people"], status_code=201, response_model=EmployeeOut)
-@releases_transaction
 def create_employee(
     body: EmployeeCreate, session: SessionDep, _: HrAdmin, response: Response
 ) -> EmployeeOut:
@@ -141,7 +134,6 @@ def create_employee(
 
 
 @router.get("/employees/{external_id}", tags=["people"], response_model=EmployeeOut)
-@releases_transaction
 def get_employee(
     external_id: str, session: SessionDep, _: PeopleReader, response: Response
 ) -> EmployeeOut:
@@ -151,7 +143,6 @@ def get_employee(
 
 
 @router.patch("/employees/{external_id}", tags=["people"], response_model=EmployeeOut)
-@releases_transaction
 def patch_employee(
     external_id: str,
     body: EmployeePatch,
@@ -205,20 +196,17 @@ async def import_employees(
         idem.record(status_code=200, body=report.model_dump(mode="json"))
 
     def work() -> JSONResponse:
-        """Database work off the event loop, in one thread-pool hop (see app.transactions)."""
-        try:
-            if (replay := idem.replay()) is not None:
-                return replay
-            report = service.import_employees(
-                session,
-                body,
-                content_type=content_type,
-                dry_run=dry_run,
-                before_commit=remember,
-                max_rows=request.app.state.settings.max_import_rows,
-            )
-            return JSONResponse(report.model_dump(mode="json"))
-        finally:
-            session.rollback()
+        """Database work off the event loop, in one thread-pool hop."""
+        if (replay := idem.replay()) is not None:
+            return replay
+        report = service.import_employees(
+            session,
+            body,
+            content_type=content_type,
+            dry_run=dry_run,
+            before_commit=remember,
+            max_rows=request.app.state.settings.max_import_rows,
+        )
+        return JSONResponse(report.model_dump(mode="json"))
 
     return await run_in_threadpool(work)

@@ -72,7 +72,7 @@ def create_peer_group(session: Session, body: PeerGroupCreate) -> PeerGroup:
     group = PeerGroup(**body.model_dump())
     session.add(group)
     audit.record(session, None, "peer_group.create", "peer_group", group.code, None, group)
-    _commit_or_conflict(session, f"a peer group with code {body.code!r} already exists")
+    _flush_or_conflict(session, f"a peer group with code {body.code!r} already exists")
     return group
 
 
@@ -93,7 +93,7 @@ def patch_peer_group(
         group.version += 1
         group.updated_at = utcnow()
         audit.record(session, None, "peer_group.update", "peer_group", group.code, before, group)
-    session.commit()
+    session.flush()
     return group
 
 
@@ -163,7 +163,7 @@ def create_employee(session: Session, body: EmployeeCreate) -> Employee:
     employee = Employee(**values, peer_group=_peer_group_for(session, body.peer_group))
     session.add(employee)
     audit.record(session, None, "employee.create", "employee", employee.external_id, None, employee)
-    _commit_or_conflict(session, "an employee with this external_id or email already exists")
+    _flush_or_conflict(session, "an employee with this external_id or email already exists")
     return employee
 
 
@@ -193,14 +193,14 @@ def patch_employee(
     employee.version += 1
     employee.updated_at = utcnow()
     audit.record(session, None, "employee.update", "employee", external_id, before, employee)
-    _commit_or_conflict(session, "another employee already uses this email")
+    _flush_or_conflict(session, "another employee already uses this email")
     return employee
 
 
-def _commit_or_conflict(session: Session, message: str) -> None:
-    """Commit; a unique-constraint race with a concurrent writer becomes a 409."""
+def _flush_or_conflict(session: Session, message: str) -> None:
+    """Flush; a unique-constraint race with a concurrent writer becomes a 409."""
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(message) from None
@@ -329,5 +329,5 @@ def import_employees(
             repo.refresh_statistics(session)
     if before_commit is not None:
         before_commit(report)
-    _commit_or_conflict(session, "a concurrent change conflicts with this import; retry")
+    _flush_or_conflict(session, "a concurrent change conflicts with this import; retry")
     return report

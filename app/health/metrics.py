@@ -5,9 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.asgi import call_observed
+from app.asgi import call_observed, route_template
 
-UNMATCHED = "<unmatched>"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -28,15 +27,6 @@ class RequestMetrics:
             ["method", "route"],
             registry=self.registry,
         )
-
-
-def route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    if isinstance(path, str):
-        return path
-    # Plain Starlette routes (/docs, /openapi.json) are static: their path is the template.
-    return str(scope.get("path", UNMATCHED)) if "endpoint" in scope else UNMATCHED
 
 
 class MetricsMiddleware:

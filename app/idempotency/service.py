@@ -9,7 +9,7 @@ request stores nothing and may be retried with the same key):
             return replay
         ... do the work, build `body` ...
         idem.record(status_code=202, body=body, headers={"Location": url})
-        session.commit()
+        # the request's session dependency commits both, or neither
 """
 
 from __future__ import annotations

@@ -240,6 +240,14 @@ def lost_worker(session: Session, job_id: str, *, max_attempts: int) -> str | No
     return "failed"
 
 
+def settle_lost(factory: SessionFactory, job_id: str, *, max_attempts: int) -> str | None:
+    """`lost_worker` in a transaction of its own (PostgreSQL: a stalled procrastinate job)."""
+    with factory() as session:
+        decided = lost_worker(session, job_id, max_attempts=max_attempts)
+        session.commit()
+    return decided
+
+
 def reap_expired(factory: SessionFactory, *, max_attempts: int) -> list[str]:
     """Embedded runner: running jobs whose lease expired; the ids re-queued."""
     now = utcnow()

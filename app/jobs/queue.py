@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import utcnow
 from app.jobs.embedded import worker_name
-from app.jobs.execution import execute, lost_worker
+from app.jobs.execution import execute, settle_lost
 from app.jobs.models import Job
 from app.jobs.settings import JobSettings
 
@@ -99,9 +99,7 @@ async def _settle_stalled(
         )
         for stalled_job in stalled:
             job_id = str(stalled_job.task_kwargs.get("job_id", ""))
-            with factory() as session:
-                decided = lost_worker(session, job_id, max_attempts=jobs.max_attempts)
-                session.commit()
+            decided = settle_lost(factory, job_id, max_attempts=jobs.max_attempts)
             if decided == "queued":
                 await app.job_manager.retry_job(stalled_job)
             else:  # failed now, or not running (finished meanwhile): nothing left to deliver

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from app.allocations.service import run_out
 from app.auth.deps import SessionDep, require_employee, require_roles
@@ -29,7 +28,6 @@ from app.pagination import Page, PageParams, keyset_page, page_params
 from app.periods.service import get_period
 from app.preferences.schemas import PreferencesIn
 from app.preferences.service import own_employee, visible_period
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["life-events"])
 
@@ -39,38 +37,27 @@ Page_ = Annotated[PageParams, Depends(page_params)]
 Status = Literal["reported", "confirmed", "published"]
 
 
-def _committed(session: Session, out: object) -> object:
-    """Commit the request's writes (one place; the session dependency will own this)."""
-    session.commit()
-    return out
-
-
-def _created(session: Session, event: LifeEvent, location: str) -> JSONResponse:
+def _created(event: LifeEvent, location: str) -> JSONResponse:
     out = service.event_out(event).model_dump(mode="json")
-    _committed(session, out)
     return JSONResponse(out, status_code=201, headers={"Location": location})
 
 
 @router.get("/periods/{period_id}/life-event-reasons", response_model=ReasonsOut)
-@releases_transaction
 def get_reasons(period_id: str, session: SessionDep, _: HrAdmin) -> ReasonsOut:
     """The period's family reasons: change window in days and the categories each opens."""
     return service.reasons_out(session, get_period(session, period_id))
 
 
 @router.put("/periods/{period_id}/life-event-reasons", response_model=ReasonsOut)
-@releases_transaction
 def put_reasons(
     period_id: str, body: ReasonsIn, session: SessionDep, principal: HrAdmin
 ) -> ReasonsOut:
     """Replace the period's family reasons (hire, leave and transfer are built in)."""
     out = service.put_reasons(session, get_period(session, period_id), body, principal)
-    session.commit()
     return out
 
 
 @router.get("/periods/{period_id}/life-events", response_model=Page[LifeEventOut])
-@releases_transaction
 def list_events(  # noqa: PLR0917 (FastAPI passes what the route declares)
     period_id: str,
     session: SessionDep,
@@ -101,40 +88,34 @@ def list_events(  # noqa: PLR0917 (FastAPI passes what the route declares)
 
 
 @router.post("/periods/{period_id}/life-events", status_code=201, response_model=LifeEventOut)
-@releases_transaction
 def create_event(
     period_id: str, body: LifeEventIn, session: SessionDep, principal: HrAdmin
 ) -> JSONResponse:
     """Record an event (confirmed at once: HR records it)."""
     period = get_period(session, period_id)
     event = service.create_event(session, period, body, principal, self_reported=False)
-    return _created(session, event, f"/api/v1/life-events/{event.id}")
+    return _created(event, f"/api/v1/life-events/{event.id}")
 
 
 @router.get("/life-events/{event_id}", response_model=LifeEventOut)
-@releases_transaction
 def get_event(event_id: str, session: SessionDep, _: HrAdmin) -> LifeEventOut:
     return service.event_out(service.get_event(session, event_id))
 
 
 @router.post("/life-events/{event_id}/confirm", response_model=LifeEventOut)
-@releases_transaction
 def confirm_event(event_id: str, session: SessionDep, principal: HrAdmin) -> LifeEventOut:
     """Confirm an event an employee reported."""
     event = service.confirm_event(session, service.get_event(session, event_id), principal)
     out = service.event_out(event)
-    session.commit()
     return out
 
 
 @router.get("/life-events/{event_id}/preferences", response_model=EventPreferencesOut)
-@releases_transaction
 def get_event_preferences(event_id: str, session: SessionDep, _: HrAdmin) -> EventPreferencesOut:
     return service.preferences_out(service.get_event(session, event_id))
 
 
 @router.put("/life-events/{event_id}/preferences", response_model=EventPreferencesOut)
-@releases_transaction
 def put_event_preferences(
     event_id: str, body: PreferencesIn, session: SessionDep, principal: HrAdmin
 ) -> EventPreferencesOut:
@@ -142,18 +123,15 @@ def put_event_preferences(
     event = service.get_event(session, event_id)
     period = get_period(session, event.period_id)
     out = service.submit_preferences(session, period, event, body, principal, on_behalf=True)
-    session.commit()
     return out
 
 
 @router.post("/life-events/{event_id}/runs", status_code=202)
-@releases_transaction
 def start_run(event_id: str, session: SessionDep, principal: HrAdmin) -> JSONResponse:
     """Re-allocate the event's employee, every other line fixed (approve with
     POST /runs/{id}/approve: publication N+1)."""
     run = start_event_run(session, service.get_event(session, event_id), principal)
     out = run_out(run).model_dump(mode="json")
-    session.commit()
     return JSONResponse(out, status_code=202, headers={"Location": f"/api/v1/runs/{run.id}"})
 
 
@@ -161,7 +139,6 @@ def start_run(event_id: str, session: SessionDep, principal: HrAdmin) -> JSONRes
 
 
 @router.get("/me/life-events", response_model=Page[LifeEventOut])
-@releases_transaction
 def my_events(session: SessionDep, principal: Me, page: Page_) -> Page[LifeEventOut]:
     employee = own_employee(session, principal)
     rows, cursor = keyset_page(
@@ -175,7 +152,6 @@ def my_events(session: SessionDep, principal: Me, page: Page_) -> Page[LifeEvent
 
 
 @router.post("/me/life-events", status_code=201, response_model=LifeEventOut)
-@releases_transaction
 def report_event(body: MyLifeEventIn, session: SessionDep, principal: Me) -> JSONResponse:
     """Report your own event (HR confirms it). hire and transfer are HR's to record."""
     employee = own_employee(session, principal)
@@ -190,18 +166,16 @@ def report_event(body: MyLifeEventIn, session: SessionDep, principal: Me) -> JSO
         reason=body.reason,
     )
     event = service.create_event(session, period, full, principal, self_reported=True)
-    return _created(session, event, f"/api/v1/me/life-events/{event.id}")
+    return _created(event, f"/api/v1/me/life-events/{event.id}")
 
 
 @router.get("/me/life-events/{event_id}/preferences", response_model=EventPreferencesOut)
-@releases_transaction
 def my_event_preferences(event_id: str, session: SessionDep, principal: Me) -> EventPreferencesOut:
     employee = own_employee(session, principal)
     return service.preferences_out(service.own_event(session, event_id, employee))
 
 
 @router.put("/me/life-events/{event_id}/preferences", response_model=EventPreferencesOut)
-@releases_transaction
 def put_my_event_preferences(
     event_id: str, body: PreferencesIn, session: SessionDep, principal: Me
 ) -> EventPreferencesOut:
@@ -209,5 +183,4 @@ def put_my_event_preferences(
     event = service.own_event(session, event_id, employee)
     period = get_period(session, event.period_id)
     out = service.submit_preferences(session, period, event, body, principal, on_behalf=False)
-    session.commit()
     return out

@@ -34,9 +34,11 @@ from app.ids import time_ordered_uuid
 from app.jobs.registry import Finish, JobContext, JobKind, register
 from app.jobs.service import enqueue
 from app.life_events.models import LifeEvent
+from app.life_events.service import mark_published
 from app.payroll import repository as publications
 from app.payroll.models import PayrollLine, Publication
-from app.periods.allowance import employee_allowance
+from app.payroll.service import Amendment, register_amendment
+from app.periods.allowance import employee_allowance, with_carry_over
 from app.periods.models import Period
 from app.periods.service import allowance_rules, get_period
 
@@ -141,7 +143,7 @@ def event_input(session: Session, event: LifeEvent, period: Period) -> dict[str,
     )
     # The annual allowance: the event's days pro-rate it (a hire's from the hire date).
     carried = publications.carried_over_to(session, period, person)
-    allowance = publications.with_carry_over(
+    allowance = with_carry_over(
         employee_allowance(
             allowance_rules(period),
             peer_group=group,
@@ -411,3 +413,4 @@ EVENT_RUN = register(
         failed=ALLOCATION_RUN.failed,
     )
 )
+register_amendment(Amendment(base_version=base_version, published=mark_published))

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
+from app.allocations.models import Run
 from app.audit.service import record
 from app.auth.principal import Principal
 from app.db import utcnow
@@ -313,9 +314,10 @@ def entries_of(points: dict[str, Any] | None) -> list[Entry]:
     ]
 
 
-def mark_published(session: Session, event_id: str, principal: Principal) -> None:
+def mark_published(session: Session, run: Run, principal: Principal) -> None:
     """The event's run was approved (in the approval's transaction)."""
-    event = get_event(session, event_id)
+    assert run.life_event_id is not None
+    event = get_event(session, run.life_event_id)
     before = event_out(event).model_dump(mode="json")
     event.status = "published"
     session.flush()

@@ -7,12 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from app.auth.deps import SessionDep, require_roles
+from app.auth.deps import SessionDep, SessionFactoryDep, require_roles
 from app.auth.principal import Principal
 from app.pagination import PageParams, page_params
 from app.payroll import service
 from app.payroll.schemas import ChangesOut, PayrollPage, PublicationOut
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["payroll"])
 
@@ -25,7 +24,6 @@ Version = Annotated[
 
 
 @router.post("/runs/{run_id}/approve", response_model=PublicationOut)
-@releases_transaction
 def approve_run(run_id: str, session: SessionDep, principal: Approver) -> PublicationOut:
     """Publish a succeeded run of a closed period as the next version (four-eyes: not by
     whoever started the run, 403). 409 when the run did not succeed, the period is not
@@ -35,7 +33,6 @@ def approve_run(run_id: str, session: SessionDep, principal: Approver) -> Public
 
 
 @router.get("/periods/{period_id}/payroll/lines", response_model=PayrollPage)
-@releases_transaction
 def payroll_lines(
     period_id: str,
     session: SessionDep,
@@ -55,21 +52,24 @@ def payroll_lines(
     responses={200: {"content": {"text/csv": {}}}},
 )
 def payroll_lines_csv(
-    period_id: str, session: SessionDep, _: Payroll, version: Version = None
+    period_id: str,
+    session: SessionDep,
+    factory: SessionFactoryDep,
+    _: Payroll,
+    version: Version = None,
 ) -> StreamingResponse:
     """The same lines as RFC 4180 CSV (UTF-8, CRLF, header row), streamed in constant
     memory; text cells that a spreadsheet would read as formulas are prefixed with '."""
     publication = service.csv_publication(session, period_id, version)
     name = f"payroll-{period_id}-v{publication.version if publication else 0}.csv"
     return StreamingResponse(
-        service.csv_chunks(session, publication),
+        service.csv_chunks(factory, publication),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
 @router.get("/periods/{period_id}/payroll/changes", response_model=ChangesOut)
-@releases_transaction
 def payroll_changes(
     period_id: str,
     session: SessionDep,

@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import case, func, insert, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.service import current_problem, get_run
 from app.audit.service import record, snapshot
 from app.auth.principal import Principal
 from app.benefits.models import Benefit
-from app.db import utcnow
+from app.db import read_session, utcnow
 from app.errors import Conflict, Forbidden, Unprocessable, error_item
 from app.pagination import PageParams, decode_cursor, encode_cursor
 from app.payroll import repository as repo
@@ -79,11 +80,32 @@ def _check_approvable(session: Session, run: Run, period: Period, principal: Pri
         )
 
 
+@dataclass(frozen=True)
+class Amendment:
+    """How runs that amend a publication (life events) are approved; registered by their
+    domain (payroll imports none): `base_version` of a run, `published` after approval."""
+
+    base_version: Callable[[Run], int]
+    published: Callable[[Session, Run, Principal], None]
+
+
+_AMENDMENTS: list[Amendment] = []
+
+
+def register_amendment(amendment: Amendment) -> None:
+    _AMENDMENTS[:] = [amendment]
+
+
+def _amendment() -> Amendment:
+    if not _AMENDMENTS:  # pragma: no cover (app.main imports the life-events domain)
+        raise Conflict("runs amending a publication cannot be approved in this process")
+    return _AMENDMENTS[0]
+
+
 def _check_event_run(session: Session, run: Run, period: Period) -> None:
     """An event run amends one publication: it may be approved while that one is current."""
-    from app.life_events.runs import base_version
-
-    amended, latest = base_version(run), repo.latest_version(session, period.id)
+    amended = _amendment().base_version(run)
+    latest = repo.latest_version(session, period.id)
     if period.status != "published" or latest != amended:
         raise Conflict(
             f"this event run amends version {amended}, but the period is {period.status} "
@@ -159,15 +181,13 @@ def approve(session: Session, run_id: str, principal: Principal) -> Publication:
         if period.leftover_policy == "carry_over" and run.life_event_id is None:
             _record_carry_over(session, run.id, publication.id)
         if run.life_event_id is not None:
-            from app.life_events.service import mark_published
-
-            mark_published(session, run.life_event_id, principal)
+            _amendment().published(session, run, principal)
         period.status = "published"
         period.version += 1
         period.updated_at = utcnow()
         record(session, principal, "run.approve", "run", run.id, None, publication)
         record(session, principal, "period.publish", "period", period.id, period_before, period)
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(
@@ -319,9 +339,17 @@ def csv_publication(session: Session, period_id: str, version: int | None) -> Pu
     return found
 
 
-def csv_chunks(session: Session, publication: Publication | None) -> Iterator[str]:
+def csv_chunks(factory: sessionmaker[Session], publication: Publication | None) -> Iterator[str]:
     """RFC 4180 CSV (CRLF, quoted when needed) in ~64 KiB chunks, reading the lines in
-    batches through a server-side cursor: memory stays flat whatever the size."""
+    batches through a server-side cursor: memory stays flat whatever the size.
+
+    Streamed after the request's transaction ended, from a read-only session of its own: a
+    snapshot, which on SQLite (WAL) never blocks a writer however slow the client."""
+    with read_session(factory) as session:
+        yield from _csv_chunks(session, publication)
+
+
+def _csv_chunks(session: Session, publication: Publication | None) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -353,7 +381,6 @@ def csv_chunks(session: Session, publication: Publication | None) -> Iterator[st
                 buffer.seek(0)
                 buffer.truncate()
     yield buffer.getvalue()
-    session.rollback()
 
 
 # ---------------------------------------------------------------- change feed

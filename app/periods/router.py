@@ -15,7 +15,6 @@ from app.periods import repository as repo
 from app.periods import service
 from app.periods.models import Period
 from app.periods.schemas import PeriodCreate, PeriodOut, PeriodPatch, Status
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["periods"])
 
@@ -31,7 +30,6 @@ def _respond(response: Response, period: Period) -> PeriodOut:
 
 
 @router.get("/periods", response_model=Page[PeriodOut])
-@releases_transaction
 def list_periods(
     session: SessionDep,
     _: Reader,
@@ -50,7 +48,6 @@ def list_periods(
 
 
 @router.post("/periods", status_code=201, response_model=PeriodOut)
-@releases_transaction
 def create_period(
     body: PeriodCreate, session: SessionDep, _: HrAdmin, response: Response
 ) -> PeriodOut:
@@ -61,13 +58,11 @@ def create_period(
 
 
 @router.get("/periods/{period_id}", response_model=PeriodOut)
-@releases_transaction
 def get_period(period_id: str, session: SessionDep, _: Reader, response: Response) -> PeriodOut:
     return _respond(response, service.get_period(session, period_id))
 
 
 @router.patch("/periods/{period_id}", response_model=PeriodOut)
-@releases_transaction
 def patch_period(
     period_id: str,
     body: PeriodPatch,
@@ -82,7 +77,6 @@ def patch_period(
 
 
 @router.post("/periods/{period_id}/open", response_model=PeriodOut)
-@releases_transaction
 def open_period(
     period_id: str, request: Request, session: SessionDep, _: HrAdmin, response: Response
 ) -> PeriodOut:
@@ -92,7 +86,6 @@ def open_period(
 
 
 @router.post("/periods/{period_id}/close", response_model=PeriodOut)
-@releases_transaction
 def close_period(
     period_id: str, request: Request, session: SessionDep, _: HrAdmin, response: Response
 ) -> PeriodOut:

@@ -217,7 +217,7 @@ def create_period(session: Session, body: PeriodCreate) -> Period:
     period = Period(id=time_ordered_uuid(), status="draft", version=1, **_stored(rules))
     session.add(period)
     record(session, None, "period.create", "period", period.id, None, period)
-    session.commit()
+    session.flush()
     return period
 
 
@@ -261,7 +261,7 @@ def patch_period(
     period.version += 1
     period.updated_at = utcnow()
     record(session, None, "period.update", "period", period.id, before, period)
-    session.commit()
+    session.flush()
     return period
 
 
@@ -309,7 +309,7 @@ def open_period(session: Session, period_id: str, precondition: Precondition) ->
     period.version += 1
     period.updated_at = now
     record(session, None, "period.open", "period", period.id, before, period)
-    session.commit()
+    session.flush()
     return period
 
 
@@ -320,7 +320,7 @@ def _reopen_for_corrections(session: Session, period: Period) -> Period:
     period.status, period.opened_at, period.closed_at = "open", now, None
     period.version += 1
     period.updated_at = now
-    session.commit()
+    session.flush()
     return period
 
 
@@ -335,5 +335,5 @@ def close_period(session: Session, period_id: str, precondition: Precondition) -
     period.version += 1
     period.updated_at = now
     record(session, None, "period.close", "period", period.id, before, period)
-    session.commit()
+    session.flush()
     return period

@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
 from app.auth.deps import SessionDep, require_employee, require_roles
 from app.auth.principal import Principal
+from app.db import writes
 from app.employees.models import Employee
 from app.employees.schemas import EmployeeOut
 from app.employees.service import employee_out, get_employee
@@ -21,13 +22,11 @@ from app.preferences import repository as repo
 from app.preferences import service
 from app.preferences.schemas import (
     MyPeriodOut,
-    OptionsOut,
     ParticipationOut,
     PreferencesIn,
     PreferencesOut,
     VersionOut,
 )
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["preferences"])
 
@@ -47,7 +46,7 @@ def _respond(response: Response, out: PreferencesOut) -> PreferencesOut:
 
 
 @router.get("/periods/{period_id}/preferences", response_model=Page[PreferencesOut])
-@releases_transaction
+@writes  # an audited read
 def list_preferences(
     period_id: str,
     session: SessionDep,
@@ -69,14 +68,13 @@ def list_preferences(
 
 
 @router.get("/periods/{period_id}/participation", response_model=ParticipationOut)
-@releases_transaction
 def period_participation(period_id: str, session: SessionDep, _: Aggregates) -> ParticipationOut:
     """How many active employees submitted preferences, overall and by peer group."""
     return service.participation(session, get_period(session, period_id))
 
 
 @router.get("/periods/{period_id}/preferences/{external_id}", response_model=PreferencesOut)
-@releases_transaction
+@writes  # an audited read
 def get_preferences_of(
     period_id: str, external_id: str, session: SessionDep, principal: HrAdmin, response: Response
 ) -> PreferencesOut:
@@ -88,7 +86,6 @@ def get_preferences_of(
 
 
 @router.put("/periods/{period_id}/preferences/{external_id}", response_model=PreferencesOut)
-@releases_transaction
 def put_preferences_of(
     period_id: str,
     external_id: str,
@@ -118,7 +115,7 @@ def put_preferences_of(
 @router.get(
     "/periods/{period_id}/preferences/{external_id}/versions", response_model=list[VersionOut]
 )
-@releases_transaction
+@writes  # an audited read
 def preference_versions(
     period_id: str, external_id: str, session: SessionDep, principal: HrAdmin
 ) -> list[VersionOut]:
@@ -134,14 +131,12 @@ def preference_versions(
 
 
 @router.get("/me", response_model=EmployeeOut, tags=["me"])
-@releases_transaction
 def me(session: SessionDep, principal: Me) -> EmployeeOut:
     """The caller as an employee."""
     return employee_out(service.own_employee(session, principal))
 
 
 @router.get("/me/periods", response_model=Page[MyPeriodOut], tags=["me"])
-@releases_transaction
 def my_periods(
     session: SessionDep,
     principal: Me,
@@ -160,24 +155,7 @@ def my_periods(
     return Page(items=items, next_cursor=cursor)
 
 
-@router.get("/me/periods/{period_id}/options", response_model=OptionsOut, tags=["me"])
-@releases_transaction
-def my_options(
-    period_id: str,
-    session: SessionDep,
-    principal: Me,
-    include_ineligible: Annotated[
-        bool, Query(description="also list the benefits you are not eligible for, and why")
-    ] = False,
-) -> OptionsOut:
-    """Offered benefits you may choose with their cost, your allowance and your points."""
-    period = service.visible_period(session, period_id)
-    employee = service.own_employee(session, principal)
-    return service.options(session, period, employee, include_ineligible=include_ineligible)
-
-
 @router.get("/me/periods/{period_id}/preferences", response_model=PreferencesOut, tags=["me"])
-@releases_transaction
 def my_preferences(
     period_id: str, session: SessionDep, principal: Me, response: Response
 ) -> PreferencesOut:
@@ -187,7 +165,6 @@ def my_preferences(
 
 
 @router.put("/me/periods/{period_id}/preferences", response_model=PreferencesOut, tags=["me"])
-@releases_transaction
 def put_my_preferences(
     period_id: str,
     *,

@@ -22,9 +22,8 @@ from app.employees.models import Employee
 from app.employees.service import employee_out, get_employee
 from app.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from app.http import etag_of_version
-from app.payroll import repository as publications
-from app.payroll.repository import with_carry_over
 from app.periods import repository as periods
+from app.periods.allowance import with_carry_over
 from app.periods.models import Period
 from app.periods.service import get_period, period_allowance
 from app.preferences import repository as repo
@@ -85,7 +84,7 @@ def previous_choices(session: Session, period: Period) -> dict[int, dict[str, An
     them to non-submitters (empty otherwise)."""
     if period.non_submitters != "previous_choices":
         return {}
-    previous = publications.previous_period(session, period)
+    previous = periods.previous_period(session, period)
     if previous is None:
         return {}
     rows = session.execute(
@@ -202,7 +201,7 @@ def preferences_key(period: Period, employee: Employee) -> str:
 def record_read_by_other(
     session: Session, principal: Principal, period: Period, employees: list[Employee]
 ) -> None:
-    """Audit (and commit) a read of these people's preferences by someone else."""
+    """Audit a read of these people's preferences by someone else."""
     others = [e for e in employees if e.external_id != principal.employee_external_id]
     if others:
         record_many(
@@ -212,7 +211,7 @@ def record_read_by_other(
             "preferences",
             [(preferences_key(period, e), None, None) for e in others],
         )
-        session.commit()
+        session.flush()
 
 
 def etag_of(out: PreferencesOut) -> str:
@@ -296,7 +295,7 @@ def submit_preferences(
     record(
         session, principal, action, "preferences", preferences_key(period, employee), before, after
     )
-    session.commit()
+    session.flush()
     warnings = [Hint(loc=list(w.loc), msg=w.msg) for w in checked.warnings]
     return preferences_out(period, employee, current, warnings)
 
@@ -305,14 +304,17 @@ def submit_preferences(
 
 
 def options(
-    session: Session, period: Period, employee: Employee, *, include_ineligible: bool
+    session: Session,
+    period: Period,
+    employee: Employee,
+    *,
+    include_ineligible: bool,
+    carried_over: int = 0,
 ) -> OptionsOut:
+    """`carried_over`: what the previous period carried into this one for the employee."""
     context = load_context(session, period, employee)
     # The allowance runs give: the period's plus what the previous period carried over.
-    allowance = with_carry_over(
-        period_allowance(period, employee),
-        publications.carried_over_to(session, period, employee.external_id),
-    )
+    allowance = with_carry_over(period_allowance(period, employee), carried_over)
     benefits = [
         OptionOut(
             code=b.code,

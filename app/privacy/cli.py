@@ -18,14 +18,14 @@ def purge_preferences_command(
 ) -> None:
     """Purge preferences of periods published longer ago than the retention."""
     from app.config import get_settings
-    from app.db import make_engine, make_session_factory
+    from app.db import make_engine, make_session_factory, owning_transaction
     from app.privacy.retention import purge_preferences
 
     settings = get_settings()
     retention = days if days is not None else settings.preference_retention_days
     engine = make_engine(settings.database_url)
     try:
-        with make_session_factory(engine)() as session:
+        with owning_transaction(make_session_factory(engine)()) as session:
             purged = purge_preferences(session, older_than_days=retention, dry_run=dry_run)
     finally:
         engine.dispose()

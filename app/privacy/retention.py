@@ -62,7 +62,7 @@ def purge_preferences(
     if dry_run:
         session.rollback()
     else:
-        session.commit()
+        session.flush()  # the caller owns the transaction (the CLI commits)
     return purged
 
 

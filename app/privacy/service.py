@@ -48,7 +48,7 @@ def pseudonym_of(external_id: str, *, pepper: str) -> str:
 
 
 def erase_employee(session: Session, external_id: str, *, pepper: str) -> Erasure:
-    """Erase one person (404 when unknown or already erased); commits."""
+    """Erase one person (404 when unknown or already erased); flushes."""
     employee = get_employee(session, external_id, for_update=True)
     _refuse_while_a_run_holds(session, external_id)
     before = snapshot(employee)
@@ -73,7 +73,7 @@ def erase_employee(session: Session, external_id: str, *, pepper: str) -> Erasur
     employee.updated_at = now
     rekey_retained_records(session, external_id, pseudonym)
     record(session, None, "employee.erase", "employee", pseudonym, before, employee)
-    session.commit()
+    session.flush()
     return Erasure(
         external_id=pseudonym,
         erased_at=now,

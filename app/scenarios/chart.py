@@ -13,6 +13,7 @@ matplotlib.use("Agg")  # before pyplot: render to files, never to a screen
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from app.money import major_units
 from app.payroll.service import safe_cell
 
 CSV_COLUMNS = (
@@ -55,10 +56,6 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _money(minor: float, exponent: int) -> str:
-    return f"{minor / 10**exponent:,.0f}"
-
-
 def curve_figure(result: dict[str, Any], *, title: str, exponent: int = 2) -> Figure:
     """Total satisfaction against the cap, budget used on a second axis, current cap marked."""
     steps = [step for step in result["steps"] if "total_satisfaction" in step]
@@ -75,7 +72,7 @@ def curve_figure(result: dict[str, Any], *, title: str, exponent: int = 2) -> Fi
     )
     axes.set_xlabel(f"cap of budget '{result['budget_id']}' ({currency})")
     axes.set_ylabel("total satisfaction (participants' honoured share, summed)")
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _money(x, exponent)))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: major_units(x, exponent)))
     axes.grid(True, alpha=0.3)
     used = axes.twinx()
     used.plot(
@@ -87,9 +84,9 @@ def curve_figure(result: dict[str, Any], *, title: str, exponent: int = 2) -> Fi
         label=f"budget used ({currency})",
     )
     used.set_ylabel(f"budget used ({currency})")
-    used.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: _money(y, exponent)))
+    used.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: major_units(y, exponent)))
     current = result["current_cap"]
-    current_text = f"current cap {_money(current, exponent)} {currency}"
+    current_text = f"current cap {major_units(current, exponent)} {currency}"
     if caps and caps[0] <= current <= caps[-1]:
         axes.axvline(current, color="#d62728", linestyle=":", linewidth=1.5)
         axes.annotate(

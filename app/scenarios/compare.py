@@ -1,9 +1,9 @@
 """Runs side by side: aggregate KPIs only, never an individual's data.
 
 Privacy rules for finance outputs:
-- peer groups with fewer than MIN_GROUP participants are folded into "other" (and the
-  figures of "other" itself are withheld when it still has fewer than MIN_GROUP);
-- a benefit flagged `sensitive` with fewer than MIN_GROUP recipients is never named: it is
+- peer groups with fewer than MIN_GROUP_SIZE participants are folded into "other" (and the
+  figures of "other" itself are withheld when it still has fewer than MIN_GROUP_SIZE);
+- a benefit flagged `sensitive` with fewer than MIN_GROUP_SIZE recipients is never named: it is
   folded into "other-sensitive".
 """
 
@@ -24,8 +24,8 @@ from app.payroll.service import safe_cell
 from app.periods.service import get_period
 from app.scenarios.models import Scenario
 from app.scenarios.schemas import ComparedRun, ComparisonOut
+from app.security.disclosure import MIN_GROUP_SIZE
 
-MIN_GROUP = 5
 MAX_RUNS = 10
 OTHER_GROUP = "other"
 OTHER_SENSITIVE = "other-sensitive"
@@ -92,7 +92,7 @@ def group_figures(session: Session, run: Run, overall: float | None) -> list[dic
     for group, count, total in rows:
         if not count:
             continue
-        if count < MIN_GROUP:
+        if count < MIN_GROUP_SIZE:
             other_count += count
             other_sum += float(total or 0)
         else:
@@ -101,7 +101,7 @@ def group_figures(session: Session, run: Run, overall: float | None) -> list[dic
         shown.append((OTHER_GROUP, other_count, other_sum))
     figures = []
     for group, count, total in shown:
-        withheld = count < MIN_GROUP
+        withheld = count < MIN_GROUP_SIZE
         mean = None if withheld else total / count
         ratio = None if mean is None or not overall else mean / overall
         figures.append(
@@ -133,7 +133,7 @@ def benefit_figures(session: Session, run: Run) -> list[dict[str, Any]]:
     named: list[dict[str, Any]] = []
     folded = {"recipients": 0, "units": 0, "employer_cost": 0}
     for code, recipients, units, cost, sensitive in rows:
-        if sensitive and recipients < MIN_GROUP:
+        if sensitive and recipients < MIN_GROUP_SIZE:
             folded["recipients"] += int(recipients)
             folded["units"] += int(units or 0)
             folded["employer_cost"] += int(cost or 0)

@@ -18,6 +18,7 @@ from app.auth.principal import Principal
 from app.errors import Conflict, NotFound, Unprocessable, error_item
 from app.jobs.models import Job
 from app.jobs.service import enqueue, get_job
+from app.money import minor_units_per_1000
 from app.periods.models import Period
 from app.periods.service import get_period
 from app.scenarios.problem import baseline_problem, overrides_of, scenario_problem
@@ -27,16 +28,6 @@ from app.scenarios.service import scenario_of_period
 KIND = "budget_curve"
 # Periods with preferences to sweep: open (a preview), closed, published.
 CURVE_STATES = ("open", "closed", "published")
-# ISO 4217 currencies whose minor unit is not 1/100 (the others: 2 decimals).
-MINOR_EXPONENT = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}  # fmt: skip
-
-
-def minor_units_per_1000(currency: str) -> int:
-    return int(1000 * 10 ** MINOR_EXPONENT.get(currency, 2))
 
 
 def _problem(session: Session, period: Period, scenario_id: str | None) -> dict[str, Any]:

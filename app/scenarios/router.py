@@ -18,6 +18,7 @@ from app.auth.principal import Principal
 from app.http import check_if_match, etag_of_version, set_etag
 from app.idempotency.service import IdempotencyDep
 from app.jobs import service as jobs
+from app.money import minor_exponent
 from app.pagination import Page, PageParams, keyset_page, page_params
 from app.periods.service import get_period
 from app.scenarios import compare as comparison
@@ -33,7 +34,6 @@ from app.scenarios.schemas import (
     ScenarioOut,
     ScenarioPatch,
 )
-from app.transactions import releases_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["scenarios"])
 
@@ -48,7 +48,6 @@ def _respond(response: Response, scenario: Scenario) -> ScenarioOut:
 
 
 @router.get("/periods/{period_id}/scenarios", response_model=Page[ScenarioOut])
-@releases_transaction
 def list_scenarios(
     period_id: str,
     session: SessionDep,
@@ -68,7 +67,6 @@ def list_scenarios(
 
 
 @router.post("/periods/{period_id}/scenarios", status_code=201, response_model=ScenarioOut)
-@releases_transaction
 def create_scenario(
     period_id: str,
     body: ScenarioCreate,
@@ -83,7 +81,6 @@ def create_scenario(
 
 
 @router.get("/scenarios/{scenario_id}", response_model=ScenarioOut)
-@releases_transaction
 def get_scenario(
     scenario_id: str, session: SessionDep, _: Analyst, response: Response
 ) -> ScenarioOut:
@@ -91,7 +88,6 @@ def get_scenario(
 
 
 @router.patch("/scenarios/{scenario_id}", response_model=ScenarioOut)
-@releases_transaction
 def patch_scenario(
     scenario_id: str,
     body: ScenarioPatch,
@@ -106,7 +102,6 @@ def patch_scenario(
 
 
 @router.post("/scenarios/{scenario_id}/apply", response_model=AppliedOut)
-@releases_transaction
 def apply_scenario(scenario_id: str, session: SessionDep, principal: HrAdmin) -> AppliedOut:
     """Copy the overrides into the period's settings (audited). 409 unless the period is
     draft, and for catalogue-level overrides (costs, capacities)."""
@@ -118,7 +113,6 @@ def apply_scenario(scenario_id: str, session: SessionDep, principal: HrAdmin) ->
     response_model=ComparisonOut,
     responses={200: {"content": {"text/csv": {}}}},
 )
-@releases_transaction
 def compare_runs(
     period_id: str,
     request: Request,
@@ -153,19 +147,14 @@ def start_budget_curve(  # noqa: PLR0917 (FastAPI passes what the route declares
     Honours `Idempotency-Key`."""
     if (replay := idem.replay()) is not None:
         return replay
-    try:
-        job = curve.start_curve(session, period_id, body, principal)
-        out = curve.job_out(job).model_dump(mode="json")
-        location = f"/api/v1/jobs/{job.id}"
-        idem.record(status_code=202, body=out, headers={"Location": location})
-        session.commit()
-    finally:
-        session.rollback()
+    job = curve.start_curve(session, period_id, body, principal)
+    out = curve.job_out(job).model_dump(mode="json")
+    location = f"/api/v1/jobs/{job.id}"
+    idem.record(status_code=202, body=out, headers={"Location": location})
     return JSONResponse(out, status_code=202, headers={"Location": location})
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-@releases_transaction
 def get_job(job_id: str, session: SessionDep, _: Analyst) -> JobOut:
     """Status, progress (done / total) and, once succeeded, the result and its links."""
     return curve.job_out(jobs.get_job(session, job_id))
@@ -176,7 +165,6 @@ def get_job(job_id: str, session: SessionDep, _: Analyst) -> JobOut:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-@releases_transaction
 def get_curve_csv(job_id: str, session: SessionDep, _: Analyst) -> Response:
     """The curve, one row per step (money in minor units); 409 until the job succeeded."""
     return Response(
@@ -191,11 +179,10 @@ def get_curve_csv(job_id: str, session: SessionDep, _: Analyst) -> Response:
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}}},
 )
-@releases_transaction
 def get_curve_svg(job_id: str, session: SessionDep, _: Analyst) -> Response:
     """The curve as an SVG chart: satisfaction and budget used against the cap (currency
     units), the current cap marked, the price of fairness in the title."""
     result = curve.finished_curve(session, job_id)
-    exponent = curve.MINOR_EXPONENT.get(result["currency"], 2)
+    exponent = minor_exponent(result["currency"])
     title = f"Budget curve: {result['budget_id']}"
     return Response(curve_svg(result, title=title, exponent=exponent), media_type="image/svg+xml")

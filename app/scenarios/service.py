@@ -83,7 +83,7 @@ def create_scenario(
     )
     session.add(scenario)
     record(session, principal, "scenario.create", "scenario", scenario.id, None, scenario)
-    session.commit()
+    session.flush()
     return scenario
 
 
@@ -110,12 +110,12 @@ def patch_scenario(
     scenario.version += 1
     scenario.updated_at = utcnow()
     record(session, None, "scenario.update", "scenario", scenario.id, before, scenario)
-    session.commit()
+    session.flush()
     return scenario
 
 
 def apply_scenario(session: Session, scenario_id: str, principal: Principal) -> AppliedOut:
-    """Copy the scenario's overrides into its period's settings (committed; audited as
+    """Copy the scenario's overrides into its period's settings (flushed; audited as
     `scenario.apply` and `period.update`).
 
     Only while the period's settings may change (draft, or closed for the allocation settings:

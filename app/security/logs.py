@@ -14,8 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.asgi import call_observed
-from app.health.metrics import route_template
+from app.asgi import call_observed, route_template
 from app.security.request_id import current_request_id
 
 ACCESS_LOGGER = "flexben.access"

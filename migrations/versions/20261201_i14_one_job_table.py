@@ -33,13 +33,16 @@ def upgrade() -> None:
         "SELECT id, 'allocation_run', period_id, scenario_id, 'queued', created_by, created_at, "
         "attempts, 0, 0, '{}' FROM runs WHERE status IN ('queued', 'running')"
     )
-    op.execute(
-        "UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL "
-        "WHERE status = 'running'"
-    )
+    op.execute("UPDATE runs SET status = 'queued' WHERE status = 'running'")
+    # The job holds the worker and the lease now (SQLite >= 3.35 drops columns natively,
+    # without rebuilding `runs`, which would cascade-delete its lines).
+    op.execute("ALTER TABLE runs DROP COLUMN worker")
+    op.execute("ALTER TABLE runs DROP COLUMN lease_expires_at")
 
 
 def downgrade() -> None:
+    op.add_column("runs", sa.Column("worker", sa.String(length=200), nullable=True))
+    op.add_column("runs", sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("DELETE FROM jobs WHERE kind = 'allocation_run'")
     op.execute("UPDATE jobs SET problem = '' WHERE problem IS NULL")
     with op.batch_alter_table("jobs") as batch:

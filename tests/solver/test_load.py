@@ -351,3 +351,21 @@ def test_null_optional_fields_mean_their_defaults() -> None:
     problem = load_problem(doc)
     assert problem.peer_groups == () and problem.policy.objective == "utilitarian"
     assert problem.employees[1].eligible is None and problem.employees[0].preferences == ()
+
+
+def test_the_leftover_policy_is_carried_and_checked_but_never_changes_the_solve() -> None:
+    from solver.api import solve_document
+
+    settled = {**design_example(), "leftover_policy": "cash"}
+    assert load_problem(settled) == load_problem(design_example())
+    timeless = ("notes", "solver")  # wall-clock figures
+
+    def outcome(doc: Doc) -> dict[str, Any]:
+        return {k: v for k, v in solve_document(doc).items() if k not in timeless}
+
+    assert outcome(settled) == outcome(design_example())
+    with pytest.raises(ProblemError) as raised:
+        load_problem({**design_example(), "leftover_policy": "burn"})
+    assert [(i.path, i.message) for i in raised.value.issues] == [
+        ("$.leftover_policy", "must be one of: forfeit, cash, carry_over")
+    ]

@@ -171,3 +171,29 @@ def test_carry_over_adds_unused_allowance_to_the_next_period(api: ApiClient) -> 
     # /me options report the allowance the run gives, carried-over amount included.
     e6 = api.get(f"/api/v1/me/periods/{next_id}/options", headers=world.employees["E6"])
     assert e6.json()["allowance"] == 100000 + 150000
+
+
+def test_a_run_under_forfeit_is_not_approved_after_the_policy_became_cash(api: ApiClient) -> None:
+    """The leftover policy decides the payroll lines, so it is inside the hashed problem."""
+    world = build_world(api)
+    close(world)
+    forfeit = run(world)
+    problem = api.get(world.url(f"/runs/{forfeit['id']}/problem"), headers=world.admin).json()
+    assert "leftover_policy" not in problem  # forfeit: the default, left out
+    period = api.get(world.url(f"/periods/{world.period_id}"), headers=world.admin)
+    changed = api.patch(
+        world.url(f"/periods/{world.period_id}"),
+        json={"leftover_policy": "cash"},
+        headers={**world.admin, "If-Match": period.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    stale = api.post(world.url(f"/runs/{forfeit['id']}/approve"), headers=world.approver)
+    assert stale.status_code == 409 and "inputs changed" in stale.json()["detail"]
+
+    cash = run(world)
+    problem = api.get(world.url(f"/runs/{cash['id']}/problem"), headers=world.admin).json()
+    assert problem["leftover_policy"] == "cash"
+    assert cash["problem_sha256"] != forfeit["problem_sha256"]
+    assert cash["kpis"]["leftover_policy"] == "cash"
+    published = approve(world, cash["id"])
+    assert published["version"] == 1
