@@ -6,6 +6,7 @@ The composition root (app.main, `flexben worker`) imports this; app.jobs imports
 from __future__ import annotations
 
 from app.allocations.jobs import ALLOCATION_RUN
+from app.life_events.runs import EVENT_RUN
 from app.scenarios.jobs import BUDGET_CURVE
 
-JOB_KINDS = (ALLOCATION_RUN, BUDGET_CURVE)
+JOB_KINDS = (ALLOCATION_RUN, BUDGET_CURVE, EVENT_RUN)

@@ -22,6 +22,7 @@ from app.errors import install_error_handlers
 from app.health.metrics import MetricsMiddleware, RequestMetrics
 from app.health.router import router as health_router
 from app.jobs.runner import install_dispatch, start_job_runner, stop_job_runner
+from app.life_events.router import router as life_events_router
 from app.limits import BodySizeLimitMiddleware
 from app.payroll.router import router as payroll_router
 from app.periods.router import router as periods_router
@@ -43,7 +44,7 @@ Every operation lists the roles it accepts under `x-roles`.
 ROUTERS = (health_router, api_keys_router, benefits_router)
 DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
 RUN_ROUTERS = (runs_router, my_allocation_router, payroll_router)
-SCENARIO_ROUTERS = (scenarios_router,)
+SCENARIO_ROUTERS = (scenarios_router, life_events_router)
 SECURITY_ROUTERS = (audit_router, privacy_router)
 
 

@@ -10,6 +10,7 @@ from app.benefits import models as benefits_models  # noqa: F401
 from app.employees import models as employees_models  # noqa: F401
 from app.idempotency import models as idempotency_models  # noqa: F401
 from app.jobs import models as jobs_models  # noqa: F401
+from app.life_events import models as life_events_models  # noqa: F401
 from app.payroll import models as payroll_models  # noqa: F401
 from app.periods import models as periods_models  # noqa: F401
 from app.portal import models as portal_models  # noqa: F401

@@ -7,11 +7,12 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Date, Select, tuple_
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -69,6 +70,20 @@ def decode_cursor(cursor: str, *, size: int) -> list[Scalar]:
     return key
 
 
+def _typed(column: ColumnElement[Any] | QueryableAttribute[Any], value: Scalar) -> Any:
+    """A cursor value as its column compares it: dates travel as ISO text (PostgreSQL will
+    not compare a date with text)."""
+    if isinstance(value, str) and isinstance(column.type, Date):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise Unprocessable(
+                "invalid cursor",
+                errors=[error_item(["query", "cursor"], "not a cursor returned by this list")],
+            ) from None
+    return value
+
+
 def keyset_page(
     session: Session,
     stmt: Select[T],
@@ -82,7 +97,12 @@ def keyset_page(
     Returns the rows and the cursor of the next page (None when this is the last one).
     """
     if params.cursor is not None:
-        after = decode_cursor(params.cursor, size=len(key_columns))
+        after = [
+            _typed(column, value)
+            for column, value in zip(
+                key_columns, decode_cursor(params.cursor, size=len(key_columns)), strict=True
+            )
+        ]
         if len(key_columns) == 1:
             stmt = stmt.where(key_columns[0] > after[0])
         else:

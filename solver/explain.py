@@ -25,15 +25,16 @@ aggregates: peer-group figures (mean, cap) only when the group has at least
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from solver.types import Assignment, Benefit, Employee, Line, Problem
 from solver.validate import (
+    NO_FIXED_USE,
+    FixedUse,
     GroupBand,
     benefit_map,
-    budget_use,
-    capacity_use,
     employer_values,
     format_money,
     group_bands,
@@ -76,13 +77,20 @@ class _Context:
     budgets_used: dict[str, int]
     capacity_used: dict[str, int]
     bands: dict[str, GroupBand]
+    value_caps: Mapping[str, int]  # frozen band caps that replace the group's band
     participants: set[str]
     # group -> (mean, 1 + tolerance, participants) as floats for the fast band test
     band_floats: dict[str, tuple[float, float, int]]
 
 
-def explain(problem: Problem, assignment: Assignment) -> dict[str, tuple[Explanation, ...]]:
-    """Explanations by employee id (every employee present, possibly with none)."""
+def explain(
+    problem: Problem, assignment: Assignment, *, fixed: FixedUse = NO_FIXED_USE
+) -> dict[str, tuple[Explanation, ...]]:
+    """Explanations by employee id (every employee present, possibly with none).
+
+    `fixed`: use by lines outside the assignment (an event run's fixed lines), counted into
+    budgets and capacities; its value caps stand for the band of the employees they name.
+    """
     lines: dict[str, dict[str, Line]] = {employee.id: {} for employee in problem.employees}
     for (employee_id, benefit_id), line in assignment.items():
         lines[employee_id][benefit_id] = line
@@ -93,9 +101,10 @@ def explain(problem: Problem, assignment: Assignment) -> dict[str, tuple[Explana
         lines=lines,
         values=employer_values(problem, assignment),
         top_ups=top_ups(problem, assignment),
-        budgets_used=budget_use(problem, assignment),
-        capacity_used=capacity_use(problem, assignment),
+        budgets_used=fixed.budget_use(problem, assignment),
+        capacity_used=fixed.capacity_use(problem, assignment),
         bands=bands,
+        value_caps=fixed.value_caps,
         participants=participants(problem),
         band_floats={
             group: (float(band.mean), 1 + float(band.tolerance), len(band.participants))
@@ -326,6 +335,17 @@ def _equity_band(context: _Context, employee: Employee, share: int) -> str | Non
     Decided in floats when clearly on one side (speed: this runs for every unmet wish),
     exactly with Fractions within a relative 1e-9 of the boundary.
     """
+    value_cap = context.value_caps.get(employee.id)
+    if value_cap is not None:
+        if context.values[employee.id] + share <= value_cap:
+            return None
+        return (
+            f"would bring your employer-funded benefits to "
+            f"{format_money(context.values[employee.id] + share, context.problem.currency)}, "
+            f"above the fairness limit of "
+            f"{format_money(value_cap, context.problem.currency)} set by your peer group's "
+            f"figures in the published allocation."
+        )
     band = context.bands[employee.group]
     if employee.id not in context.participants or band.cap is None or band.mean is None:
         return None

@@ -96,6 +96,18 @@ Assignment = dict[tuple[str, str], Line]
 
 
 @dataclass(frozen=True, slots=True)
+class FixedLine:
+    """A published line an event may not change, with its amount over its own span."""
+
+    employee: str
+    group: str  # the employee's peer group while the line runs (budget membership)
+    benefit: str
+    units: int
+    employer_cost: int
+    holds_place: bool = True  # still holds its units from the event's date (capacity)
+
+
+@dataclass(frozen=True, slots=True)
 class SolverInfo:
     name: str
     version: str

@@ -35,6 +35,7 @@ from solver.types import (
     Assignment,
     Benefit,
     Employee,
+    FixedLine,
     Line,
     Problem,
 )
@@ -276,11 +277,57 @@ def capacity_use(problem: Problem, assignment: Assignment) -> dict[str, int]:
     return used
 
 
+@dataclass(frozen=True, slots=True)
+class FixedUse:
+    """What lines outside an assignment already use (an event run's fixed lines).
+
+    `budgets`: employer cost per budget id; `capacity`: units still holding a place per
+    benefit id; `value_caps`: employee id -> most employer-funded optional value allowed
+    (the equity band with the publication's frozen mean, replacing the group's own band).
+    """
+
+    budgets: Mapping[str, int] = field(default_factory=dict)
+    capacity: Mapping[str, int] = field(default_factory=dict)
+    value_caps: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, problem: Problem, lines: Iterable[FixedLine]) -> FixedUse:
+        budgets = {budget.id: 0 for budget in problem.budgets}
+        capacity: dict[str, int] = {}
+        for line in lines:
+            for budget in problem.budgets:
+                if budget.groups is not None and line.group not in budget.groups:
+                    continue
+                if budget.benefits is not None and line.benefit not in budget.benefits:
+                    continue
+                budgets[budget.id] += line.employer_cost
+            if line.holds_place:
+                capacity[line.benefit] = capacity.get(line.benefit, 0) + line.units
+        return cls(budgets=budgets, capacity=capacity)
+
+    def budget_use(self, problem: Problem, assignment: Assignment) -> dict[str, int]:
+        used = budget_use(problem, assignment)
+        return {key: amount + self.budgets.get(key, 0) for key, amount in used.items()}
+
+    def capacity_use(self, problem: Problem, assignment: Assignment) -> dict[str, int]:
+        used = capacity_use(problem, assignment)
+        return {key: units + self.capacity.get(key, 0) for key, units in used.items()}
+
+
+NO_FIXED_USE = FixedUse()
+
+
 # ---------------------------------------------------------------- assignment checks
 
 
-def check_assignment(problem: Problem, assignment: Assignment) -> list[Violation]:
-    """Every rule the assignment breaks; empty when it is a valid allocation."""
+def check_assignment(
+    problem: Problem, assignment: Assignment, *, fixed: FixedUse = NO_FIXED_USE
+) -> list[Violation]:
+    """Every rule the assignment breaks; empty when it is a valid allocation.
+
+    `fixed`: use by lines outside the assignment, counted into budgets and capacities, and
+    frozen value caps checked instead of the band for the employees they name.
+    """
     benefits = benefit_map(problem)
     employees = {employee.id: employee for employee in problem.employees}
     money = problem.currency
@@ -298,9 +345,9 @@ def check_assignment(problem: Problem, assignment: Assignment) -> list[Violation
         lines_of[employee_id][benefit_id] = line
     for employee in problem.employees:
         found.extend(_check_employee(employee, lines_of[employee.id], benefits, money))
-    found.extend(_check_budgets(problem, assignment))
-    found.extend(_check_capacity(problem, assignment))
-    found.extend(_check_band(problem, assignment))
+    found.extend(_check_budgets(problem, assignment, fixed))
+    found.extend(_check_capacity(problem, assignment, fixed))
+    found.extend(_check_band(problem, assignment, fixed))
     return found
 
 
@@ -479,8 +526,8 @@ def _check_exclusive(
     ]
 
 
-def _check_budgets(problem: Problem, assignment: Assignment) -> list[Violation]:
-    used = budget_use(problem, assignment)
+def _check_budgets(problem: Problem, assignment: Assignment, fixed: FixedUse) -> list[Violation]:
+    used = fixed.budget_use(problem, assignment)
     return [
         Violation(
             "budget",
@@ -494,8 +541,8 @@ def _check_budgets(problem: Problem, assignment: Assignment) -> list[Violation]:
     ]
 
 
-def _check_capacity(problem: Problem, assignment: Assignment) -> list[Violation]:
-    used = capacity_use(problem, assignment)
+def _check_capacity(problem: Problem, assignment: Assignment, fixed: FixedUse) -> list[Violation]:
+    used = fixed.capacity_use(problem, assignment)
     return [
         Violation(
             "capacity",
@@ -508,14 +555,27 @@ def _check_capacity(problem: Problem, assignment: Assignment) -> list[Violation]
     ]
 
 
-def _check_band(problem: Problem, assignment: Assignment) -> list[Violation]:
+def _check_band(problem: Problem, assignment: Assignment, fixed: FixedUse) -> list[Violation]:
     values = employer_values(problem, assignment)
     employees = {employee.id: employee for employee in problem.employees}
-    found: list[Violation] = []
+    found: list[Violation] = [
+        Violation(
+            "equity_band",
+            f"{employees[employee_id].group}/{employee_id}",
+            f"{employee_id}'s employer-funded value "
+            f"{format_money(values[employee_id], problem.currency)} is above the cap "
+            f"{format_money(cap, problem.currency)} the publication's frozen group mean allows",
+            {"value": values[employee_id], "cap": cap},
+        )
+        for employee_id, cap in sorted(fixed.value_caps.items())
+        if employee_id in values and values[employee_id] > cap
+    ]
     for band in group_bands(problem, assignment).values():
         if band.cap is None:
             continue
         for employee_id in band.participants:
+            if employee_id in fixed.value_caps:
+                continue
             ratio = values[employee_id] / employees[employee_id].need
             if ratio > band.cap:
                 found.append(

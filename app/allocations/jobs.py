@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -22,6 +23,7 @@ from app.audit.service import record
 from app.db import utcnow
 from app.jobs.registry import Finish, JobContext, JobKind, register
 from app.jobs.service import enqueue
+from app.periods.models import Period
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +61,17 @@ def _insert_batches(session: Session, table: Any, rows: list[dict[str, Any]]) ->
         session.execute(insert(table), rows[start : start + INSERT_BATCH])
 
 
-def save_outcome(session: Session, run_id: str, outcome: RunOutcome) -> None:
-    """The run's final columns, lines and employees (in the caller's transaction)."""
+def save_outcome(
+    session: Session, run_id: str, outcome: RunOutcome, span: tuple[date, date]
+) -> None:
+    """The run's final columns, lines (covering `span` unless a line gives its own dates)
+    and employees (in the caller's transaction)."""
     values = {**outcome.values, "finished_at": utcnow()}
     session.execute(update(Run).where(Run.id == run_id, Run.status == "running").values(**values))
-    _insert_batches(session, RunLine, [{"run_id": run_id, **line} for line in outcome.lines])
+    dates = {"effective_from": span[0], "effective_to": span[1]}
+    _insert_batches(
+        session, RunLine, [{"run_id": run_id, **dates, **line} for line in outcome.lines]
+    )
     _insert_batches(session, RunEmployee, [{"run_id": run_id, **row} for row in outcome.employees])
     # The worker acts for nobody: the system actor; the digest covers the outcome.
     result = {**outcome.values, "lines": len(outcome.lines)}
@@ -74,17 +82,24 @@ def execute_run(context: JobContext) -> Finish:
     with context.session() as session:
         run = session.get_one(Run, context.job_id)
         problem_text, time_limit_s = run.problem, run.time_limit_s
+        period = session.get_one(Period, run.period_id)
+        span = (period.effective_from, period.effective_to)
         session.rollback()
     try:
         outcome = solve_problem_text(problem_text, time_limit_s)
     except Exception as error:  # recorded on the run; the worker carries on
         log.exception("run %s failed", context.job_id)
         outcome = failed_outcome(f"the run failed unexpectedly: {error!r}")
+    return finish_run(outcome, span)
+
+
+def finish_run(outcome: RunOutcome, span: tuple[date, date]) -> Finish:
+    """How a run's job ends: its outcome saved in the job's finishing transaction."""
     failed = outcome.values["status"] == "failed"
     return Finish(
         status="failed" if failed else "succeeded",
         error=outcome.values.get("error") if failed else None,
-        save=lambda session, run_id: save_outcome(session, run_id, outcome),
+        save=lambda session, run_id: save_outcome(session, run_id, outcome, span),
     )
 
 

@@ -8,13 +8,14 @@ its rows or has none.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -51,6 +52,8 @@ class Run(Base):
     time_limit_s: Mapped[float | None] = mapped_column(Float)
     # A finance scenario's run (app.scenarios): never approvable, never published.
     scenario_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # A life event's run (app.life_events): re-allocates one employee of a publication.
+    life_event_id: Mapped[str | None] = mapped_column(String(36), index=True)
     # Execution bookkeeping (the job).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -77,6 +80,9 @@ class RunLine(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     employee: Mapped[str] = mapped_column(String(64), primary_key=True)  # external_id
     benefit: Mapped[str] = mapped_column(String(64), primary_key=True)  # benefit code
+    # Inside the period; an amended line ends the day before its replacement starts.
+    effective_from: Mapped[date] = mapped_column(Date, primary_key=True)
+    effective_to: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(16), default="benefit")
     units: Mapped[int] = mapped_column(Integer)
     employer_cost: Mapped[int] = mapped_column(BigInteger)

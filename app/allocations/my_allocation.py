@@ -37,8 +37,9 @@ def my_allocation(session: Session, period_id: str, principal: Principal) -> MyA
             PayrollLine.publication_id == publication.id,
             PayrollLine.employee == employee.external_id,
         )
-        .order_by(PayrollLine.benefit)
+        .order_by(PayrollLine.benefit, PayrollLine.effective_from)
     ).all()
+    # What is received now: the latest segment of each benefit.
     received = {line.benefit: line.units for line in lines if line.kind == "benefit"}
     wishes = []
     for code in sorted(mine.preferences):
@@ -75,6 +76,9 @@ def my_allocation(session: Session, period_id: str, principal: Principal) -> MyA
                 "employee_cost": line.employee_cost,
                 "payroll_code": line.payroll_code,
                 "taxable": line.taxable,
+                # The person's timeline: a line amended by an event ends, its replacement starts.
+                "effective_from": line.effective_from.isoformat(),
+                "effective_to": line.effective_to.isoformat(),
             }
             for line in lines
         ],

@@ -32,9 +32,12 @@ from app.benefits.models import Benefit
 from app.employees.models import Employee, PeerGroup
 from app.employees.service import employee_out
 from app.periods import repository as periods
+from app.periods.allowance import with_carry_over
 from app.periods.models import Period
 from app.periods.service import allowance_rules, period_allowance
 from app.preferences.models import Preference
+from app.preferences.rules import proposed_from
+from app.preferences.service import offered_of, previous_choices
 
 PROBLEM_FORMAT = "flexben.problem/v1"
 # How unused allowance is settled is part of what a run means (its payroll lines), so it
@@ -170,6 +173,8 @@ def build_problem(
     # Not dict(rows): a Result has .keys(), so dict() would read it as a mapping.
     preferences: dict[int, dict[str, Any]] = {key: value for key, value in rows}  # noqa: C416
     rules = allowance_rules(period)
+    previous = previous_choices(session, period)
+    offered = offered_of(benefits) if previous else {}
     employee_docs = []
     for employee in employees:
         facts = employee_facts(
@@ -184,9 +189,20 @@ def build_problem(
             "eligible": eligible,
             "preferences": _preferences_doc(preferences.get(employee.id, {}), by_code),
         }
-        allowance = period_allowance(period, employee, rules)
+        if employee.id not in preferences and employee.id in previous:
+            # A non-submitter: the previous period's choices, proposed (period setting).
+            proposal = proposed_from(
+                previous[employee.id],
+                offered=offered,
+                eligible=set(eligible).__contains__,
+                points_per_employee=period.points_per_employee,
+            )
+            doc["preferences"] = _preferences_doc(proposal, by_code)
+        allowance = with_carry_over(
+            period_allowance(period, employee, rules), carried_over.get(employee.external_id, 0)
+        )
         if allowance is not None:
-            doc["allowance"] = allowance + carried_over.get(employee.external_id, 0)
+            doc["allowance"] = allowance
         employee_docs.append(doc)
     groups_in_use = {doc["group"] for doc in employee_docs}
     budgets = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.allocations import service
@@ -25,7 +25,10 @@ from app.errors import Unprocessable, error_item
 from app.http import etag_of_json, set_etag
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageParams, keyset_page, page_params
+from app.payroll import repository as publications
 from app.periods.service import get_period
+from app.preferences import service as preferences
+from app.preferences.schemas import OptionsOut
 from app.security.disclosure import aggregates_only, suppress_small_groups
 
 router = APIRouter(prefix="/api/v1", tags=["runs"])
@@ -121,8 +124,8 @@ def run_allocations(run_id: str, session: SessionDep, _: HrAdmin, page: Page_) -
     lines, cursor = keyset_page(
         session,
         service.lines_query(run_id),
-        key_columns=[RunLine.employee, RunLine.benefit],
-        key_of=lambda line: [line.employee, line.benefit],
+        key_columns=[RunLine.employee, RunLine.benefit, RunLine.effective_from],
+        key_of=lambda line: [line.employee, line.benefit, line.effective_from.isoformat()],
         params=page,
     )
     return Page(items=[service.line_out(line) for line in lines], next_cursor=cursor)
@@ -173,3 +176,22 @@ def get_my_allocation(period_id: str, session: SessionDep, principal: Me) -> MyA
     unmet wish with its reason, your allowance used and remaining, and your peer group's
     figures when it has at least 5 participants. 404 before publication."""
     return my_allocation(session, period_id, principal)
+
+
+@me_router.get("/me/periods/{period_id}/options", response_model=OptionsOut)
+def my_options(
+    period_id: str,
+    session: SessionDep,
+    principal: Me,
+    include_ineligible: Annotated[
+        bool, Query(description="also list the benefits you are not eligible for, and why")
+    ] = False,
+) -> OptionsOut:
+    """Offered benefits you may choose with their cost, your allowance (what runs give:
+    carried-over amount included) and your points."""
+    period = preferences.visible_period(session, period_id)
+    employee = preferences.own_employee(session, principal)
+    carried = publications.carried_over_to(session, period, employee.external_id)
+    return preferences.options(
+        session, period, employee, include_ineligible=include_ineligible, carried_over=carried
+    )

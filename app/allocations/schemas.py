@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -68,6 +68,8 @@ class LineOut(BaseModel):
     units: int
     employer_cost: int
     employee_cost: int
+    effective_from: date
+    effective_to: date
 
 
 class ExplanationOut(BaseModel):

@@ -29,6 +29,8 @@ from app.periods.service import get_period
 from app.security.disclosure import MIN_GROUP_SIZE
 
 RUNNABLE = ("open", "closed")
+# Scenario runs never publish, so finance may simulate on a published period too.
+SCENARIO_RUNNABLE = ("open", "closed", "published")
 # Peer-group figures are shown to an employee only for groups at least this large.
 
 
@@ -60,10 +62,13 @@ def _problem_of_request(
 def start_run(session: Session, period_id: str, body: RunCreate, principal: Principal) -> Run:
     """Queue a run of the period's current inputs (flushed; executed once committed)."""
     period = get_period(session, period_id)
-    if period.status not in RUNNABLE:
+    if body.scenario_id is not None and period.status in SCENARIO_RUNNABLE:
+        pass
+    elif period.status not in RUNNABLE:
         hint = {
             "draft": "open it first",
-            "published": "re-open it (POST /periods/{id}/open) to correct and run again",
+            "published": "re-open it (POST /periods/{id}/open) to correct and run again, "
+            "or run a scenario of it (scenario runs never publish)",
         }
         raise Conflict(
             f"the period is {period.status}: runs need an open (preview) or closed period; "
@@ -143,6 +148,8 @@ def line_out(line: RunLine) -> LineOut:
         units=line.units,
         employer_cost=line.employer_cost,
         employee_cost=line.employee_cost,
+        effective_from=line.effective_from,
+        effective_to=line.effective_to,
     )
 
 
@@ -159,7 +166,7 @@ def run_employee(session: Session, run_id: str, external_id: str) -> RunEmployee
     lines = session.scalars(
         select(RunLine)
         .where(RunLine.run_id == run.id, RunLine.employee == external_id)
-        .order_by(RunLine.benefit)
+        .order_by(RunLine.benefit, RunLine.effective_from)
     ).all()
     return RunEmployeeOut(
         employee=row.employee,

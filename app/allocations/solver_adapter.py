@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from typing import Any
 
 from app.config import get_settings
 from solver.api import solve_document
 from solver.cli import cli as solver_cli
 from solver.errors import ProblemError
+from solver.event import EventRequest, FrozenGroup, prorate, reallocate
 from solver.executors import default_processes
 from solver.load import load_problem
 from solver.sweep import price_of_fairness, sweep_budget
-from solver.types import SolveOptions
+from solver.types import FixedLine, Line, SolveOptions
 from solver.validate import format_money
 
-__all__ = ["ProblemError", "budget_curve", "format_money", "problem_issues", "solve", "solver_cli"]
+__all__ = [
+    "ProblemError",
+    "budget_curve",
+    "format_money",
+    "problem_issues",
+    "prorate",
+    "solve",
+    "solve_event",
+    "solver_cli",
+]
 
 DEFAULT_TIME_LIMIT_S = 60.0
 
@@ -69,3 +80,29 @@ def budget_curve(
     if on_step is not None:
         on_step(len(steps), fairness)
     return {"steps": steps, "price_of_fairness": fairness}
+
+
+def solve_event(doc: Mapping[str, Any], *, time_limit_s: float | None) -> dict[str, Any]:
+    """Re-allocate one employee (`flexben.event/v1`, built by app.life_events.runs): the
+    solver's one-employee document (see solver.event.reallocate). Raises `ProblemError`
+    when the embedded problem is invalid."""
+    frozen = doc.get("frozen")
+    request = EventRequest(
+        employee=doc["employee"],
+        days=doc["days"],
+        period_days=doc["period_days"],
+        fixed=tuple(FixedLine(**line) for line in doc["fixed"]),
+        frozen=None
+        if frozen is None
+        else FrozenGroup(
+            participants=frozen["participants"],
+            mean=Fraction(frozen["mean"]),
+            includes_employee=frozen["includes_employee"],
+        ),
+        previous={
+            code: Line(line["units"], line["contribution"])
+            for code, line in doc["previous"].items()
+        },
+        changeable=None if doc["changeable"] is None else frozenset(doc["changeable"]),
+    )
+    return reallocate(load_problem(doc["problem"]), request, _options(time_limit_s))

@@ -38,6 +38,8 @@ class PayrollLine(Base):
     )
     employee: Mapped[str] = mapped_column(String(64), primary_key=True)
     benefit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    effective_from: Mapped[date] = mapped_column(Date, primary_key=True)
+    effective_to: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(16))
     units: Mapped[int] = mapped_column(Integer)
     employer_cost: Mapped[int] = mapped_column(BigInteger)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.payroll.models import CarryOver, PayrollLine, Publication
 from app.periods.models import Period
+from app.periods.repository import previous_period
 
 
 def latest_version(session: Session, period_id: str) -> int | None:
@@ -35,16 +36,6 @@ def lines_of(publication_id: int) -> Select[Any]:
     return select(PayrollLine).where(PayrollLine.publication_id == publication_id)
 
 
-def previous_period(session: Session, period: Period) -> Period | None:
-    """The published period ending last before `period` starts."""
-    return session.scalar(
-        select(Period)
-        .where(Period.effective_to < period.effective_from, Period.status == "published")
-        .order_by(Period.effective_to.desc(), Period.id.desc())
-        .limit(1)
-    )
-
-
 def carry_over_into(session: Session, period: Period) -> dict[str, int]:
     """external_id -> allowance carried into `period` from the previous published period
     (when that period's leftover policy is `carry_over`; its current publication counts)."""
@@ -58,3 +49,8 @@ def carry_over_into(session: Session, period: Period) -> dict[str, int]:
         select(CarryOver.employee, CarryOver.amount).where(CarryOver.publication_id == source.id)
     )
     return {employee: amount for employee, amount in rows}  # noqa: C416 (Result has keys())
+
+
+def carried_over_to(session: Session, period: Period, external_id: str) -> int:
+    """What one employee carries into `period` (0 when nothing)."""
+    return carry_over_into(session, period).get(external_id, 0)

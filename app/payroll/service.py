@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -63,6 +64,9 @@ def _check_approvable(session: Session, run: Run, period: Period, principal: Pri
         )
     if run.status != "succeeded":
         raise Conflict(f"the run is {run.status}; only a succeeded run can be approved")
+    if run.life_event_id is not None:
+        _check_event_run(session, run, period)
+        return
     if period.status != "closed":
         hint = "close it first" if period.status == "open" else "re-open it to correct it"
         raise Conflict(
@@ -76,6 +80,39 @@ def _check_approvable(session: Session, run: Run, period: Period, principal: Pri
         )
 
 
+@dataclass(frozen=True)
+class Amendment:
+    """How runs that amend a publication (life events) are approved; registered by their
+    domain (payroll imports none): `base_version` of a run, `published` after approval."""
+
+    base_version: Callable[[Run], int]
+    published: Callable[[Session, Run, Principal], None]
+
+
+_AMENDMENTS: list[Amendment] = []
+
+
+def register_amendment(amendment: Amendment) -> None:
+    _AMENDMENTS[:] = [amendment]
+
+
+def _amendment() -> Amendment:
+    if not _AMENDMENTS:  # pragma: no cover (app.main imports the life-events domain)
+        raise Conflict("runs amending a publication cannot be approved in this process")
+    return _AMENDMENTS[0]
+
+
+def _check_event_run(session: Session, run: Run, period: Period) -> None:
+    """An event run amends one publication: it may be approved while that one is current."""
+    amended = _amendment().base_version(run)
+    latest = repo.latest_version(session, period.id)
+    if period.status != "published" or latest != amended:
+        raise Conflict(
+            f"this event run amends version {amended}, but the period is {period.status} "
+            f"at version {latest}; start the event's run again"
+        )
+
+
 def _copy_lines(session: Session, run_id: str, publication_id: int, cash_code: str) -> None:
     """INSERT ... SELECT: the run's lines with the catalogue's payroll code and taxability."""
     is_cash = RunLine.kind == "leftover_cash"
@@ -84,6 +121,8 @@ def _copy_lines(session: Session, run_id: str, publication_id: int, cash_code: s
             literal(publication_id),
             RunLine.employee,
             RunLine.benefit,
+            RunLine.effective_from,
+            RunLine.effective_to,
             RunLine.kind,
             RunLine.units,
             RunLine.employer_cost,
@@ -99,6 +138,8 @@ def _copy_lines(session: Session, run_id: str, publication_id: int, cash_code: s
         "publication_id",
         "employee",
         "benefit",
+        "effective_from",
+        "effective_to",
         "kind",
         "units",
         "employer_cost",
@@ -137,8 +178,10 @@ def approve(session: Session, run_id: str, principal: Principal) -> Publication:
         session.add(publication)
         session.flush()
         _copy_lines(session, run.id, publication.id, PayrollSettings().leftover_cash_payroll_code)
-        if period.leftover_policy == "carry_over":
+        if period.leftover_policy == "carry_over" and run.life_event_id is None:
             _record_carry_over(session, run.id, publication.id)
+        if run.life_event_id is not None:
+            _amendment().published(session, run, principal)
         period.status = "published"
         period.version += 1
         period.updated_at = utcnow()
@@ -178,8 +221,8 @@ def _line_out(line: PayrollLine, publication: Publication) -> PayrollLineOut:
         employee_cost=line.employee_cost,
         payroll_code=line.payroll_code,
         taxable=line.taxable,
-        effective_from=publication.effective_from,
-        effective_to=publication.effective_to,
+        effective_from=line.effective_from,
+        effective_to=line.effective_to,
         version=publication.version,
         currency=publication.currency,
     )
@@ -195,17 +238,21 @@ def _version_problem(version: int, latest: int | None, loc: list[str | int]) -> 
 
 def _pinned_publication(
     session: Session, period_id: str, version: int | None, params: PageParams
-) -> tuple[Publication | None, tuple[str, str] | None]:
+) -> tuple[Publication | None, tuple[str, str, date] | None]:
     """The publication a page reads (the cursor's pinned version wins) and the key after."""
-    after: tuple[str, str] | None = None
+    after: tuple[str, str, date] | None = None
     if params.cursor is not None:
-        pinned, employee, benefit = decode_cursor(params.cursor, size=3)
-        if not isinstance(pinned, int) or not isinstance(employee, str):
+        pinned, employee, benefit, starts = decode_cursor(params.cursor, size=4)
+        try:
+            if not isinstance(pinned, int) or not isinstance(employee, str):
+                raise ValueError("not ours")
+            after = (employee, str(benefit), date.fromisoformat(str(starts)))
+        except ValueError:
             raise Unprocessable(
                 "invalid cursor",
                 errors=[error_item(["query", "cursor"], "not a cursor returned by this list")],
-            )
-        version, after = pinned, (employee, str(benefit))
+            ) from None
+        version = pinned
     latest = repo.latest_version(session, period_id)
     if version is None:
         version = latest
@@ -228,13 +275,18 @@ def payroll_page(
         return PayrollPage(items=[], next_cursor=None, version=None)
     stmt = repo.lines_of(publication.id)
     if after is not None:
-        stmt = stmt.where(tuple_(PayrollLine.employee, PayrollLine.benefit) > tuple_(*after))
-    stmt = stmt.order_by(PayrollLine.employee, PayrollLine.benefit).limit(params.limit + 1)
+        key = tuple_(PayrollLine.employee, PayrollLine.benefit, PayrollLine.effective_from)
+        stmt = stmt.where(key > tuple_(*after))
+    order = (PayrollLine.employee, PayrollLine.benefit, PayrollLine.effective_from)
+    stmt = stmt.order_by(*order).limit(params.limit + 1)
     rows = list(session.scalars(stmt))
     cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]
-        cursor = encode_cursor([publication.version, rows[-1].employee, rows[-1].benefit])
+        last = rows[-1]
+        cursor = encode_cursor(
+            [publication.version, last.employee, last.benefit, last.effective_from.isoformat()]
+        )
     return PayrollPage(
         items=[_line_out(row, publication) for row in rows],
         next_cursor=cursor,
@@ -302,12 +354,6 @@ def _csv_chunks(session: Session, publication: Publication | None) -> Iterator[s
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     if publication is not None:
-        fixed: tuple[date, date, int, str] = (
-            publication.effective_from,
-            publication.effective_to,
-            publication.version,
-            publication.currency,
-        )
         stmt = (
             select(
                 PayrollLine.employee,
@@ -318,14 +364,18 @@ def _csv_chunks(session: Session, publication: Publication | None) -> Iterator[s
                 PayrollLine.employee_cost,
                 PayrollLine.payroll_code,
                 PayrollLine.taxable,
+                PayrollLine.effective_from,
+                PayrollLine.effective_to,
             )
             .where(PayrollLine.publication_id == publication.id)
-            .order_by(PayrollLine.employee, PayrollLine.benefit)
+            .order_by(PayrollLine.employee, PayrollLine.benefit, PayrollLine.effective_from)
             .execution_options(yield_per=CSV_BATCH)
         )
-        tail = [fixed[0].isoformat(), fixed[1].isoformat(), fixed[2], fixed[3]]
+        tail = [publication.version, publication.currency]
         for row in session.execute(stmt):
-            writer.writerow([safe_cell(value) for value in (*row, *tail)])
+            *cells, starts, ends = row
+            dates = [starts.isoformat(), ends.isoformat()]
+            writer.writerow([safe_cell(value) for value in (*cells, *dates, *tail)])
             if buffer.tell() >= CHUNK_CHARS:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -335,12 +385,21 @@ def _csv_chunks(session: Session, publication: Publication | None) -> Iterator[s
 
 # ---------------------------------------------------------------- change feed
 
-COMPARED = ("units", "employer_cost", "employee_cost", "payroll_code", "taxable", "kind")
+COMPARED = (
+    "units",
+    "employer_cost",
+    "employee_cost",
+    "payroll_code",
+    "taxable",
+    "kind",
+    "effective_to",
+)
 
 
-def _lines_by_key(session: Session, publication: Publication) -> dict[tuple[str, str], Any]:
+def _lines_by_key(session: Session, publication: Publication) -> dict[tuple[str, str, date], Any]:
+    """A line is the same line while it keeps its start: an amended line ends earlier."""
     rows = session.scalars(repo.lines_of(publication.id))
-    return {(row.employee, row.benefit): row for row in rows}
+    return {(row.employee, row.benefit, row.effective_from): row for row in rows}
 
 
 def changes(session: Session, period_id: str, since_version: int) -> ChangesOut:

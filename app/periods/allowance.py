@@ -75,3 +75,8 @@ def employee_allowance(
     if rules.prorate_start:
         amount *= covered_share(hire_date, effective_from, effective_to)
     return math.floor(amount)
+
+
+def with_carry_over(allowance: int | None, carried: int) -> int | None:
+    """The allowance a run gives: the period's plus what was carried over (no cap: none)."""
+    return None if allowance is None else allowance + carried

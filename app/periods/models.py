@@ -35,6 +35,7 @@ class Period(Base):
     policy: Mapped[dict[str, Any]] = mapped_column(JSON)
     benefits: Mapped[list[str] | None] = mapped_column(JSON)  # None: every active benefit
     leftover_policy: Mapped[str] = mapped_column(String(16), default="forfeit")
+    non_submitters: Mapped[str] = mapped_column(String(16), default="core_only")
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

@@ -38,3 +38,13 @@ def offered_benefits(session: Session, period: Period) -> Sequence[Benefit]:
     if period.benefits is not None:
         stmt = stmt.where(Benefit.code.in_(period.benefits))
     return session.scalars(stmt).all()
+
+
+def previous_period(session: Session, period: Period) -> Period | None:
+    """The published period ending last before `period` starts."""
+    return session.scalar(
+        select(Period)
+        .where(Period.effective_to < period.effective_from, Period.status == "published")
+        .order_by(Period.effective_to.desc(), Period.id.desc())
+        .limit(1)
+    )

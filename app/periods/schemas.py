@@ -12,6 +12,8 @@ from app.employees.schemas import Code, Money, Ratio, StrictRequest
 
 Objective = Literal["utilitarian", "maxmin"]
 LeftoverPolicy = Literal["forfeit", "cash", "carry_over"]
+# Who did not submit: core benefits only, or last period's choices proposed for them.
+NonSubmitters = Literal["core_only", "previous_choices"]
 Status = Literal["draft", "open", "closed", "published"]
 BudgetId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
@@ -91,6 +93,11 @@ class _PeriodRules(StrictRequest):
         default=None, description="offered benefit codes; null: every active benefit"
     )
     leftover_policy: LeftoverPolicy = "forfeit"
+    non_submitters: NonSubmitters = Field(
+        default="core_only",
+        description="previous_choices: an employee who submits nothing is proposed their "
+        "choices of the previous published period (shown as proposed, used by runs)",
+    )
 
 
 def check_period_shape(values: dict[str, Any]) -> list[tuple[list[str | int], str]]:
@@ -137,6 +144,7 @@ class PeriodPatch(StrictRequest):
     policy: Policy | None = None
     benefits: list[Code] | None = None
     leftover_policy: LeftoverPolicy | None = None
+    non_submitters: NonSubmitters | None = None
 
 
 class PeriodOut(BaseModel):
@@ -154,6 +162,7 @@ class PeriodOut(BaseModel):
     policy: Policy
     benefits: list[str] | None
     leftover_policy: LeftoverPolicy
+    non_submitters: NonSubmitters
     created_at: datetime
     updated_at: datetime
     opened_at: datetime | None

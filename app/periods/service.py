@@ -43,7 +43,7 @@ Problem = tuple[list[str | int], str]
 # Closed: preferences are frozen, but the allocation's settings may still be tuned (e.g. a
 # decided finance scenario applied) before the run that gets approved; approval compares the
 # current inputs, so every such change retires the earlier runs for approval.
-CLOSED_SETTINGS = frozenset({"allowance", "budgets", "policy", "leftover_policy"})
+CLOSED_SETTINGS = frozenset({"allowance", "budgets", "policy", "leftover_policy", "non_submitters"})
 EDITABLE = {
     "draft": None,
     "open": {"name", "closes_at"},
@@ -63,6 +63,7 @@ RULE_FIELDS = (
     "policy",
     "benefits",
     "leftover_policy",
+    "non_submitters",
 )
 
 
@@ -82,6 +83,7 @@ def period_out(period: Period) -> PeriodOut:
         policy=Policy.model_validate(period.policy),
         benefits=period.benefits,
         leftover_policy=period.leftover_policy,
+        non_submitters=period.non_submitters,
         created_at=period.created_at,
         updated_at=period.updated_at,
         opened_at=period.opened_at,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
 from app.auth.deps import SessionDep, require_employee, require_roles
@@ -22,7 +22,6 @@ from app.preferences import repository as repo
 from app.preferences import service
 from app.preferences.schemas import (
     MyPeriodOut,
-    OptionsOut,
     ParticipationOut,
     PreferencesIn,
     PreferencesOut,
@@ -154,21 +153,6 @@ def my_periods(
     )
     items = [MyPeriodOut.model_validate(p, from_attributes=True) for p in periods]
     return Page(items=items, next_cursor=cursor)
-
-
-@router.get("/me/periods/{period_id}/options", response_model=OptionsOut, tags=["me"])
-def my_options(
-    period_id: str,
-    session: SessionDep,
-    principal: Me,
-    include_ineligible: Annotated[
-        bool, Query(description="also list the benefits you are not eligible for, and why")
-    ] = False,
-) -> OptionsOut:
-    """Offered benefits you may choose with their cost, your allowance and your points."""
-    period = service.visible_period(session, period_id)
-    employee = service.own_employee(session, principal)
-    return service.options(session, period, employee, include_ineligible=include_ineligible)
 
 
 @router.get("/me/periods/{period_id}/preferences", response_model=PreferencesOut, tags=["me"])

@@ -13,7 +13,7 @@ Warnings are hints, never errors: a wanted benefit that `requires` a benefit not
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,3 +169,30 @@ def submission_warnings(
                 )
             )
     return warnings
+
+
+def proposed_from(
+    previous: Mapping[str, Mapping[str, int]],
+    *,
+    offered: Mapping[str, OfferedBenefit],
+    eligible: Callable[[str], bool],
+    points_per_employee: int,
+) -> dict[str, dict[str, int]]:
+    """Last period's choices proposed for this one: offered, active, optional benefits the
+    employee is eligible for, units within max_units; when over this period's points, each
+    entry scaled down (rounded down, at least 1 point) and the last ones dropped until it fits."""
+    kept = {
+        code: {
+            "points": int(entry["points"]),
+            "units": min(int(entry["units"]), offered[code].max_units),
+        }
+        for code, entry in sorted(previous.items())
+        if code in offered and offered[code].active and not offered[code].core and eligible(code)
+    }
+    total = sum(entry["points"] for entry in kept.values())
+    if total > points_per_employee:
+        for entry in kept.values():
+            entry["points"] = max(entry["points"] * points_per_employee // total, 1)
+        while sum(entry["points"] for entry in kept.values()) > points_per_employee:
+            kept.pop(max(kept))
+    return kept

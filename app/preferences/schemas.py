@@ -67,6 +67,11 @@ class PreferencesOut(BaseModel):
     submitted_by: str | None
     on_behalf: bool
     warnings: list[Hint] = Field(description="hints, not errors: requires / exclusive choices")
+    proposed: bool = Field(
+        default=False,
+        description="true: nothing was submitted; these are the previous period's choices, "
+        "proposed (the period's non_submitters setting) and used by runs unless changed",
+    )
 
 
 class OptionOut(BaseModel):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -22,11 +23,18 @@ from app.employees.service import employee_out, get_employee
 from app.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from app.http import etag_of_version
 from app.periods import repository as periods
+from app.periods.allowance import with_carry_over
 from app.periods.models import Period
 from app.periods.service import get_period, period_allowance
 from app.preferences import repository as repo
 from app.preferences.models import Preference
-from app.preferences.rules import Entry, OfferedBenefit, check_submission, submission_warnings
+from app.preferences.rules import (
+    Entry,
+    OfferedBenefit,
+    check_submission,
+    proposed_from,
+    submission_warnings,
+)
 from app.preferences.schemas import (
     GroupParticipation,
     Hint,
@@ -52,18 +60,37 @@ class Context:
 
     @property
     def offered(self) -> dict[str, OfferedBenefit]:
-        return {
-            b.code: OfferedBenefit(
-                code=b.code,
-                name=b.name,
-                max_units=b.max_units,
-                core=b.core,
-                active=b.active,
-                exclusive_group=b.exclusive_group,
-                requires=tuple(b.requires or ()),
-            )
-            for b in self.benefits
-        }
+        return offered_of(self.benefits)
+
+
+def offered_of(benefits: list[Benefit]) -> dict[str, OfferedBenefit]:
+    """What the preference rules need to know of benefits, by code."""
+    return {
+        b.code: OfferedBenefit(
+            code=b.code,
+            name=b.name,
+            max_units=b.max_units,
+            core=b.core,
+            active=b.active,
+            exclusive_group=b.exclusive_group,
+            requires=tuple(b.requires or ()),
+        )
+        for b in benefits
+    }
+
+
+def previous_choices(session: Session, period: Period) -> dict[int, dict[str, Any]]:
+    """employee id -> their points in the previous published period, when `period` proposes
+    them to non-submitters (empty otherwise)."""
+    if period.non_submitters != "previous_choices":
+        return {}
+    previous = periods.previous_period(session, period)
+    if previous is None:
+        return {}
+    rows = session.execute(
+        select(Preference.employee_id, Preference.points).where(Preference.period_id == previous.id)
+    )
+    return {employee_id: points for employee_id, points in rows}  # noqa: C416 (Result)
 
 
 def load_context(
@@ -143,6 +170,22 @@ def preferences_out(
 def read_preferences(session: Session, period: Period, employee: Employee) -> PreferencesOut:
     current = repo.current(session, period.id, employee.id)
     warnings: list[Hint] = []
+    if current is None and (previous := previous_choices(session, period).get(employee.id)):
+        context = load_context(session, period, employee)
+        points = proposed_from(
+            previous,
+            offered=context.offered,
+            eligible=lambda code: code not in context.ineligible,
+            points_per_employee=period.points_per_employee,
+        )
+        out = preferences_out(period, employee, None, warnings)
+        return out.model_copy(
+            update={
+                "points": _compact(points),
+                "total_points": sum(entry["points"] for entry in points.values()),
+                "proposed": True,
+            }
+        )
     if current is not None:
         offered = load_context(session, period, employee).offered
         entries = [e for e in _entries(current.points) if e.benefit in offered]
@@ -261,10 +304,17 @@ def submit_preferences(
 
 
 def options(
-    session: Session, period: Period, employee: Employee, *, include_ineligible: bool
+    session: Session,
+    period: Period,
+    employee: Employee,
+    *,
+    include_ineligible: bool,
+    carried_over: int = 0,
 ) -> OptionsOut:
+    """`carried_over`: what the previous period carried into this one for the employee."""
     context = load_context(session, period, employee)
-    allowance = period_allowance(period, employee)
+    # The allowance runs give: the period's plus what the previous period carried over.
+    allowance = with_carry_over(period_allowance(period, employee), carried_over)
     benefits = [
         OptionOut(
             code=b.code,

@@ -126,6 +126,8 @@ def test_leftover_cash_lines_are_counted_as_employer_cost(api: ApiClient) -> Non
         "units": 1,
         "employer_cost": 150000,
         "employee_cost": 0,
+        "effective_from": "2027-01-01",
+        "effective_to": "2027-12-31",
     } in cash
     assert finished["kpis"]["leftover_cash"] == sum(line["employer_cost"] for line in cash)
     assert (

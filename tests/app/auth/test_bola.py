@@ -37,7 +37,13 @@ def _others_data(api: ApiClient) -> dict[str, str]:
         json={"budget_id": "total", "from": 1, "to": 2, "steps": 2},
         headers=admin,
     ).json()["id"]
+    event = api.post(
+        f"/api/v1/periods/{world.period_id}/life-events",
+        json={"employee": VICTIM, "kind": "leave", "effective_date": "2027-03-31"},
+        headers=admin,
+    ).json()["id"]
     return {
+        "event_id": event,
         "period_id": world.period_id,
         "run_id": run_id,
         "scenario_id": scenario,

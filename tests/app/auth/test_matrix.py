@@ -20,7 +20,7 @@ from app.auth.principal import ROLES
 from app.main import create_app
 from tests.conftest import ApiClient
 from tests.factories import benefit_body
-from tests.run_world import build_world, close, execute_queued, run
+from tests.run_world import approve, build_world, close, execute_queued, run
 from tests.security_factories import make_open_period, make_people
 
 PUBLIC = {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
@@ -73,6 +73,19 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/v1/me/periods/{period_id}/preferences"): EMPLOYEE,
     ("GET", "/api/v1/me/periods"): EMPLOYEE,
     ("GET", "/api/v1/me/periods/{period_id}/allocation"): EMPLOYEE,
+    ("GET", "/api/v1/periods/{period_id}/life-event-reasons"): HR,
+    ("PUT", "/api/v1/periods/{period_id}/life-event-reasons"): HR,
+    ("GET", "/api/v1/periods/{period_id}/life-events"): HR,
+    ("POST", "/api/v1/periods/{period_id}/life-events"): HR,
+    ("GET", "/api/v1/life-events/{event_id}"): HR,
+    ("POST", "/api/v1/life-events/{event_id}/confirm"): HR,
+    ("GET", "/api/v1/life-events/{event_id}/preferences"): HR,
+    ("PUT", "/api/v1/life-events/{event_id}/preferences"): HR,
+    ("POST", "/api/v1/life-events/{event_id}/runs"): HR,
+    ("GET", "/api/v1/me/life-events"): EMPLOYEE,
+    ("POST", "/api/v1/me/life-events"): EMPLOYEE,
+    ("GET", "/api/v1/me/life-events/{event_id}/preferences"): EMPLOYEE,
+    ("PUT", "/api/v1/me/life-events/{event_id}/preferences"): EMPLOYEE,
     ("GET", "/api/v1/periods/{period_id}/participation"): RUN_SUMMARY,  # counts only
     ("POST", "/api/v1/periods/{period_id}/runs"): ANALYSTS,  # finance: scenario runs only
     ("GET", "/api/v1/periods/{period_id}/runs"): RUN_SUMMARY,
@@ -186,6 +199,16 @@ def _ids_for(api: ApiClient, path: str) -> dict[str, str]:
         "/api/v1/api-keys", json={"name": "spare", "roles": ["hr_admin"]}, headers=admin
     ).json()["id"]
     ids = {"code": "GYM" if "benefits" in path else "HQ", "key_id": spare_key}
+    if "{event_id}" in path:  # a published period with E1's event
+        world = build_world(api)
+        close(world)
+        approve(world, run(world)["id"])
+        event = api.post(
+            f"/api/v1/periods/{world.period_id}/life-events",
+            json={"employee": "E1", "kind": "leave", "effective_date": "2027-03-31"},
+            headers=admin,
+        ).json()["id"]
+        return {**ids, "event_id": event, "period_id": world.period_id}
     if "{run_id}" in path:
         world = build_world(api)
         close(world)

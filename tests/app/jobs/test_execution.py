@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -48,7 +48,7 @@ def test_only_one_claim_wins_and_a_lost_lease_writes_nothing(api: ApiClient) -> 
         session.add(
             RunLine(
                 run_id=job_id, employee="E1", benefit="GYM", units=1, employer_cost=1,
-                employee_cost=0,
+                employee_cost=0, effective_from=date(2027, 1, 1), effective_to=date(2027, 12, 31),
             )
         )  # fmt: skip
 
@@ -92,7 +92,8 @@ def test_a_failure_while_saving_is_recorded_as_that_failure(api: ApiClient) -> N
             session.add(
                 RunLine(
                     run_id=job_id, employee="E1", benefit="GYM", units=1, employer_cost=1,
-                    employee_cost=0,
+                    employee_cost=0, effective_from=date(2027, 1, 1),
+                    effective_to=date(2027, 12, 31),
                 )
             )  # fmt: skip
             session.flush()

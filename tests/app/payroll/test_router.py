@@ -168,6 +168,9 @@ def test_carry_over_adds_unused_allowance_to_the_next_period(api: ApiClient) -> 
     allowances = {e["id"]: e["allowance"] for e in problem["employees"]}
     assert allowances["E6"] == 100000 + 150000
     assert allowances["E1"] == 100000 + leftover["E1"]
+    # /me options report the allowance the run gives, carried-over amount included.
+    e6 = api.get(f"/api/v1/me/periods/{next_id}/options", headers=world.employees["E6"])
+    assert e6.json()["allowance"] == 100000 + 150000
 
 
 def test_a_run_under_forfeit_is_not_approved_after_the_policy_became_cash(api: ApiClient) -> None:

@@ -347,3 +347,24 @@ def test_nul_characters_in_a_scenario_are_refused(api: ApiClient) -> None:
     )
     assert response.status_code == 422, response.text
     assert "NUL" in response.text
+
+
+def test_scenario_runs_are_allowed_on_a_published_period_and_never_approvable(
+    api: ApiClient,
+) -> None:
+    world = build_world(api)
+    close(world)
+    approve(world, run(world)["id"])
+    period = world.url(f"/periods/{world.period_id}")
+    payroll_before = all_pages(api, f"{period}/payroll/lines", world.payroll)
+    baseline = api.post(f"{period}/runs", json={}, headers=world.admin)
+    assert baseline.status_code == 409 and "scenario" in baseline.json()["detail"]
+
+    finance = api.auth("finance")
+    scenario = create_scenario(world, finance, budget_caps={"total": 900_000})
+    what_if = scenario_run(world, scenario["id"], finance)
+    assert what_if["status"] == "succeeded"
+    refused = api.post(world.url(f"/runs/{what_if['id']}/approve"), headers=world.approver)
+    assert refused.status_code == 409 and "never published" in refused.json()["detail"]
+    assert all_pages(api, f"{period}/payroll/lines", world.payroll) == payroll_before
+    assert _ok(api.get(period, headers=world.admin))["status"] == "published"

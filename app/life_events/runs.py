@@ -1,0 +1,416 @@
+"""Event runs: re-allocate one employee of a publication, every other line held fixed.
+
+`start_event_run` freezes the solver's input (`flexben.event/v1`: the employee's
+one-person problem, the fixed use of everyone else's published lines aggregated by group
+and benefit, the publication's group figures, the employee's previous lines) on a `Run`
+with `life_event_id`; the `event_run` job solves it (solver.event via the adapter) and
+writes the run's lines as the whole next publication: the publication amended with only
+that employee's lines changed, effective-dated. Approval (four-eyes) publishes it as N+1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.allocations import solver_adapter
+from app.allocations.jobs import ALLOCATION_RUN, finish_run
+from app.allocations.models import Run, RunEmployee
+from app.allocations.problem import build_problem, canonical_json, sha256_hex
+from app.allocations.results import RunOutcome, failed_outcome
+from app.audit.service import record
+from app.auth.principal import Principal
+from app.benefits.models import Benefit
+from app.employees.models import Employee, PeerGroup
+from app.errors import Conflict
+from app.ids import time_ordered_uuid
+from app.jobs.registry import Finish, JobContext, JobKind, register
+from app.jobs.service import enqueue
+from app.life_events.models import LifeEvent
+from app.life_events.service import mark_published
+from app.payroll import repository as publications
+from app.payroll.models import PayrollLine, Publication
+from app.payroll.service import Amendment, register_amendment
+from app.periods.allowance import employee_allowance, with_carry_over
+from app.periods.models import Period
+from app.periods.service import allowance_rules, get_period
+
+log = logging.getLogger(__name__)
+
+KIND = "event_run"
+EVENT_FORMAT = "flexben.event/v1"
+OTHERS = "(others)"  # fixed lines of everyone else are aggregated under this name
+
+
+def _days(start: date, end: date) -> int:
+    """Days from start to end, both included (0 when end is before start)."""
+    return max((end - start).days + 1, 0)
+
+
+def _part(amount: int, line: PayrollLine, end: date) -> int:
+    """A line's amount from its start to `end`: pro rata of its own days, rounded down once."""
+    return amount * _days(line.effective_from, end) // _days(line.effective_from, line.effective_to)
+
+
+# ---------------------------------------------------------------- the frozen input
+
+
+def _lines_of(session: Session, publication: Publication) -> list[tuple[PayrollLine, str]]:
+    """The publication's lines with each employee's peer group code."""
+    rows = session.execute(
+        select(PayrollLine, PeerGroup.code)
+        .join(Employee, Employee.external_id == PayrollLine.employee)
+        .join(PeerGroup, PeerGroup.id == Employee.peer_group_id)
+        .where(PayrollLine.publication_id == publication.id)
+        .order_by(PayrollLine.employee, PayrollLine.benefit, PayrollLine.effective_from)
+    )
+    return [(line, code) for line, code in rows]
+
+
+def _fixed(
+    lines: list[tuple[PayrollLine, str]], person: str, when: date, period_days: int
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """Fixed use (aggregated) and the person's lines running on `when` (annual contribution)."""
+    totals: dict[tuple[str, str, str, bool], list[int]] = {}
+    previous: dict[str, dict[str, int]] = {}
+
+    def add(key: tuple[str, str, str, bool], units: int, cost: int) -> None:
+        entry = totals.setdefault(key, [0, 0])
+        entry[0] += units
+        entry[1] += cost
+
+    for line, group in lines:
+        if line.kind != "benefit":
+            continue  # leftover cash is paid after allocation; no budget counts it
+        if line.employee != person:
+            holds = line.effective_to >= when
+            add((OTHERS, group, line.benefit, holds), line.units, line.employer_cost)
+        elif line.effective_to < when:
+            add((person, group, line.benefit, False), line.units, line.employer_cost)
+        elif line.effective_from <= when:
+            before = _part(line.employer_cost, line, when - timedelta(days=1))
+            add((person, group, line.benefit, False), line.units, before)
+            span = _days(line.effective_from, line.effective_to)
+            previous[line.benefit] = {
+                "units": line.units,
+                "contribution": line.employee_cost * period_days // span if span else 0,
+            }
+    fixed = [
+        {
+            "employee": employee,
+            "group": group,
+            "benefit": benefit,
+            "units": units,
+            "employer_cost": cost,
+            "holds_place": holds,
+        }
+        for (employee, group, benefit, holds), (units, cost) in sorted(totals.items())
+    ]
+    return fixed, previous
+
+
+def _frozen(base: Run, mine: RunEmployee | None, group: str) -> dict[str, Any] | None:
+    figures = next((g for g in base.groups or [] if g.get("id") == group), None)
+    if figures is None or not figures.get("participants") or figures.get("mean_value") is None:
+        return None
+    return {
+        "participants": int(figures["participants"]),
+        "mean": str(Fraction(figures["mean_value"])),
+        "includes_employee": mine is not None
+        and mine.peer_group == group
+        and mine.satisfaction is not None,
+    }
+
+
+def event_input(session: Session, event: LifeEvent, period: Period) -> dict[str, Any]:
+    publication = publications.current_publication(session, period.id)
+    if publication is None:
+        raise Conflict("the period has no publication to amend")
+    base = session.get_one(Run, publication.run_id)
+    employee = event.employee
+    person = employee.external_id
+    group = event.peer_group.code if event.peer_group is not None else employee.peer_group.code
+    period_days = _days(period.effective_from, period.effective_to)
+    fixed, previous = _fixed(
+        _lines_of(session, publication), person, event.effective_date, period_days
+    )
+    # The annual allowance: the event's days pro-rate it (a hire's from the hire date).
+    carried = publications.carried_over_to(session, period, person)
+    allowance = with_carry_over(
+        employee_allowance(
+            allowance_rules(period),
+            peer_group=group,
+            fte=employee.fte,
+            hire_date=None,
+            allowance_override=employee.allowance_override,
+            effective_from=period.effective_from,
+            effective_to=period.effective_to,
+        ),
+        carried,
+    )
+    problem = build_problem(session, period)
+    mine = next((e for e in problem["employees"] if e["id"] == person), None)
+    if mine is None:
+        raise Conflict(f"{person} is not active: activate the employee before an event run")
+    changeable = _changeable(session, problem, event.categories)
+    wishes = dict(event.preferences or {}) if event.preferences is not None else None
+    if wishes is None and event.kind == "transfer":
+        wishes = mine["preferences"]  # a transfer keeps the period's wishes unless changed
+    preferences = dict(wishes or {})
+    held_wishes = 0
+    if changeable is not None:  # a held line stays wanted: the checker sees it as chosen
+        for code, line in previous.items():
+            if code not in changeable:
+                preferences[code] = {"points": 1, "units": line["units"]}
+                held_wishes += 1
+    mine = {**mine, "group": group, "preferences": preferences}
+    mine.pop("allowance", None)
+    if allowance is not None:
+        mine["allowance"] = allowance
+    problem = {
+        **problem,
+        "employees": [mine],
+        "points_per_employee": problem["points_per_employee"] + held_wishes,
+    }
+    mine_before = session.get(RunEmployee, (base.id, person))
+    return {
+        "format": EVENT_FORMAT,
+        "event": event.id,
+        "kind": event.kind,
+        "base_version": publication.version,
+        "effective_date": event.effective_date.isoformat(),
+        "employee": person,
+        "days": _days(event.effective_date, period.effective_to),
+        "period_days": period_days,
+        "problem": problem,
+        "fixed": fixed,
+        "frozen": _frozen(base, mine_before, group),
+        "previous": previous,
+        "changeable": None if changeable is None else sorted(changeable),
+    }
+
+
+def _changeable(
+    session: Session, problem: Mapping[str, Any], categories: list[str] | None
+) -> set[str] | None:
+    if categories is None:
+        return None
+    codes = [b["id"] for b in problem["benefits"]]
+    rows = session.execute(select(Benefit.code, Benefit.category).where(Benefit.code.in_(codes)))
+    return {code for code, category in rows if category in categories}
+
+
+def start_event_run(session: Session, event: LifeEvent, principal: Principal) -> Run:
+    """Queue the event's run (flushed; executed once committed)."""
+    period = get_period(session, event.period_id)
+    if period.status != "published":
+        raise Conflict(f"the period is {period.status}: event runs amend a published period")
+    if event.status != "confirmed":
+        hint = "confirm it first" if event.status == "reported" else "it is already published"
+        raise Conflict(f"the event is {event.status}; {hint}")
+    text = canonical_json(event_input(session, event, period))
+    run = Run(
+        id=time_ordered_uuid(),
+        period_id=period.id,
+        status="queued",
+        created_by=principal.id,
+        problem=text,
+        problem_sha256=sha256_hex(text),
+        time_limit_s=None,
+        life_event_id=event.id,
+        attempts=0,
+    )
+    session.add(run)
+    session.flush()
+    enqueue(session, kind=KIND, job_id=run.id, period_id=period.id, created_by=principal.id)
+    record(session, principal, "life_event.run", "run", run.id, None, run)
+    return run
+
+
+def base_version(run: Run) -> int:
+    """The publication an event run amends."""
+    return int(json.loads(run.problem)["base_version"])
+
+
+# ---------------------------------------------------------------- the job
+
+
+def _line_row(line: PayrollLine, **changes: Any) -> dict[str, Any]:
+    row = {
+        "employee": line.employee,
+        "benefit": line.benefit,
+        "kind": line.kind,
+        "units": line.units,
+        "employer_cost": line.employer_cost,
+        "employee_cost": line.employee_cost,
+        "effective_from": line.effective_from,
+        "effective_to": line.effective_to,
+    }
+    return {**row, **changes}
+
+
+def amended_lines(
+    lines: list[PayrollLine],
+    doc: Mapping[str, Any],
+    result: Mapping[str, Any] | None,
+    period_end: date,
+) -> list[dict[str, Any]]:
+    """The next publication's lines: only the person's change (a leave: `result` None)."""
+    person, when = doc["employee"], date.fromisoformat(doc["effective_date"])
+    held = {r["benefit"] for r in (result or {}).get("allocations", []) if r.get("held")}
+    rows: list[dict[str, Any]] = []
+    for line in lines:
+        if line.employee != person or line.effective_to < when:
+            rows.append(_line_row(line))
+        elif result is None:  # a leave: every line ends on the date
+            if line.effective_from <= when:
+                rows.append(
+                    _line_row(
+                        line,
+                        effective_to=when,
+                        employer_cost=_part(line.employer_cost, line, when),
+                        employee_cost=_part(line.employee_cost, line, when),
+                    )
+                )
+        elif line.benefit in held and line.kind == "benefit":
+            rows.append(_line_row(line))
+        elif line.effective_from < when:  # ends the day before its replacement
+            end = when - timedelta(days=1)
+            rows.append(
+                _line_row(
+                    line,
+                    effective_to=end,
+                    employer_cost=_part(line.employer_cost, line, end),
+                    employee_cost=_part(line.employee_cost, line, end),
+                )
+            )
+    for row in (result or {}).get("allocations", []):
+        if not row.get("held"):
+            rows.append(
+                {
+                    "employee": person,
+                    "benefit": row["benefit"],
+                    "kind": "benefit",
+                    "units": row["units"],
+                    "employer_cost": row["employer_cost"],
+                    "employee_cost": row["employee_cost"],
+                    "effective_from": when,
+                    "effective_to": period_end,
+                }
+            )
+    return sorted(rows, key=lambda r: (r["employee"], r["benefit"], r["effective_from"]))
+
+
+def _employees(
+    base_rows: list[RunEmployee], doc: Mapping[str, Any], result: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    columns = ("employee", "peer_group", "satisfaction", "value", "top_up", "allowance",
+               "leftover", "preferences", "explanations")  # fmt: skip
+    rows = [{c: getattr(r, c) for c in columns} for r in base_rows]
+    if result is None:
+        return rows
+    person = doc["problem"]["employees"][0]
+    (mine,) = result["employees"]
+    rows = [r for r in rows if r["employee"] != doc["employee"]]
+    rows.append(
+        {
+            "employee": doc["employee"],
+            "peer_group": person["group"],
+            "satisfaction": mine["satisfaction"],
+            "value": mine["value"],
+            "top_up": mine["top_up"],
+            "allowance": person.get("allowance"),
+            "leftover": 0,
+            "preferences": {
+                code: p if isinstance(p, dict) else {"points": p, "units": 1}
+                for code, p in person["preferences"].items()
+            },
+            "explanations": mine["explanations"],
+        }
+    )
+    return rows
+
+
+def event_outcome(  # noqa: PLR0917 (the job's one call)
+    doc: Mapping[str, Any],
+    result: Mapping[str, Any] | None,
+    lines: list[PayrollLine],
+    base: Run,
+    base_rows: list[RunEmployee],
+    period_end: date,
+) -> RunOutcome:
+    solver = (result or {}).get("solver") or {"name": "event", "version": "1", "seconds": 0.0}
+    status = "optimal" if result is None else result["status"]
+    values: dict[str, Any] = {
+        "status": "succeeded" if status in ("optimal", "feasible") else "infeasible",
+        "solver_status": status if status in ("optimal", "feasible", "infeasible") else "error",
+        "solver_name": solver.get("name"),
+        "solver_version": solver.get("version"),
+        "solver_seconds": solver.get("seconds"),
+        "objective": (result or {}).get("objective"),
+        "bound": (result or {}).get("bound"),
+        "gap": (result or {}).get("gap"),
+        "groups": base.groups,  # the frozen figures carry over to the next publication
+        "budgets": (result or {}).get("budgets") or base.budgets,
+        "kpis": {"life_event": doc["event"], "kind": doc["kind"], "employee": doc["employee"]},
+        "error": None,
+    }
+    if values["status"] != "succeeded":
+        assert result is not None
+        problems = result.get("infeasibility") or result.get("violations") or []
+        values["error"] = " ".join(str(p.get("text")) for p in problems) or str(
+            result.get("error") or "the event has no valid allocation"
+        )
+        if status == "error":
+            values["status"] = "failed"
+        return RunOutcome(values=values)
+    return RunOutcome(
+        values=values,
+        lines=amended_lines(lines, doc, result, period_end),
+        employees=_employees(base_rows, doc, result),
+    )
+
+
+def execute_event_run(context: JobContext) -> Finish:
+    with context.session() as session:
+        run = session.get_one(Run, context.job_id)
+        period = session.get_one(Period, run.period_id)
+        doc = json.loads(run.problem)
+        publication = publications.publication(session, period.id, doc["base_version"])
+        assert publication is not None
+        base = session.get_one(Run, publication.run_id)
+        session.expunge(base)
+        lines = [line for line, _ in _lines_of(session, publication)]
+        base_rows = list(session.scalars(select(RunEmployee).where(RunEmployee.run_id == base.id)))
+        for row in [*lines, *base_rows]:
+            session.expunge(row)
+        span = (period.effective_from, period.effective_to)
+        session.rollback()
+    try:
+        result = None
+        if doc["kind"] != "leave":
+            result = solver_adapter.solve_event(doc, time_limit_s=None)
+        outcome = event_outcome(doc, result, lines, base, base_rows, span[1])
+    except Exception as error:  # recorded on the run; the worker carries on
+        log.exception("event run %s failed", context.job_id)
+        outcome = failed_outcome(f"the event run failed unexpectedly: {error!r}")
+    return finish_run(outcome, span)
+
+
+EVENT_RUN = register(
+    JobKind(
+        name=KIND,
+        execute=execute_event_run,
+        started=ALLOCATION_RUN.started,
+        requeued=ALLOCATION_RUN.requeued,
+        failed=ALLOCATION_RUN.failed,
+    )
+)
+register_amendment(Amendment(base_version=base_version, published=mark_published))
