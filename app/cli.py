@@ -112,6 +112,7 @@ def api_keys_list() -> None:
             employee = f" employee={key.employee_external_id}" if key.employee_external_id else ""
             typer.echo(
                 f"{key.public_id}  {state:<7}  {','.join(key.roles)}{employee}  "
+                f"person={key.person_id}  "
                 f"{key.name!r}  {used}"
             )
 
@@ -149,10 +150,20 @@ def api_keys_create(
     employee: Annotated[
         str | None, typer.Option("--employee", help="external_id an employee key acts as")
     ] = None,
+    same_person_as: Annotated[
+        str | None,
+        typer.Option(
+            "--same-person-as",
+            help="id of a key of the same person (four-eyes counts them as one person)",
+        ),
+    ] = None,
 ) -> None:
-    """Create an API key; the key is printed alone on the last line (shown once)."""
+    """Create an API key; the key is printed alone on the last line (shown once).
+
+    The key belongs to the employee it is bound to, to the person of --same-person-as,
+    or else to a new person."""
     from app.audit.service import record
-    from app.auth.service import binding_errors, create_api_key
+    from app.auth.service import binding_errors, create_api_key, owner_of_key
     from app.config import get_settings
     from app.errors import DomainError, Unprocessable
 
@@ -168,6 +179,7 @@ def api_keys_create(
                 roles=role,
                 pepper=settings.secret_key.get_secret_value(),
                 employee_external_id=employee,
+                owner=owner_of_key(session, same_person_as) if same_person_as else None,
             )
             record(
                 session,

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     oidc_roles_claim: str = "roles"  # a list of flexben role names
     # Roles given to a token bound to an employee, on top of its roles claim.
     oidc_default_roles: list[str] = Field(default=["employee"])
+    # API keys minted by a person signed in through OIDC expire after at most this long.
+    oidc_key_max_days: int = Field(default=30, ge=1, le=366)
     # Abuse limits.
     max_import_rows: int = Field(default=200_000, ge=1)
     max_solver_seconds: int = Field(default=600, ge=1)  # cap of any run's time_limit_s

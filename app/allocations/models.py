@@ -44,6 +44,8 @@ class Run(Base):
     period_id: Mapped[str] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     created_by: Mapped[str] = mapped_column(String(200))  # the API key's public id
+    # The person who started it (app/auth/persons.py): four-eyes compares persons.
+    created_by_person: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # The exact flexben.problem/v1 input, canonical JSON text, and its SHA-256 (hex).
     problem: Mapped[str] = mapped_column(Text)

@@ -74,6 +74,7 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
         period_id=period.id,
         status="queued",
         created_by=principal.id,
+        created_by_person=principal.person,
         problem=text,
         problem_sha256=digest,
         time_limit_s=body.time_limit_s,

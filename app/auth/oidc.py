@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import jwt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.auth.persons import employee_person, oidc_person
 from app.auth.principal import ROLES, Principal
 from app.config import Settings
 from app.employees.models import Employee
@@ -186,7 +186,7 @@ def _describe(exc: jwt.PyJWTError, settings: Settings) -> str:
 
 def principal_id(issuer: str, subject: str) -> str:
     """A stable 36-character id for a person of the provider (fits every actor column)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{issuer}#{subject}"))
+    return oidc_person(issuer, subject)
 
 
 def _claimed_roles(claims: dict[str, Any], settings: Settings) -> set[str]:
@@ -204,10 +204,14 @@ def _employee_for(session: Session, claims: dict[str, Any], settings: Settings) 
     if not isinstance(value, str) or not value:
         raise InvalidToken(f"missing claim {claim!r}")
     if settings.oidc_employee_field == "email":
+        # An address the provider has not verified proves nothing about who holds it.
+        if claim == "email" and claims.get("email_verified") is not True:
+            return None
         condition = func.lower(Employee.email) == value.lower()
     else:
         condition = Employee.external_id == value
-    return session.scalar(select(Employee).where(condition))
+    # A person who left (inactive) is no longer that employee: no employee binding.
+    return session.scalar(select(Employee).where(condition, Employee.active.is_(True)))
 
 
 def principal_from_claims(
@@ -219,16 +223,27 @@ def principal_from_claims(
     if employee is not None:
         roles |= {role for role in settings.oidc_default_roles if role in ROLES}
     if not roles:
+        unverified = (
+            settings.oidc_employee_claim == "email" and claims.get("email_verified") is not True
+        )
         raise InvalidToken(
-            f"the token's {settings.oidc_employee_claim!r} matches no employee "
+            "the token's email is not verified (email_verified is not true) "
+            "and it carries no flexben role"
+            if unverified and settings.oidc_employee_field == "email"
+            else f"the token's {settings.oidc_employee_claim!r} matches no active employee "
             "and it carries no flexben role"
         )
     subject = str(claims["sub"])
+    identity = principal_id(str(claims["iss"]), subject)
     return Principal(
-        id=principal_id(str(claims["iss"]), subject),
+        id=identity,
         name=f"oidc:{subject}",
         roles=frozenset(roles),
         employee_external_id=employee.external_id if employee is not None else None,
+        # An employee is one person however they authenticate (token or their keys).
+        person_id=employee_person(employee.id) if employee is not None else identity,
+        person_employee_id=employee.id if employee is not None else None,
+        via_oidc=True,
     )
 
 

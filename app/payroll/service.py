@@ -52,9 +52,10 @@ class PayrollSettings(BaseSettings):
 
 
 def _check_approvable(session: Session, run: Run, period: Period, principal: Principal) -> None:
-    if principal.id == run.created_by:
+    if principal.person == run.created_by_person:  # persons, not keys: see app/auth/persons.py
         raise Forbidden(
-            "four-eyes rule: the run must be approved by someone other than who started it"
+            "four-eyes rule: the run must be approved by another person than the one who "
+            "started it (any key or sign-in of that person counts as them)"
         )
     if run.scenario_id is not None:
         raise Conflict(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.service import record, record_many
+from app.auth.persons import is_that_employee
 from app.auth.principal import Principal
 from app.benefits.eligibility import employee_facts, evaluate
 from app.benefits.models import Benefit
@@ -213,6 +214,7 @@ def submit_preferences(
             errors=[issue.as_dict() for issue in checked.errors],
         )
     points = {e.benefit: {"points": e.points, "units": e.units} for e in checked.entries}
+    on_behalf = on_behalf or not is_that_employee(principal, employee.id)
     values = {
         "points": points,
         "submitted_by": principal.id,

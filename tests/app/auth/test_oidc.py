@@ -94,6 +94,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "aud": AUDIENCE,
         "sub": "user-1",
         "email": "E1@example.com",
+        "email_verified": True,
         "iat": now,
         "nbf": now,
         "exp": now + 300,
@@ -257,7 +258,7 @@ def test_no_employee_and_no_role_is_refused(
 ) -> None:
     token = sign(private_key, claims(email="stranger@example.com"))
     response = oidc.get("/api/v1/me", headers=bearer(token))
-    assert_invalid_token(response, "the token's 'email' matches no employee")
+    assert_invalid_token(response, "the token's 'email' matches no active employee")
 
 
 def test_api_keys_keep_working_beside_oidc(oidc: TestClient, api: ApiClient) -> None:
@@ -385,3 +386,71 @@ def test_an_issuer_without_audience_or_keys_is_a_configuration_error() -> None:
             oidc_issuer=ISSUER,
             oidc_audience=AUDIENCE,
         )
+
+
+# ---------------------------------------------------------------- persons (issue 10)
+
+
+def test_an_unverified_email_binds_no_employee(
+    oidc: TestClient, api: ApiClient, private_key: rsa.RSAPrivateKey
+) -> None:
+    make_people(api)
+    token = sign(private_key, claims(email_verified=False))
+    response = oidc.get("/api/v1/me", headers=bearer(token))
+    assert_invalid_token(response, "the token's email is not verified")
+    with_role = sign(private_key, claims(email_verified=None, groups=["employee"]))
+    assert oidc.get("/api/v1/me", headers=bearer(with_role)).status_code == 403  # not bound
+
+
+def test_an_inactive_employee_is_not_bound(
+    oidc: TestClient, api: ApiClient, private_key: rsa.RSAPrivateKey
+) -> None:
+    make_people(api)
+    api.patch("/api/v1/employees/E1", json={"active": False}, headers=api.auth("hr_admin"))
+    response = oidc.get("/api/v1/me", headers=bearer(sign(private_key, claims())))
+    assert_invalid_token(response, "the token's 'email' matches no active employee")
+
+
+def test_an_api_key_and_the_sign_in_of_one_person_are_one_pair_of_eyes(
+    oidc: TestClient, api: ApiClient, private_key: rsa.RSAPrivateKey
+) -> None:
+    from tests.run_world import build_world, close, execute_queued
+
+    world = build_world(api)
+    close(world)
+    token = bearer(sign(private_key, claims(groups=["hr_admin", "approver"])))  # E1 in person
+    started = oidc.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=token)
+    assert started.status_code == 202, started.text
+    execute_queued(api)
+    approve = f"/api/v1/runs/{started.json()['id']}/approve"
+    own_key = api.auth("approver", employee="E1")  # E1's own key from the command line
+    minted = oidc.post(
+        "/api/v1/api-keys", json={"name": "mine", "roles": ["approver"]}, headers=token
+    )
+    assert minted.status_code == 201, minted.text
+    for headers in (token, own_key, bearer(minted.json()["key"])):
+        assert oidc.post(approve, headers=headers).status_code == 403
+    assert oidc.post(approve, headers=world.approver).status_code == 200
+
+
+def test_keys_minted_through_oidc_expire_and_die_with_the_employee(
+    oidc: TestClient, api: ApiClient, private_key: rsa.RSAPrivateKey
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    make_people(api)
+    token = bearer(sign(private_key, claims(groups=["hr_admin"])))
+    asked = (datetime.now(UTC) + timedelta(days=365)).isoformat()
+    minted = oidc.post(
+        "/api/v1/api-keys",
+        json={"name": "script", "roles": ["hr_admin"], "expires_at": asked},
+        headers=token,
+    )
+    assert minted.status_code == 201, minted.text
+    expires = datetime.fromisoformat(minted.json()["expires_at"])
+    assert expires <= datetime.now(UTC) + timedelta(days=30, minutes=1)
+    key = bearer(minted.json()["key"])
+    assert oidc.get("/api/v1/benefits", headers=key).status_code == 200
+    api.patch("/api/v1/employees/E1", json={"active": False}, headers=api.auth("hr_admin"))
+    refused = oidc.get("/api/v1/benefits", headers=key)
+    assert refused.status_code == 401 and "inactive employee" in refused.json()["detail"]
