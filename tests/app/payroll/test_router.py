@@ -168,3 +168,16 @@ def test_carry_over_adds_unused_allowance_to_the_next_period(api: ApiClient) -> 
     allowances = {e["id"]: e["allowance"] for e in problem["employees"]}
     assert allowances["E6"] == 100000 + 150000
     assert allowances["E1"] == 100000 + leftover["E1"]
+
+
+def test_reopening_a_published_period_is_audited(api: ApiClient) -> None:
+    from tests.security_factories import audit_events, key_id_of
+
+    world = build_world(api)
+    close(world)
+    approve(world, run(world)["id"])
+    reopened = api.post(f"/api/v1/periods/{world.period_id}/open", headers=world.admin)
+    assert reopened.status_code == 200, reopened.text
+    (event,) = audit_events(api.session, action="period.reopen", entity_key=world.period_id)
+    assert event.actor == key_id_of(api.session, world.admin)
+    assert {"status", "opened_at", "closed_at"} <= set(event.changed)
