@@ -83,7 +83,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level,
-        proxy_headers=True,
+        proxy_headers=False,  # forwarded headers: app/security/proxies.py (trusted proxies only)
         access_log=False,  # the app writes its own JSON access log (app/security/logs.py)
     )
 

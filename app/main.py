@@ -67,17 +67,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS, *SCENARIO_ROUTERS, *SECURITY_ROUTERS):
         annotate_roles(router)
         app.include_router(router)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    from app.limits import ConcurrencyLimitMiddleware  # here: keeps the import block merge-free
+    install_limits(app, settings)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    install_security(app, settings)
+    return app
 
+
+def install_limits(app: FastAPI, settings: Settings) -> None:
+    """Innermost first: body limits, the concurrency slot, and outside both the
+    authentication of API requests (app/auth/gate.py): an anonymous request is refused
+    before its body is read and without taking a slot."""
+    from app.auth.gate import AuthenticateFirstMiddleware
+    from app.limits import ConcurrencyLimitMiddleware
+
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_json_bytes=settings.max_json_body_bytes,
+        read_seconds=settings.body_read_seconds,
+    )
     app.add_middleware(
         ConcurrencyLimitMiddleware,
         limit=settings.max_concurrent_requests,
         exempt=frozenset({"/healthz", "/metrics"}),
     )
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    install_security(app, settings)
-    return app
+    app.add_middleware(AuthenticateFirstMiddleware)
 
 
 def install_security(app: FastAPI, settings: Settings) -> None:
@@ -108,6 +122,9 @@ def install_security(app: FastAPI, settings: Settings) -> None:
         )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    from app.security.proxies import TrustedProxyMiddleware
+
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
 
 
 def app_factory() -> FastAPI:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.auth.persons import new_person
 from app.db import Base, UtcDateTime, utcnow
 
 
@@ -28,7 +29,7 @@ class ApiKey(Base):
     created_by: Mapped[str | None] = mapped_column(String(36))
     # The person the key belongs to (app/auth/persons.py) and, when that person is an
     # employee, the employee row: the key stops working once that employee is inactive.
-    person_id: Mapped[str] = mapped_column(String(36), index=True)
+    person_id: Mapped[str] = mapped_column(String(36), index=True, default=new_person)
     person_employee_id: Mapped[int | None] = mapped_column(
         ForeignKey("employees.id", ondelete="SET NULL"), index=True
     )
