@@ -257,13 +257,17 @@ def _employment_type(value: Any) -> str:
     return str(value)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number; use a finite number or a string")
+
+
 def _attributes(value: Any) -> dict[str, Any]:
     example = 'must be a JSON object such as {"site": "Lyon"}'
     if isinstance(value, str):  # a CSV cell: plain json.loads gives plain JSON values
         if "\x00" in value or "\\u0000" in value:
             raise ValueError(NUL_MESSAGE)
-        try:
-            parsed = json.loads(value)
+        try:  # NaN and Infinity are not JSON (PostgreSQL refuses them): say so
+            parsed = json.loads(value, parse_constant=_refuse_constant)
         except json.JSONDecodeError:
             raise ValueError(example) from None
         if not isinstance(parsed, dict):

@@ -200,12 +200,8 @@ def _pinned_publication(
     """The publication a page reads (the cursor's pinned version wins) and the key after."""
     after: tuple[str, str] | None = None
     if params.cursor is not None:
-        pinned, employee, benefit = decode_cursor(params.cursor, size=3)
-        if not isinstance(pinned, int) or not isinstance(employee, str):
-            raise Unprocessable(
-                "invalid cursor",
-                errors=[error_item(["query", "cursor"], "not a cursor returned by this list")],
-            )
+        pinned, employee, benefit = decode_cursor(params.cursor, size=3, types=[int, str, str])
+        assert isinstance(pinned, int) and isinstance(employee, str)
         version, after = pinned, (employee, str(benefit))
     latest = repo.latest_version(session, period_id)
     if version is None:
