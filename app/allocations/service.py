@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -25,10 +26,11 @@ from app.payroll import repository as publications
 from app.periods.ids import time_ordered_uuid
 from app.periods.models import Period
 from app.periods.service import get_period
+from app.security.disclosure import MIN_GROUP_SIZE, small_budgets
 
 RUNNABLE = ("open", "closed")
 # Peer-group figures are shown to an employee only for groups at least this large.
-MIN_GROUP_FOR_FIGURES = 5
+MIN_GROUP_FOR_FIGURES = MIN_GROUP_SIZE
 
 
 def current_problem(session: Session, period: Period) -> tuple[str, str]:
@@ -69,12 +71,14 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
             f"{hint.get(period.status, '')}".rstrip("; ")
         )
     text, digest = _problem_of_request(session, period, body, principal)
+    small = sorted(small_budgets(json.loads(text)))
     run = Run(
         id=time_ordered_uuid(),
         period_id=period.id,
         status="queued",
         created_by=principal.id,
         created_by_person=principal.person,
+        small_budgets=small,
         problem=text,
         problem_sha256=digest,
         time_limit_s=body.time_limit_s,
@@ -85,6 +89,13 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
     session.flush()
     record(session, principal, "run.start", "run", run.id, None, run)
     return run
+
+
+def small_budgets_of(run: Run) -> set[str]:
+    """The run's budgets whose use describes fewer than 5 participants."""
+    if run.small_budgets is not None:
+        return set(run.small_budgets)
+    return small_budgets(json.loads(run.problem))
 
 
 def get_run(session: Session, run_id: str) -> Run:

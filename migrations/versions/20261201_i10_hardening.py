@@ -1,4 +1,4 @@
-"""Persons behind keys and runs (four-eyes compares persons, issue 10).
+"""Persons behind keys and runs (four-eyes compares persons), runs' small budgets (issue 10).
 
 api_keys.person_id / person_employee_id and runs.created_by_person, backfilled: a key
 bound to an employee belongs to that employee; a key minted through the API to the person
@@ -64,6 +64,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("person_employee_id", sa.Integer(), nullable=True))
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("created_by_person", sa.String(length=36), nullable=True))
+        batch.add_column(sa.Column("small_budgets", sa.JSON(), nullable=True))
     connection = op.get_bind()
     persons = _persons_of_keys(connection)
     for public_id, (person_id, employee_id) in persons.items():
@@ -98,6 +99,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("runs") as batch:
+        batch.drop_column("small_budgets")
         batch.drop_column("created_by_person")
     with op.batch_alter_table("api_keys") as batch:
         batch.drop_index(op.f("ix_api_keys_person_employee_id"))
