@@ -201,10 +201,11 @@ def api_keys_create(
 
 @cli.command()
 def worker() -> None:
-    """Execute queued runs and budget-curve jobs until stopped (PostgreSQL: the procrastinate
-    queue, any number of workers; SQLite: polls the runs and jobs tables)."""
+    """Execute queued jobs (runs, budget curves) until stopped (PostgreSQL: the procrastinate
+    queue, any number of workers; SQLite: polls the jobs table)."""
     import logging
 
+    import app.job_kinds  # noqa: F401 (registers every job kind)
     from app.config import get_settings
     from app.jobs.runner import work
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+import app.job_kinds  # noqa: F401 (registers every job kind)
 from app.allocations.router import me_router as my_allocation_router
 from app.allocations.router import router as runs_router
 from app.audit.router import router as audit_router
@@ -20,7 +21,7 @@ from app.employees.router import router as employees_router
 from app.errors import install_error_handlers
 from app.health.metrics import MetricsMiddleware, RequestMetrics
 from app.health.router import router as health_router
-from app.jobs.runner import start_job_runner
+from app.jobs.runner import install_dispatch, start_job_runner, stop_job_runner
 from app.limits import BodySizeLimitMiddleware
 from app.payroll.router import router as payroll_router
 from app.periods.router import router as periods_router
@@ -54,14 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner = start_job_runner(app)
         yield
-        if runner is not None:
-            runner.stop()
+        stop_job_runner(app, runner)
         engine.dispose()
 
     app = FastAPI(title="flexben", version="1", description=API_DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    install_dispatch(app)
     app.state.metrics = RequestMetrics()
     install_error_handlers(app)
     for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS, *SCENARIO_ROUTERS, *SECURITY_ROUTERS):

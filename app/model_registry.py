@@ -9,6 +9,7 @@ from app.auth import models as auth_models  # noqa: F401
 from app.benefits import models as benefits_models  # noqa: F401
 from app.employees import models as employees_models  # noqa: F401
 from app.idempotency import models as idempotency_models  # noqa: F401
+from app.jobs import models as jobs_models  # noqa: F401
 from app.payroll import models as payroll_models  # noqa: F401
 from app.periods import models as periods_models  # noqa: F401
 from app.preferences import models as preferences_models  # noqa: F401

@@ -20,10 +20,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.allocations.execution import claim_run, finish_run, solve_problem_text
+from app.allocations.jobs import save_outcome, solve_problem_text
 from app.allocations.models import Run, RunLine
 from app.auth.service import create_api_key
 from app.config import Settings
+from app.jobs.execution import claim, finish
+from app.jobs.registry import Finish
 from app.main import create_app
 from bench.seed import seed_problem
 from bench.support import postgres_database
@@ -88,9 +90,9 @@ def measure(url: str) -> None:
 
 
 def execute_timed(factory: Any, run_id: str) -> dict[str, float]:
-    """`execute_run`'s steps timed one by one (the same functions, in the same order)."""
+    """The run job's steps timed one by one (the same functions, in the same order)."""
     started = time.monotonic()
-    assert claim_run(factory, run_id, worker="bench", lease_s=3600)
+    assert claim(factory, run_id, worker="bench", lease_s=3600)
     with factory() as session:
         run = session.get_one(Run, run_id)
         problem_text, limit = run.problem, run.time_limit_s
@@ -98,7 +100,8 @@ def execute_timed(factory: Any, run_id: str) -> dict[str, float]:
     loaded = time.monotonic()
     outcome = solve_problem_text(problem_text, limit, "forfeit")
     solved = time.monotonic()
-    assert finish_run(factory, run_id, worker="bench", outcome=outcome)
+    save = Finish(status="succeeded", save=lambda session, _id: save_outcome(session, _id, outcome))
+    assert finish(factory, run_id, worker="bench", outcome=save)
     return {"load": loaded - started, "solve": solved - loaded, "write": time.monotonic() - solved}
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.benefits.models import Benefit
 from app.employees.models import Employee, PeerGroup
-from app.periods.ids import time_ordered_uuid
+from app.ids import time_ordered_uuid
 from app.periods.models import Period
 from app.preferences.models import Preference
 

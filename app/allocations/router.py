@@ -23,7 +23,6 @@ from app.auth.principal import Principal
 from app.errors import Unprocessable, error_item
 from app.http import etag_of_json, set_etag
 from app.idempotency.service import IdempotencyDep
-from app.jobs.runner import dispatcher
 from app.pagination import Page, PageParams, keyset_page, page_params
 from app.periods.service import get_period
 from app.security.disclosure import (
@@ -101,7 +100,6 @@ def start_run(  # noqa: PLR0917 (FastAPI passes what the route declares)
         session.commit()
     finally:
         session.rollback()
-    dispatcher(request.app).run_queued(run.id)
     return JSONResponse(out, status_code=202, headers={"Location": location})
 
 

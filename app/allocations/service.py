@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.allocations.jobs import enqueue_run
 from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.problem import build_problem, canonical_json, sha256_hex
 from app.allocations.schemas import (
@@ -22,8 +23,8 @@ from app.allocations.schemas import (
 from app.audit.service import record
 from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, NotFound
+from app.ids import time_ordered_uuid
 from app.payroll import repository as publications
-from app.periods.ids import time_ordered_uuid
 from app.periods.models import Period
 from app.periods.service import get_period
 from app.security.disclosure import MIN_GROUP_SIZE, small_budgets
@@ -59,7 +60,7 @@ def _problem_of_request(
 
 
 def start_run(session: Session, period_id: str, body: RunCreate, principal: Principal) -> Run:
-    """Queue a run of the period's current inputs (committed; the caller dispatches it)."""
+    """Queue a run of the period's current inputs (flushed; executed once committed)."""
     period = get_period(session, period_id)
     if period.status not in RUNNABLE:
         hint = {
@@ -87,6 +88,7 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
     )
     session.add(run)
     session.flush()
+    enqueue_run(session, run)
     record(session, principal, "run.start", "run", run.id, None, run)
     return run
 

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UtcDateTime, utcnow
-from app.periods.ids import time_ordered_uuid
+from app.ids import time_ordered_uuid
 
 
 class AuditEvent(Base):

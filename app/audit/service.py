@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.auth.principal import Principal
 from app.db import Base, utcnow
-from app.periods.ids import time_ordered_uuid
+from app.ids import time_ordered_uuid
 from app.security.request_id import current_request_id
 
 SYSTEM_ACTOR = "system"  # command-line tools and jobs without a calling principal

@@ -1,4 +1,5 @@
-"""The in-process runner: a daemon thread executing queued runs one at a time."""
+"""The in-process runner: a daemon thread executing queued jobs of every kind, one at a
+time, with leases (app.jobs.execution) — the SQLite deployment's worker."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.allocations.execution import run_pending
+from app.jobs.execution import run_pending
 from app.jobs.settings import JobSettings
 
 log = logging.getLogger(__name__)
@@ -20,13 +21,13 @@ def worker_name(kind: str) -> str:
 
 
 class EmbeddedRunner:
-    """Polls every `poll_seconds`, or at once when `wake()` is called (a run was queued)."""
+    """Polls every `poll_seconds`, or at once when `wake()` is called (a job was queued)."""
 
     def __init__(self, factory: sessionmaker[Session], jobs: JobSettings) -> None:
         self._factory, self._jobs = factory, jobs
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="flexben-runs", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="flexben-jobs", daemon=True)
 
     def start(self) -> None:
         self._thread.start()

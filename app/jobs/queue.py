@@ -1,19 +1,20 @@
-"""The durable PostgreSQL queue: procrastinate jobs consumed by `flexben worker`.
+"""The durable PostgreSQL queue: one procrastinate job per queued job, consumed by
+`flexben worker`.
 
-Each queued run gets one procrastinate job (`flexben.run_allocation`, queue `runs`,
-queueing lock = the run id, so a run is never waiting twice); each queued analysis job
-(budget curve) one `flexben.run_analysis_job` (same queue, lock `job:<id>`), claimed the
-same way by `app.scenarios.jobs.execute_job`; the reaper fails analysis jobs whose lease
-expired and defers again those queued long ago. procrastinate hands a job
-to one worker (`FOR UPDATE SKIP LOCKED`); the run's own claim (app.allocations.execution)
-makes execution exactly-once even if a job were delivered twice.
-
-A worker killed mid-run leaves its procrastinate job `doing` and the run `running` with a
-lease that stops being extended. Every worker runs a reaper thread: expired runs are
-re-queued (and deferred again) or failed, and stalled procrastinate jobs of dead workers
-are marked failed so they do not linger. Runs queued long ago whose job is missing (the
-API crashed between commit and defer) are deferred again: the queueing lock makes that
-harmless.
+procrastinate does the delivery and the watching, app.jobs.execution the bookkeeping:
+- each queued job gets one procrastinate job (task `flexben.job`, queue `jobs`, queueing
+  lock = the job id, so a job never waits twice); procrastinate hands it to one worker
+  (`FOR UPDATE SKIP LOCKED`) and the claim makes execution exactly-once even if it were
+  delivered twice;
+- no lease on our row: procrastinate workers beat (`update_heartbeat_interval`), and a
+  job of a worker silent for the lease time is a *stalled* job (`get_stalled_jobs`). Every
+  worker's reaper asks for them and applies the one retry rule (`lost_worker`): attempts
+  left, procrastinate retries that same job (`retry_job`); none, it is finished `failed`
+  and our job failed with the reason;
+- an exception escaping a task (the database unreachable while claiming) is retried by
+  procrastinate's retry strategy;
+- jobs queued long ago without a waiting procrastinate job (the API died between commit
+  and defer) are deferred again; the queueing lock makes that harmless.
 
 procrastinate's tables live in the PostgreSQL schema `procrastinate` (migration 0003_runs);
 its connections use that search path.
@@ -34,21 +35,18 @@ from procrastinate.jobs import Status
 from sqlalchemy import make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.allocations.execution import execute_run, reap_expired_runs
-from app.allocations.models import Run
 from app.db import utcnow
 from app.jobs.embedded import worker_name
+from app.jobs.execution import execute, lost_worker
+from app.jobs.models import Job
 from app.jobs.settings import JobSettings
-from app.scenarios.jobs import execute_job, fail_expired_jobs
-from app.scenarios.models import Job
 
 log = logging.getLogger(__name__)
 
-TASK = "flexben.run_allocation"
-JOB_TASK = "flexben.run_analysis_job"  # budget curves (app.scenarios.jobs), same queue
-QUEUE = "runs"
+TASK = "flexben.job"
+QUEUE = "jobs"
 SCHEMA = "procrastinate"
-# A queued run older than this without its worker having taken it gets deferred again.
+# A queued job older than this without its worker having taken it gets deferred again.
 REDEFER_AFTER_S = 30.0
 
 
@@ -74,18 +72,9 @@ def _deferring_app(database_url: str) -> procrastinate.App:
     return make_app(database_url).open()
 
 
-def enqueue_run(database_url: str, run_id: str) -> None:
-    """Defer the job of a committed queued run (no-op when its job is already waiting)."""
-    deferrer = _deferring_app(database_url).configure_task(TASK, queue=QUEUE, queueing_lock=run_id)
-    with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):
-        deferrer.defer(run_id=run_id)
-
-
-def enqueue_job(database_url: str, job_id: str) -> None:
-    """Defer the procrastinate job of a committed queued analysis job (budget curve)."""
-    deferrer = _deferring_app(database_url).configure_task(
-        JOB_TASK, queue=QUEUE, queueing_lock=f"job:{job_id}"
-    )
+def enqueue(database_url: str, job_id: str) -> None:
+    """Defer the procrastinate job of a committed queued job (no-op when one is waiting)."""
+    deferrer = _deferring_app(database_url).configure_task(TASK, queue=QUEUE, queueing_lock=job_id)
     with contextlib.suppress(procrastinate_errors.AlreadyEnqueued):
         deferrer.defer(job_id=job_id)
 
@@ -100,28 +89,33 @@ def _stale_queued_jobs(factory: sessionmaker[Session]) -> list[str]:
     return ids
 
 
-def _stale_queued_runs(factory: sessionmaker[Session]) -> list[str]:
-    cutoff = utcnow() - timedelta(seconds=REDEFER_AFTER_S)
-    with factory() as session:
-        ids = list(
-            session.scalars(select(Run.id).where(Run.status == "queued", Run.created_at < cutoff))
-        )
-        session.rollback()
-    return ids
-
-
-async def _fail_stalled_jobs(database_url: str, seconds: float) -> None:
-    """Jobs left `doing` by workers that stopped beating: their runs are reaped separately."""
+async def _settle_stalled(
+    factory: sessionmaker[Session], database_url: str, jobs: JobSettings
+) -> None:
+    """Stalled procrastinate jobs (their worker stopped beating): retry or fail each."""
     async with make_app(database_url).open_async() as app:
         stalled = await app.job_manager.get_stalled_jobs(
-            queue=QUEUE, seconds_since_heartbeat=seconds
+            queue=QUEUE, seconds_since_heartbeat=stall_seconds(jobs)
         )
-        for job in stalled:
-            await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        for stalled_job in stalled:
+            job_id = str(stalled_job.task_kwargs.get("job_id", ""))
+            with factory() as session:
+                decided = lost_worker(session, job_id, max_attempts=jobs.max_attempts)
+                session.commit()
+            if decided == "queued":
+                await app.job_manager.retry_job(stalled_job)
+            else:  # failed now, or not running (finished meanwhile): nothing left to deliver
+                await app.job_manager.finish_job(
+                    stalled_job, status=Status.FAILED, delete_job=False
+                )
+
+
+def stall_seconds(jobs: JobSettings) -> float:
+    return max(jobs.lease_seconds, 5.0)
 
 
 class Reaper:
-    """Every lease/2 seconds: re-queue or fail runs of dead workers, defer what needs it."""
+    """Every lease/2 seconds: settle stalled jobs, defer what has no waiting job."""
 
     def __init__(
         self, factory: sessionmaker[Session], database_url: str, jobs: JobSettings
@@ -138,46 +132,41 @@ class Reaper:
         self._thread.join(5)
 
     def cycle(self) -> None:
-        requeued = reap_expired_runs(self._factory, max_attempts=self._jobs.max_attempts)
-        for run_id in {*requeued, *_stale_queued_runs(self._factory)}:
-            enqueue_run(self._url, run_id)
-        fail_expired_jobs(self._factory)  # analysis jobs of dead workers are failed
+        asyncio.run(_settle_stalled(self._factory, self._url, self._jobs))
         for job_id in _stale_queued_jobs(self._factory):
-            enqueue_job(self._url, job_id)
+            enqueue(self._url, job_id)
 
     def _loop(self) -> None:
         while not self._stop.wait(self._jobs.lease_seconds / 2):
             try:
                 self.cycle()
-                asyncio.run(_fail_stalled_jobs(self._url, max(self._jobs.lease_seconds, 5.0)))
             except Exception:
                 log.exception("reaper: a cycle failed")
 
 
 def run_worker(database_url: str, factory: sessionmaker[Session], jobs: JobSettings) -> None:
-    """Consume the `runs` queue until SIGINT/SIGTERM (procrastinate's own signal handling)."""
+    """Consume the `jobs` queue until SIGINT/SIGTERM (procrastinate's own signal handling)."""
     app = make_app(database_url)
     name = worker_name("worker")
+    retry = procrastinate.RetryStrategy(max_attempts=jobs.max_attempts, wait=1)
 
-    @app.task(name=TASK, queue=QUEUE)
-    def run_allocation(run_id: str) -> None:
-        status = execute_run(factory, run_id, worker=name, lease_s=jobs.lease_seconds)
-        log.info("run %s: %s", run_id, status or "not executed here (already taken)")
-
-    @app.task(name=JOB_TASK, queue=QUEUE)
-    def run_analysis_job(job_id: str) -> None:
-        status = execute_job(factory, job_id, worker=name)
+    @app.task(name=TASK, queue=QUEUE, retry=retry)
+    def run_job(job_id: str) -> None:
+        status = execute(factory, job_id, worker=name, lease_s=None)
         log.info("job %s: %s", job_id, status or "not executed here (already taken)")
 
     reaper = Reaper(factory, database_url, jobs)
-    reaper.cycle()  # catch up at once with what dead workers left behind
+    try:
+        reaper.cycle()  # catch up at once with what dead workers left behind
+    except Exception:
+        log.exception("reaper: the first cycle failed")
     reaper.start()
     try:
         app.run_worker(
             queues=[QUEUE],
             concurrency=1,
             update_heartbeat_interval=max(jobs.lease_seconds / 4, 0.5),
-            stalled_worker_timeout=max(jobs.lease_seconds, 5.0),
+            stalled_worker_timeout=stall_seconds(jobs),
         )
     finally:
         reaper.stop()

@@ -1,70 +1,69 @@
-"""Wiring of the job runner into the API process and the `flexben worker` command."""
+"""Wiring of the job system into the API process and the `flexben worker` command."""
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Protocol
+from collections.abc import Callable
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.allocations.execution import run_pending
 from app.config import Settings
 from app.jobs.embedded import EmbeddedRunner, worker_name
+from app.jobs.execution import run_pending
+from app.jobs.service import dispatch_after_commit
 from app.jobs.settings import JobSettings, runner_mode
 
 log = logging.getLogger(__name__)
 
 
-class RunDispatcher(Protocol):
-    def run_queued(self, run_id: str) -> None:
-        """Called after a queued run was committed."""
-
-
-class _Embedded:
-    def __init__(self, runner: EmbeddedRunner) -> None:
-        self.runner = runner
-
-    def run_queued(self, run_id: str) -> None:
-        self.runner.wake()
-
-
-class _Queue:
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-
-    def run_queued(self, run_id: str) -> None:
-        from app.jobs.queue import enqueue_run
+def _deferrer(database_url: str) -> Callable[[str], None]:
+    def defer(job_id: str) -> None:
+        from app.jobs.queue import enqueue
 
         try:
-            enqueue_run(self.database_url, run_id)
-        except Exception:  # the run stays queued; a worker's reaper defers it again
-            log.exception("run %s: deferring its job failed; a worker will pick it up", run_id)
+            enqueue(database_url, job_id)
+        except Exception:  # the job stays queued; a worker's reaper defers it again
+            log.exception("job %s: deferring it failed; a worker will pick it up", job_id)
+
+    return defer
 
 
-class _Manual:
-    def run_queued(self, run_id: str) -> None:
-        return None
+def _nobody(_job_id: str) -> None:
+    return None
+
+
+def install_dispatch(app: FastAPI) -> None:
+    """Once per app: every job a request's session enqueued is handed, after commit, to
+    `app.state.job_queued` (nobody until the runner starts; `manual` mode: nobody)."""
+    app.state.job_queued = _nobody
+
+    def job_queued(job_id: str) -> None:  # looked up per call: the mode is set at startup
+        app.state.job_queued(job_id)
+
+    dispatch_after_commit(app.state.session_factory, job_queued)
 
 
 def start_job_runner(app: FastAPI) -> EmbeddedRunner | None:
-    """Attach `app.state.run_dispatcher`; start and return the embedded runner if any."""
+    """Point `app.state.job_queued` at this mode's runner; start and return the embedded
+    runner if this process executes jobs (`embedded` mode)."""
     settings: Settings = app.state.settings
     jobs = JobSettings()
     mode = runner_mode(settings, jobs)
     if mode == "embedded":
         runner = EmbeddedRunner(app.state.session_factory, jobs)
         runner.start()
-        app.state.run_dispatcher = _Embedded(runner)
+        app.state.job_queued = lambda _job_id: runner.wake()
         return runner
-    app.state.run_dispatcher = _Queue(settings.database_url) if mode == "queue" else _Manual()
+    app.state.job_queued = _deferrer(settings.database_url) if mode == "queue" else _nobody
     return None
 
 
-def dispatcher(app: FastAPI) -> RunDispatcher:
-    found: RunDispatcher | None = getattr(app.state, "run_dispatcher", None)
-    return found if found is not None else _Manual()
+def stop_job_runner(app: FastAPI, runner: EmbeddedRunner | None) -> None:
+    app.state.job_queued = _nobody
+    if runner is not None:
+        runner.stop()
 
 
 def work(settings: Settings, factory: sessionmaker[Session]) -> None:
@@ -75,13 +74,10 @@ def work(settings: Settings, factory: sessionmaker[Session]) -> None:
 
         run_worker(settings.database_url, factory, jobs)
         return
-    from app.scenarios.jobs import run_pending_jobs
-
     name = worker_name("worker")
-    log.info("SQLite: polling for queued runs and jobs every %s s", jobs.poll_seconds)
+    log.info("SQLite: polling for queued jobs every %s s", jobs.poll_seconds)
     while True:
         run_pending(
             factory, worker=name, lease_s=jobs.lease_seconds, max_attempts=jobs.max_attempts
         )
-        run_pending_jobs(factory, worker=name)
         time.sleep(jobs.poll_seconds)

@@ -24,9 +24,9 @@ from app.employees import repository as people
 from app.employees.models import Employee
 from app.errors import Conflict, NotFound, Unprocessable, error_item
 from app.http import etag_of_version
+from app.ids import time_ordered_uuid
 from app.periods import repository as repo
 from app.periods.allowance import AllowanceRules, employee_allowance
-from app.periods.ids import time_ordered_uuid
 from app.periods.models import Period
 from app.periods.schemas import (
     Allowance,

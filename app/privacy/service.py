@@ -30,9 +30,9 @@ from app.auth.models import ApiKey
 from app.db import utcnow
 from app.employees.service import get_employee
 from app.errors import Conflict
+from app.jobs.models import Job
 from app.payroll.models import CarryOver, PayrollLine
 from app.preferences.models import Preference, PreferenceVersion
-from app.scenarios.models import Job
 
 PSEUDONYM_PREFIX = "ERASED-"
 # Cleared on erasure: who the person is, and anything said about their circumstances.
@@ -144,7 +144,7 @@ def rekey_retained_records(session: Session, external_id: str, pseudonym: str) -
             run.problem_sha256 = sha256_hex(run.problem)
     jobs = session.scalars(select(Job).where(Job.problem.contains(needle, autoescape=True)))
     for job in jobs:
-        problem = json.loads(job.problem)
+        problem = json.loads(job.problem or "{}")
         if _rename_employee(problem, external_id, pseudonym):
             job.problem = canonical_json(problem)
     _rekey_audit(session, external_id, pseudonym)

@@ -16,10 +16,10 @@ from app.allocations import solver_adapter
 from app.allocations.problem import canonical_json
 from app.auth.principal import Principal
 from app.errors import Conflict, NotFound, Unprocessable, error_item
-from app.periods.ids import time_ordered_uuid
+from app.jobs.models import Job
+from app.jobs.service import enqueue, get_job
 from app.periods.models import Period
 from app.periods.service import get_period
-from app.scenarios.models import Job
 from app.scenarios.problem import baseline_problem, overrides_of, scenario_problem
 from app.scenarios.schemas import BudgetCurveCreate, JobOut, Progress
 from app.scenarios.service import scenario_of_period
@@ -50,7 +50,7 @@ def _problem(session: Session, period: Period, scenario_id: str | None) -> dict[
 def start_curve(
     session: Session, period_id: str, body: BudgetCurveCreate, principal: Principal
 ) -> Job:
-    """Queue a budget-curve job (committed; the caller dispatches it)."""
+    """Queue a budget-curve job (flushed; executed once the transaction commits)."""
     period = get_period(session, period_id)
     if period.status not in CURVE_STATES:
         raise Conflict(
@@ -89,21 +89,16 @@ def start_curve(
         "scenario_id": body.scenario_id,
         "time_limit_s": body.time_limit_s,
     }
-    job = Job(
-        id=time_ordered_uuid(),
+    return enqueue(
+        session,
         kind=KIND,
         period_id=period.id,
         scenario_id=body.scenario_id,
-        status="queued",
         created_by=principal.id,
-        progress_done=0,
         progress_total=len(caps) + 1,  # the steps, then the price of fairness
         params=params,
         problem=canonical_json(problem),
     )
-    session.add(job)
-    session.flush()
-    return job
 
 
 def sweep_caps(cap_from: int, cap_to: int, steps: int) -> list[int]:
@@ -136,13 +131,6 @@ def run_curve(
         ),
         **result,
     }
-
-
-def get_job(session: Session, job_id: str) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"no job with id {job_id!r}")
-    return job
 
 
 def job_out(job: Job) -> JobOut:

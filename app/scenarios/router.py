@@ -17,12 +17,12 @@ from app.auth.deps import SessionDep, require_roles
 from app.auth.principal import Principal
 from app.http import check_if_match, etag_of_version, set_etag
 from app.idempotency.service import IdempotencyDep
+from app.jobs import service as jobs
 from app.pagination import Page, PageParams, keyset_page, page_params
 from app.periods.service import get_period
 from app.scenarios import compare as comparison
 from app.scenarios import curve, service
 from app.scenarios.chart import curve_csv, curve_svg
-from app.scenarios.jobs import dispatch_job
 from app.scenarios.models import Scenario
 from app.scenarios.schemas import (
     AppliedOut,
@@ -161,19 +161,14 @@ def start_budget_curve(  # noqa: PLR0917 (FastAPI passes what the route declares
         session.commit()
     finally:
         session.rollback()
-    dispatch_job(request.app, job.id)
     return JSONResponse(out, status_code=202, headers={"Location": location})
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
 @releases_transaction
-def get_job(job_id: str, request: Request, session: SessionDep, _: Analyst) -> JobOut:
-    """Status, progress (done / total) and, once succeeded, the result and its links.
-    Polling a queued job (e.g. accepted before a restart) wakes the executor."""
-    job = curve.get_job(session, job_id)
-    if job.status == "queued":
-        dispatch_job(request.app, job_id)
-    return curve.job_out(job)
+def get_job(job_id: str, session: SessionDep, _: Analyst) -> JobOut:
+    """Status, progress (done / total) and, once succeeded, the result and its links."""
+    return curve.job_out(jobs.get_job(session, job_id))
 
 
 @router.get(

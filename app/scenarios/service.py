@@ -13,7 +13,7 @@ from app.auth.principal import Principal
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable, error_item
 from app.http import etag_of_version
-from app.periods.ids import time_ordered_uuid
+from app.ids import time_ordered_uuid
 from app.periods.schemas import PeriodPatch
 from app.periods.service import get_period, patch_period
 from app.scenarios.models import Scenario

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.allocations.problem import build_problem, canonical_json, sha256_hex
-from app.periods.ids import time_ordered_uuid
+from app.ids import time_ordered_uuid
 from app.periods.models import Period
 from app.preferences.models import Preference
 from solver.load import load_problem

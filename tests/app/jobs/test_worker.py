@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from app.allocations.models import Run, RunEmployee, RunLine
-from app.jobs.queue import QUEUE, TASK, _deferring_app, enqueue_run
+from app.jobs.queue import QUEUE, TASK, _deferring_app, enqueue
 from bench.seed import seed_problem
 from solver.generate import generate
 from tests.app.jobs.workers import start_worker
@@ -101,7 +101,7 @@ def kill_a_worker_mid_run(
     with pg.session() as session:
         period_id = seed_problem(session, generate(employees=300, seed=5))
     (run_id,) = start_runs(pg, period_id, 1, time_limit_s=time_limit_s)
-    enqueue_run(pg.url, run_id)
+    enqueue(pg.url, run_id)
     first = workers(FLEXBEN_JOB_LEASE_SECONDS="2")
     wait_for(lambda: run_state(pg, run_id)[0] == "running", timeout=60, what="the run to start")
     time.sleep(0.5)  # well inside the solve
@@ -136,9 +136,9 @@ def test_two_workers_never_execute_the_same_run(
     run_ids = start_runs(pg, period_id, 4)
     assert procrastinate_jobs(pg) == 4
     for run_id in run_ids:
-        enqueue_run(pg.url, run_id)  # the queueing lock keeps one waiting job per run
+        enqueue(pg.url, run_id)  # the queueing lock keeps one waiting job per run
         # ...and a duplicate job without the lock: both workers may fetch one each.
-        _deferring_app(pg.url).configure_task(TASK, queue=QUEUE).defer(run_id=run_id)
+        _deferring_app(pg.url).configure_task(TASK, queue=QUEUE).defer(job_id=run_id)
     workers()
     workers()
     wait_for(
@@ -171,7 +171,7 @@ def test_a_killed_workers_run_is_retried_to_completion(
 
 
 def job_status(db: FreshDatabase, job_id: str) -> str:
-    from app.scenarios.models import Job
+    from app.jobs.models import Job
 
     with db.session() as session:
         return session.get_one(Job, job_id).status
@@ -183,7 +183,7 @@ def test_a_budget_curve_job_is_deferred_and_executed_by_a_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with pg.session() as session:
-        period_id = seed_problem(session, generate(employees=6, seed=2))
+        period_id = seed_problem(session, generate(employees=10, seed=2))  # >= 5 participants
     monkeypatch.setenv("FLEXBEN_JOB_RUNNER", "queue")  # the API defers the job, runs nothing
     finance = pg.auth("finance")
     with TestClient(pg.app) as client:

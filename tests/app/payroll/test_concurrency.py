@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.allocations.execution import run_pending
+from app.jobs.execution import run_pending
 from app.payroll.models import Publication
 from tests.conftest import FreshDatabase
 from tests.run_world import FreshClient, build_world, close

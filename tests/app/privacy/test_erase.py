@@ -163,7 +163,7 @@ def test_erase_leaves_no_identity_in_audit_keys_jobs_or_key_names(api: ApiClient
     assert not [key for key in keys if key == "E3" or key.endswith("/E3")]
     assert pseudonym in keys and any(key.endswith(f"/{pseudonym}") for key in keys)
     from app.auth.models import ApiKey
-    from app.scenarios.models import Job
+    from app.jobs.models import Job
 
     (job_problem,) = api.session.scalars(select(Job.problem))
     assert '"E3"' not in job_problem and pseudonym in job_problem

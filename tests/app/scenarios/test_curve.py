@@ -7,7 +7,7 @@ import csv
 import io
 from typing import Any
 
-from app.scenarios.jobs import execute_job, run_pending_jobs
+from app.jobs.execution import execute, run_pending
 from tests.conftest import ApiClient
 from tests.domain_factories import period_body
 from tests.run_world import API, build_world, joined_session_factory
@@ -41,7 +41,7 @@ def test_budget_curve_job_progress_result_csv_and_svg(api: ApiClient) -> None:
         seen.append((polled["status"], polled["progress"]["done"]))
 
     factory = joined_session_factory(api.session)
-    assert execute_job(factory, job["id"], worker="test", observe=observe) == "succeeded"
+    assert execute(factory, job["id"], worker="test", lease_s=60, observe=observe) == "succeeded"
     assert seen == [("running", done) for done in range(1, 6)]
 
     done = _ok(api.get(location, headers=finance))
@@ -96,7 +96,7 @@ def test_curve_of_a_scenario_uses_its_inputs(api: ApiClient) -> None:
         202,
     )
     assert job["scenario_id"] == scenario["id"] and job["params"]["current_cap"] == 800_000
-    assert run_pending_jobs(joined_session_factory(api.session)) == [job["id"]]
+    assert run_pending(joined_session_factory(api.session)) == [job["id"]]
     result = _ok(api.get(f"{API}/jobs/{job['id']}", headers=finance))["result"]
     assert result["current_cap"] == 800_000
 

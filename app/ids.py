@@ -1,5 +1,5 @@
-"""Period ids: UUID text whose first 48 bits are the creation time in milliseconds (the
-UUIDv7 layout), so the keyset order of ids is the order of creation."""
+"""Identifiers of every resource: UUID text whose first 48 bits are the creation time in
+milliseconds (the UUIDv7 layout), so the keyset order of ids is the order of creation."""
 
 from __future__ import annotations
 

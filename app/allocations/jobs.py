@@ -1,0 +1,122 @@
+"""The allocation run as a job kind (`allocation_run`): the run's job has the run's id.
+
+The job system (app.jobs) claims, watches, retries and finishes; this module says what a
+run does: solve its stored problem outside any transaction, then write the final status,
+lines and explanations in the job's finishing transaction — a run is never half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
+
+from app.allocations import solver_adapter
+from app.allocations.models import Run, RunEmployee, RunLine
+from app.allocations.results import RunOutcome, failed_outcome, outcome_of
+from app.audit.service import record
+from app.db import utcnow
+from app.jobs.registry import Finish, JobContext, JobKind, register
+from app.jobs.service import enqueue
+from app.periods.models import Period
+
+log = logging.getLogger(__name__)
+
+KIND = "allocation_run"
+INSERT_BATCH = 5000
+
+
+def enqueue_run(session: Session, run: Run) -> None:
+    """Queue the job of a new run (flushed; executed once the transaction commits)."""
+    enqueue(
+        session,
+        kind=KIND,
+        job_id=run.id,
+        period_id=run.period_id,
+        scenario_id=run.scenario_id,
+        created_by=run.created_by,
+    )
+
+
+def solve_problem_text(
+    problem_text: str, time_limit_s: float | None, leftover_policy: str
+) -> RunOutcome:
+    problem: dict[str, Any] = json.loads(problem_text)
+    try:
+        result = solver_adapter.solve(problem, time_limit_s=time_limit_s)
+    except solver_adapter.ProblemError as error:
+        return failed_outcome(
+            "the problem built from the database is invalid:\n"
+            + solver_adapter.problem_issues(error)
+        )
+    return outcome_of(problem, result, leftover_policy=leftover_policy)
+
+
+def _insert_batches(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), INSERT_BATCH):
+        session.execute(insert(table), rows[start : start + INSERT_BATCH])
+
+
+def save_outcome(session: Session, run_id: str, outcome: RunOutcome) -> None:
+    """The run's final columns, lines and employees (in the caller's transaction)."""
+    values = {**outcome.values, "finished_at": utcnow()}
+    session.execute(update(Run).where(Run.id == run_id, Run.status == "running").values(**values))
+    _insert_batches(session, RunLine, [{"run_id": run_id, **line} for line in outcome.lines])
+    _insert_batches(session, RunEmployee, [{"run_id": run_id, **row} for row in outcome.employees])
+    # The worker acts for nobody: the system actor; the digest covers the outcome.
+    result = {**outcome.values, "lines": len(outcome.lines)}
+    record(session, None, "run.finish", "run", run_id, None, result)
+
+
+def execute_run(context: JobContext) -> Finish:
+    with context.session() as session:
+        run = session.get_one(Run, context.job_id)
+        period = session.get_one(Period, run.period_id)
+        problem_text, time_limit_s = run.problem, run.time_limit_s
+        leftover_policy = period.leftover_policy
+        session.rollback()
+    try:
+        outcome = solve_problem_text(problem_text, time_limit_s, leftover_policy)
+    except Exception as error:  # recorded on the run; the worker carries on
+        log.exception("run %s failed", context.job_id)
+        outcome = failed_outcome(f"the run failed unexpectedly: {error!r}")
+    failed = outcome.values["status"] == "failed"
+    return Finish(
+        status="failed" if failed else "succeeded",
+        error=outcome.values.get("error") if failed else None,
+        save=lambda session, run_id: save_outcome(session, run_id, outcome),
+    )
+
+
+def _started(session: Session, run_id: str) -> None:
+    session.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(status="running", attempts=Run.attempts + 1, started_at=utcnow())
+    )
+
+
+def _requeued(session: Session, run_id: str) -> None:
+    session.execute(update(Run).where(Run.id == run_id).values(status="queued"))
+
+
+def _failed(session: Session, run_id: str, error: str) -> None:
+    session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.status.in_(("queued", "running")))
+        .values(status="failed", error=error, finished_at=utcnow())
+    )
+
+
+ALLOCATION_RUN = register(
+    JobKind(
+        name=KIND,
+        execute=execute_run,
+        started=_started,
+        requeued=_requeued,
+        failed=_failed,
+    )
+)
