@@ -45,12 +45,26 @@ def previous_period(session: Session, period: Period) -> Period | None:
     )
 
 
+def successor_id(session: Session, previous: Period) -> str | None:
+    """The one period a published period's leftover carries into: the first to start
+    after it ends (by start date, then id: two periods starting the same day would
+    otherwise both receive it)."""
+    return session.scalar(
+        select(Period.id)
+        .where(Period.effective_from > previous.effective_to)
+        .order_by(Period.effective_from, Period.id)
+        .limit(1)
+    )
+
+
 def carry_over_into(session: Session, period: Period) -> dict[str, int]:
     """external_id -> allowance carried into `period` from the previous published period
     (when that period's leftover policy is `carry_over`; its current publication counts)."""
     previous = previous_period(session, period)
     if previous is None or previous.leftover_policy != "carry_over":
         return {}
+    if successor_id(session, previous) != period.id:
+        return {}  # carried into one period only: the first to start after it
     source = current_publication(session, previous.id)
     if source is None:
         return {}

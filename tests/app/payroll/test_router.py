@@ -168,6 +168,15 @@ def test_carry_over_adds_unused_allowance_to_the_next_period(api: ApiClient) -> 
     allowances = {e["id"]: e["allowance"] for e in problem["employees"]}
     assert allowances["E6"] == 100000 + 150000
     assert allowances["E1"] == 100000 + leftover["E1"]
+    # A second period starting the same day gets nothing: the leftover is carried once.
+    twin = api.post("/api/v1/periods", json={**body, "name": "2028 twin"}, headers=world.admin)
+    twin_id = twin.json()["id"]
+    assert api.post(f"/api/v1/periods/{twin_id}/open", headers=world.admin).status_code == 200
+    first, second = sorted([next_id, twin_id])
+    for period_id, carried in ((first, 150000), (second, 0)):
+        preview = api.post(f"/api/v1/periods/{period_id}/runs", json={}, headers=world.admin)
+        problem = api.get(f"{RUNS}/{preview.json()['id']}/problem", headers=world.admin).json()
+        assert {e["id"]: e["allowance"] for e in problem["employees"]}["E6"] == 100000 + carried
 
 
 def test_reopening_a_published_period_is_audited(api: ApiClient) -> None:
