@@ -6,7 +6,9 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import Select, select
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.allocations.jobs import enqueue_run
@@ -61,7 +63,8 @@ def _problem_of_request(
 
 def start_run(session: Session, period_id: str, body: RunCreate, principal: Principal) -> Run:
     """Queue a run of the period's current inputs (flushed; executed once committed)."""
-    period = get_period(session, period_id)
+    # Scenario runs lock the period row so that the quota check below cannot be raced.
+    period = get_period(session, period_id, for_update=body.scenario_id is not None)
     if period.status not in RUNNABLE:
         hint = {
             "draft": "open it first",
@@ -71,6 +74,8 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
             f"the period is {period.status}: runs need an open (preview) or closed period; "
             f"{hint.get(period.status, '')}".rstrip("; ")
         )
+    if body.scenario_id is not None:
+        _check_scenario_quota(session, period.id)
     text, digest = _problem_of_request(session, period, body, principal)
     small = sorted(small_budgets(json.loads(text)))
     run = Run(
@@ -91,6 +96,32 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
     enqueue_run(session, run)
     record(session, principal, "run.start", "run", run.id, None, run)
     return run
+
+
+class RunQuotaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLEXBEN_", extra="ignore")
+
+    # Unfinished scenario runs per period: what-ifs must not delay HR's final run.
+    max_queued_scenario_runs: int = Field(default=4, ge=1)
+
+
+def _check_scenario_quota(session: Session, period_id: str) -> None:
+    limit = RunQuotaSettings().max_queued_scenario_runs
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(Run)
+        .where(
+            Run.period_id == period_id,
+            Run.scenario_id.is_not(None),
+            Run.status.in_(("queued", "running")),
+        )
+    )
+    if (waiting or 0) >= limit:
+        raise Conflict(
+            f"{waiting} scenario runs of this period have not finished (at most {limit}, "
+            "FLEXBEN_MAX_QUEUED_SCENARIO_RUNS); start another once one has, so that the "
+            "period's own runs are not delayed"
+        )
 
 
 def small_budgets_of(run: Run) -> set[str]:
