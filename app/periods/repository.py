@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from collections.abc import Sequence
 
 from sqlalchemy import Select, select
@@ -15,6 +17,18 @@ from app.periods.models import Period
 def period_by_id(session: Session, period_id: str, *, for_update: bool = False) -> Period | None:
     stmt = select(Period).where(Period.id == period_id)
     return session.scalar(stmt.with_for_update() if for_update else stmt)
+
+
+def share_lock_state(session: Session, period_id: str) -> tuple[str, datetime | None] | None:
+    """The period's status and closes_at under a share lock (PostgreSQL FOR SHARE):
+    writers that need the period open hold it until they commit, so closing it waits for
+    them and they never see an open period that is being closed."""
+    row = session.execute(
+        select(Period.status, Period.closes_at)
+        .where(Period.id == period_id)
+        .with_for_update(read=True)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def periods_query(*, status: str | None) -> Select[Period]:

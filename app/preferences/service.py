@@ -192,10 +192,11 @@ def submit_preferences(
 ) -> PreferencesOut:
     """Store a new version of the employee's preferences (the whole submission)."""
     now = utcnow()
-    if period.status != "open":
-        raise Conflict(f"the period is {period.status}; preferences change only while it is open")
-    if period.closes_at is not None and period.closes_at <= now:
-        raise Conflict(f"the period closed for submissions at {period.closes_at.isoformat()}")
+    status, closes_at = periods.share_lock_state(session, period.id) or (period.status, None)
+    if status != "open":
+        raise Conflict(f"the period is {status}; preferences change only while it is open")
+    if closes_at is not None and closes_at <= now:
+        raise Conflict(f"the period closed for submissions at {closes_at.isoformat()}")
     if not employee.active:
         raise Conflict(f"employee {employee.external_id} is inactive")
     current = repo.current(session, period.id, employee.id)
