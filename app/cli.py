@@ -68,24 +68,41 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker", help="also run `flexben worker` beside the API (one-box deployments)"
+        ),
+    ] = False,
 ) -> None:
     """Serve the API (the database must be migrated to the latest schema)."""
+    import subprocess
+    import sys
+
     import uvicorn
 
     from app.config import get_settings
 
     settings = get_settings()
     _refuse_unmigrated(settings.database_url)
-    uvicorn.run(
-        "app.main:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-        proxy_headers=False,  # forwarded headers: app/security/proxies.py (trusted proxies only)
-        access_log=False,  # the app writes its own JSON access log (app/security/logs.py)
+    job_worker = (
+        subprocess.Popen([sys.executable, "-m", "app.cli", "worker"]) if with_worker else None
     )
+    try:
+        uvicorn.run(
+            "app.main:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+            proxy_headers=False,  # forwarded headers: app/security/proxies.py (trusted only)
+            access_log=False,  # the app writes its own JSON access log (app/security/logs.py)
+        )
+    finally:
+        if job_worker is not None:  # the worker lives and dies with the API
+            job_worker.terminate()
+            job_worker.wait(timeout=30)
 
 
 @api_keys_cli.command("list")

@@ -26,6 +26,7 @@ from app.audit.service import record
 from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, NotFound
 from app.ids import time_ordered_uuid
+from app.jobs.waiting import waiting_hint
 from app.payroll import repository as publications
 from app.periods.models import Period
 from app.periods.service import get_period
@@ -167,6 +168,7 @@ def run_out(run: Run) -> RunOut:
         groups=run.groups or [],
         budgets=run.budgets or [],
         error=run.error,
+        hint=waiting_hint(run.status, run.created_at),
     )
 
 

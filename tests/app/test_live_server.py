@@ -140,3 +140,63 @@ def test_a_trickling_body_gets_408_and_anonymous_callers_never_queue(
     assert anonymous.status_code == 401 and time.monotonic() - started < 1.0
     assert status_of(slow) == 408
     slow.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_serve_with_worker_executes_runs_on_postgresql(
+    fresh_db: FreshDatabase, tmp_path: Path
+) -> None:
+    """`flexben serve --with-worker`: one command, and queued runs get executed."""
+    from tests.run_world import build_world, close
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "FLEXBEN_ENVIRONMENT": "test",
+        "FLEXBEN_DATABASE_URL": fresh_db.url,
+        "FLEXBEN_SECRET_KEY": TEST_SECRET_KEY,
+        "FLEXBEN_JOB_RUNNER": "queue",
+    }
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--with-worker"]
+    process = subprocess.Popen(command, env=env, cwd=tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            world = build_world(_Live(client, fresh_db))  # type: ignore[arg-type]
+            close(world)
+            started = client.post(
+                f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin
+            )
+            assert started.status_code == 202, started.text
+            deadline = time.monotonic() + 60
+            status = "queued"
+            while status in ("queued", "running") and time.monotonic() < deadline:
+                time.sleep(0.5)
+                status = client.get(started.headers["Location"], headers=world.admin).json()[
+                    "status"
+                ]
+            assert status == "succeeded"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+class _Live:
+    """An httpx client with the `auth` helper build_world uses."""
+
+    def __init__(self, client: httpx.Client, db: FreshDatabase) -> None:
+        self._client, self.db = client, db
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._client, name)
+
+    def auth(self, *roles: str, employee: str | None = None) -> dict[str, str]:
+        return self.db.auth(*roles, employee=employee)
