@@ -73,19 +73,35 @@ class JwksCache:
         self._clock = clock
         self._keys: dict[str, jwt.PyJWK] = {}
         self._loaded_at: float | None = None
-        self._lock = threading.Lock()
+        self._retry_at = float("-inf")  # after a failed fetch: not before this
+        self._error: str | None = None
+        self._lock = threading.Lock()  # guards the fields above
+        self._fetching = threading.Lock()  # one fetch at a time
 
     def key(self, kid: str | None) -> jwt.PyJWK:
-        """The key `kid` names (the only key when the token names none); InvalidToken else."""
+        """The key `kid` names (the only key when the token names none); InvalidToken else.
+
+        One caller at a time refetches, outside the lock that guards the keys; the others
+        go on with the keys they have (only the very first load waits for it). A failed
+        fetch is not retried for MIN_REFRESH_SECONDS, so an outage of the provider never
+        makes every login wait for a timeout in turn."""
+        now = self._clock()
         with self._lock:
-            now = self._clock()
-            if self._loaded_at is None or now - self._loaded_at >= self.ttl:
-                self._reload(now)
             found = self._find(kid)
-            if found is None and now - (self._loaded_at or 0.0) >= MIN_REFRESH_SECONDS:
-                self._reload(now)  # the provider may have rotated its keys
+            stale = self._loaded_at is None or now - self._loaded_at >= self.ttl
+            missing = found is None and now - (self._loaded_at or 0.0) >= MIN_REFRESH_SECONDS
+            due = (stale or missing) and now >= self._retry_at
+            have_keys = bool(self._keys)
+        if due and self._fetching.acquire(blocking=not have_keys):
+            try:
+                self._reload(now)
+            finally:
+                self._fetching.release()
+            with self._lock:
                 found = self._find(kid)
         if found is None:
+            if not self._keys and self._error is not None:
+                raise InvalidToken(f"the signing keys cannot be loaded ({self._error})")
             raise InvalidToken(f"unknown key id {kid!r}" if kid else "the token names no key id")
         return found
 
@@ -106,10 +122,11 @@ class JwksCache:
                 except jwt.PyJWKError:
                     continue  # a key type we do not support: skip it, keep the others
         except (OSError, ValueError, httpx.HTTPError) as exc:
-            if self._keys:  # serve the previous keys while the provider is unreachable
-                return
-            raise InvalidToken(f"the signing keys cannot be loaded ({type(exc).__name__})") from exc
-        self._keys, self._loaded_at = keys, now
+            with self._lock:  # keep serving the previous keys; retry a little later
+                self._retry_at, self._error = now + MIN_REFRESH_SECONDS, type(exc).__name__
+            return
+        with self._lock:
+            self._keys, self._loaded_at, self._error = keys, now, None
 
     def _fetch(self) -> dict[str, Any]:
         if self.file:

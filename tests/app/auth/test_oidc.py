@@ -454,3 +454,58 @@ def test_keys_minted_through_oidc_expire_and_die_with_the_employee(
     api.patch("/api/v1/employees/E1", json={"active": False}, headers=api.auth("hr_admin"))
     refused = oidc.get("/api/v1/benefits", headers=key)
     assert refused.status_code == 401 and "inactive employee" in refused.json()["detail"]
+
+
+def test_a_slow_or_failing_provider_never_makes_logins_wait_in_turn(
+    private_key: rsa.RSAPrivateKey, tmp_path: Path
+) -> None:
+    """Issue 10, item 9: one caller refetches; the others use the keys they have."""
+    path = tmp_path / "jwks.json"
+    write_jwks(path, {KID: private_key})
+    body = path.read_bytes()
+    state = {"delay": 0.0, "status": 200, "hits": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state["hits"] += 1
+            time.sleep(state["delay"])
+            self.send_response(int(state["status"]))
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: Any) -> None:
+            return None
+
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cache = JwksCache(
+            url=f"http://127.0.0.1:{server.server_port}/certs", file=None, ttl_seconds=0
+        )
+        assert cache.key(KID).key_id == KID
+        state["delay"] = 1.5  # the provider hangs: every lookup is due for a refetch
+        durations: list[float] = []
+
+        def login() -> None:
+            started = time.monotonic()
+            assert cache.key(KID).key_id == KID
+            durations.append(time.monotonic() - started)
+
+        threads = [threading.Thread(target=login) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        fast = [d for d in durations if d < 0.5]
+        assert len(durations) == 6 and len(fast) >= 5, durations
+        state.update(delay=0.0, status=500)  # now it fails: retried only after a pause
+        hits = int(state["hits"])
+        for _ in range(5):
+            assert cache.key(KID).key_id == KID
+        assert int(state["hits"]) - hits <= 1
+    finally:
+        server.shutdown()
+        server.server_close()
