@@ -98,7 +98,16 @@ def test_import_over_the_row_limit_is_413(tight: TestClient, api: ApiClient) -> 
         headers={**api.auth("hr_admin"), "Content-Type": "text/csv"},
     )
     assert response.status_code == 413, response.text
-    assert "4 rows; the limit is 3" in response.json()["detail"]
+    assert "more than 3 rows; the limit is 3" in response.json()["detail"]
+    # The parser stops at the limit: a broken line far past it is never reached.
+    broken = csv + "".join(f"M{i},HQ-L2\n" for i in range(100)) + '"never closed\n'
+    stopped = tight.post(
+        "/api/v1/employees/import",
+        content=broken,
+        headers={**api.auth("hr_admin"), "Content-Type": "text/csv"},
+    )
+    assert stopped.status_code == 413, stopped.text
+    assert "more than 3 rows" in stopped.json()["detail"]
     ok = tight.post(
         "/api/v1/employees/import",
         content="external_id,peer_group\nN1,HQ-L2\n",
@@ -222,3 +231,13 @@ def test_the_bulk_upload_limit_names_real_routes(api: ApiClient) -> None:
 
     paths = api.get("/openapi.json").json()["paths"]
     assert set(paths) >= BULK_UPLOAD_PATHS
+
+
+def test_the_csv_reader_stops_at_the_row_limit() -> None:
+    """Rows past the limit are never parsed: an unreadable line after it is not reached."""
+    from app.employees.importing import TooManyRowsError, read_csv
+
+    text = "external_id,peer_group\n" + "".join(f"N{i},G\n" for i in range(4))
+    text += "X," + "y" * 200_000 + "\n"  # past csv's field limit: unreadable if reached
+    with pytest.raises(TooManyRowsError, match="more than 3 rows"):
+        read_csv(text, max_rows=3)
