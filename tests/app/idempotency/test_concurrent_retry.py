@@ -36,5 +36,5 @@ def test_a_concurrent_retry_of_an_import_replays_the_first(fresh_db: FreshDataba
     for thread in threads:
         thread.join(timeout=120)
     assert sorted(r.status_code for r in responses) == [200, 200], [r.text for r in responses]
-    assert [r.json() for r in responses][0] == [r.json() for r in responses][1]
+    assert responses[0].json() == responses[1].json()
     assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 1
