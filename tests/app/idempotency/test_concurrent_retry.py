@@ -45,7 +45,6 @@ def test_an_import_racing_a_patch_never_overwrites_it_with_the_same_etag(
 ) -> None:
     """A PATCH of E1 is in flight (row locked, version 2, not committed) when an import
     touching E1 arrives: the import waits and counts from version 2 (ETag v3)."""
-    import time
 
     from sqlalchemy import select, update
 
