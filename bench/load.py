@@ -118,9 +118,13 @@ def drill(url: str, users: int, seconds: int) -> None:
                     "--only-summary", "--loglevel", "WARNING",
                 ]  # fmt: skip
                 subprocess.run(command, cwd=REPO, env=env, check=False, stdout=subprocess.DEVNULL)
-        finally:
+        finally:  # a worker finishes the run it holds before it stops: give it time
             worker.terminate()
-            worker.wait(timeout=30)
+            try:
+                worker.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=30)
         rows = _stats(folder / "load")
         accepted = json.loads((folder / "accepted.json").read_text())
     errors = 0
