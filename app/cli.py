@@ -97,6 +97,9 @@ def serve(
             workers=workers,
             log_level=settings.log_level,
             proxy_headers=False,  # forwarded headers: app/security/proxies.py (trusted only)
+            # Idle keep-alive connections stay open longer than clients and proxies keep
+            # them (uvicorn's 5 s default closes them as a client reuses one: resets).
+            timeout_keep_alive=75,
             access_log=False,  # the app writes its own JSON access log (app/security/logs.py)
         )
     finally:
