@@ -92,7 +92,10 @@ def install_limits(app: FastAPI, settings: Settings) -> None:
         limit=settings.max_concurrent_requests,
         exempt=frozenset({"/healthz", "/metrics"}),
     )
-    app.add_middleware(AuthenticateFirstMiddleware)
+    # 36: the most requests in flight allowed (config.py), 4 threads below the pool of 40.
+    app.add_middleware(
+        AuthenticateFirstMiddleware, slots=max(1, 36 - settings.max_concurrent_requests)
+    )
 
 
 def install_security(app: FastAPI, settings: Settings) -> None:

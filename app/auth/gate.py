@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+import anyio
 from fastapi import Request
 from fastapi.dependencies.utils import get_dependant, solve_dependencies
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -49,8 +50,13 @@ async def authenticate_headers(scope: Scope) -> Principal:
 
 
 class AuthenticateFirstMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """`slots` authentications at a time: with the concurrency limit's requests they stay
+    below the 40-thread pool (see app/limits.py), or authentications waiting for SQLite's
+    write lock could take every thread from the request holding it."""
+
+    def __init__(self, app: ASGIApp, slots: int) -> None:
         self.app = app
+        self.slots = anyio.Semaphore(slots)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -61,7 +67,8 @@ class AuthenticateFirstMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            principal = await authenticate_headers(scope)
+            async with self.slots:
+                principal = await authenticate_headers(scope)
         except DomainError as exc:
             response = problem_response(
                 exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers
