@@ -18,6 +18,8 @@ run: $(STAMP)
 	$(BIN)/flexben migrate
 	$(BIN)/flexben demo
 	$(BIN)/flexben api-keys create --name "demo admin" --role hr_admin --role approver --role payroll --role finance --role auditor
+	$(BIN)/flexben sign-in-link --employee E00001
+	$(BIN)/flexben sign-in-link --name "Demo administrator" --api-key-roles hr_admin --api-key-roles approver --api-key-roles payroll --api-key-roles finance --api-key-roles auditor
 	$(BIN)/flexben serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)

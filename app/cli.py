@@ -10,6 +10,7 @@ import typer
 
 from app.allocations.solver_adapter import solver_cli
 from app.employees.cli import add_commands as add_domain_commands
+from app.portal.cli import sign_in_link
 from app.privacy.cli import add_commands as add_privacy_commands
 
 if TYPE_CHECKING:
@@ -237,6 +238,9 @@ def worker() -> None:
 
 add_domain_commands(cli)  # demo, import employees
 add_privacy_commands(cli)  # purge-preferences
+
+
+cli.command("sign-in-link")(sign_in_link)
 
 
 def main() -> None:

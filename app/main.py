@@ -58,7 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop_job_runner(app, runner)
         engine.dispose()
 
-    app = FastAPI(title="flexben", version="1", description=API_DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="flexben",
+        version="1",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served offline by the portal (vendored Swagger UI)
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
@@ -68,6 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (*ROUTERS, *DOMAIN_ROUTERS, *RUN_ROUTERS, *SCENARIO_ROUTERS, *SECURITY_ROUTERS):
         annotate_roles(router)
         app.include_router(router)
+    from app.portal.router import install_portal  # here: keeps the import block merge-free
+
+    install_portal(app)
     install_limits(app, settings)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_security(app, settings)

@@ -12,5 +12,6 @@ from app.idempotency import models as idempotency_models  # noqa: F401
 from app.jobs import models as jobs_models  # noqa: F401
 from app.payroll import models as payroll_models  # noqa: F401
 from app.periods import models as periods_models  # noqa: F401
+from app.portal import models as portal_models  # noqa: F401
 from app.preferences import models as preferences_models  # noqa: F401
 from app.scenarios import models as scenarios_models  # noqa: F401

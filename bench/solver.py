@@ -1,13 +1,20 @@
 """Solver benchmark: the engine against a plain monolithic PuLP MILP, side by side.
 
-`make bench` (quick) or `python -m bench.solver --full`. Generated organisations of 200 (16 peer
-groups), 1,000 (16) and 10,000 employees (40). Every measurement runs in a fresh child
-process so time and peak memory (ru_maxrss of the child, plus each of its worker processes'
-peak as reported by the engine) are its own; every
-allocation is re-checked by the exact checker (`valid`). The monolithic MILP gets the same
-time limit as the engine (HiGHS through PuLP, its own time limit, stopped from outside at
-three times that); quick mode skips the 10,000-employee monolithic run and the 200-employee
-run with 600 s, which `--full` adds. The machine is shared: figures vary with its load.
+One table, instance family (`solver.families`) x size: 200 employees in 60 s, 1,000 in 20 s,
+10,000 in 90 s (peer groups as the family's generator decides). Every measurement runs in a
+fresh child process so time and peak memory (ru_maxrss of the child, plus each of its worker
+processes' peak as reported by the engine) are its own; every allocation is re-checked by
+the exact checker (`valid`). The monolithic MILP gets the same time limit as the engine
+(HiGHS through PuLP, its own time limit, stopped from outside at three times that).
+`bound` is the best bound the method proves; `% bound` is objective / bound.
+
+- default, also `--quick` (`make bench`; about 30 min on 2 cores): sizes 200 and 1,000 for
+  every family, 10,000 for the engine only on `mixed`;
+- `--all`: every family at every size, the 10,000 monolithic runs included;
+- `--full`: `--all` plus the monolithic MILP given 600 s at 200 employees (the issue's
+  yardstick: the engine in 60 s should be ahead of it).
+`--families a,b` and `--sizes 200,1000` narrow a run. The machine is shared: figures vary
+with its load (printed at start and end).
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ import time
 import warnings
 from typing import Any
 
-CASES = ((200, 16, 60.0), (1000, 16, 20.0), (10000, 40, 90.0))
+LIMITS = {200: 60.0, 1000: 20.0, 10000: 90.0}  # employees -> seconds
+QUICK_LARGE_FAMILIES = ("mixed",)
 SEED = 1
 PROCESSES = 2
 
@@ -33,19 +41,21 @@ def _peak_mib() -> float:
     return (own + children) / 1024  # ru_maxrss is in KiB on Linux
 
 
-def _problem(employees: int, groups: int) -> Any:
+def _problem(family: str, employees: int) -> Any:
     from solver.generate import generate
     from solver.load import load_problem
 
-    return load_problem(generate(employees=employees, seed=SEED, groups=groups))
+    # The default family keeps the figures comparable with earlier runs (16 groups below
+    # 5,000 employees, 40 above: the generator's own default).
+    return load_problem(generate(employees=employees, seed=SEED, family_name=family))
 
 
-def measure_engine(employees: int, groups: int, seconds: float) -> dict[str, Any]:
+def measure_engine(family: str, employees: int, seconds: float) -> dict[str, Any]:
     from solver.engine import solve
     from solver.types import SolveOptions
     from solver.validate import check_assignment
 
-    problem = _problem(employees, groups)
+    problem = _problem(family, employees)
     started = time.monotonic()
     outcome = solve(problem, SolveOptions(time_limit_s=seconds, processes=PROCESSES))
     elapsed = time.monotonic() - started
@@ -62,7 +72,7 @@ def measure_engine(employees: int, groups: int, seconds: float) -> dict[str, Any
     }
 
 
-def measure_monolithic(employees: int, groups: int, seconds: float) -> dict[str, Any]:
+def measure_monolithic(family: str, employees: int, seconds: float) -> dict[str, Any]:
     from pulp import HiGHS
 
     from solver.candidates import compile_problem
@@ -71,7 +81,7 @@ def measure_monolithic(employees: int, groups: int, seconds: float) -> dict[str,
     from solver.model import ObjectiveSpec, build_model
     from solver.validate import check_assignment, objective
 
-    problem = _problem(employees, groups)
+    problem = _problem(family, employees)
     compiled = compile_problem(problem)
     started = time.monotonic()
     limits = full_limits(compiled)
@@ -99,10 +109,10 @@ def measure_monolithic(employees: int, groups: int, seconds: float) -> dict[str,
     }
 
 
-def _child(method: str, employees: int, groups: int, seconds: float) -> dict[str, Any]:
+def _child(method: str, family: str, employees: int, seconds: float) -> dict[str, Any]:
     """One measurement in a fresh interpreter, stopped from outside if it overruns."""
-    command = [sys.executable, "-m", "bench.solver", "--one", method, str(employees)]
-    command += [str(groups), str(seconds)]
+    command = [sys.executable, "-m", "bench.solver", "--one", method, family, str(employees)]
+    command += [str(seconds)]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=3 * seconds + 60, check=False
@@ -124,44 +134,76 @@ def _cell(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def _row(case: str, method: str, limit: float, figures: dict[str, Any]) -> str:
+def _row(family: str, employees: int, method: str, limit: float, figures: dict[str, Any]) -> str:
     objective, bound = figures.get("objective"), figures.get("bound")
     gap = (bound - objective) / abs(bound) if objective is not None and bound else None
+    share = 100 * objective / bound if objective is not None and bound else None
     return (
-        f"| {case:<12} | {method:<16} | {limit:>6.0f} | {_cell(figures.get('seconds'), 1):>7} "
-        f"| {_cell(figures.get('peak_mib'), 0):>8} | {_cell(objective, 3):>10} "
-        f"| {_cell(bound, 3):>10} | {_cell(gap * 100 if gap is not None else None, 2):>6} "
+        f"| {family:<12} | {employees:>6} | {method:<10} | {limit:>5.0f} "
+        f"| {_cell(figures.get('seconds'), 1):>7} | {_cell(figures.get('peak_mib'), 0):>6} "
+        f"| {_cell(objective, 3):>10} | {_cell(bound, 3):>10} "
+        f"| {_cell(gap * 100 if gap is not None else None, 2):>6} | {_cell(share, 2):>7} "
         f"| {'yes' if figures.get('valid') else 'NO':<5} | {figures.get('status', '')} |"
     )
 
 
+def _runs(args: argparse.Namespace) -> list[tuple[str, int, str, float]]:
+    """(family, employees, method, seconds) in the order they are measured."""
+    from solver.families import FAMILIES
+
+    families = args.families.split(",") if args.families else list(FAMILIES)
+    unknown = [name for name in families if name not in FAMILIES]
+    if unknown:
+        raise SystemExit(f"unknown families {unknown}; known: {', '.join(FAMILIES)}")
+    sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else list(LIMITS)
+    runs: list[tuple[str, int, str, float]] = []
+    for family in families:
+        for employees in sizes:
+            seconds = LIMITS.get(employees, 60.0)
+            large = employees >= 10000
+            quick = not (args.all or args.full)
+            if quick and large and family not in QUICK_LARGE_FAMILIES:
+                continue
+            runs.append((family, employees, "engine", seconds))
+            if not (quick and large):
+                runs.append((family, employees, "MILP", seconds))
+            if args.full and employees == 200:
+                runs.append((family, employees, "MILP", 600.0))
+    return runs
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.solver", description=__doc__)
-    parser.add_argument("--full", action="store_true", help="add the long monolithic runs")
-    parser.add_argument("--one", nargs=4, metavar=("METHOD", "N", "GROUPS", "SECONDS"))
+    parser.add_argument("--quick", action="store_true", help="the ~30 min subset (default)")
+    parser.add_argument("--all", action="store_true", help="every family at every size")
+    parser.add_argument("--full", action="store_true", help="--all and the 600 s MILP at 200")
+    parser.add_argument("--families", help="comma-separated family names (default: all)")
+    parser.add_argument("--sizes", help="comma-separated sizes (default: 200,1000,10000)")
+    parser.add_argument("--one", nargs=4, metavar=("METHOD", "FAMILY", "N", "SECONDS"))
     args = parser.parse_args(argv if argv is not None else _own_arguments())
     if args.one:
         warnings.simplefilter("ignore")
-        method, employees, groups, seconds = args.one
+        method, family, employees, seconds = args.one
         measure = measure_engine if method == "engine" else measure_monolithic
-        print(json.dumps(measure(int(employees), int(groups), float(seconds))), flush=True)
+        print(json.dumps(measure(family, int(employees), float(seconds))), flush=True)
         return
     print(f"solver benchmark: seed {SEED}, {PROCESSES} worker processes, {os.cpu_count()} CPUs")
-    print(f"load average at start: {os.getloadavg()[0]:.2f} (shared machine)")
-    header = "| case         | method           | limit  | seconds | peak MiB |  objective"
-    print(header + " |      bound | gap %  | valid | status |")
-    print("|" + "---|" * 10)
-    for employees, groups, seconds in CASES:
-        case = f"{employees}/{groups}g"
-        print(_row(case, "engine", seconds, _child("engine", employees, groups, seconds)))
-        if employees <= 1000 or args.full:
-            figures = _child("monolithic", employees, groups, seconds)
-            print(_row(case, "monolithic MILP", seconds, figures))
-        if employees == 200 and args.full:
-            figures = _child("monolithic", employees, groups, 600.0)
-            print(_row(case, "monolithic MILP", 600.0, figures))
-        sys.stdout.flush()
-    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    print(f"load average at start: {_load()} (shared machine)")
+    print(
+        "| family       |      N | method     | limit | seconds | peak M |  objective "
+        "|      bound | gap %  | % bound | valid | status |"
+    )
+    print("|" + "---|" * 12)
+    for family, employees, method, seconds in _runs(args):
+        figures = _child("engine" if method == "engine" else "monolithic", family, employees,
+                         seconds)  # fmt: skip
+        print(_row(family, employees, method, seconds, figures), flush=True)
+    print(f"load average at end: {_load()}")
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
 def _own_arguments() -> list[str]:

@@ -5,15 +5,17 @@ semantics of DESIGN.md live in one place:
 - core benefits are fixed (u = 1 for eligible employees, w = 0) and only shift budgets and
   capacities by a constant;
 - an optional benefit is a candidate for e when e is eligible and gave it points (u <= r), or
-  when a candidate requires it (u <= 1, zero utility); candidates whose requirements cannot be
-  met, or that can never fit the allowance or a zero capacity, are dropped (they stay 0);
+  when a candidate requires it: a *prerequisite-only* candidate (points 0, zero utility),
+  at most one unit and only while e receives a candidate in its `required_by` (DESIGN.md
+  "Meaning"); candidates whose requirements cannot be met, that can never fit the allowance
+  or a zero capacity, or prerequisites left without a dependent, are dropped (they stay 0);
 - participants are employees with a positive preference on an eligible optional benefit.
 All collections are tuples sorted by id, so iteration order never depends on hashing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -29,6 +31,13 @@ class Candidate:
     wanted_units: int  # r(e, b); 1 for required-only candidates
     exclusive_group: str | None
     requires: tuple[str, ...]  # optional benefits that must be held (all are candidates)
+    # The person's candidates that require this one, sorted: a prerequisite-only candidate
+    # (points 0) may be held only while one of them is.
+    required_by: tuple[str, ...] = ()
+
+    @property
+    def prerequisite_only(self) -> bool:
+        return self.points == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +136,7 @@ def _person(employee: Employee, benefits: dict[str, Benefit]) -> Person:
     }
     bounds: dict[str, int] = {b: min(p.units, benefits[b].max_units) for b, p in wanted.items()}
     _add_requirements(employee, benefits, bounds)
-    _drop_unreachable(employee, benefits, bounds)
+    _drop_unreachable(employee, benefits, bounds, wanted)
     candidates = tuple(
         Candidate(
             benefit=b,
@@ -137,6 +146,7 @@ def _person(employee: Employee, benefits: dict[str, Benefit]) -> Person:
             wanted_units=wanted[b].units if b in wanted else 1,
             exclusive_group=benefits[b].exclusive_group,
             requires=tuple(sorted(r for r in benefits[b].requires if not benefits[r].core)),
+            required_by=_dependents(b, bounds, benefits),
         )
         for b in sorted(bounds)
     )
@@ -171,10 +181,22 @@ def _add_requirements(
                 pending.append(required)
 
 
+def _dependents(
+    benefit_id: str, bounds: dict[str, int], benefits: dict[str, Benefit]
+) -> tuple[str, ...]:
+    return tuple(sorted(b for b in bounds if benefit_id in benefits[b].requires))
+
+
 def _drop_unreachable(
-    employee: Employee, benefits: dict[str, Benefit], bounds: dict[str, int]
+    employee: Employee,
+    benefits: dict[str, Benefit],
+    bounds: dict[str, int],
+    wanted: Container[str],
 ) -> None:
-    """Remove candidates that can never be non-zero, until nothing changes."""
+    """Remove candidates that can never be non-zero, until nothing changes.
+
+    A prerequisite nobody wants is reachable only while a candidate that requires it is.
+    """
     changed = True
     while changed:
         changed = False
@@ -186,6 +208,7 @@ def _drop_unreachable(
                     for r in benefit.requires
                 )
                 and benefit.capacity != 0
+                and (benefit_id in wanted or bool(_dependents(benefit_id, bounds, benefits)))
             )
             bound = bounds[benefit_id]
             if employee.allowance is not None and benefit.cost > 0:

@@ -109,15 +109,31 @@ def check_command(
 
 
 @cli.command("generate")
-def generate_command(
+def generate_command(  # noqa: PLR0917 - one parameter per CLI option
     employees: Annotated[int, typer.Option(min=1, help="number of employees")],
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     groups: Annotated[int | None, typer.Option(min=1, help="number of peer groups")] = None,
+    family: Annotated[
+        str, typer.Option(help="instance family (see solver/families.py)")
+    ] = "default",
+    knob: Annotated[
+        list[str] | None, typer.Option("--set", help="override a family knob: NAME=VALUE")
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="write the problem here")
     ] = None,
 ) -> None:
     """Write a synthetic flexben.problem/v1 organisation (deterministic for a seed)."""
+    from solver.families import family as named_family
     from solver.generate import generate
 
-    _write(to_json(generate(employees=employees, seed=seed, groups=groups)), output)
+    try:
+        knobs = dict(item.split("=", 1) for item in knob or [] if "=" in item)
+        if len(knobs) != len(knob or []):
+            raise ValueError("--set takes NAME=VALUE")
+        mix = named_family(family).with_knobs(knobs)
+        doc = generate(employees=employees, seed=seed, groups=groups, mix=mix)
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    _write(to_json(doc), output)

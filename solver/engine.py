@@ -400,7 +400,9 @@ def _outcome(run: _Run, state: AllocationState) -> SolveOutcome:
             return _error("no allocation passed the independent check", run.backend, run.started)
     objective = float(state.objective())
     bound = None if run.bound is None else max(run.bound, objective)
-    proven = bound is not None and bound - objective <= run.options.gap * max(abs(bound), 1e-9)
+    # The bound carries the contribution penalty's slack: within it, nothing is left to prove.
+    slack = _penalty_slack(compiled)
+    proven = bound is not None and bound - objective <= run.options.gap * abs(bound) + slack
     if run.maxmin:
         low = state.min_satisfaction()
         run.notes.append(f"min_satisfaction={float(low) if low is not None else 0.0:.6f}")

@@ -25,7 +25,7 @@ aggregates: peer-group figures (mean, cap) only when the group has at least
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from solver.types import Assignment, Benefit, Employee, Line, Problem
@@ -49,9 +49,19 @@ class Explanation:
     benefit: str
     reasons: tuple[str, ...]
     text: str
+    # Numbers behind the text where a wish lacks prerequisites: each missing prerequisite's
+    # cost, the package's cost and its employer share (absent otherwise).
+    figures: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
-        return {"benefit": self.benefit, "reasons": list(self.reasons), "text": self.text}
+        shown: dict[str, object] = {
+            "benefit": self.benefit,
+            "reasons": list(self.reasons),
+            "text": self.text,
+        }
+        if self.figures:
+            shown["figures"] = self.figures
+        return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +115,11 @@ def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanatio
         eligible = employee.is_eligible(benefit_id)
         if eligible and (benefit.core or received >= preference.units):
             continue
+        figures: dict[str, object] = {}
         if not eligible:
             reasons = [("not_eligible", f"You are not eligible for {benefit_id}.")]
         else:
-            reasons = _blocking_rules(context, employee, benefit)
+            reasons, figures = _blocking_rules(context, employee, benefit)
             if not reasons:
                 reasons = [
                     (
@@ -129,20 +140,76 @@ def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanatio
                 benefit=benefit_id,
                 reasons=tuple(code for code, _ in reasons),
                 text=prefix + " ".join(text for _, text in reasons),
+                figures=figures,
             )
         )
     return tuple(found)
 
 
+@dataclass(frozen=True, slots=True)
+class _Package:
+    """One more unit of a wish with the prerequisites it lacks (one unit each): what adding
+    it costs the employer, after the employee's top-up room (given to the wish first)."""
+
+    benefit: Benefit
+    prerequisites: tuple[Benefit, ...]  # missing, addable (eligible), deepest first
+    shares: tuple[tuple[Benefit, int, int], ...]  # (benefit, employer share, co-funded)
+
+    @property
+    def share(self) -> int:
+        return sum(share for _, share, _ in self.shares)
+
+    @property
+    def co_funded(self) -> int:
+        return sum(paid for _, _, paid in self.shares)
+
+    @property
+    def cost(self) -> int:
+        return self.benefit.cost + sum(p.cost for p in self.prerequisites)
+
+
+def _package(context: _Context, employee: Employee, benefit: Benefit) -> _Package:
+    room = max(employee.top_up_limit - context.top_ups[employee.id], 0)
+    prerequisites = tuple(
+        context.benefits[name]
+        for name in missing_prerequisites(context, employee, benefit)
+        if employee.is_eligible(name) and not context.benefits[name].core
+    )
+    shares: list[tuple[Benefit, int, int]] = []
+    for item in (benefit, *prerequisites):
+        paid = min(room, item.cost)
+        room -= paid
+        shares.append((item, item.cost - paid, paid))
+    return _Package(benefit, prerequisites, tuple(shares))
+
+
+def missing_prerequisites(context: _Context, employee: Employee, benefit: Benefit) -> list[str]:
+    """Every benefit `benefit` needs (transitively) that e did not receive, deepest first."""
+    held = context.lines[employee.id]
+    ordered: list[str] = []
+
+    def visit(current: Benefit) -> None:
+        for needed in current.requires:
+            if needed in held or needed in ordered:
+                continue
+            visit(context.benefits[needed])
+            if needed not in ordered:
+                ordered.append(needed)
+
+    visit(benefit)
+    return ordered
+
+
 def _blocking_rules(
     context: _Context, employee: Employee, benefit: Benefit
-) -> list[tuple[str, str]]:
-    """(reason code, sentence) for each rule one more unit of `benefit` would break."""
+) -> tuple[list[tuple[str, str]], dict[str, object]]:
+    """(reason code, sentence) for each rule one more unit of `benefit` would break, with the
+    prerequisites it lacks added alongside (a prerequisite comes with the wish that needs
+    it); and the figures of those prerequisites (empty when none is missing)."""
     money = context.problem.currency
-    room = max(employee.top_up_limit - context.top_ups[employee.id], 0)
-    co_funded = min(room, benefit.cost)
-    share = benefit.cost - co_funded  # smallest employer share of the extra unit
-    found: list[tuple[str, str]] = []
+    package = _package(context, employee, benefit)
+    found = _prerequisite_blocks(context, employee, benefit)
+    share = package.share
     value = context.values[employee.id]
     if employee.allowance is not None and value + share > employee.allowance:
         left = max(employee.allowance - value, 0)
@@ -150,23 +217,28 @@ def _blocking_rules(
             (
                 "allowance",
                 f"Your allowance of {format_money(employee.allowance, money)} had "
-                f"{format_money(left, money)} left; "
-                f"{_cost_words(benefit, share, co_funded, money)}.",
+                f"{format_money(left, money)} left; {_package_words(package, money)}.",
             )
         )
     for budget in context.problem.budgets:
         if budget.groups is not None and employee.group not in budget.groups:
             continue
-        if budget.benefits is not None and benefit.id not in budget.benefits:
+        covered = [
+            part
+            for item, part, _ in package.shares
+            if budget.benefits is None or item.id in budget.benefits
+        ]
+        if not covered:
             continue
+        inside = sum(covered)
         used = context.budgets_used[budget.id]
-        if used + share > budget.cap:
+        if used + inside > budget.cap:
             found.append(
                 (
                     f"budget:{budget.id}",
                     f"The {budget.id} budget of {format_money(budget.cap, money)} had "
                     f"{format_money(max(budget.cap - used, 0), money)} left; "
-                    f"{_cost_words(benefit, share, co_funded, money)}.",
+                    f"{_package_words(package, money)}.",
                 )
             )
     if benefit.capacity is not None and context.capacity_used[benefit.id] + 1 > benefit.capacity:
@@ -178,26 +250,57 @@ def _blocking_rules(
             )
         )
     found.extend(_exclusive(context, employee, benefit))
-    for needed in benefit.requires:
-        if needed not in context.lines[employee.id]:
-            found.append(
-                (
-                    f"requires:{needed}",
-                    f"{benefit.id} requires {needed}, which you did not receive.",
-                )
-            )
     band_text = _equity_band(context, employee, share)
     if band_text is not None:
         found.append(("equity_band", f"One more unit of {benefit.id} {band_text}"))
+    figures: dict[str, object] = {}
+    if package.prerequisites:
+        figures = {
+            "prerequisites": [{"benefit": p.id, "cost": p.cost} for p in package.prerequisites],
+            "package_cost": package.cost,
+            "employer_share": share,
+        }
+    return found, figures
+
+
+def _prerequisite_blocks(
+    context: _Context, employee: Employee, benefit: Benefit
+) -> list[tuple[str, str]]:
+    """`requires:<p>` for each missing prerequisite p that cannot come along: e is not
+    eligible for it, its places are all taken, or e received an alternative to it."""
+    found: list[tuple[str, str]] = []
+    for name in missing_prerequisites(context, employee, benefit):
+        needed = context.benefits[name]
+        why = None
+        if not employee.is_eligible(name) or needed.core:
+            why = "which you are not eligible for"
+        elif needed.capacity is not None and context.capacity_used[name] + 1 > needed.capacity:
+            places = "place" if needed.capacity == 1 else "places"
+            why = f"and {name} had {needed.capacity} {places}, all allocated"
+        else:
+            rivals = [code.split(":", 1)[1] for code, _ in _exclusive(context, employee, needed)]
+            if rivals:
+                why = (
+                    f"and {name} is an alternative to {', '.join(rivals)} "
+                    f"(group {needed.exclusive_group}), which you received"
+                )
+        if why is not None:
+            found.append((f"requires:{name}", f"{benefit.id} requires {name}, {why}."))
     return found
 
 
-def _cost_words(benefit: Benefit, share: int, co_funded: int, money: str) -> str:
-    words = f"{benefit.id} costs {format_money(benefit.cost, money)}"
-    if co_funded:
+def _package_words(package: _Package, money: str) -> str:
+    words = f"{package.benefit.id} costs {format_money(package.benefit.cost, money)}"
+    if package.prerequisites:
+        needed = ", ".join(f"{p.id} ({format_money(p.cost, money)})" for p in package.prerequisites)
         words += (
-            f" (the employer's share is {format_money(share, money)} after "
-            f"{format_money(co_funded, money)} from your top-up room)"
+            f" and requires {needed}, which you did not receive: "
+            f"{format_money(package.cost, money)} together"
+        )
+    if package.co_funded:
+        words += (
+            f" (the employer's share is {format_money(package.share, money)} after "
+            f"{format_money(package.co_funded, money)} from your top-up room)"
         )
     return words
 

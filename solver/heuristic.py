@@ -6,7 +6,9 @@
    bundle whose employer value fits L * need (paying the excess from their top-up limit when
    they can), and L is searched (bisection on validity, keeping the best valid level).
 2. `fill`: greedy fill by satisfaction per cost, one unit at a time through the exact
-   `AllocationState.try_add_unit` (raising a mean lifts its cap, so passes repeat).
+   `AllocationState.try_add_with_prerequisites` (a wish with its missing prerequisites, all
+   or nothing; raising a mean lifts its cap, so passes repeat).
+A prerequisite nobody asked for is only ever given together with the wish that requires it.
 3. `fill_lowest_first`: for maxmin, the least satisfied participant is served first.
 Every result is checked exactly; the empty allocation (always valid) is the last resort.
 """
@@ -29,7 +31,7 @@ from solver.candidates import (
     satisfaction_weight,
 )
 from solver.model import Limits
-from solver.state import AllocationState
+from solver.state import AllocationState, missing_prerequisites
 
 LEVEL_STEPS = 24  # bisection steps on the common level (at most)
 LEVEL_PRECISION = 2000  # stop once the level is known to 1/2000 of its range
@@ -138,11 +140,8 @@ def greedy_bundle(person: Person, cost_limit: int, resources: _Resources) -> dic
     for candidate in wanted:
         if units.get(candidate.benefit, 0) > 0:
             continue
-        package = [candidate] + [
-            req
-            for r in candidate.requires
-            if units.get(r, 0) == 0 and (req := person.candidate(r)) is not None
-        ]
+        # A prerequisite comes only with the wish that needs it (transitively).
+        package = [candidate, *missing_prerequisites(person, candidate, units)]
         groups_needed = [c.exclusive_group for c in package if c.exclusive_group is not None]
         if any(g in taken_groups for g in groups_needed) or len(set(groups_needed)) < len(
             groups_needed
@@ -284,9 +283,9 @@ def fill(state: AllocationState, passes: int = FILL_PASSES) -> bool:
         changed = False
         for _, person_id, _, candidate in order:
             limit = min(candidate.max_units, candidate.wanted_units)
-            while state.units(person_id, candidate.benefit) < limit and state.try_add_unit(
-                person_id, candidate
-            ):
+            while state.units(
+                person_id, candidate.benefit
+            ) < limit and state.try_add_with_prerequisites(person_id, candidate):
                 changed = True
         changed_any |= changed
         if not changed:
@@ -305,8 +304,8 @@ def fill_lowest_first(state: AllocationState) -> None:
         person = state.persons[person_id].person
         for candidate in wanted_by_efficiency(person):
             limit = min(candidate.max_units, candidate.wanted_units)
-            if state.units(person_id, candidate.benefit) < limit and state.try_add_unit(
-                person_id, candidate
-            ):
+            if state.units(
+                person_id, candidate.benefit
+            ) < limit and state.try_add_with_prerequisites(person_id, candidate):
                 heapq.heappush(heap, (state.satisfaction(person_id), person_id))
                 break

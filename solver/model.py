@@ -68,6 +68,7 @@ def build_model(
     add_capacity(problem, variables, persons, limits)
     add_exclusive_groups(problem, variables, persons)
     add_requires(problem, variables, persons)
+    add_prerequisite_only(problem, variables, persons)
     add_equity_band(problem, variables, persons, groups)
     set_objective(problem, variables, persons, objective)
     return problem, variables
@@ -239,6 +240,31 @@ def add_requires(problem: LpProblem, variables: ModelVars, persons: Sequence[Per
                         0,
                     )
                 )
+
+
+def add_prerequisite_only(
+    problem: LpProblem, variables: ModelVars, persons: Sequence[Person]
+) -> None:
+    """u(e, p) <= sum of u(e, d) over the candidates d that require p, for a p e gave no
+    points to: a prerequisite nobody asked for is given only with a benefit that needs it
+    (u(e, p) <= 1 already), never to lift a peer group's mean (DESIGN.md "Meaning")."""
+    for person in persons:
+        for candidate in person.candidates:
+            if not candidate.prerequisite_only:
+                continue
+            terms = [(variables.units[(person.id, candidate.benefit)], 1.0)]
+            terms.extend(
+                (variables.units[(person.id, dependent)], -1.0)
+                for dependent in candidate.required_by
+            )
+            problem.addConstraint(
+                LpConstraint(
+                    LpAffineExpression(terms),
+                    const.LpConstraintLE,
+                    f"prerequisite_{person.id}_{candidate.benefit}",
+                    0,
+                )
+            )
 
 
 def add_equity_band(

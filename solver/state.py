@@ -46,6 +46,20 @@ class _PersonState:
         return Fraction(self.value) / self.person.need
 
 
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """What one person's tentative additions can change (undone when a package fails)."""
+
+    units: dict[str, int]
+    contributions: dict[str, int]
+    cost: int
+    contribution: int
+    group_total: Fraction
+    group_max_ratio: Fraction
+    budget_left: dict[str, int]
+    capacity_left: dict[str, int]
+
+
 class AllocationState:
     def __init__(self, persons: Sequence[Person], groups: Sequence[GroupRule], limits: Limits):
         self.persons = {person.id: _PersonState(person) for person in persons}
@@ -93,8 +107,53 @@ class AllocationState:
     # --- growing ---------------------------------------------------------------------------
 
     def try_add_unit(self, person_id: str, candidate: Candidate) -> bool:
-        """Add one unit of `candidate`, paying as little top-up as the rules allow."""
+        """Add one unit of `candidate`, paying as little top-up as the rules allow.
+
+        A prerequisite nobody asked for is added only while a benefit requiring it is held
+        (see `try_add_with_prerequisites` for a wish whose prerequisites are missing)."""
         state = self.persons[person_id]
+        if candidate.prerequisite_only and not any(
+            state.units.get(d, 0) > 0 for d in candidate.required_by
+        ):
+            return False
+        return self._add_unit(state, candidate)
+
+    def try_add_with_prerequisites(self, person_id: str, candidate: Candidate) -> bool:
+        """One more unit of `candidate` together with every missing prerequisite (one unit
+        each, transitively), all or nothing: the allocation is unchanged when any rule would
+        break."""
+        state = self.persons[person_id]
+        missing = missing_prerequisites(state.person, candidate, state.units)
+        if not missing:
+            return self.try_add_unit(person_id, candidate)
+        saved = self._snapshot(state)
+        added = all(self._add_unit(state, prerequisite) for prerequisite in missing)
+        if not (added and self.try_add_unit(person_id, candidate)):
+            self._restore(state, saved)
+            return False
+        return True
+
+    def _snapshot(self, state: _PersonState) -> _Snapshot:
+        tally = self.groups[state.person.group]
+        return _Snapshot(
+            units=dict(state.units),
+            contributions=dict(state.contributions),
+            cost=state.cost,
+            contribution=state.contribution,
+            group_total=tally.total,
+            group_max_ratio=tally.max_ratio,
+            budget_left=dict(self.budget_left),
+            capacity_left=dict(self.capacity_left),
+        )
+
+    def _restore(self, state: _PersonState, saved: _Snapshot) -> None:
+        tally = self.groups[state.person.group]
+        state.units, state.contributions = saved.units, saved.contributions
+        state.cost, state.contribution = saved.cost, saved.contribution
+        tally.total, tally.max_ratio = saved.group_total, saved.group_max_ratio
+        self.budget_left, self.capacity_left = saved.budget_left, saved.capacity_left
+
+    def _add_unit(self, state: _PersonState, candidate: Candidate) -> bool:
         person = state.person
         held = state.units.get(candidate.benefit, 0)
         if held >= candidate.max_units:
@@ -210,6 +269,27 @@ class AllocationState:
         return found
 
 
+def missing_prerequisites(
+    person: Person, candidate: Candidate, units: dict[str, int]
+) -> list[Candidate]:
+    """The candidates `candidate` needs that are not held, each after its own (depth first)."""
+    ordered: list[Candidate] = []
+    seen: set[str] = set()
+
+    def visit(current: Candidate) -> None:
+        for required in current.requires:
+            if required in seen or units.get(required, 0) > 0:
+                continue
+            seen.add(required)
+            needed = person.candidate(required)
+            if needed is not None:
+                visit(needed)
+                ordered.append(needed)
+
+    visit(candidate)
+    return ordered
+
+
 def _person_violations(pid: str, state: _PersonState) -> list[str]:
     person = state.person
     found: list[str] = []
@@ -223,6 +303,12 @@ def _person_violations(pid: str, state: _PersonState) -> list[str]:
             by_group[candidate.exclusive_group] = by_group.get(candidate.exclusive_group, 0) + 1
         if units and any(state.units.get(r, 0) < 1 for r in candidate.requires):
             found.append(f"{pid}/{candidate.benefit}: a required benefit is missing")
+        if (
+            units
+            and candidate.prerequisite_only
+            and not any(state.units.get(d, 0) > 0 for d in candidate.required_by)
+        ):
+            found.append(f"{pid}/{candidate.benefit}: unwanted, and no benefit requiring it")
     found.extend(f"{pid}: exclusive {g}" for g, count in sorted(by_group.items()) if count > 1)
     if state.contribution > person.top_up_limit:
         found.append(f"{pid}: top-up {state.contribution} > {person.top_up_limit}")

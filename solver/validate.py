@@ -15,7 +15,8 @@ comparing with the floats a result document states (tolerance `FLOAT_TOLERANCE`)
 Rules as implemented (the policy the loader documents):
 - core benefit: exactly 1 unit, no contribution, for every eligible employee; none otherwise;
 - optional benefit: up to r(e, b) units when e is eligible and gave it points; up to 1 unit
-  when not wanted but required (transitively) by a benefit e wants and is eligible for;
+  when not wanted but required (transitively) by a benefit e wants and is eligible for, and
+  then only while e receives a benefit that requires it (family `prerequisite`);
 - participants: employees with a positive preference on an eligible optional benefit;
 - equity band per group with >= 2 participants, on v(e)/need(e) against the group's mean.
 """
@@ -355,6 +356,7 @@ def _check_employee(
                     {"units": line.units, "allowed": limit},
                 )
             )
+    found.extend(_check_prerequisites(employee, lines, benefits, money))
     for benefit_id, line in sorted(lines.items()):
         for needed in benefits[benefit_id].requires:
             if needed not in lines:
@@ -392,6 +394,40 @@ def _check_employee(
                     {"value": value, "allowance": employee.allowance},
                 )
             )
+    return found
+
+
+def _check_prerequisites(
+    employee: Employee, lines: Mapping[str, Line], benefits: Mapping[str, Benefit], money: str
+) -> list[Violation]:
+    """A benefit e gave no points to only as a prerequisite: while e receives a benefit
+    that requires it (DESIGN.md "Meaning"); its unit limit is checked with the others."""
+    wishes = wanted(employee, benefits)
+    found: list[Violation] = []
+    for benefit_id, line in sorted(lines.items()):
+        benefit = benefits[benefit_id]
+        if benefit.core or benefit_id in wishes or line.units <= 0:
+            continue  # a core line, a wish, or a bad line (reported as such)
+        if not employee.is_eligible(benefit_id):
+            continue  # reported as a `units` violation
+        dependents = [
+            other
+            for other, held in lines.items()
+            if held.units > 0 and benefit_id in benefits[other].requires
+        ]
+        if dependents:
+            continue
+        cost = employer_cost(benefit, line)
+        found.append(
+            Violation(
+                "prerequisite",
+                f"{employee.id}/{benefit_id}",
+                f"{employee.id} received {line.units} unit(s) of {benefit_id} "
+                f"({format_money(cost, money)} of employer money) without asking for it "
+                f"and without a benefit that requires it",
+                {"units": line.units, "employer_cost": cost, "points": 0},
+            )
+        )
     return found
 
 

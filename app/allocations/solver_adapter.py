@@ -11,8 +11,9 @@ from solver.errors import ProblemError
 from solver.load import load_problem
 from solver.sweep import price_of_fairness, sweep_budget
 from solver.types import SolveOptions
+from solver.validate import format_money
 
-__all__ = ["ProblemError", "budget_curve", "problem_issues", "solve", "solver_cli"]
+__all__ = ["ProblemError", "budget_curve", "format_money", "problem_issues", "solve", "solver_cli"]
 
 DEFAULT_TIME_LIMIT_S = 60.0
 

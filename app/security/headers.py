@@ -17,6 +17,11 @@ BASE_HEADERS = {
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = b"frame-ancestors 'none'"
 DOCS_PATHS = ("/docs", "/redoc")
+# The portal: every asset from flexben itself; no inline script, no other origin.
+PORTAL_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 HSTS = b"max-age=31536000; includeSubDomains"
 
 
@@ -31,7 +36,9 @@ class SecurityHeadersMiddleware:
         path = str(scope.get("path", ""))
         extra = dict(BASE_HEADERS)
         extra[b"content-security-policy"] = DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP
-        if path.startswith("/api/"):
+        if path.startswith("/portal"):
+            extra[b"content-security-policy"] = PORTAL_CSP
+        if path.startswith(("/api/", "/portal")) and not path.startswith("/portal/static"):
             extra[b"cache-control"] = b"no-store"
         if scope.get("scheme") == "https":
             extra[b"strict-transport-security"] = HSTS

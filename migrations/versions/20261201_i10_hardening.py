@@ -5,7 +5,7 @@ bound to an employee belongs to that employee; a key minted through the API to t
 of the key that minted it; any other key is a person of its own.
 
 Revision ID: 20261201_i10_hardening
-Revises: i14_one_job_table
+Revises: i14_one_job_table, 20261201_i12_portal (a merge point)
 Create Date: 2026-12-01 23:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261201_i10_hardening"
-down_revision: str | Sequence[str] | None = "i14_one_job_table"
+down_revision: str | Sequence[str] | None = ("i14_one_job_table", "20261201_i12_portal")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

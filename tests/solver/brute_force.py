@@ -75,6 +75,12 @@ def bundles(employee: Employee, benefits: dict[str, Benefit]) -> list[Bundle]:
             for needed in benefits[name].requires
         ):
             continue
+        # A benefit nobody asked for only as a prerequisite of one held (DESIGN.md "Meaning").
+        if any(
+            name not in wishes and not any(name in benefits[other].requires for other in held)
+            for name in held
+        ):
+            continue
         line_costs = [benefits[name].cost * held[name] for name in sorted(held)]
         for paid in _contributions(line_costs, employee.top_up_limit):
             employer = {

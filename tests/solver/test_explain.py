@@ -150,16 +150,43 @@ def test_received_core_and_full_wishes_need_no_explanation() -> None:
     assert explained(doc, {("A", "HEALTH"): Line(1), ("A", "GYM"): Line(1)}) == []
 
 
+def _missing(problem: Problem, assignment: Assignment, who: str, name: str) -> list[str]:
+    """What `name` requires (transitively) that `who` did not receive, deepest first."""
+    benefits = {b.id: b for b in problem.benefits}
+    order: list[str] = []
+
+    def visit(current: str) -> None:
+        for needed in benefits[current].requires:
+            if (who, needed) not in assignment and needed not in order:
+                visit(needed)
+                order.append(needed)
+
+    visit(name)
+    return order
+
+
 def _one_more_unit(problem: Problem, assignment: Assignment, who: str, name: str) -> Assignment:
-    """The assignment plus one unit of `name` for `who`, co-funded as the module documents."""
-    cost = next(b.cost for b in problem.benefits if b.id == name)
+    """The assignment plus one unit of `name` for `who` with the eligible optional
+    prerequisites it lacks (one unit each), co-funded as the module documents (the top-up
+    room goes to the wish first, then to its prerequisites)."""
+    benefits = {b.id: b for b in problem.benefits}
     person = next(e for e in problem.employees if e.id == who)
     room = person.top_up_limit - sum(
         line.contribution for (e, _), line in assignment.items() if e == who
     )
-    old = assignment.get((who, name), Line(0))
+    room = max(room, 0)
     changed = dict(assignment)
-    changed[(who, name)] = Line(old.units + 1, old.contribution + min(max(room, 0), cost))
+    extra = [name] + [
+        p
+        for p in _missing(problem, assignment, who, name)
+        if person.is_eligible(p) and not benefits[p].core
+    ]
+    for item in extra:
+        cost = benefits[item].cost
+        old = assignment.get((who, item), Line(0))
+        paid = min(room, cost)
+        room -= paid
+        changed[(who, item)] = Line(old.units + 1, old.contribution + paid)
     return changed
 
 
@@ -167,8 +194,19 @@ def _normalised(reasons: tuple[str, ...]) -> set[str]:
     return {r.split(":")[0] if r.startswith(("exclusive:", "requires:")) else r for r in reasons}
 
 
-def _broken(violations: list[Violation]) -> set[str]:
-    return {f"budget:{v.key}" if v.family == "budget" else v.family for v in violations}
+def _broken(violations: list[Violation], problem: Problem, wish: str) -> set[str]:
+    """Families broken; a prerequisite's own capacity or exclusive group is `requires`."""
+    group = next(b.exclusive_group for b in problem.benefits if b.id == wish)
+    found: set[str] = set()
+    for v in violations:
+        on_prerequisite = (v.family == "capacity" and v.key != wish) or (
+            v.family == "exclusive" and v.key.split("/", 1)[1] != group
+        )
+        if v.family == "budget":
+            found.add(f"budget:{v.key}")
+        else:
+            found.add("requires" if on_prerequisite else v.family)
+    return found
 
 
 @pytest.mark.parametrize(
@@ -185,8 +223,7 @@ def test_reasons_are_exactly_the_rules_one_more_unit_breaks(doc: dict[str, Any])
         for item in items:
             if item.reasons == ("not_eligible",):
                 continue
-            broken = _broken(
-                check_assignment(problem, _one_more_unit(problem, assignment, who, item.benefit))
-            )
+            more = _one_more_unit(problem, assignment, who, item.benefit)
+            broken = _broken(check_assignment(problem, more), problem, item.benefit)
             expected = set() if item.reasons == ("not_selected",) else _normalised(item.reasons)
             assert broken == expected, (who, item)

@@ -20,6 +20,7 @@ FAMILIES = (
     "capacity_",
     "exclusive_",
     "requires_",
+    "prerequisite_",
     "equity_mean_",
     "equity_band_",
     "contribution_line_",
@@ -137,8 +138,43 @@ def test_requires_brings_the_required_benefit_with_zero_utility() -> None:
         ],
     )
     problem, variables, objective = _solve(doc)
-    assert "requires_" in _prefixes(problem)
+    assert {"requires_", "prerequisite_"} <= _prefixes(problem)
     assert _units(variables) == {("E1", "FAMILY"): 1, ("E1", "GYM"): 1}
+    assert objective == pytest.approx(1.0)
+
+
+def test_an_unwanted_prerequisite_never_lifts_the_groups_mean() -> None:
+    # Band v <= mean (tolerance 0): E1's X (100) fits only if E2's value is 100 too. E2 wants
+    # SPOUSE (requires PLUS) but its allowance (120) fits PLUS (100) alone, not both: giving
+    # E2 PLUS without SPOUSE would lift the mean for E1 -- the rule forbids it.
+    doc = _doc(
+        benefits=[
+            {"id": "X", "cost": 100},
+            {"id": "PLUS", "cost": 100},
+            {"id": "SPOUSE", "cost": 50, "requires": ["PLUS"]},
+        ],
+        employees=[_person("E1", {"X": 10}), _person("E2", {"SPOUSE": 10}, allowance=120)],
+        tolerance=0.0,
+        absolute=0,
+    )
+    problem, variables, objective = _solve(doc)
+    assert "prerequisite_" in _prefixes(problem)
+    assert _units(variables) == {}
+    assert objective == pytest.approx(0.0)
+
+
+def test_a_prerequisite_comes_with_the_wish_that_requires_it() -> None:
+    doc = _doc(
+        benefits=[
+            {"id": "PLUS", "cost": 100},
+            {"id": "SPOUSE", "cost": 50, "requires": ["PLUS"]},
+            {"id": "CHILD", "cost": 10, "requires": ["SPOUSE"]},
+        ],
+        employees=[_person("E1", {"CHILD": 10}, allowance=160)],
+    )
+    problem, variables, objective = _solve(doc)
+    assert {"requires_", "prerequisite_"} <= _prefixes(problem)
+    assert _units(variables) == {("E1", "CHILD"): 1, ("E1", "PLUS"): 1, ("E1", "SPOUSE"): 1}
     assert objective == pytest.approx(1.0)
 
 

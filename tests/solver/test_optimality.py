@@ -23,7 +23,16 @@ KNOWN_ENGINE_DEFECTS: dict[tuple[str, int], str] = {}
 
 
 # 5-employee cases whose enumeration stays well under a second.
-FIVE_EMPLOYEES = ("allowance", "budget", "capacity", "exclusive", "requires", "core", "top_up")
+FIVE_EMPLOYEES = (
+    "allowance",
+    "budget",
+    "capacity",
+    "exclusive",
+    "requires",
+    "chain",
+    "core",
+    "top_up",
+)
 
 
 def _cases() -> list[object]:

@@ -10,9 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver.api import solve_problem
-from solver.engine import solve
+from solver.candidates import compile_problem
+from solver.engine import full_limits, solve, to_assignment
+from solver.heuristic import construct
 from solver.load import load_problem
-from solver.types import SolveOptions, SolveOutcome
+from solver.types import Assignment, Problem, SolveOptions, SolveOutcome
 from solver.validate import check_assignment, check_result, minimum_satisfaction, objective
 from tests.solver.brute_force import optimum
 from tests.solver.tiny import tiny_doc
@@ -184,3 +186,49 @@ def test_objective_and_bound_are_honest_against_the_true_optimum(doc: dict[str, 
 def test_a_bound_is_always_reported() -> None:
     problem = load_problem(tiny_doc(seed=2, family="need"))
     assert solve(problem, EXACT).bound is not None
+
+
+def _unwanted_without_dependent(problem: Problem, assignment: Assignment) -> list[str]:
+    """Lines of a benefit the employee gave no points to, with no received benefit that
+    requires it (DESIGN.md "Meaning"), read from the documents alone."""
+    benefits = {b.id: b for b in problem.benefits}
+    wishes = {e.id: {name for name, _ in e.preferences} for e in problem.employees}
+    found = []
+    for (who, name), line in assignment.items():
+        if benefits[name].core or name in wishes[who] or line.units <= 0:
+            continue
+        if not any(
+            name in benefits[other].requires
+            for (holder, other), held in assignment.items()
+            if holder == who and held.units > 0
+        ):
+            found.append(f"{who}/{name}")
+    return found
+
+
+@SETTINGS
+@given(problems())
+def test_no_unwanted_benefit_is_given_without_a_received_dependent(doc: dict[str, Any]) -> None:
+    problem = load_problem(doc)
+    outcome = solve(problem, EXACT)
+    assert _unwanted_without_dependent(problem, outcome.assignment) == []
+    assert all(
+        line.units <= 1
+        for (who, name), line in outcome.assignment.items()
+        if name not in {n for e in problem.employees if e.id == who for n, _ in e.preferences}
+    )
+
+
+@SETTINGS
+@given(problems())
+def test_the_construction_heuristic_gives_prerequisites_only_with_their_wish(
+    doc: dict[str, Any],
+) -> None:
+    problem = load_problem(doc)
+    compiled = compile_problem(problem)
+    for maxmin in (False, True):
+        state = construct(compiled.persons, compiled.groups, full_limits(compiled), maxmin=maxmin)
+        assignment = to_assignment(compiled, state)
+        assert _unwanted_without_dependent(problem, assignment) == []
+        if solve_problem(problem, EXACT)["status"] != "infeasible":
+            assert check_assignment(problem, assignment) == []

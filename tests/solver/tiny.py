@@ -1,7 +1,9 @@
 """Tiny random problems (≤ 5 employees × 4 benefits, small costs) for exhaustive checks.
 
 `tiny_doc(seed=..., family=...)` switches on one constraint family on top of a base problem
-whose equity band is loose; `family="all"` switches everything on at once.
+whose equity band is loose; `family="all"` switches everything on at once. `chain` is a
+requirement chain under a tight band: a prerequisite given without its dependent would lift
+the group's mean, which the rule forbids.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ FAMILIES = (
     "capacity",
     "exclusive",
     "requires",
+    "chain",
     "equity_band",
     "top_up",
     "need",
@@ -42,6 +45,9 @@ def tiny_doc(*, seed: int, family: str, employees: int = 4) -> dict[str, Any]:
         benefits[1]["exclusive_group"] = "tier"
     if "requires" in on:
         benefits[2]["requires"] = ["B"] if "exclusive" not in on else ["A"]
+    if "chain" in on:  # D requires C requires B (or A): prerequisites nobody may want
+        benefits[2].setdefault("requires", ["B"])
+        benefits[3]["requires"] = ["C"]
     if "core" in on:
         benefits.append({"id": "CORE", "cost": rng.randint(1, 4), "core": True})
     people = []
@@ -59,7 +65,7 @@ def tiny_doc(*, seed: int, family: str, employees: int = 4) -> dict[str, Any]:
         }
         if "allowance" in on:
             person["allowance"] = rng.randint(2, 8)
-        if "requires" in on:
+        if "requires" in on or "chain" in on:
             person.setdefault("allowance", rng.randint(3, 9))
         if "top_up" in on:
             person["top_up_limit"] = rng.randint(0, 3)
@@ -82,7 +88,7 @@ def tiny_doc(*, seed: int, family: str, employees: int = 4) -> dict[str, Any]:
         budgets.append({"id": "total", "cap": core_cost + rng.randint(4, 10)})
     tolerance: float = 5.0
     absolute = 0
-    if "equity_band" in on or "top_up" in on or "need" in on:
+    if "equity_band" in on or "top_up" in on or "need" in on or "chain" in on:
         tolerance = rng.choice([0, 0.1, 0.25, 0.5])
         absolute = rng.choice([0, 1, 2])
     return {

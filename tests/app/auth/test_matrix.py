@@ -99,12 +99,14 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
 
 
 def api_routes(app: FastAPI) -> Iterator[APIRoute]:
-    """Every APIRoute of the app, through FastAPI's wrappers of included routers."""
+    """Every APIRoute of the app, through FastAPI's wrappers of included routers. The web
+    portal's pages (/portal: cookie sessions, tested in tests/app/portal) are not the API."""
     pending: list[Any] = list(app.routes)
     while pending:
         route = pending.pop(0)
         if isinstance(route, APIRoute):
-            yield route
+            if not route.path.startswith("/portal"):
+                yield route
         elif getattr(route, "original_router", None) is not None:
             pending.extend(route.original_router.routes)
         elif getattr(route, "routes", None) is not None:

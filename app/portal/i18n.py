@@ -1,0 +1,296 @@
+"""The portal's words in English and French, and the language of a request.
+
+One table keyed by message id; explanations are keyed by reason code (the solver's
+`reasons`), so a French reader gets the reason in French and the English sentence with
+its figures beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGUAGES = ("en", "fr")
+DEFAULT_LANGUAGE = "en"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "app.title": {"en": "flexben portal", "fr": "Portail flexben"},
+    "nav.skip": {"en": "Skip to content", "fr": "Aller au contenu"},
+    "nav.home": {"en": "Home", "fr": "Accueil"},
+    "nav.periods": {"en": "Periods", "fr": "Périodes"},
+    "nav.audit": {"en": "Audit log", "fr": "Journal d'audit"},
+    "nav.sign_out": {"en": "Sign out", "fr": "Se déconnecter"},
+    "nav.language": {"en": "Language", "fr": "Langue"},
+    "nav.apply": {"en": "Apply", "fr": "Appliquer"},
+    "signin.title": {"en": "Sign in", "fr": "Connexion"},
+    "signin.body": {
+        "en": "Open the one-time sign-in link you received, or sign in with your organisation.",
+        "fr": "Ouvrez le lien de connexion à usage unique reçu, ou connectez-vous via votre "
+        "organisation.",
+    },
+    "signin.bad_link": {
+        "en": "This sign-in link is unknown, already used or expired. Ask for a new one.",
+        "fr": "Ce lien de connexion est inconnu, déjà utilisé ou expiré. Demandez-en un nouveau.",
+    },
+    "signin.organisation": {
+        "en": "Sign in with your organisation",
+        "fr": "Se connecter avec votre organisation",
+    },
+    "signin.signed_out": {"en": "You are signed out.", "fr": "Vous êtes déconnecté."},
+    "home.hello": {"en": "Hello, {name}", "fr": "Bonjour, {name}"},
+    "home.roles": {"en": "Your roles: {roles}", "fr": "Vos rôles : {roles}"},
+    "periods.title": {"en": "Enrolment periods", "fr": "Périodes d'inscription"},
+    "periods.none": {"en": "No period to show.", "fr": "Aucune période à afficher."},
+    "period.status": {"en": "Status", "fr": "Statut"},
+    "period.closes": {"en": "Closes", "fr": "Clôture"},
+    "period.name": {"en": "Period", "fr": "Période"},
+    "period.choose": {"en": "Choose benefits", "fr": "Choisir mes avantages"},
+    "period.result": {"en": "My result", "fr": "Mon résultat"},
+    "period.manage": {"en": "Manage", "fr": "Gérer"},
+    "status.draft": {"en": "draft", "fr": "brouillon"},
+    "status.open": {"en": "open", "fr": "ouverte"},
+    "status.closed": {"en": "closed", "fr": "clôturée"},
+    "status.published": {"en": "published", "fr": "publiée"},
+    "choose.title": {"en": "Choose your benefits — {period}", "fr": "Vos avantages — {period}"},
+    "choose.intro": {
+        "en": "Spread up to {points} points over the benefits you want. Core benefits are "
+        "given to everyone eligible.",
+        "fr": "Répartissez jusqu'à {points} points sur les avantages souhaités. Les avantages "
+        "de base sont attribués à toute personne éligible.",
+    },
+    "choose.points": {"en": "Points for {name}", "fr": "Points pour {name}"},
+    "choose.units": {"en": "Units of {name}", "fr": "Unités de {name}"},
+    "choose.cost": {"en": "Cost", "fr": "Coût"},
+    "choose.capacity": {"en": "{n} places", "fr": "{n} places"},
+    "choose.requires": {"en": "Requires {codes}", "fr": "Nécessite {codes}"},
+    "choose.exclusive": {
+        "en": "One of the group “{group}” at most",
+        "fr": "Un seul avantage du groupe « {group} »",
+    },
+    "choose.core": {"en": "Core benefit: given to you", "fr": "Avantage de base : attribué"},
+    "choose.not_eligible": {"en": "Not available to you", "fr": "Non disponible pour vous"},
+    "choose.save": {"en": "Save my choices", "fr": "Enregistrer mes choix"},
+    "choose.saved": {
+        "en": "Your choices are saved (version {v}).",
+        "fr": "Vos choix sont enregistrés (version {v}).",
+    },
+    "choose.closed": {
+        "en": "The period is {status}: your choices can no longer change.",
+        "fr": "La période est {status} : vos choix ne peuvent plus changer.",
+    },
+    "choose.conflict": {
+        "en": "Your choices were changed meanwhile (perhaps in another tab or by HR): the "
+        "saved version is now {v}. Your entries are kept below; check them and save again.",
+        "fr": "Vos choix ont été modifiés entre-temps (autre onglet ou RH) : la version "
+        "enregistrée est maintenant la {v}. Vos saisies sont conservées ci-dessous ; "
+        "vérifiez-les puis enregistrez de nouveau.",
+    },
+    "choose.invalid": {"en": "Nothing was saved:", "fr": "Rien n'a été enregistré :"},
+    "meter.title": {"en": "Your choice", "fr": "Votre choix"},
+    "meter.points_left": {"en": "Points left", "fr": "Points restants"},
+    "meter.allowance": {"en": "Allowance", "fr": "Enveloppe"},
+    "meter.cost": {"en": "Cost of your choice", "fr": "Coût de votre choix"},
+    "meter.none": {"en": "no individual cap", "fr": "pas de plafond individuel"},
+    "meter.over": {
+        "en": "Your choice costs more than your allowance: not everything can be granted.",
+        "fr": "Votre choix dépasse votre enveloppe : tout ne pourra pas être accordé.",
+    },
+    "hint.title": {"en": "Likely outcome", "fr": "Résultat probable"},
+    "hint.would": {
+        "en": "If the window closed now you would likely receive: {items}.",
+        "fr": "Si la période se terminait maintenant, vous recevriez probablement : {items}.",
+    },
+    "hint.nothing": {
+        "en": "If the window closed now you would likely receive no optional benefit.",
+        "fr": "Si la période se terminait maintenant, vous ne recevriez probablement aucun "
+        "avantage optionnel.",
+    },
+    "hint.demand": {
+        "en": "{name} is wanted by {ratio} people per place.",
+        "fr": "{name} est demandé par {ratio} personnes par place.",
+    },
+    "hint.source": {
+        "en": "From a preview run of {when}; the final allocation may differ.",
+        "fr": "D'après une simulation du {when} ; l'attribution finale peut différer.",
+    },
+    "result.title": {"en": "Your allocation — {period}", "fr": "Votre attribution — {period}"},
+    "result.lines": {"en": "What you receive", "fr": "Ce que vous recevez"},
+    "result.benefit": {"en": "Benefit", "fr": "Avantage"},
+    "result.units": {"en": "Units", "fr": "Unités"},
+    "result.employer_cost": {"en": "Paid by employer", "fr": "Payé par l'employeur"},
+    "result.employee_cost": {"en": "Paid by you", "fr": "Payé par vous"},
+    "result.wishes": {"en": "Your wishes", "fr": "Vos souhaits"},
+    "result.points": {"en": "Points", "fr": "Points"},
+    "result.received": {"en": "Received", "fr": "Reçu"},
+    "result.why": {"en": "Why not", "fr": "Pourquoi pas"},
+    "result.in_full": {"en": "in full", "fr": "en totalité"},
+    "result.allowance": {
+        "en": "Allowance used: {used} of {allowance}.",
+        "fr": "Enveloppe utilisée : {used} sur {allowance}.",
+    },
+    "result.no_allowance": {
+        "en": "Employer-funded value: {used}.",
+        "fr": "Valeur financée par l'employeur : {used}.",
+    },
+    "result.group": {
+        "en": "Your peer group {code}: {n} participants, mean value {mean}.",
+        "fr": "Votre groupe de pairs {code} : {n} participants, valeur moyenne {mean}.",
+    },
+    "result.group_hidden": {
+        "en": "Your peer group has fewer than 5 participants: its figures are not shown.",
+        "fr": "Votre groupe compte moins de 5 participants : ses chiffres ne sont pas affichés.",
+    },
+    "result.none": {"en": "No result is published yet.", "fr": "Aucun résultat publié."},
+    "receipt.title": {"en": "Fairness receipt", "fr": "Reçu d'équité"},
+    "receipt.hash": {"en": "Problem hash (SHA-256)", "fr": "Empreinte du problème (SHA-256)"},
+    "receipt.ratio": {
+        "en": "Your value divided by your need: {ratio}; your group's limit: {limit}.",
+        "fr": "Votre valeur divisée par votre besoin : {ratio} ; limite de votre groupe : {limit}.",
+    },
+    "receipt.check": {
+        "en": "Anyone holding the run's problem and result can re-check the allocation with:",
+        "fr": "Toute personne disposant du problème et du résultat peut vérifier l'attribution "
+        "avec :",
+    },
+    "hr.participation": {"en": "Participation by peer group", "fr": "Participation par groupe"},
+    "hr.submitted": {"en": "submitted", "fr": "soumis"},
+    "hr.employees": {"en": "employees", "fr": "salariés"},
+    "hr.open": {"en": "Open the period", "fr": "Ouvrir la période"},
+    "hr.close": {"en": "Close the period", "fr": "Clôturer la période"},
+    "hr.start_run": {"en": "Start a run", "fr": "Lancer un calcul"},
+    "hr.runs": {"en": "Runs", "fr": "Calculs"},
+    "hr.run": {"en": "Run {id}", "fr": "Calcul {id}"},
+    "hr.run_status": {"en": "Status: {status}", "fr": "Statut : {status}"},
+    "hr.refresh": {
+        "en": "This page refreshes while the run is in progress.",
+        "fr": "Cette page se met à jour pendant le calcul.",
+    },
+    "hr.kpis": {"en": "Key figures", "fr": "Indicateurs"},
+    "hr.groups": {"en": "Peer groups", "fr": "Groupes de pairs"},
+    "hr.group": {"en": "Group", "fr": "Groupe"},
+    "hr.participants": {"en": "Participants", "fr": "Participants"},
+    "hr.mean_value": {"en": "Mean value", "fr": "Valeur moyenne"},
+    "hr.max_ratio": {"en": "Highest ratio to the mean", "fr": "Ratio maximal à la moyenne"},
+    "hr.approve": {"en": "Approve for payroll", "fr": "Approuver pour la paie"},
+    "hr.approved": {"en": "Published as version {v}.", "fr": "Publiée en version {v}."},
+    "hr.payroll": {"en": "Payroll export (CSV)", "fr": "Export paie (CSV)"},
+    "hr.started": {"en": "Run started.", "fr": "Calcul lancé."},
+    "hr.done": {"en": "Done.", "fr": "Fait."},
+    "audit.title": {"en": "Audit events", "fr": "Événements d'audit"},
+    "audit.when": {"en": "When", "fr": "Quand"},
+    "audit.actor": {"en": "Actor", "fr": "Auteur"},
+    "audit.action": {"en": "Action", "fr": "Action"},
+    "audit.entity": {"en": "Entity", "fr": "Objet"},
+    "fin.title": {
+        "en": "Scenarios and budgets — {period}",
+        "fr": "Scénarios et budgets — {period}",
+    },
+    "fin.scenarios": {"en": "Scenarios", "fr": "Scénarios"},
+    "fin.name": {"en": "Name", "fr": "Nom"},
+    "fin.description": {"en": "Description", "fr": "Description"},
+    "fin.overrides": {"en": "Overrides (JSON)", "fr": "Modifications (JSON)"},
+    "fin.overrides_help": {
+        "en": "Keys: budget_caps, new_budgets, allowance_multiplier, group_allowances, "
+        "cost_multipliers, category_cost_multipliers, capacities, withdrawn_benefits, "
+        "equity_tolerance, equity_absolute, objective. Money in minor units.",
+        "fr": "Clés : budget_caps, new_budgets, allowance_multiplier, group_allowances, "
+        "cost_multipliers, category_cost_multipliers, capacities, withdrawn_benefits, "
+        "equity_tolerance, equity_absolute, objective. Montants en centimes.",
+    },
+    "fin.create": {"en": "Create the scenario", "fr": "Créer le scénario"},
+    "fin.save": {"en": "Save the scenario", "fr": "Enregistrer le scénario"},
+    "fin.run": {"en": "Run this scenario", "fr": "Calculer ce scénario"},
+    "fin.conflict": {
+        "en": "Someone changed this scenario meanwhile: it is now version {v}, shown below. "
+        "Re-apply your change and save again.",
+        "fr": "Quelqu'un a modifié ce scénario entre-temps : voici la version {v}. "
+        "Refaites votre modification puis enregistrez.",
+    },
+    "fin.compare": {"en": "Compare runs", "fr": "Comparer des calculs"},
+    "fin.baseline": {"en": "baseline", "fr": "référence"},
+    "fin.curve": {"en": "Budget curve", "fr": "Courbe budgétaire"},
+    "fin.budget": {"en": "Budget", "fr": "Budget"},
+    "fin.from": {"en": "From (minor units of {currency})", "fr": "De (centimes de {currency})"},
+    "fin.to": {"en": "To (minor units of {currency})", "fr": "À (centimes de {currency})"},
+    "fin.steps": {"en": "Steps", "fr": "Étapes"},
+    "fin.scenario": {"en": "Inputs", "fr": "Données"},
+    "fin.draw": {"en": "Draw the curve", "fr": "Tracer la courbe"},
+    "fin.current_cap": {"en": "Current cap: {cap}.", "fr": "Plafond actuel : {cap}."},
+    "fin.price": {
+        "en": "Price of fairness: {percent} % of satisfaction lost to the equity band.",
+        "fr": "Prix de l'équité : {percent} % de satisfaction perdue du fait de la bande d'équité.",
+    },
+    "fin.curve_alt": {
+        "en": "Satisfaction and budget used against the cap of {budget}; figures in the table",
+        "fr": "Satisfaction et budget utilisé selon le plafond de {budget} ; chiffres dans le "
+        "tableau",
+    },
+    "fin.cap": {"en": "Cap", "fr": "Plafond"},
+    "fin.used": {"en": "Used", "fr": "Utilisé"},
+    "fin.satisfaction": {"en": "Total satisfaction", "fr": "Satisfaction totale"},
+    "period.finance": {"en": "Scenarios", "fr": "Scénarios"},
+    "error.title": {"en": "Something went wrong", "fr": "Une erreur est survenue"},
+    "error.forbidden": {"en": "You may not do this.", "fr": "Vous ne pouvez pas faire cela."},
+    "error.csrf": {
+        "en": "This form has expired; reload the page and try again.",
+        "fr": "Ce formulaire a expiré ; rechargez la page et réessayez.",
+    },
+}
+
+# Reason codes of explanations (solver/explain.py), for readers of another language.
+REASONS: dict[str, dict[str, str]] = {
+    "not_eligible": {"en": "not eligible", "fr": "vous n'êtes pas éligible"},
+    "allowance": {"en": "over your allowance", "fr": "au-delà de votre enveloppe"},
+    "budget": {"en": "the budget {id} is used up", "fr": "le budget {id} est épuisé"},
+    "capacity": {"en": "all places were allocated", "fr": "toutes les places ont été attribuées"},
+    "exclusive": {
+        "en": "you received the alternative {id}",
+        "fr": "vous avez reçu l'alternative {id}",
+    },
+    "requires": {"en": "it requires {id}", "fr": "il nécessite {id}"},
+    "equity_band": {
+        "en": "above your peer group's fairness limit",
+        "fr": "au-delà de la limite d'équité de votre groupe",
+    },
+    "not_selected": {
+        "en": "not selected (nothing prevented it)",
+        "fr": "non retenu (rien ne s'y opposait)",
+    },
+}
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The first supported language of an Accept-Language header (q-values honoured)."""
+    best, best_q = DEFAULT_LANGUAGE, -1.0
+    for index, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower()[:2]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        q -= index * 1e-6  # earlier wins ties
+        if lang in LANGUAGES and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+def translator(language: str) -> Callable[..., str]:
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+    def t(key: str, **values: object) -> str:
+        entry = MESSAGES[key]
+        return entry.get(lang, entry["en"]).format(**values)
+
+    return t
+
+
+def reason_words(reason: str, language: str) -> str:
+    """One reason code (`budget:total`, `capacity`, ...) in words."""
+    code, _, ident = reason.partition(":")
+    entry = REASONS.get(code)
+    if entry is None:
+        return reason
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    return entry[lang].format(id=ident)
