@@ -1,20 +1,17 @@
-"""The one place the portal tells the job runner that work was queued (after its commit).
+"""The one place the portal told the job runner that work was queued.
 
-Today's runner needs the call; with i14's job system (`app.jobs.service.enqueue`
-dispatches after the request's commit by itself) both functions become no-ops.
+With i14's job system (`app.jobs.service.enqueue` dispatches after the request's commit
+by itself) both functions are no-ops, kept so the portal's call sites stay as they are.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.jobs.runner import dispatcher
-from app.scenarios.jobs import dispatch_job
+
+def run_queued(_app: FastAPI, _run_id: str) -> None:
+    return None
 
 
-def run_queued(app: FastAPI, run_id: str) -> None:
-    dispatcher(app).run_queued(run_id)
-
-
-def job_queued(app: FastAPI, job_id: str) -> None:
-    dispatch_job(app, job_id)
+def job_queued(_app: FastAPI, _job_id: str) -> None:
+    return None

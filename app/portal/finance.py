@@ -19,6 +19,7 @@ from app.allocations.schemas import RunCreate
 from app.auth.deps import SessionDep
 from app.errors import PreconditionFailed, Unprocessable
 from app.http import etag_of_version
+from app.jobs.service import get_job
 from app.periods.service import get_period
 from app.portal import dispatch
 from app.portal.web import (
@@ -239,7 +240,7 @@ def start_curve(
 @ends_transaction
 def curve_page(job_id: str, request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     me = _analyst(visitor)
-    job = curve.job_out(curve.get_job(session, job_id))
+    job = curve.job_out(get_job(session, job_id))
     if job.status == "queued":
         dispatch.job_queued(request.app, job_id)
     fragment = "hx-request" in request.headers
