@@ -70,24 +70,44 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker", help="also run `flexben worker` beside the API (one-box deployments)"
+        ),
+    ] = False,
 ) -> None:
     """Serve the API (the database must be migrated to the latest schema)."""
+    import subprocess
+    import sys
+
     import uvicorn
 
     from app.config import get_settings
 
     settings = get_settings()
     _refuse_unmigrated(settings.database_url)
-    uvicorn.run(
-        "app.main:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-        proxy_headers=True,
-        access_log=False,  # the app writes its own JSON access log (app/security/logs.py)
+    job_worker = (
+        subprocess.Popen([sys.executable, "-m", "app.cli", "worker"]) if with_worker else None
     )
+    try:
+        uvicorn.run(
+            "app.main:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+            proxy_headers=False,  # forwarded headers: app/security/proxies.py (trusted only)
+            # Idle keep-alive connections stay open longer than clients and proxies keep
+            # them (uvicorn's 5 s default closes them as a client reuses one: resets).
+            timeout_keep_alive=75,
+            access_log=False,  # the app writes its own JSON access log (app/security/logs.py)
+        )
+    finally:
+        if job_worker is not None:  # the worker lives and dies with the API
+            job_worker.terminate()
+            job_worker.wait(timeout=30)
 
 
 @api_keys_cli.command("list")
@@ -114,6 +134,7 @@ def api_keys_list() -> None:
             employee = f" employee={key.employee_external_id}" if key.employee_external_id else ""
             typer.echo(
                 f"{key.public_id}  {state:<7}  {','.join(key.roles)}{employee}  "
+                f"person={key.person_id}  "
                 f"{key.name!r}  {used}"
             )
 
@@ -151,10 +172,20 @@ def api_keys_create(
     employee: Annotated[
         str | None, typer.Option("--employee", help="external_id an employee key acts as")
     ] = None,
+    same_person_as: Annotated[
+        str | None,
+        typer.Option(
+            "--same-person-as",
+            help="id of a key of the same person (four-eyes counts them as one person)",
+        ),
+    ] = None,
 ) -> None:
-    """Create an API key; the key is printed alone on the last line (shown once)."""
+    """Create an API key; the key is printed alone on the last line (shown once).
+
+    The key belongs to the employee it is bound to, to the person of --same-person-as,
+    or else to a new person."""
     from app.audit.service import record
-    from app.auth.service import binding_errors, create_api_key
+    from app.auth.service import binding_errors, create_api_key, owner_of_key
     from app.config import get_settings
     from app.errors import DomainError, Unprocessable
 
@@ -170,6 +201,7 @@ def api_keys_create(
                 roles=role,
                 pepper=settings.secret_key.get_secret_value(),
                 employee_external_id=employee,
+                owner=owner_of_key(session, same_person_as) if same_person_as else None,
             )
             record(
                 session,

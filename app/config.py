@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     oidc_roles_claim: str = "roles"  # a list of flexben role names
     # Roles given to a token bound to an employee, on top of its roles claim.
     oidc_default_roles: list[str] = Field(default=["employee"])
+    # API keys minted by a person signed in through OIDC expire after at most this long.
+    oidc_key_max_days: int = Field(default=30, ge=1, le=366)
     # Abuse limits.
     max_import_rows: int = Field(default=200_000, ge=1)
     max_solver_seconds: int = Field(default=600, ge=1)  # cap of any run's time_limit_s
@@ -63,6 +65,12 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(default=30, ge=0)
     auth_failures_burst: int = Field(default=20, ge=1)
     cors_origins: list[str] = Field(default=[])  # HR portal origins allowed by CORS
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: list[str] = Field(default=[])
+    # Bodies: JSON routes take at most max_json_body_bytes (far below the import limit,
+    # max_body_bytes); a body must arrive within body_read_seconds.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    body_read_seconds: float = Field(default=30.0, gt=0, le=600)
     # Privacy: preferences of periods published longer ago are purged.
     preference_retention_days: int = Field(default=730, ge=1)
 
@@ -77,6 +85,13 @@ class Settings(BaseSettings):
                 "FLEXBEN_OIDC_JWKS_URL or FLEXBEN_OIDC_JWKS_FILE must be set with "
                 "FLEXBEN_OIDC_ISSUER"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _proxies_are_networks(self) -> Settings:
+        from app.security.proxies import parse_networks
+
+        parse_networks(self.trusted_proxies)
         return self
 
     @model_validator(mode="after")

@@ -3,65 +3,75 @@
 from __future__ import annotations
 
 import anyio
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
 
+# Routes that take bulk uploads get the large limit (FLEXBEN_MAX_BODY_BYTES); every other
+# route, JSON bodies of a few kilobytes, the small one (FLEXBEN_MAX_JSON_BODY_BYTES).
+BULK_UPLOAD_PATHS = frozenset({"/api/v1/employees/import"})
+
 
 class BodySizeLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """413 for a body over its route's limit, 408 for one that takes too long to arrive.
+
+    A declared Content-Length over the limit is refused before reading; otherwise the body
+    is counted as the route reads it (never buffered here), and reading past the limit or
+    the deadline raises an HTTPException the error handler renders (FastAPI re-raises those
+    from its body parsing).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, max_json_bytes: int, read_seconds: float
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_bytes, self.max_json_bytes = max_bytes, min(max_json_bytes, max_bytes)
+        self.read_seconds = read_seconds
+
+    def limit_of(self, path: str) -> tuple[int, str]:
+        if path in BULK_UPLOAD_PATHS:
+            return self.max_bytes, "FLEXBEN_MAX_BODY_BYTES"
+        return self.max_json_bytes, "FLEXBEN_MAX_JSON_BODY_BYTES"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, setting = self.limit_of(str(scope.get("path", "")))
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            too_large = _too_large(limit, setting)
+            response = problem_response(413, "Payload too large", str(too_large.detail))
+            await response(scope, receive, send)
             return
-        if declared is None:
-            # Chunked upload: buffer up to the limit, then replay to the app.
-            messages, too_large = await self._buffer(receive)
-            if too_large:
-                await self._reject(scope, receive, send)
-                return
-            receive = _replay(messages, receive)
-        await self.app(scope, receive, send)
+        await self.app(scope, self._bounded(receive, limit, setting), send)
 
-    async def _buffer(self, receive: Receive) -> tuple[list[Message], bool]:
-        messages: list[Message] = []
+    def _bounded(self, receive: Receive, limit: int, setting: str) -> Receive:
         size = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                return messages, False
-            size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                return messages, True
-            if not message.get("more_body", False):
-                return messages, False
+        deadline: float | None = None
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413,
-            "Payload too large",
-            f"the request body exceeds {self.max_bytes} bytes (FLEXBEN_MAX_BODY_BYTES)",
-        )
-        await response(scope, receive, send)
+        async def bounded() -> Message:
+            nonlocal size, deadline
+            now = anyio.current_time()
+            deadline = deadline if deadline is not None else now + self.read_seconds
+            with anyio.move_on_after(max(0.0, deadline - now)) as waited:
+                message = await receive()
+            if waited.cancelled_caught:
+                raise HTTPException(
+                    408, f"the request body did not arrive within {self.read_seconds:g} s"
+                )
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    raise _too_large(limit, setting)
+            return message
+
+        return bounded
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    pending = list(messages)
-
-    async def replayed() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replayed
+def _too_large(limit: int, setting: str) -> HTTPException:
+    return HTTPException(413, f"the request body exceeds {limit} bytes ({setting})")
 
 
 class ConcurrencyLimitMiddleware:

@@ -78,17 +78,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.portal.router import install_portal  # here: keeps the import block merge-free
 
     install_portal(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    from app.limits import ConcurrencyLimitMiddleware  # here: keeps the import block merge-free
+    install_limits(app, settings)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    install_security(app, settings)
+    return app
 
+
+def install_limits(app: FastAPI, settings: Settings) -> None:
+    """Innermost first: body limits, the concurrency slot, and outside both the
+    authentication of API requests (app/auth/gate.py): an anonymous request is refused
+    before its body is read and without taking a slot."""
+    from app.auth.gate import AuthenticateFirstMiddleware
+    from app.limits import ConcurrencyLimitMiddleware
+
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_json_bytes=settings.max_json_body_bytes,
+        read_seconds=settings.body_read_seconds,
+    )
     app.add_middleware(
         ConcurrencyLimitMiddleware,
         limit=settings.max_concurrent_requests,
         exempt=frozenset({"/healthz", "/metrics"}),
     )
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    install_security(app, settings)
-    return app
+    # 36: the most requests in flight allowed (config.py), 4 threads below the pool of 40.
+    app.add_middleware(
+        AuthenticateFirstMiddleware, slots=max(1, 36 - settings.max_concurrent_requests)
+    )
 
 
 def install_security(app: FastAPI, settings: Settings) -> None:
@@ -119,6 +136,9 @@ def install_security(app: FastAPI, settings: Settings) -> None:
         )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    from app.security.proxies import TrustedProxyMiddleware
+
+    app.add_middleware(TrustedProxyMiddleware, trusted=settings.trusted_proxies)
 
 
 def app_factory() -> FastAPI:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -55,19 +56,51 @@ def encode_cursor(key: Sequence[Scalar]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str, *, size: int) -> list[Scalar]:
-    """The sort key inside `cursor`; 422 naming the `cursor` parameter when it is not ours."""
+# Cursor values are what encode_cursor wrote: JSON scalars, integers within BIGINT.
+_MAX_CURSOR_INT = 2**63 - 1
+
+
+def _cursor_value_ok(value: object, expected: type | None) -> bool:
+    if isinstance(value, bool | dict | list):
+        return False
+    if isinstance(value, int) and abs(value) > _MAX_CURSOR_INT:
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return expected is None or value is None or isinstance(value, expected)
+
+
+def decode_cursor(
+    cursor: str, *, size: int, types: Sequence[type | None] | None = None
+) -> list[Scalar]:
+    """The sort key inside `cursor`; 422 naming the `cursor` parameter when it is not ours
+    (wrong shape, or a value of another type than its sort column's)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         key = None
-    if not isinstance(key, list) or len(key) != size:
+    expected = list(types) if types is not None else [None] * size
+    if (
+        not isinstance(key, list)
+        or len(key) != size
+        or not all(_cursor_value_ok(v, t) for v, t in zip(key, expected, strict=True))
+    ):
         raise Unprocessable(
             "invalid cursor",
             errors=[error_item(["query", "cursor"], "not a cursor returned by this list")],
         )
     return key
+
+
+def _python_type(column: ColumnElement[Any] | QueryableAttribute[Any]) -> type | None:
+    if isinstance(column.type, Date):  # dates travel as ISO text
+        return str
+    try:
+        found = column.type.python_type
+    except NotImplementedError:
+        return None
+    return found if found in (int, str) else None
 
 
 def _typed(column: ColumnElement[Any] | QueryableAttribute[Any], value: Scalar) -> Any:
@@ -97,12 +130,9 @@ def keyset_page(
     Returns the rows and the cursor of the next page (None when this is the last one).
     """
     if params.cursor is not None:
-        after = [
-            _typed(column, value)
-            for column, value in zip(
-                key_columns, decode_cursor(params.cursor, size=len(key_columns)), strict=True
-            )
-        ]
+        types = [_python_type(column) for column in key_columns]
+        key = decode_cursor(params.cursor, size=len(key_columns), types=types)
+        after = [_typed(column, value) for column, value in zip(key_columns, key, strict=True)]
         if len(key_columns) == 1:
             stmt = stmt.where(key_columns[0] > after[0])
         else:

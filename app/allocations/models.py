@@ -45,6 +45,11 @@ class Run(Base):
     period_id: Mapped[str] = mapped_column(ForeignKey("periods.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     created_by: Mapped[str] = mapped_column(String(200))  # the API key's public id
+    # The person who started it (app/auth/persons.py): four-eyes compares persons.
+    created_by_person: Mapped[str] = mapped_column(String(36))
+    # Budgets whose use describes fewer than 5 participants (app/security/disclosure.py),
+    # found when the run starts; None for runs older than that (found from `problem`).
+    small_budgets: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # The exact flexben.problem/v1 input, canonical JSON text, and its SHA-256 (hex).
     problem: Mapped[str] = mapped_column(Text)

@@ -29,7 +29,11 @@ from app.payroll import repository as publications
 from app.periods.service import get_period
 from app.preferences import service as preferences
 from app.preferences.schemas import OptionsOut
-from app.security.disclosure import aggregates_only, suppress_small_groups
+from app.security.disclosure import (
+    aggregates_only,
+    suppress_small_budgets,
+    suppress_small_groups,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["runs"])
 me_router = APIRouter(prefix="/api/v1", tags=["me"])
@@ -45,11 +49,19 @@ Me = Annotated[Principal, Depends(require_employee())]
 Page_ = Annotated[PageParams, Depends(page_params)]
 
 
-def summary_for(principal: Principal, out: RunOut) -> RunOut:
-    """Finance sees aggregates only: peer groups under 5 participants are withheld."""
+def summary_for(principal: Principal, run: Run) -> RunOut:
+    """Finance sees aggregates only: peer groups and budgets describing fewer than 5
+    participants are withheld (app/security/disclosure.py)."""
+    out = service.run_out(run)
     if not aggregates_only(principal):
         return out
-    return out.model_copy(update={"groups": suppress_small_groups(out.groups)})
+    small = service.small_budgets_of(run) if out.budgets else set()
+    return out.model_copy(
+        update={
+            "groups": suppress_small_groups(out.groups),
+            "budgets": suppress_small_budgets(out.budgets, small),
+        }
+    )
 
 
 def capped_time_limit(body: RunCreate, max_seconds: int) -> RunCreate:
@@ -103,7 +115,7 @@ def list_runs(
         key_of=lambda run: [run.id],
         params=page,
     )
-    items = [summary_for(principal, service.run_out(run)) for run in runs]
+    items = [summary_for(principal, run) for run in runs]
     return Page(items=items, next_cursor=cursor)
 
 
@@ -112,7 +124,7 @@ def get_run(
     run_id: str, session: SessionDep, principal: SummaryReader, response: Response
 ) -> RunOut:
     """Status, solver, objective, bound, gap, KPIs, peer-group and budget figures."""
-    out = summary_for(principal, service.run_out(service.get_run(session, run_id)))
+    out = summary_for(principal, service.get_run(session, run_id))
     set_etag(response, etag_of_json(out.model_dump(mode="json")))
     return out
 

@@ -59,6 +59,9 @@ class RunOut(BaseModel):
     )
     budgets: list[dict[str, Any]] = Field(default_factory=list, description="cap and use")
     error: str | None
+    hint: str | None = Field(
+        default=None, description="why a queued run has not started (no worker taking jobs)"
+    )
 
 
 class LineOut(BaseModel):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from sqlalchemy import Select, select
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.allocations.jobs import enqueue_run
@@ -23,15 +26,15 @@ from app.audit.service import record
 from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, NotFound
 from app.ids import time_ordered_uuid
+from app.jobs.waiting import waiting_hint
 from app.payroll import repository as publications
 from app.periods.models import Period
 from app.periods.service import get_period
-from app.security.disclosure import MIN_GROUP_SIZE
+from app.security.disclosure import MIN_GROUP_SIZE, small_budgets
 
 RUNNABLE = ("open", "closed")
 # Scenario runs never publish, so finance may simulate on a published period too.
 SCENARIO_RUNNABLE = ("open", "closed", "published")
-# Peer-group figures are shown to an employee only for groups at least this large.
 
 
 def current_problem(session: Session, period: Period) -> tuple[str, str]:
@@ -61,10 +64,10 @@ def _problem_of_request(
 
 def start_run(session: Session, period_id: str, body: RunCreate, principal: Principal) -> Run:
     """Queue a run of the period's current inputs (flushed; executed once committed)."""
-    period = get_period(session, period_id)
-    if body.scenario_id is not None and period.status in SCENARIO_RUNNABLE:
-        pass
-    elif period.status not in RUNNABLE:
+    # Scenario runs lock the period row so that the quota check below cannot be raced.
+    period = get_period(session, period_id, for_update=body.scenario_id is not None)
+    runnable = SCENARIO_RUNNABLE if body.scenario_id is not None else RUNNABLE
+    if period.status not in runnable:
         hint = {
             "draft": "open it first",
             "published": "re-open it (POST /periods/{id}/open) to correct and run again, "
@@ -74,12 +77,17 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
             f"the period is {period.status}: runs need an open (preview) or closed period; "
             f"{hint.get(period.status, '')}".rstrip("; ")
         )
+    if body.scenario_id is not None:
+        _check_scenario_quota(session, period.id)
     text, digest = _problem_of_request(session, period, body, principal)
+    small = sorted(small_budgets(json.loads(text)))
     run = Run(
         id=time_ordered_uuid(),
         period_id=period.id,
         status="queued",
         created_by=principal.id,
+        created_by_person=principal.person,
+        small_budgets=small,
         problem=text,
         problem_sha256=digest,
         time_limit_s=body.time_limit_s,
@@ -91,6 +99,39 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
     enqueue_run(session, run)
     record(session, principal, "run.start", "run", run.id, None, run)
     return run
+
+
+class RunQuotaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLEXBEN_", extra="ignore")
+
+    # Unfinished scenario runs per period: what-ifs must not delay HR's final run.
+    max_queued_scenario_runs: int = Field(default=4, ge=1)
+
+
+def _check_scenario_quota(session: Session, period_id: str) -> None:
+    limit = RunQuotaSettings().max_queued_scenario_runs
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(Run)
+        .where(
+            Run.period_id == period_id,
+            Run.scenario_id.is_not(None),
+            Run.status.in_(("queued", "running")),
+        )
+    )
+    if (waiting or 0) >= limit:
+        raise Conflict(
+            f"{waiting} scenario runs of this period have not finished (at most {limit}, "
+            "FLEXBEN_MAX_QUEUED_SCENARIO_RUNS); start another once one has, so that the "
+            "period's own runs are not delayed"
+        )
+
+
+def small_budgets_of(run: Run) -> set[str]:
+    """The run's budgets whose use describes fewer than 5 participants."""
+    if run.small_budgets is not None:
+        return set(run.small_budgets)
+    return small_budgets(json.loads(run.problem))
 
 
 def get_run(session: Session, run_id: str) -> Run:
@@ -129,6 +170,7 @@ def run_out(run: Run) -> RunOut:
         groups=run.groups or [],
         budgets=run.budgets or [],
         error=run.error,
+        hint=waiting_hint(run.status, run.created_at),
     )
 
 

@@ -41,6 +41,11 @@ bearer_scheme = HTTPBearer(
 )
 
 
+# Where the principal authenticated ahead of the body (app/auth/gate.py) waits in the
+# request's state for the route's own current_principal.
+PRINCIPAL_STATE = "principal"
+
+
 def current_principal(
     request: Request,
     session: SessionDep,
@@ -49,22 +54,29 @@ def current_principal(
     """The authenticated caller (401 otherwise; 429 over the rate limit).
 
     An API key (`fb_...`) or, when OIDC is configured, a JWT from the provider. The
-    principal is bound to the session so audit events name it.
+    principal is bound to the session so audit events name it. Failed attempts are
+    limited per client address; a valid credential always passes that limit.
     """
-    failures, address = _failure_limiter(request), _client_address(request)
-    if (wait := failures.retry_after(address)) > 0:
-        raise TooManyRequests(wait)  # too many failed attempts from here: stop guessing
-    try:
-        principal = _verify(request, session)
-    except DomainError as exc:
-        if exc.status == 401:
-            failures.wait_time(address)  # count the failure
-        raise
-    request.state.principal_id = principal.id  # for the access log (an id, not a name)
-    _rate_limiter(request).check(principal.id)
+    principal = getattr(request.state, PRINCIPAL_STATE, None)
+    if not isinstance(principal, Principal):
+        principal = _authenticated(request, session)
+        setattr(request.state, PRINCIPAL_STATE, principal)
+        request.state.principal_id = principal.id  # for the access log (an id, not a name)
+        _rate_limiter(request).check(principal.id)
     bind_principal(session, principal)
     end_reads(session)  # the lock of a writing request is taken by its endpoint's work only
     return principal
+
+
+def _authenticated(request: Request, session: Session) -> Principal:
+    try:
+        return _verify(request, session)
+    except DomainError as exc:
+        if exc.status == 401:  # count the failure; past the limit, stop answering guesses
+            failures, address = _failure_limiter(request), client_address(request)
+            if (wait := failures.wait_time(address)) > 0:
+                raise TooManyRequests(wait) from None
+        raise
 
 
 def _verify(request: Request, session: Session) -> Principal:
@@ -82,7 +94,8 @@ def _verify(request: Request, session: Session) -> Principal:
     )
 
 
-def _client_address(request: Request) -> str:
+def client_address(request: Request) -> str:
+    """The failure limiter's key: the client's address (see app/security/proxies.py)."""
     return f"addr:{request.client.host if request.client else 'unknown'}"
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.auth.persons import new_person
 from app.db import Base, UtcDateTime, utcnow
 
 
@@ -26,6 +27,12 @@ class ApiKey(Base):
     roles: Mapped[list[str]] = mapped_column(JSON)
     employee_external_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_by: Mapped[str | None] = mapped_column(String(36))
+    # The person the key belongs to (app/auth/persons.py) and, when that person is an
+    # employee, the employee row: the key stops working once that employee is inactive.
+    person_id: Mapped[str] = mapped_column(String(36), index=True, default=new_person)
+    person_employee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import jwt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.auth.persons import employee_person, oidc_person
 from app.auth.principal import ROLES, Principal
 from app.config import Settings
 from app.employees.models import Employee
@@ -73,19 +73,35 @@ class JwksCache:
         self._clock = clock
         self._keys: dict[str, jwt.PyJWK] = {}
         self._loaded_at: float | None = None
-        self._lock = threading.Lock()
+        self._retry_at = float("-inf")  # after a failed fetch: not before this
+        self._error: str | None = None
+        self._lock = threading.Lock()  # guards the fields above
+        self._fetching = threading.Lock()  # one fetch at a time
 
     def key(self, kid: str | None) -> jwt.PyJWK:
-        """The key `kid` names (the only key when the token names none); InvalidToken else."""
+        """The key `kid` names (the only key when the token names none); InvalidToken else.
+
+        One caller at a time refetches, outside the lock that guards the keys; the others
+        go on with the keys they have (only the very first load waits for it). A failed
+        fetch is not retried for MIN_REFRESH_SECONDS, so an outage of the provider never
+        makes every login wait for a timeout in turn."""
+        now = self._clock()
         with self._lock:
-            now = self._clock()
-            if self._loaded_at is None or now - self._loaded_at >= self.ttl:
-                self._reload(now)
             found = self._find(kid)
-            if found is None and now - (self._loaded_at or 0.0) >= MIN_REFRESH_SECONDS:
-                self._reload(now)  # the provider may have rotated its keys
+            stale = self._loaded_at is None or now - self._loaded_at >= self.ttl
+            missing = found is None and now - (self._loaded_at or 0.0) >= MIN_REFRESH_SECONDS
+            due = (stale or missing) and now >= self._retry_at
+            have_keys = bool(self._keys)
+        if due and self._fetching.acquire(blocking=not have_keys):
+            try:
+                self._reload(now)
+            finally:
+                self._fetching.release()
+            with self._lock:
                 found = self._find(kid)
         if found is None:
+            if not self._keys and self._error is not None:
+                raise InvalidToken(f"the signing keys cannot be loaded ({self._error})")
             raise InvalidToken(f"unknown key id {kid!r}" if kid else "the token names no key id")
         return found
 
@@ -106,10 +122,11 @@ class JwksCache:
                 except jwt.PyJWKError:
                     continue  # a key type we do not support: skip it, keep the others
         except (OSError, ValueError, httpx.HTTPError) as exc:
-            if self._keys:  # serve the previous keys while the provider is unreachable
-                return
-            raise InvalidToken(f"the signing keys cannot be loaded ({type(exc).__name__})") from exc
-        self._keys, self._loaded_at = keys, now
+            with self._lock:  # keep serving the previous keys; retry a little later
+                self._retry_at, self._error = now + MIN_REFRESH_SECONDS, type(exc).__name__
+            return
+        with self._lock:
+            self._keys, self._loaded_at, self._error = keys, now, None
 
     def _fetch(self) -> dict[str, Any]:
         if self.file:
@@ -186,7 +203,7 @@ def _describe(exc: jwt.PyJWTError, settings: Settings) -> str:
 
 def principal_id(issuer: str, subject: str) -> str:
     """A stable 36-character id for a person of the provider (fits every actor column)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{issuer}#{subject}"))
+    return oidc_person(issuer, subject)
 
 
 def _claimed_roles(claims: dict[str, Any], settings: Settings) -> set[str]:
@@ -204,10 +221,14 @@ def _employee_for(session: Session, claims: dict[str, Any], settings: Settings) 
     if not isinstance(value, str) or not value:
         raise InvalidToken(f"missing claim {claim!r}")
     if settings.oidc_employee_field == "email":
+        # An address the provider has not verified proves nothing about who holds it.
+        if claim == "email" and claims.get("email_verified") is not True:
+            return None
         condition = func.lower(Employee.email) == value.lower()
     else:
         condition = Employee.external_id == value
-    return session.scalar(select(Employee).where(condition))
+    # A person who left (inactive) is no longer that employee: no employee binding.
+    return session.scalar(select(Employee).where(condition, Employee.active.is_(True)))
 
 
 def principal_from_claims(
@@ -219,16 +240,27 @@ def principal_from_claims(
     if employee is not None:
         roles |= {role for role in settings.oidc_default_roles if role in ROLES}
     if not roles:
+        unverified = (
+            settings.oidc_employee_claim == "email" and claims.get("email_verified") is not True
+        )
         raise InvalidToken(
-            f"the token's {settings.oidc_employee_claim!r} matches no employee "
+            "the token's email is not verified (email_verified is not true) "
+            "and it carries no flexben role"
+            if unverified and settings.oidc_employee_field == "email"
+            else f"the token's {settings.oidc_employee_claim!r} matches no active employee "
             "and it carries no flexben role"
         )
     subject = str(claims["sub"])
+    identity = principal_id(str(claims["iss"]), subject)
     return Principal(
-        id=principal_id(str(claims["iss"]), subject),
+        id=identity,
         name=f"oidc:{subject}",
         roles=frozenset(roles),
         employee_external_id=employee.external_id if employee is not None else None,
+        # An employee is one person however they authenticate (token or their keys).
+        person_id=employee_person(employee.id) if employee is not None else identity,
+        person_employee_id=employee.id if employee is not None else None,
+        via_oidc=True,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -12,7 +13,7 @@ from app.auth.deps import SessionDep, require_roles
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from app.auth.service import binding_errors, create_api_key, revoke_api_key
+from app.auth.service import KeyOwner, binding_errors, create_api_key, revoke_api_key
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Forbidden, Unprocessable, error_item
@@ -28,11 +29,23 @@ def api_key_out(api_key: ApiKey) -> ApiKeyOut:
         name=api_key.name,
         roles=list(api_key.roles),
         employee=api_key.employee_external_id,
+        person=api_key.person_id,
         created_at=api_key.created_at,
         expires_at=api_key.expires_at,
         revoked_at=api_key.revoked_at,
         last_used_at=api_key.last_used_at,
     )
+
+
+def _expiry(
+    requested: datetime | None, principal: Principal, settings: Settings
+) -> datetime | None:
+    """A key minted by a person signed in through OIDC lives at most
+    `oidc_key_max_days`: their provider account may end without flexben knowing."""
+    if not principal.via_oidc:
+        return requested
+    latest = utcnow() + timedelta(days=settings.oidc_key_max_days)
+    return latest if requested is None else min(requested, latest)
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated)
@@ -63,8 +76,9 @@ def create_key(
         roles=list(body.roles),
         pepper=settings.secret_key.get_secret_value(),
         employee_external_id=body.employee,
-        expires_at=body.expires_at,
+        expires_at=_expiry(body.expires_at, principal, settings),
         created_by=principal.id,
+        owner=KeyOwner.of(principal),  # the key is its minter's, whoever it acts as
     )
     record(
         session,

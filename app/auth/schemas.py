@@ -36,6 +36,7 @@ class ApiKeyOut(BaseModel):
     name: str
     roles: list[str]
     employee: str | None
+    person: str = Field(description="The person the key belongs to (four-eyes compares persons)")
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None

@@ -17,12 +17,42 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiKey
+from app.auth.persons import employee_person, new_person
 from app.auth.principal import ROLES, Principal
 from app.db import utcnow, write_now
+from app.employees.models import Employee
 from app.errors import NotFound, Unauthorized, Unprocessable, error_item
 
 KEY_SCHEME = "fb"
 PREFIX_BYTES = 6
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    """The person a key belongs to, and the employee row that person is (if any)."""
+
+    person_id: str
+    employee_id: int | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> KeyOwner:
+        """A key minted by `principal` belongs to the same person."""
+        return cls(principal.person, principal.person_employee_id)
+
+
+def owner_of_employee(session: Session, external_id: str) -> KeyOwner | None:
+    from app.employees.repository import employee_by_external_id  # employees build on auth
+
+    employee = employee_by_external_id(session, external_id)
+    return None if employee is None else KeyOwner(employee_person(employee.id), employee.id)
+
+
+def owner_of_key(session: Session, public_id: str) -> KeyOwner:
+    """The owner of an existing key (a new key for the same person); 404 when unknown."""
+    api_key = session.scalar(select(ApiKey).where(ApiKey.public_id == public_id))
+    if api_key is None:
+        raise NotFound(f"no API key with id {public_id!r}")
+    return KeyOwner(api_key.person_id, api_key.person_employee_id)
 
 
 @dataclass(frozen=True)
@@ -70,9 +100,16 @@ def create_api_key(
     employee_external_id: str | None = None,
     expires_at: datetime | None = None,
     created_by: str | None = None,
+    owner: KeyOwner | None = None,
 ) -> IssuedKey:
-    """Store a new key (the caller commits) and return it with its one-time secret."""
+    """Store a new key (the caller commits) and return it with its one-time secret.
+
+    Without an `owner` the key belongs to the employee it is bound to, else to a new person.
+    """
     clean_roles = _check_roles(roles, employee_external_id)
+    if owner is None and employee_external_id is not None:
+        owner = owner_of_employee(session, employee_external_id)
+    owner = owner or KeyOwner(new_person())
     prefix = secrets.token_hex(PREFIX_BYTES)
     secret = secrets.token_urlsafe(32)
     api_key = ApiKey(
@@ -83,6 +120,8 @@ def create_api_key(
         employee_external_id=employee_external_id,
         expires_at=expires_at,
         created_by=created_by,
+        person_id=owner.person_id,
+        person_employee_id=owner.employee_id,
     )
     session.add(api_key)
     session.flush()
@@ -103,7 +142,12 @@ def authenticate(session: Session, token: str, *, pepper: str, touch_after: time
     if parts is None:
         raise Unauthorized("malformed API key")
     prefix, secret = parts
-    api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    found = session.execute(
+        select(ApiKey, Employee.active)
+        .outerjoin(Employee, Employee.id == ApiKey.person_employee_id)
+        .where(ApiKey.prefix == prefix)
+    ).first()
+    api_key, owner_active = (found[0], found[1]) if found is not None else (None, None)
     expected = api_key.secret_hash if api_key is not None else "0" * 64
     matches = hmac.compare_digest(expected, hash_secret(secret, pepper=pepper))
     if api_key is None or not matches:
@@ -113,6 +157,8 @@ def authenticate(session: Session, token: str, *, pepper: str, touch_after: time
         raise Unauthorized("API key revoked")
     if api_key.expires_at is not None and api_key.expires_at <= now:
         raise Unauthorized("API key expired")
+    if owner_active is False:  # keys die with the person they belong to
+        raise Unauthorized("API key of an inactive employee")
     if api_key.last_used_at is None or now - api_key.last_used_at >= touch_after:
         # Its own short write: a read-only request stays read-only (no SQLite write lock).
         write_now(session, lambda _session: setattr(api_key, "last_used_at", now))
@@ -121,6 +167,8 @@ def authenticate(session: Session, token: str, *, pepper: str, touch_after: time
         name=api_key.name,
         roles=frozenset(api_key.roles),
         employee_external_id=api_key.employee_external_id,
+        person_id=api_key.person_id,
+        person_employee_id=api_key.person_employee_id,
     )
 
 
@@ -141,10 +189,18 @@ def binding_errors(session: Session, employee_external_id: str | None) -> list[d
 
 
 def revoke_api_key(session: Session, public_id: str) -> ApiKey:
-    """Revoke (idempotently); 404 for an unknown id. The caller commits."""
+    """Revoke (idempotently), with every key minted through it, and theirs; 404 for an
+    unknown id. The caller commits."""
     api_key = session.scalar(select(ApiKey).where(ApiKey.public_id == public_id))
     if api_key is None:
         raise NotFound(f"no API key with id {public_id!r}")
+    now, pending, seen = utcnow(), [api_key.public_id], {api_key.public_id}
     if api_key.revoked_at is None:
-        api_key.revoked_at = utcnow()
+        api_key.revoked_at = now
+    while pending:  # minted keys die with the key that minted them
+        minted = session.scalars(select(ApiKey).where(ApiKey.created_by.in_(pending))).all()
+        pending = [key.public_id for key in minted if key.public_id not in seen]
+        seen.update(pending)
+        for key in minted:
+            key.revoked_at = key.revoked_at or now
     return api_key

@@ -144,12 +144,20 @@ def _attribute_error(attr: Any) -> str | None:
     )
 
 
+# Numbers in rules stay within what every JSON reader holds exactly (2^53).
+MAX_RULE_NUMBER = 2**53
+
+
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float | Decimal)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return False
+    if isinstance(value, int):  # math.isfinite overflows on a huge int
+        return abs(value) <= MAX_RULE_NUMBER
+    return math.isfinite(value) and -MAX_RULE_NUMBER <= value <= MAX_RULE_NUMBER
+
+
+def _too_large(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_RULE_NUMBER
 
 
 def _is_iso_date(value: Any) -> bool:
@@ -167,6 +175,9 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _value_error(kind: Kind | None, attr: str, op: str, value: Any) -> str | None:
+    values = value if isinstance(value, list) else [value]
+    if any(_too_large(item) for item in values):
+        return f"numbers in a rule are at most {MAX_RULE_NUMBER} in magnitude"
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not value:
             return f"{op!r} takes a non-empty list of values"

@@ -107,8 +107,13 @@ class ParsedImport:
 # ---------------------------------------------------------------- readers
 
 
-def read_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    """Rows of a CSV file as (row number, {column: value or None}) plus header errors."""
+def read_csv(
+    text: str, *, max_rows: int | None = None
+) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    """Rows of a CSV file as (row number, {column: value or None}) plus header errors.
+
+    Past `max_rows` rows it stops at once (TooManyRowsError): the rows of an oversized
+    file are never all built in memory."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     try:
         header = next(reader)
@@ -144,6 +149,8 @@ def read_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError
                 )
                 continue
             rows.append((line, {n: (c.strip() or None) for n, c in zip(names, cells, strict=True)}))
+            if max_rows is not None and len(rows) + len(errors) > max_rows:
+                raise _too_many_rows(max_rows)
     except csv.Error as exc:
         raise ImportFormatError(f"unreadable CSV near line {reader.line_num}: {exc}") from None
     return rows, errors
@@ -257,13 +264,17 @@ def _employment_type(value: Any) -> str:
     return str(value)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number; use a finite number or a string")
+
+
 def _attributes(value: Any) -> dict[str, Any]:
     example = 'must be a JSON object such as {"site": "Lyon"}'
     if isinstance(value, str):  # a CSV cell: plain json.loads gives plain JSON values
         if "\x00" in value or "\\u0000" in value:
             raise ValueError(NUL_MESSAGE)
-        try:
-            parsed = json.loads(value)
+        try:  # NaN and Infinity are not JSON (PostgreSQL refuses them): say so
+            parsed = json.loads(value, parse_constant=_refuse_constant)
         except json.JSONDecodeError:
             raise ValueError(example) from None
         if not isinstance(parsed, dict):
@@ -368,6 +379,12 @@ class TooManyRowsError(ImportFormatError):
     """The file has more rows than the deployment accepts (FLEXBEN_MAX_IMPORT_ROWS)."""
 
 
+def _too_many_rows(max_rows: int) -> TooManyRowsError:
+    return TooManyRowsError(
+        f"the file has more than {max_rows} rows; the limit is {max_rows} (FLEXBEN_MAX_IMPORT_ROWS)"
+    )
+
+
 def parse_import(
     body: str | bytes,
     *,
@@ -378,11 +395,11 @@ def parse_import(
     """Read a CSV (``text/csv``) or JSON array body and validate every row."""
     if content_type.split(";", maxsplit=1)[0].strip().lower() in {"text/csv", "application/csv"}:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
-        rows, read_errors = read_csv(text)
+        rows, read_errors = read_csv(text, max_rows=max_rows)
     else:
         rows, read_errors = read_json(body)
     if max_rows is not None and len(rows) > max_rows:
-        raise TooManyRowsError(f"the file has {len(rows)} rows; the limit is {max_rows}")
+        raise _too_many_rows(max_rows)
     parsed = validate_rows(rows, peer_groups=peer_groups)
     errors = sorted(read_errors + parsed.errors, key=lambda e: (e.row, e.column or ""))
     if errors:

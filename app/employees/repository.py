@@ -90,17 +90,20 @@ def existing_for_import(session: Session, external_ids: Sequence[str]) -> dict[s
     """Current values of the employees named in an import, by external_id.
 
     Small files: chunked IN lists. Large files: one scan of the table, filtered here (long
-    IN lists cost the database far more than streaming the rows once)."""
+    IN lists cost the database far more than streaming the rows once). The rows are locked
+    (FOR UPDATE) until the import commits: a concurrent PATCH either lands before the read
+    (the import counts from its version) or waits for the import, never in between."""
     found: dict[str, dict[str, Any]] = {}
     if len(external_ids) > FULL_SCAN_FROM:
         wanted = set(external_ids)
-        for row in session.execute(select(*IMPORT_COLUMNS)).mappings():
+        scan = select(*IMPORT_COLUMNS).with_for_update(of=Employee)
+        for row in session.execute(scan).mappings():
             if row["external_id"] in wanted:
                 found[row["external_id"]] = dict(row)
         return found
     for chunk in _chunks(external_ids):
         stmt = select(*IMPORT_COLUMNS).where(Employee.external_id.in_(chunk))
-        for row in session.execute(stmt).mappings():
+        for row in session.execute(stmt.with_for_update(of=Employee)).mappings():
             found[row["external_id"]] = dict(row)
     return found
 

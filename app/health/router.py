@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.deps import ALL_ROLES, SessionDep
 from app.errors import problem_response
+from app.jobs.waiting import queue_details
 from app.migrate import schema_state
 
 router = APIRouter(tags=["health"])
@@ -32,7 +33,8 @@ def readyz(session: SessionDep) -> dict[str, Any] | JSONResponse:
         reason = f"database unreachable: {type(exc).__name__}: {str(exc).splitlines()[0]}"
     if reason is not None:
         return problem_response(503, "Service unavailable", reason)
-    return {"status": "ready"}
+    # Serving works without a worker, but nothing executes: say so (app/jobs/waiting.py).
+    return {"status": "ready", "details": {"jobs": queue_details(session)}}
 
 
 @router.get("/metrics", response_class=Response, dependencies=[Depends(ALL_ROLES)])

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from app.auth.deps import PrincipalDep, SessionDep
@@ -71,6 +71,7 @@ class Idempotency:
         request, None when the work must be done."""
         if self.key is None:
             return None
+        self._serialise()
         record = self.session.scalar(
             select(IdempotencyRecord).where(
                 IdempotencyRecord.principal_id == self.principal.id,
@@ -90,6 +91,16 @@ class Idempotency:
             )
         headers = {**record.response_headers, REPLAYED_HEADER: "true"}
         return JSONResponse(record.response_body, status_code=record.status_code, headers=headers)
+
+    def _serialise(self) -> None:
+        """Concurrent retries with one key wait for each other (until the first commits),
+        then replay: PostgreSQL takes a transaction advisory lock on the key; SQLite's
+        write transactions (BEGIN IMMEDIATE) are serial already."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        digest = hashlib.sha256(f"{self.principal.id}\n{self.key}".encode()).digest()
+        lock_id = int.from_bytes(digest[:8], "big", signed=True)
+        self.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
     def record(self, *, status_code: int, body: Any, headers: dict[str, str] | None = None) -> None:
         """Remember the response; committed together with the caller's work."""

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
@@ -77,7 +78,10 @@ def work(settings: Settings, factory: sessionmaker[Session]) -> None:
     name = worker_name("worker")
     log.info("SQLite: polling for queued jobs every %s s", jobs.poll_seconds)
     while True:
-        run_pending(
-            factory, worker=name, lease_s=jobs.lease_seconds, max_attempts=jobs.max_attempts
-        )
+        try:
+            run_pending(
+                factory, worker=name, lease_s=jobs.lease_seconds, max_attempts=jobs.max_attempts
+            )
+        except SQLAlchemyError as exc:  # "database is locked", a blip: poll again, not die
+            log.warning("polling for jobs failed (%s); retrying", str(exc).splitlines()[0])
         time.sleep(jobs.poll_seconds)

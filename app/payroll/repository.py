@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.payroll.models import CarryOver, PayrollLine, Publication
 from app.periods.models import Period
-from app.periods.repository import previous_period
+from app.periods.repository import previous_period, successor_id
 
 
 def latest_version(session: Session, period_id: str) -> int | None:
@@ -42,6 +42,8 @@ def carry_over_into(session: Session, period: Period) -> dict[str, int]:
     previous = previous_period(session, period)
     if previous is None or previous.leftover_policy != "carry_over":
         return {}
+    if successor_id(session, previous) != period.id:
+        return {}  # carried into one period only: the first to start after it
     source = current_publication(session, previous.id)
     if source is None:
         return {}

@@ -17,9 +17,10 @@ router = APIRouter(prefix="/api/v1", tags=["payroll"])
 
 Approver = Annotated[Principal, Depends(require_roles("approver"))]
 Payroll = Annotated[Principal, Depends(require_roles("payroll"))]
+MAX_VERSION = 2**31 - 1  # a version number fits the INTEGER column on every database
 Version = Annotated[
     int | None,
-    Query(ge=1, description="a published version (default: the current one)"),
+    Query(ge=1, le=MAX_VERSION, description="a published version (default: the current one)"),
 ]
 
 
@@ -74,7 +75,9 @@ def payroll_changes(
     period_id: str,
     session: SessionDep,
     _: Payroll,
-    since_version: Annotated[int, Query(description="a published version, 1..current")],
+    since_version: Annotated[
+        int, Query(ge=0, le=MAX_VERSION, description="a published version, 1..current")
+    ],
 ) -> ChangesOut:
     """Lines added, changed (before/after) and removed between `since_version` and the
     current version."""

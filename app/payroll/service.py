@@ -53,9 +53,10 @@ class PayrollSettings(BaseSettings):
 
 
 def _check_approvable(session: Session, run: Run, period: Period, principal: Principal) -> None:
-    if principal.id == run.created_by:
+    if principal.person == run.created_by_person:  # persons, not keys: see app/auth/persons.py
         raise Forbidden(
-            "four-eyes rule: the run must be approved by someone other than who started it"
+            "four-eyes rule: the run must be approved by another person than the one who "
+            "started it (any key or sign-in of that person counts as them)"
         )
     if run.scenario_id is not None:
         raise Conflict(
@@ -242,16 +243,17 @@ def _pinned_publication(
     """The publication a page reads (the cursor's pinned version wins) and the key after."""
     after: tuple[str, str, date] | None = None
     if params.cursor is not None:
-        pinned, employee, benefit, starts = decode_cursor(params.cursor, size=4)
+        pinned, employee, benefit, starts = decode_cursor(
+            params.cursor, size=4, types=[int, str, str, str]
+        )
         try:
-            if not isinstance(pinned, int) or not isinstance(employee, str):
-                raise ValueError("not ours")
-            after = (employee, str(benefit), date.fromisoformat(str(starts)))
+            after = (str(employee), str(benefit), date.fromisoformat(str(starts)))
         except ValueError:
             raise Unprocessable(
                 "invalid cursor",
                 errors=[error_item(["query", "cursor"], "not a cursor returned by this list")],
             ) from None
+        assert isinstance(pinned, int)
         version = pinned
     latest = repo.latest_version(session, period_id)
     if version is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -15,6 +16,18 @@ from app.periods.models import Period
 def period_by_id(session: Session, period_id: str, *, for_update: bool = False) -> Period | None:
     stmt = select(Period).where(Period.id == period_id)
     return session.scalar(stmt.with_for_update() if for_update else stmt)
+
+
+def share_lock_state(session: Session, period_id: str) -> tuple[str, datetime | None] | None:
+    """The period's status and closes_at under a share lock (PostgreSQL FOR SHARE):
+    writers that need the period open hold it until they commit, so closing it waits for
+    them and they never see an open period that is being closed."""
+    row = session.execute(
+        select(Period.status, Period.closes_at)
+        .where(Period.id == period_id)
+        .with_for_update(read=True)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def periods_query(*, status: str | None) -> Select[Period]:
@@ -46,5 +59,17 @@ def previous_period(session: Session, period: Period) -> Period | None:
         select(Period)
         .where(Period.effective_to < period.effective_from, Period.status == "published")
         .order_by(Period.effective_to.desc(), Period.id.desc())
+        .limit(1)
+    )
+
+
+def successor_id(session: Session, previous: Period) -> str | None:
+    """The one period a published period's leftover carries into: the first to start
+    after it ends (by start date, then id: two periods starting the same day would
+    otherwise both receive it)."""
+    return session.scalar(
+        select(Period.id)
+        .where(Period.effective_from > previous.effective_to)
+        .order_by(Period.effective_from, Period.id)
         .limit(1)
     )

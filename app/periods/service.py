@@ -317,9 +317,11 @@ def _reopen_for_corrections(session: Session, period: Period) -> Period:
     """published -> open: corrections, then close, run and approve the next publication
     version; published versions stay readable (issue 3)."""
     now = utcnow()
+    before = snapshot(period)
     period.status, period.opened_at, period.closed_at = "open", now, None
     period.version += 1
     period.updated_at = now
+    record(session, None, "period.reopen", "period", period.id, before, period)
     session.flush()
     return period
 

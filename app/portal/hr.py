@@ -59,7 +59,7 @@ def period_page(
         period=period,
         participation=participation,
         chart=Markup(chart),
-        runs=[summary_for(visitor.principal, runs.run_out(r)) for r in period_runs],
+        runs=[summary_for(visitor.principal, r) for r in period_runs],
         published=publications.current_publication(session, period.id),
     )
 
@@ -98,7 +98,7 @@ def period_action(
 def run_page(run_id: str, request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     role_guard(*STAFF)(visitor)
     run = runs.get_run(session, run_id)
-    out = summary_for(visitor.principal, runs.run_out(run))
+    out = summary_for(visitor.principal, run)
     template = "_run_status.html" if "hx-request" in request.headers else "hr_run.html"
     response = render(
         request,

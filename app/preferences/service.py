@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.service import record, record_many
+from app.auth.persons import is_that_employee
 from app.auth.principal import Principal
 from app.benefits.eligibility import employee_facts, evaluate
 from app.benefits.models import Benefit
@@ -234,10 +235,11 @@ def submit_preferences(
 ) -> PreferencesOut:
     """Store a new version of the employee's preferences (the whole submission)."""
     now = utcnow()
-    if period.status != "open":
-        raise Conflict(f"the period is {period.status}; preferences change only while it is open")
-    if period.closes_at is not None and period.closes_at <= now:
-        raise Conflict(f"the period closed for submissions at {period.closes_at.isoformat()}")
+    status, closes_at = periods.share_lock_state(session, period.id) or (period.status, None)
+    if status != "open":
+        raise Conflict(f"the period is {status}; preferences change only while it is open")
+    if closes_at is not None and closes_at <= now:
+        raise Conflict(f"the period closed for submissions at {closes_at.isoformat()}")
     if not employee.active:
         raise Conflict(f"employee {employee.external_id} is inactive")
     current = repo.current(session, period.id, employee.id)
@@ -256,6 +258,7 @@ def submit_preferences(
             errors=[issue.as_dict() for issue in checked.errors],
         )
     points = {e.benefit: {"points": e.points, "units": e.units} for e in checked.entries}
+    on_behalf = on_behalf or not is_that_employee(principal, employee.id)
     values = {
         "points": points,
         "submitted_by": principal.id,

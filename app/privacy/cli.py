@@ -31,8 +31,13 @@ def purge_preferences_command(
         engine.dispose()
     verb = "would purge" if dry_run else "purged"
     for item in purged:
+        since = (
+            f"published {item.published_at:%Y-%m-%d}"
+            if item.published_at is not None
+            else f"closed {item.closed_at:%Y-%m-%d}, never published"
+        )
         typer.echo(
-            f"{verb} period {item.period_id} (published {item.published_at:%Y-%m-%d}): "
+            f"{verb} period {item.period_id} ({since}): "
             f"{item.preferences} preferences, {item.preference_versions} versions, "
             f"{item.runs} runs"
         )

@@ -4,7 +4,8 @@ What goes: current preferences and their history, the copies kept with each run 
 period (per-employee preferences and the explanations derived from them, and the
 preferences inside the stored run input). What stays: allocations, payroll lines and
 aggregate figures. A period published again later (after corrections) counts from its
-latest publication; a period re-opened since is in use and is not purged.
+latest publication; a period closed and never published counts from its closing; a period
+open (or re-opened) is in use and is not purged.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.allocations.models import Run, RunEmployee
@@ -28,24 +30,35 @@ from app.preferences.models import Preference, PreferenceVersion
 @dataclass(frozen=True)
 class PurgedPeriod:
     period_id: str
-    published_at: datetime
+    published_at: datetime | None  # None: closed and never published
+    closed_at: datetime | None
     preferences: int
     preference_versions: int
     runs: int
 
 
-def periods_due(session: Session, *, older_than_days: int, now: datetime) -> list[Period]:
-    """Published periods whose latest publication is older than the retention."""
-    cutoff = now - timedelta(days=older_than_days)
-    latest = (
+def _latest_publications() -> Any:
+    return (
         select(Publication.period_id, func.max(Publication.approved_at).label("at"))
         .group_by(Publication.period_id)
         .subquery()
     )
+
+
+def periods_due(session: Session, *, older_than_days: int, now: datetime) -> list[Period]:
+    """Published periods whose latest publication is older than the retention, and closed
+    periods never published that closed longer ago."""
+    cutoff = now - timedelta(days=older_than_days)
+    latest = _latest_publications()
     stmt = (
         select(Period)
-        .join(latest, latest.c.period_id == Period.id)
-        .where(Period.status == "published", latest.c.at < cutoff)
+        .outerjoin(latest, latest.c.period_id == Period.id)
+        .where(
+            or_(
+                and_(Period.status == "published", latest.c.at < cutoff),
+                and_(Period.status == "closed", latest.c.at.is_(None), Period.closed_at < cutoff),
+            )
+        )
         .order_by(Period.id)
     )
     return list(session.scalars(stmt))
@@ -70,7 +83,6 @@ def _purge_period(session: Session, period: Period) -> PurgedPeriod:
     published_at = session.scalar(
         select(func.max(Publication.approved_at)).where(Publication.period_id == period.id)
     )
-    assert published_at is not None
     preferences = session.execute(delete(Preference).where(Preference.period_id == period.id))
     versions = session.execute(
         delete(PreferenceVersion).where(PreferenceVersion.period_id == period.id)
@@ -89,6 +101,7 @@ def _purge_period(session: Session, period: Period) -> PurgedPeriod:
     result = PurgedPeriod(
         period_id=period.id,
         published_at=published_at,
+        closed_at=period.closed_at,
         preferences=preferences.rowcount,  # type: ignore[attr-defined]
         preference_versions=versions.rowcount,  # type: ignore[attr-defined]
         runs=len(run_ids),

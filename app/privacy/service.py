@@ -2,8 +2,12 @@
 pseudonym; their preferences (current and history) are deleted; records that must be kept
 (published payroll lines, legal retention) stay under the pseudonym. Audited.
 
-The pseudonym is an HMAC of the external_id under the service's secret key: stable (the
-same person always maps to the same key), not reversible without the secret.
+The pseudonym is an HMAC of the person (their employee row) and external_id under the
+service's secret key: stable for that person, distinct for a later person given the same
+external_id (who can be erased in turn), not reversible without the secret. Everything
+that kept the external_id moves to the pseudonym: run results and inputs, budget-curve
+jobs' inputs, payroll lines, carry-overs, audit entity keys; the person's API keys are
+revoked and renamed (a key's name may name its holder).
 """
 
 from __future__ import annotations
@@ -15,16 +19,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.problem import canonical_json, sha256_hex
+from app.audit.models import AuditEvent
 from app.audit.service import record, snapshot
 from app.auth.models import ApiKey
 from app.db import utcnow
 from app.employees.service import get_employee
 from app.errors import Conflict
+from app.jobs.models import Job
 from app.payroll.models import CarryOver, PayrollLine
 from app.preferences.models import Preference, PreferenceVersion
 
@@ -42,8 +48,9 @@ class Erasure:
     api_keys_revoked: int
 
 
-def pseudonym_of(external_id: str, *, pepper: str) -> str:
-    mac = hmac.new(pepper.encode(), external_id.encode(), hashlib.sha256).hexdigest()
+def pseudonym_of(employee_id: int, external_id: str, *, pepper: str) -> str:
+    message = f"{employee_id}:{external_id}".encode()
+    mac = hmac.new(pepper.encode(), message, hashlib.sha256).hexdigest()
     return f"{PSEUDONYM_PREFIX}{mac[:20]}"
 
 
@@ -52,7 +59,7 @@ def erase_employee(session: Session, external_id: str, *, pepper: str) -> Erasur
     employee = get_employee(session, external_id, for_update=True)
     _refuse_while_a_run_holds(session, external_id)
     before = snapshot(employee)
-    pseudonym = pseudonym_of(external_id, pepper=pepper)
+    pseudonym = pseudonym_of(employee.id, external_id, pepper=pepper)
     now = utcnow()
     removed = session.execute(delete(Preference).where(Preference.employee_id == employee.id))
     removed_versions = session.execute(
@@ -60,8 +67,20 @@ def erase_employee(session: Session, external_id: str, *, pepper: str) -> Erasur
     )
     revoked = session.execute(
         update(ApiKey)
-        .where(ApiKey.employee_external_id == external_id)
-        .values(employee_external_id=pseudonym, revoked_at=now)
+        .where(
+            or_(
+                ApiKey.employee_external_id == external_id,
+                ApiKey.person_employee_id == employee.id,
+            )
+        )
+        .values(
+            employee_external_id=case(
+                (ApiKey.employee_external_id == external_id, pseudonym),
+                else_=ApiKey.employee_external_id,
+            ),
+            name=f"key of {pseudonym}",
+            revoked_at=func.coalesce(ApiKey.revoked_at, now),
+        )
         .execution_options(synchronize_session=False)
     )
     for field in IDENTITY_FIELDS:
@@ -123,6 +142,32 @@ def rekey_retained_records(session: Session, external_id: str, pseudonym: str) -
         if _rename_employee(problem, external_id, pseudonym):
             run.problem = canonical_json(problem)
             run.problem_sha256 = sha256_hex(run.problem)
+    jobs = session.scalars(select(Job).where(Job.problem.contains(needle, autoescape=True)))
+    for job in jobs:
+        problem = json.loads(job.problem or "{}")
+        if _rename_employee(problem, external_id, pseudonym):
+            job.problem = canonical_json(problem)
+    _rekey_audit(session, external_id, pseudonym)
+
+
+def _rekey_audit(session: Session, external_id: str, pseudonym: str) -> None:
+    """Audit entity keys naming the person (`E1`, `<period>/E1`) move to the pseudonym;
+    the events themselves (who did what, when, hashes) are kept as they were."""
+    session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.entity_type == "employee", AuditEvent.entity_key == external_id)
+        .values(entity_key=pseudonym)
+        .execution_options(synchronize_session=False)
+    )
+    suffix = f"/{external_id}"
+    events = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == "preferences",
+            AuditEvent.entity_key.endswith(suffix, autoescape=True),
+        )
+    )
+    for event in events:
+        event.entity_key = event.entity_key.removesuffix(suffix) + f"/{pseudonym}"
 
 
 def _rename_employee(problem: dict[str, Any], external_id: str, pseudonym: str) -> bool:

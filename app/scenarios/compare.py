@@ -4,7 +4,8 @@ Privacy rules for finance outputs:
 - peer groups with fewer than MIN_GROUP_SIZE participants are folded into "other" (and the
   figures of "other" itself are withheld when it still has fewer than MIN_GROUP_SIZE);
 - a benefit flagged `sensitive` with fewer than MIN_GROUP_SIZE recipients is never named: it is
-  folded into "other-sensitive".
+  folded into "other-sensitive";
+- a budget covering fewer than MIN_GROUP_SIZE participants has its use withheld (null).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.allocations.models import Run, RunEmployee, RunLine
+from app.allocations.service import small_budgets_of
 from app.benefits.models import Benefit
 from app.errors import NotFound, Unprocessable, error_item
 from app.payroll.service import safe_cell
 from app.periods.service import get_period
 from app.scenarios.models import Scenario
 from app.scenarios.schemas import ComparedRun, ComparisonOut
-from app.security.disclosure import MIN_GROUP_SIZE
+from app.security.disclosure import MIN_GROUP_SIZE, suppress_small_budgets
 
 MAX_RUNS = 10
 OTHER_GROUP = "other"
@@ -154,7 +156,8 @@ def benefit_figures(session: Session, run: Run) -> list[dict[str, Any]]:
 def _values(session: Session, run: Run, groups: list[dict[str, Any]]) -> dict[str, Any]:
     kpis = run.kpis or {}
     values: dict[str, Any] = {"total_employer_cost": kpis.get("total_employer_cost")}
-    for budget in run.budgets or []:
+    small = small_budgets_of(run)
+    for budget in suppress_small_budgets(run.budgets or [], small):
         values[f"budget.{budget['id']}.used"] = budget.get("used")
         values[f"budget.{budget['id']}.cap"] = budget.get("cap")
     for name in KPI_METRICS:

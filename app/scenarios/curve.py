@@ -24,6 +24,7 @@ from app.periods.service import get_period
 from app.scenarios.problem import baseline_problem, overrides_of, scenario_problem
 from app.scenarios.schemas import BudgetCurveCreate, JobOut, Progress
 from app.scenarios.service import scenario_of_period
+from app.security.disclosure import MIN_GROUP_SIZE, budget_participants
 
 KIND = "budget_curve"
 # Periods with preferences to sweep: open (a preview), closed, published.
@@ -55,6 +56,17 @@ def start_curve(
             f"budget_id: no budget {body.budget_id!r} constrains this period's problem "
             f"(budgets: {allowed}; a budget whose filters match nothing is left out)",
             errors=[error_item(["body", "budget_id"], f"must be one of: {allowed}")],
+        )
+    covered = budget_participants(problem)[body.budget_id]
+    if covered < MIN_GROUP_SIZE:  # its use and satisfaction would describe individuals
+        raise Unprocessable(
+            f"budget_id: budget {body.budget_id!r} covers {covered} participants; a curve "
+            f"needs at least {MIN_GROUP_SIZE} (fewer would describe individuals)",
+            errors=[
+                error_item(
+                    ["body", "budget_id"], f"covers fewer than {MIN_GROUP_SIZE} participants"
+                )
+            ],
         )
     caps = sweep_caps(body.cap_from, body.cap_to, body.steps)
     params = {

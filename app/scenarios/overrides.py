@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.employees.fields import MONEY_MAX
 from app.errors import Unprocessable, error_item
 from app.periods import repository as periods
 from app.periods.models import Period
@@ -82,7 +83,23 @@ def override_problems(session: Session, period: Period, overrides: Overrides) ->
         for code in overrides.withdrawn_benefits
         if code not in benefits
     ]
-    return problems
+    return problems + _allowance_range_problems(period, overrides)
+
+
+def _allowance_range_problems(period: Period, overrides: Overrides) -> list[Problem]:
+    if overrides.allowance_multiplier is None:
+        return []
+    allowance = _allowance(period.allowance, overrides)
+    amounts = [allowance.get("default"), *allowance.get("by_group", {}).values()]
+    if all(amount is None or amount <= MONEY_MAX for amount in amounts):
+        return []
+    return [
+        (
+            [*ROOT, "allowance_multiplier"],
+            f"scales an allowance past {MONEY_MAX} minor units (the money limit); "
+            f"the largest allowance is {max(a for a in amounts if a is not None)}",
+        )
+    ]
 
 
 def check_overrides(session: Session, period: Period, overrides: Overrides) -> None:

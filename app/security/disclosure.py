@@ -1,8 +1,12 @@
-"""Statistical disclosure control for aggregate readers (finance).
+"""Statistical disclosure control for aggregate readers (finance): the one home of the rule.
 
 A figure over fewer than MIN_GROUP_SIZE people describes individuals: finance, who may see
 aggregates only, gets such figures withheld (null, with `suppressed: true`), and never a
-sensitive benefit named in a figure over fewer people.
+sensitive benefit named in a figure over fewer people. That holds for peer groups, and for
+budgets: a budget's use describes the participants it covers (a scenario's `new_budgets`
+over a small group and one benefit would otherwise show what those few chose), so a
+budget covering fewer than MIN_GROUP_SIZE participants has its use withheld in run
+summaries and comparisons, and cannot be swept into a budget curve.
 """
 
 from __future__ import annotations
@@ -49,3 +53,46 @@ def suppress_sensitive_benefits(
         for row in rows
         if row.get(benefit_key) not in sensitive or int(row.get(count_key) or 0) >= MIN_GROUP_SIZE
     ]
+
+
+def _wanted(preference: Any) -> bool:
+    points = preference.get("points", 0) if isinstance(preference, Mapping) else preference
+    return isinstance(points, int) and points > 0
+
+
+def budget_participants(problem: Mapping[str, Any]) -> dict[str, int]:
+    """Per budget of a flexben.problem/v1 document, the participants its use describes:
+    employees of its groups who want one of its (optional) benefits."""
+    core = {benefit["id"] for benefit in problem.get("benefits", []) if benefit.get("core")}
+    counts: dict[str, int] = {}
+    for budget in problem.get("budgets", []):
+        groups = set(budget.get("groups") or ())
+        benefits = set(budget.get("benefits") or ())
+        counts[budget["id"]] = sum(
+            1
+            for employee in problem.get("employees", [])
+            if (not groups or employee.get("group") in groups)
+            and any(
+                _wanted(preference) and code not in core and (not benefits or code in benefits)
+                for code, preference in employee.get("preferences", {}).items()
+            )
+        )
+    return counts
+
+
+def small_budgets(problem: Mapping[str, Any]) -> set[str]:
+    """Budgets whose use describes fewer than MIN_GROUP_SIZE participants."""
+    return {bid for bid, n in budget_participants(problem).items() if n < MIN_GROUP_SIZE}
+
+
+def suppress_small_budgets(
+    budgets: Sequence[Mapping[str, Any]], small: Collection[str]
+) -> list[dict[str, Any]]:
+    """Budget rows (`id`, `cap`, `used`) with `used` withheld for the `small` ones."""
+    out = []
+    for budget in budgets:
+        row = dict(budget)
+        if row.get("id") in small:
+            row.update({"used": None, "suppressed": True})
+        out.append(row)
+    return out

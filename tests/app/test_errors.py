@@ -12,7 +12,9 @@ from tests.factories import TEST_SECRET_KEY
 
 
 def test_unknown_route_is_problem_json(api: ApiClient) -> None:
-    response = api.get("/api/v1/nothing-here")
+    anonymous = api.get("/api/v1/nothing-here")  # API paths are authenticated first
+    assert anonymous.status_code == 401
+    response = api.get("/api/v1/nothing-here", headers=api.auth("auditor"))
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
@@ -38,10 +40,12 @@ def small_body_app(tmp_path_url: str) -> FastAPI:
 
 def test_body_over_the_limit_is_413(tmp_path) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(small_body_app(f"sqlite:///{tmp_path / 'x.db'}"))
-    response = client.post("/api/v1/benefits", content=b"x" * 2048)
+    response = client.put("/healthz", content=b"x" * 2048)  # a route without authentication
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert "1024 bytes" in response.json()["detail"]
+    anonymous = client.post("/api/v1/benefits", content=b"x" * 2048)
+    assert anonymous.status_code == 401  # API routes authenticate before the body counts
 
 
 def test_chunked_body_over_the_limit_is_413(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -52,7 +56,7 @@ def test_chunked_body_over_the_limit_is_413(tmp_path) -> None:  # type: ignore[n
             yield b"y" * 512
 
     response = client.post("/api/v1/benefits", content=chunks())
-    assert response.status_code == 413
+    assert response.status_code == 401  # authentication first: the body is never read
 
 
 def test_chunked_body_under_the_limit_reaches_the_app(tmp_path) -> None:  # type: ignore[no-untyped-def]

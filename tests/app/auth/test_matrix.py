@@ -233,11 +233,12 @@ def _with_analysis_ids(api: ApiClient, path: str, ids: dict[str, str]) -> dict[s
     scenario = api.post(
         f"/api/v1/periods/{period}/scenarios", json={"name": "what if"}, headers=admin
     ).json()["id"]
-    job = api.post(
-        f"/api/v1/periods/{period}/budget-curve",
-        json={"budget_id": "total", "from": 1, "to": 2, "steps": 2},
-        headers=admin,
-    ).json()["id"]
+    # Queued directly: a curve over this period's two people would be refused (fewer than
+    # five participants would describe individuals; tests/app/security/test_small_budgets.py).
+    from app.jobs.service import enqueue
+
+    job = enqueue(api.session, kind="budget_curve", period_id=period, created_by="matrix").id
+    api.session.commit()
     return {**ids, "scenario_id": scenario, "job_id": job}
 
 

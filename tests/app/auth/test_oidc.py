@@ -94,6 +94,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "aud": AUDIENCE,
         "sub": "user-1",
         "email": "E1@example.com",
+        "email_verified": True,
         "iat": now,
         "nbf": now,
         "exp": now + 300,
@@ -257,7 +258,7 @@ def test_no_employee_and_no_role_is_refused(
 ) -> None:
     token = sign(private_key, claims(email="stranger@example.com"))
     response = oidc.get("/api/v1/me", headers=bearer(token))
-    assert_invalid_token(response, "the token's 'email' matches no employee")
+    assert_invalid_token(response, "the token's 'email' matches no active employee")
 
 
 def test_api_keys_keep_working_beside_oidc(oidc: TestClient, api: ApiClient) -> None:
@@ -385,3 +386,126 @@ def test_an_issuer_without_audience_or_keys_is_a_configuration_error() -> None:
             oidc_issuer=ISSUER,
             oidc_audience=AUDIENCE,
         )
+
+
+# ---------------------------------------------------------------- persons (issue 10)
+
+
+def test_an_unverified_email_binds_no_employee(
+    oidc: TestClient, api: ApiClient, private_key: rsa.RSAPrivateKey
+) -> None:
+    make_people(api)
+    token = sign(private_key, claims(email_verified=False))
+    response = oidc.get("/api/v1/me", headers=bearer(token))
+    assert_invalid_token(response, "the token's email is not verified")
+    with_role = sign(private_key, claims(email_verified=None, groups=["employee"]))
+    assert oidc.get("/api/v1/me", headers=bearer(with_role)).status_code == 403  # not bound
+
+
+def test_an_inactive_employee_is_not_bound(
+    oidc: TestClient, api: ApiClient, private_key: rsa.RSAPrivateKey
+) -> None:
+    make_people(api)
+    api.patch("/api/v1/employees/E1", json={"active": False}, headers=api.auth("hr_admin"))
+    response = oidc.get("/api/v1/me", headers=bearer(sign(private_key, claims())))
+    assert_invalid_token(response, "the token's 'email' matches no active employee")
+
+
+def test_an_api_key_and_the_sign_in_of_one_person_are_one_pair_of_eyes(
+    oidc: TestClient, api: ApiClient, private_key: rsa.RSAPrivateKey
+) -> None:
+    from tests.run_world import build_world, close, execute_queued
+
+    world = build_world(api)
+    close(world)
+    token = bearer(sign(private_key, claims(groups=["hr_admin", "approver"])))  # E1 in person
+    started = oidc.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=token)
+    assert started.status_code == 202, started.text
+    execute_queued(api)
+    approve = f"/api/v1/runs/{started.json()['id']}/approve"
+    own_key = api.auth("approver", employee="E1")  # E1's own key from the command line
+    minted = oidc.post(
+        "/api/v1/api-keys", json={"name": "mine", "roles": ["approver"]}, headers=token
+    )
+    assert minted.status_code == 201, minted.text
+    for headers in (token, own_key, bearer(minted.json()["key"])):
+        assert oidc.post(approve, headers=headers).status_code == 403
+    assert oidc.post(approve, headers=world.approver).status_code == 200
+
+
+def test_keys_minted_through_oidc_expire_and_die_with_the_employee(
+    oidc: TestClient, api: ApiClient, private_key: rsa.RSAPrivateKey
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    make_people(api)
+    token = bearer(sign(private_key, claims(groups=["hr_admin"])))
+    asked = (datetime.now(UTC) + timedelta(days=365)).isoformat()
+    minted = oidc.post(
+        "/api/v1/api-keys",
+        json={"name": "script", "roles": ["hr_admin"], "expires_at": asked},
+        headers=token,
+    )
+    assert minted.status_code == 201, minted.text
+    expires = datetime.fromisoformat(minted.json()["expires_at"])
+    assert expires <= datetime.now(UTC) + timedelta(days=30, minutes=1)
+    key = bearer(minted.json()["key"])
+    assert oidc.get("/api/v1/benefits", headers=key).status_code == 200
+    api.patch("/api/v1/employees/E1", json={"active": False}, headers=api.auth("hr_admin"))
+    refused = oidc.get("/api/v1/benefits", headers=key)
+    assert refused.status_code == 401 and "inactive employee" in refused.json()["detail"]
+
+
+def test_a_slow_or_failing_provider_never_makes_logins_wait_in_turn(
+    private_key: rsa.RSAPrivateKey, tmp_path: Path
+) -> None:
+    """Issue 10, item 9: one caller refetches; the others use the keys they have."""
+    path = tmp_path / "jwks.json"
+    write_jwks(path, {KID: private_key})
+    body = path.read_bytes()
+    state = {"delay": 0.0, "status": 200, "hits": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state["hits"] += 1
+            time.sleep(state["delay"])
+            self.send_response(int(state["status"]))
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: Any) -> None:
+            return None
+
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cache = JwksCache(
+            url=f"http://127.0.0.1:{server.server_port}/certs", file=None, ttl_seconds=0
+        )
+        assert cache.key(KID).key_id == KID
+        state["delay"] = 1.5  # the provider hangs: every lookup is due for a refetch
+        durations: list[float] = []
+
+        def login() -> None:
+            started = time.monotonic()
+            assert cache.key(KID).key_id == KID
+            durations.append(time.monotonic() - started)
+
+        threads = [threading.Thread(target=login) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        fast = [d for d in durations if d < 0.5]
+        assert len(durations) == 6 and len(fast) >= 5, durations
+        state.update(delay=0.0, status=500)  # now it fails: retried only after a pause
+        hits = int(state["hits"])
+        for _ in range(5):
+            assert cache.key(KID).key_id == KID
+        assert int(state["hits"]) - hits <= 1
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import time
+
+import pytest
 from sqlalchemy import text
 
 from tests.conftest import ApiClient, FreshDatabase
@@ -14,7 +17,7 @@ def test_healthz_needs_no_auth(api: ApiClient) -> None:
 def test_readyz_is_ready_at_head(api: ApiClient) -> None:
     response = api.get("/readyz")
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ready"}
+    assert response.json() == {"status": "ready", "details": {"jobs": {"queued_jobs": 0}}}
 
 
 def test_readyz_503_with_reason_when_schema_not_at_head(fresh_db: FreshDatabase) -> None:
@@ -66,3 +69,21 @@ def test_readyz_503_when_the_database_is_unreachable(tmp_path) -> None:  # type:
     assert response.status_code == 503
     assert response.json()["detail"].startswith("database unreachable")
     assert TestClient(app).get("/healthz").status_code == 200
+
+
+def test_a_run_no_worker_takes_says_so_on_the_run_and_in_readyz(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10, item 13: `flexben serve` alone on PostgreSQL leaves runs queued."""
+    from tests.run_world import build_world
+
+    monkeypatch.setenv("FLEXBEN_JOB_WAIT_HINT_SECONDS", "0.2")
+    world = build_world(api)
+    started = api.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin)
+    assert started.status_code == 202 and started.json()["hint"] is None
+    time.sleep(0.3)  # nobody executes it (manual mode stands in for "no worker")
+    run = api.get(started.headers["Location"], headers=world.admin).json()
+    assert run["status"] == "queued" and "no worker has taken this run for" in run["hint"]
+    jobs = api.get("/readyz").json()["details"]["jobs"]
+    assert jobs["queued_jobs"] == 1 and jobs["oldest_queued_seconds"] >= 0
+    assert "flexben worker" in jobs["hint"]

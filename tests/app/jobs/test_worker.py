@@ -183,7 +183,7 @@ def test_a_budget_curve_job_is_deferred_and_executed_by_a_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with pg.session() as session:
-        period_id = seed_problem(session, generate(employees=6, seed=2))
+        period_id = seed_problem(session, generate(employees=10, seed=2))  # >= 5 participants
     monkeypatch.setenv("FLEXBEN_JOB_RUNNER", "queue")  # the API defers the job, runs nothing
     finance = pg.auth("finance")
     with TestClient(pg.app) as client:

@@ -172,6 +172,16 @@ def test_carry_over_adds_unused_allowance_to_the_next_period(api: ApiClient) -> 
     e6 = api.get(f"/api/v1/me/periods/{next_id}/options", headers=world.employees["E6"])
     assert e6.json()["allowance"] == 100000 + 150000
 
+    # A second period starting the same day gets nothing: the leftover is carried once.
+    twin = api.post("/api/v1/periods", json={**body, "name": "2028 twin"}, headers=world.admin)
+    twin_id = twin.json()["id"]
+    assert api.post(f"/api/v1/periods/{twin_id}/open", headers=world.admin).status_code == 200
+    first, second = sorted([next_id, twin_id])
+    for period_id, carried in ((first, 150000), (second, 0)):
+        preview = api.post(f"/api/v1/periods/{period_id}/runs", json={}, headers=world.admin)
+        problem = api.get(f"{RUNS}/{preview.json()['id']}/problem", headers=world.admin).json()
+        assert {e["id"]: e["allowance"] for e in problem["employees"]}["E6"] == 100000 + carried
+
 
 def test_a_run_under_forfeit_is_not_approved_after_the_policy_became_cash(api: ApiClient) -> None:
     """The leftover policy decides the payroll lines, so it is inside the hashed problem."""
@@ -197,3 +207,16 @@ def test_a_run_under_forfeit_is_not_approved_after_the_policy_became_cash(api: A
     assert cash["kpis"]["leftover_policy"] == "cash"
     published = approve(world, cash["id"])
     assert published["version"] == 1
+
+
+def test_reopening_a_published_period_is_audited(api: ApiClient) -> None:
+    from tests.security_factories import audit_events, key_id_of
+
+    world = build_world(api)
+    close(world)
+    approve(world, run(world)["id"])
+    reopened = api.post(f"/api/v1/periods/{world.period_id}/open", headers=world.admin)
+    assert reopened.status_code == 200, reopened.text
+    (event,) = audit_events(api.session, action="period.reopen", entity_key=world.period_id)
+    assert event.actor == key_id_of(api.session, world.admin)
+    assert {"status", "opened_at", "closed_at"} <= set(event.changed)

@@ -192,8 +192,13 @@ def test_inactive_employee_cannot_submit(api: ApiClient) -> None:
     period_id = setup_open_period(api)
     admin = api.auth("hr_admin")
     api.patch("/api/v1/employees/E2", json={"active": False}, headers=admin)
-    e2 = api.auth("employee", employee="E2")
-    assert api.put(me_url(period_id), json={"points": {"GYM": 1}}, headers=e2).status_code == 409
+    e2 = api.auth("employee", employee="E2")  # the employee's own key dies with them: 401
+    refused = api.put(me_url(period_id), json={"points": {"GYM": 1}}, headers=e2)
+    assert refused.status_code == 401 and "inactive employee" in refused.json()["detail"]
+    on_behalf = api.put(
+        f"{PERIODS}/{period_id}/preferences/E2", json={"points": {"GYM": 1}}, headers=admin
+    )
+    assert on_behalf.status_code == 409, on_behalf.text
 
 
 def test_hr_admin_on_behalf_and_listing(api: ApiClient) -> None:

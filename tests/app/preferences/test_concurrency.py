@@ -63,3 +63,38 @@ def test_two_concurrent_writers_one_wins_the_other_gets_412(fresh_db: FreshDatab
     with fresh_db.session() as session:
         versions = session.scalars(select(PreferenceVersion.version)).all()
     assert sorted(versions) == [1, 2]
+
+
+def test_a_submission_racing_the_close_waits_for_it_and_is_refused(
+    fresh_db: FreshDatabase,
+) -> None:
+    """The period is being closed (row locked, not yet committed) when a submission
+    arrives: the submission waits and then gets 409, it is never stored after the close."""
+    import time
+
+    from sqlalchemy import update
+
+    from app.periods.models import Period
+
+    period_id = open_period(fresh_db)
+    headers = fresh_db.auth("employee", employee="E1")
+    url = f"/api/v1/me/periods/{period_id}/preferences"
+    statuses: list[int] = []
+    closer = fresh_db.session()
+    closer.execute(select(Period).where(Period.id == period_id).with_for_update())
+    closer.execute(update(Period).where(Period.id == period_id).values(status="closed"))
+    with fresh_db.client() as client:
+        thread = threading.Thread(
+            target=lambda: statuses.append(
+                client.put(url, json={"points": {"GYM": 5}}, headers=headers).status_code
+            )
+        )
+        thread.start()
+        time.sleep(0.5)
+        assert thread.is_alive()  # waits for the close to commit
+        closer.commit()
+        closer.close()
+        thread.join(timeout=30)
+    assert statuses == [409]
+    with fresh_db.session() as session:
+        assert session.scalars(select(PreferenceVersion)).all() == []

@@ -6,6 +6,7 @@ import hashlib
 
 from sqlalchemy import func, select
 
+from app.employees.models import Employee
 from app.preferences.models import Preference, PreferenceVersion
 from app.privacy.service import pseudonym_of
 from tests.conftest import ApiClient
@@ -28,10 +29,11 @@ def test_erase_pseudonymises_identity_and_removes_preferences(api: ApiClient) ->
     assert api.put(url, json={"points": {"GYM": 10}}, headers=bob).status_code == 200
     admin = api.auth("hr_admin")
 
+    employee_id = api.session.scalar(select(Employee.id).where(Employee.email == "e1@example.com"))
     erased = api.post("/api/v1/employees/E1/erase", headers=admin)
     assert erased.status_code == 200, erased.text
     body = erased.json()
-    pseudonym = pseudonym_of("E1", pepper=TEST_SECRET_KEY)
+    pseudonym = pseudonym_of(employee_id, "E1", pepper=TEST_SECRET_KEY)
     assert body["external_id"] == pseudonym and pseudonym.startswith("ERASED-")
     assert (body["preferences_removed"], body["preference_versions_removed"]) == (1, 2)
     assert body["api_keys_revoked"] == 1
@@ -120,3 +122,50 @@ def test_erase_waits_for_unfinished_runs_that_include_the_person(api: ApiClient)
     assert audit_events(api.session, action="employee.erase") == []
     execute_queued(api)
     assert api.post("/api/v1/employees/E1/erase", headers=admin).status_code == 200
+
+
+def test_erase_recreate_erase_again(api: ApiClient) -> None:
+    """A later person given an erased person's external_id can be erased too."""
+    make_people(api)
+    admin = api.auth("hr_admin")
+    first = api.post("/api/v1/employees/E1/erase", headers=admin)
+    assert first.status_code == 200, first.text
+    again = {"external_id": "E1", "peer_group": "HQ-L2", "email": "new-e1@example.com"}
+    assert api.post("/api/v1/employees", json=again, headers=admin).status_code == 201
+    second = api.post("/api/v1/employees/E1/erase", headers=admin)
+    assert second.status_code == 200, second.text
+    assert second.json()["external_id"] != first.json()["external_id"]
+
+
+def test_erase_leaves_no_identity_in_audit_keys_jobs_or_key_names(api: ApiClient) -> None:
+    from tests.run_world import build_world
+
+    world = build_world(api)
+    finance = api.auth("finance")
+    curve = api.post(
+        f"/api/v1/periods/{world.period_id}/budget-curve",
+        json={"budget_id": "total", "from": 800_000, "to": 900_000, "steps": 2},
+        headers=finance,
+    )
+    assert curve.status_code == 202, curve.text
+    named = api.post(
+        "/api/v1/api-keys",
+        json={"name": "E3's portal key", "roles": ["employee"], "employee": "E3"},
+        headers=world.admin,
+    )
+    assert named.status_code == 201
+    api.patch("/api/v1/employees/E3", json={"display_name": "Ea"}, headers=world.admin)
+    erased = api.post("/api/v1/employees/E3/erase", headers=world.admin)
+    assert erased.status_code == 200, erased.text
+    pseudonym = erased.json()["external_id"]
+    api.session.expire_all()
+    keys = [event.entity_key for event in audit_events(api.session)]
+    assert not [key for key in keys if key == "E3" or key.endswith("/E3")]
+    assert pseudonym in keys and any(key.endswith(f"/{pseudonym}") for key in keys)
+    from app.auth.models import ApiKey
+    from app.jobs.models import Job
+
+    (job_problem,) = api.session.scalars(select(Job.problem))
+    assert '"E3"' not in job_problem and pseudonym in job_problem
+    names = list(api.session.scalars(select(ApiKey.name).where(ApiKey.revoked_at.is_not(None))))
+    assert "E3's portal key" not in names and f"key of {pseudonym}" in names

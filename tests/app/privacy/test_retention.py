@@ -42,6 +42,32 @@ def test_only_periods_published_longer_ago_are_due(api: ApiClient) -> None:
     assert [p.id for p in periods_due(api.session, older_than_days=30, now=later)] == [period_id]
 
 
+def test_a_period_closed_and_never_published_is_purged_after_the_retention(
+    api: ApiClient,
+) -> None:
+    world = build_world(api)
+    close(world)
+    run(world)  # runs, but nobody approves one
+    now = utcnow()
+    assert periods_due(api.session, older_than_days=30, now=now) == []
+    purged = purge_preferences(api.session, older_than_days=30, now=now + timedelta(days=31))
+    assert [(p.period_id, p.preferences, p.runs, p.published_at) for p in purged] == [
+        (world.period_id, 5, 1, None)
+    ]
+    assert _count(api, Preference) == 0
+    (stored,) = api.session.scalars(select(Run))
+    assert all("preferences" not in e for e in json.loads(stored.problem)["employees"])
+    from tests.domain_factories import period_body
+
+    created = api.post("/api/v1/periods", json=period_body(name="in use"), headers=world.admin)
+    opened = api.post(f"/api/v1/periods/{created.json()['id']}/open", headers=world.admin)
+    assert opened.status_code == 200, opened.text
+    later = now + timedelta(days=4000)  # open periods are in use, however old
+    assert created.json()["id"] not in [
+        p.id for p in periods_due(api.session, older_than_days=30, now=later)
+    ]
+
+
 def test_purge_removes_preferences_everywhere_and_keeps_payroll_lines(api: ApiClient) -> None:
     period_id = _published_world(api)
     lines = _count(api, PayrollLine)

@@ -44,14 +44,14 @@ def test_an_accepted_curve_runs_on_a_background_thread(
         finance = client.auth("finance")
         started = client.post(
             f"/api/v1/periods/{world.period_id}/budget-curve",
-            json={"budget_id": "mobility", "from": 50_000, "to": 150_000, "steps": 3},
+            json={"budget_id": "total", "from": 800_000, "to": 1_000_000, "steps": 3},
             headers=finance,
         )
         assert started.status_code == 202, started.text
         job = _wait_for(client, started.headers["Location"], finance)
     assert job["status"] == "succeeded", job["error"]
     assert job["progress"] == {"done": 4, "total": 4}
-    assert [step["cap"] for step in job["result"]["steps"]] == [50_000, 100_000, 150_000]
+    assert [step["cap"] for step in job["result"]["steps"]] == [800_000, 900_000, 1_000_000]
 
 
 def test_a_job_whose_worker_died_out_of_attempts_is_failed_not_left_running(

@@ -85,7 +85,7 @@ def test_body_over_the_limit_is_413_before_it_is_read(tight: TestClient, api: Ap
         "/api/v1/peer-groups", json={"code": "G", "name": "x" * 4000}, headers=admin
     )
     assert response.status_code == 413
-    assert "FLEXBEN_MAX_BODY_BYTES" in response.json()["detail"]
+    assert "FLEXBEN_MAX_JSON_BODY_BYTES" in response.json()["detail"]
     assert response.headers["x-request-id"]  # even a refused request carries its id
 
 
@@ -98,7 +98,16 @@ def test_import_over_the_row_limit_is_413(tight: TestClient, api: ApiClient) -> 
         headers={**api.auth("hr_admin"), "Content-Type": "text/csv"},
     )
     assert response.status_code == 413, response.text
-    assert "4 rows; the limit is 3" in response.json()["detail"]
+    assert "more than 3 rows; the limit is 3" in response.json()["detail"]
+    # The parser stops at the limit: a broken line far past it is never reached.
+    broken = csv + "".join(f"M{i},HQ-L2\n" for i in range(100)) + '"never closed\n'
+    stopped = tight.post(
+        "/api/v1/employees/import",
+        content=broken,
+        headers={**api.auth("hr_admin"), "Content-Type": "text/csv"},
+    )
+    assert stopped.status_code == 413, stopped.text
+    assert "more than 3 rows" in stopped.json()["detail"]
     ok = tight.post(
         "/api/v1/employees/import",
         content="external_id,peer_group\nN1,HQ-L2\n",
@@ -157,8 +166,55 @@ def test_failed_authentications_per_address_are_limited(
     ]
     blocked = tight.get("/api/v1/benefits", headers=wrong)
     assert blocked.status_code == 429 and blocked.headers["retry-after"] == "10"
-    # Guessing stops here: even a valid key from this address waits.
-    assert tight.get("/api/v1/benefits", headers=api.auth("finance")).status_code == 429
+    # Guessing stops here, but only guessing: a valid key from this address passes.
+    assert tight.get("/api/v1/benefits", headers=api.auth("finance")).status_code == 200
+    assert tight.get("/api/v1/benefits", headers=wrong).status_code == 429
+
+
+def test_forwarded_addresses_count_only_behind_a_trusted_proxy(
+    database_url: str, session_factory: sessionmaker[Session], api: ApiClient
+) -> None:
+    from fastapi.testclient import TestClient as Client
+
+    from app.db import get_session
+
+    app = create_app(
+        settings_for(
+            database_url,
+            auth_failures_per_minute=6,
+            auth_failures_burst=2,
+            trusted_proxies=["10.0.0.0/8"],
+        )
+    )
+
+    def request_session() -> Iterator[Session]:
+        with session_factory() as request_session:
+            yield request_session
+
+    app.dependency_overrides[get_session] = request_session
+    wrong = {"Authorization": "Bearer fb_000000000000_guess"}
+
+    def statuses(peer: str, forwarded: str, count: int) -> list[int]:
+        with Client(app, client=(peer, 4000)) as client:
+            headers = {**wrong, "X-Forwarded-For": forwarded}
+            return [
+                client.get("/api/v1/benefits", headers=headers).status_code for _ in range(count)
+            ]
+
+    try:
+        assert statuses("10.0.0.5", "203.0.113.7", 3) == [401, 401, 429]
+        # Another user behind the same proxy is not locked out with the first.
+        assert statuses("10.0.0.5", "198.51.100.2, 10.0.0.9", 2) == [401, 401]
+        # A direct caller cannot pick its address: its X-Forwarded-For is ignored.
+        assert statuses("192.0.2.1", "203.0.113.99", 3) == [401, 401, 429]
+        assert statuses("192.0.2.1", "198.51.100.77", 1) == [429]
+    finally:
+        app.state.engine.dispose()
+
+
+def test_trusted_proxies_must_be_addresses() -> None:
+    with pytest.raises(ValueError, match=r"'proxy\.local' is not an IP address or network"):
+        settings_for("sqlite://", trusted_proxies=["proxy.local"])
 
 
 def test_retry_after_does_not_take_a_token() -> None:
@@ -168,3 +224,20 @@ def test_retry_after_does_not_take_a_token() -> None:
     assert limiter.retry_after("a") == 0.0
     assert limiter.wait_time("a") == 0.0
     assert limiter.retry_after("a") == pytest.approx(1.0)
+
+
+def test_the_bulk_upload_limit_names_real_routes(api: ApiClient) -> None:
+    from app.limits import BULK_UPLOAD_PATHS
+
+    paths = api.get("/openapi.json").json()["paths"]
+    assert set(paths) >= BULK_UPLOAD_PATHS
+
+
+def test_the_csv_reader_stops_at_the_row_limit() -> None:
+    """Rows past the limit are never parsed: an unreadable line after it is not reached."""
+    from app.employees.importing import TooManyRowsError, read_csv
+
+    text = "external_id,peer_group\n" + "".join(f"N{i},G\n" for i in range(4))
+    text += "X," + "y" * 200_000 + "\n"  # past csv's field limit: unreadable if reached
+    with pytest.raises(TooManyRowsError, match="more than 3 rows"):
+        read_csv(text, max_rows=3)
