@@ -221,6 +221,7 @@ def start_event_run(session: Session, event: LifeEvent, principal: Principal) ->
         period_id=period.id,
         status="queued",
         created_by=principal.id,
+        created_by_person=principal.person,
         problem=text,
         problem_sha256=sha256_hex(text),
         time_limit_s=None,

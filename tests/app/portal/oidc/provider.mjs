@@ -18,10 +18,10 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   // Scope claims (email) in the ID token itself, which the portal verifies.
   conformIdTokenClaims: false,
-  claims: { openid: ["sub"], email: ["email"] },
+  claims: { openid: ["sub"], email: ["email", "email_verified"] },
   features: { devInteractions: { enabled: true } },
   async findAccount(ctx, id) {
-    return { accountId: id, async claims() { return { sub: id, email: id }; } };
+    return { accountId: id, async claims() { return { sub: id, email: id, email_verified: true }; } };
   },
 });
 provider.proxy = false;
