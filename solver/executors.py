@@ -89,7 +89,9 @@ class Executor(Protocol):
     ) -> None: ...
 
 
-class _Closing:
+class Closing:
+    """`with` support for executors: leaving the block closes the executor."""
+
     def close(self) -> None:
         return None
 
@@ -105,7 +107,7 @@ class _Closing:
         self.close()
 
 
-class InProcessExecutor(_Closing):
+class InProcessExecutor(Closing):
     name = "in-process"
     parallelism = 1
 
@@ -119,7 +121,7 @@ class InProcessExecutor(_Closing):
         return results
 
 
-class ProcessExecutor(_Closing):
+class ProcessExecutor(Closing):
     """One pool of `processes` workers, started on first use, reused for the whole solve."""
 
     name = "process"

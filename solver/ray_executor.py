@@ -14,10 +14,9 @@ import importlib.metadata
 import logging
 import time
 from collections.abc import Callable, Sequence
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
-from solver.executors import RAY_TASK_RETRIES, ExecutorError, Stored
+from solver.executors import RAY_TASK_RETRIES, Closing, ExecutorError, Stored
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,7 +39,7 @@ def _call(fn: Callable[[T], R], task: T) -> R:
     return fn(task)
 
 
-class RayExecutor:
+class RayExecutor(Closing):
     name = "ray"
 
     def __init__(self, address: str | None) -> None:
@@ -128,14 +127,3 @@ class RayExecutor:
     def close(self) -> None:
         if self._owned:
             self._ray.shutdown()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
