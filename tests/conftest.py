@@ -19,6 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# Ray reads this once, when it is first imported (any test file may import it first, e.g.
+# tests/test_deploy.py): without it Ray swaps 127.0.0.1 for the machine's outward address,
+# and a loopback-only test cluster is unreachable.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, make_url, text

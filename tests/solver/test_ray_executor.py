@@ -25,9 +25,13 @@ TIME_LIMIT_S = 300.0  # generous: work limits, not the clock, must end these sol
 
 
 def _cluster_module() -> Any:
-    # Ray otherwise swaps 127.0.0.1 for the machine's outward address.
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    # tests/conftest.py sets RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 before any import of Ray;
+    # this catches a Ray imported earlier by another route (it reads the variable once).
+    assert os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER") == "0"
     cluster_utils = pytest.importorskip("ray.cluster_utils", reason="the ray extra is missing")
+    from ray._private import ray_constants
+
+    assert not ray_constants.ENABLE_RAY_CLUSTER, "Ray would leave loopback"
     return cluster_utils
 
 
