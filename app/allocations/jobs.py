@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,14 +17,17 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from app.allocations import solver_adapter
+from app.allocations.inputs import run_problem
 from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.problem import leftover_policy_of
 from app.allocations.results import RunOutcome, failed_outcome, outcome_of
 from app.audit.service import record
 from app.db import utcnow
+from app.errors import DomainError
 from app.jobs.registry import Finish, JobContext, JobKind, register
 from app.jobs.service import enqueue
 from app.periods.models import Period
+from app.security.disclosure import small_budgets
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +65,30 @@ def _insert_batches(session: Session, table: Any, rows: list[dict[str, Any]]) ->
         session.execute(insert(table), rows[start : start + INSERT_BATCH])
 
 
+@dataclass(frozen=True)
+class BuiltProblem:
+    """A problem the run's job built when it started: saved with the run's result."""
+
+    text: str
+    sha256: str
+
+    def columns(self) -> dict[str, Any]:
+        small = sorted(small_budgets(json.loads(self.text)))
+        return {"problem": self.text, "problem_sha256": self.sha256, "small_budgets": small}
+
+
 def save_outcome(
-    session: Session, run_id: str, outcome: RunOutcome, span: tuple[date, date]
+    session: Session,
+    run_id: str,
+    outcome: RunOutcome,
+    span: tuple[date, date],
+    built: BuiltProblem | None = None,
 ) -> None:
-    """The run's final columns, lines (covering `span` unless a line gives its own dates)
-    and employees (in the caller's transaction)."""
+    """The run's final columns (and its problem, when its job built it), lines (covering
+    `span` unless a line gives its own dates) and employees (in the caller's transaction)."""
     values = {**outcome.values, "finished_at": utcnow()}
+    if built is not None:
+        values |= built.columns()
     session.execute(update(Run).where(Run.id == run_id, Run.status == "running").values(**values))
     dates = {"effective_from": span[0], "effective_to": span[1]}
     _insert_batches(
@@ -78,28 +100,44 @@ def save_outcome(
     record(session, None, "run.finish", "run", run_id, None, result)
 
 
+def _problem_of(session: Session, run: Run, period: Period) -> tuple[str, BuiltProblem | None]:
+    """The run's stored problem, or (a run from POST /runs) the one built now."""
+    if run.problem is not None:
+        return run.problem, None
+    text, digest = run_problem(session, period, run.scenario_id)
+    return text, BuiltProblem(text=text, sha256=digest)
+
+
 def execute_run(context: JobContext) -> Finish:
     with context.session() as session:
         run = session.get_one(Run, context.job_id)
-        problem_text, time_limit_s = run.problem, run.time_limit_s
         period = session.get_one(Period, run.period_id)
         span = (period.effective_from, period.effective_to)
-        session.rollback()
+        time_limit_s = run.time_limit_s
+        try:
+            problem_text, built = _problem_of(session, run, period)
+        except DomainError as error:  # e.g. its scenario was deleted before the run started
+            return finish_run(failed_outcome(f"the run's problem: {error.detail}"), span)
+        finally:
+            session.rollback()
     try:
         outcome = solve_problem_text(problem_text, time_limit_s)
     except Exception as error:  # recorded on the run; the worker carries on
         log.exception("run %s failed", context.job_id)
         outcome = failed_outcome(f"the run failed unexpectedly: {error!r}")
-    return finish_run(outcome, span)
+    return finish_run(outcome, span, built)
 
 
-def finish_run(outcome: RunOutcome, span: tuple[date, date]) -> Finish:
-    """How a run's job ends: its outcome saved in the job's finishing transaction."""
+def finish_run(
+    outcome: RunOutcome, span: tuple[date, date], built: BuiltProblem | None = None
+) -> Finish:
+    """How a run's job ends: its outcome (and the problem its job built) saved in the job's
+    finishing transaction."""
     failed = outcome.values["status"] == "failed"
     return Finish(
         status="failed" if failed else "succeeded",
         error=outcome.values.get("error") if failed else None,
-        save=lambda session, run_id: save_outcome(session, run_id, outcome, span),
+        save=lambda session, run_id: save_outcome(session, run_id, outcome, span, built),
     )
 
 

@@ -51,9 +51,10 @@ class Run(Base):
     # found when the run starts; None for runs older than that (found from `problem`).
     small_budgets: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    # The exact flexben.problem/v1 input, canonical JSON text, and its SHA-256 (hex).
-    problem: Mapped[str] = mapped_column(Text)
-    problem_sha256: Mapped[str] = mapped_column(String(64))
+    # The exact flexben.problem/v1 input, canonical JSON text, and its SHA-256 (hex); built
+    # by the run's job and saved with its result (None until then, or if building failed).
+    problem: Mapped[str | None] = mapped_column(Text)
+    problem_sha256: Mapped[str | None] = mapped_column(String(64))
     time_limit_s: Mapped[float | None] = mapped_column(Float)
     # A finance scenario's run (app.scenarios): never approvable, never published.
     scenario_id: Mapped[str | None] = mapped_column(String(36), index=True)

@@ -173,12 +173,13 @@ def run_problem(run_id: str, session: SessionDep, principal: ProblemReader) -> R
     """The exact `flexben.problem/v1` input of the run, byte for byte (`flexben solve` on it
     reproduces the run's allocation); `X-Problem-SHA256` carries its hash."""
     run = service.get_run(session, run_id)
+    text, digest = service.stored_problem(run)
     # The problem holds everyone's preferences: its reads are audited (issue 5).
     record(session, principal, "run.problem.read", "run", run.id, None, None)
     return Response(
-        content=run.problem.encode("utf-8"),
+        content=text.encode("utf-8"),
         media_type="application/json",
-        headers={"X-Problem-SHA256": run.problem_sha256, "ETag": f'"{run.problem_sha256}"'},
+        headers={"X-Problem-SHA256": digest, "ETag": f'"{digest}"'},
     )
 
 

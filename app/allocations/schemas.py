@@ -48,7 +48,9 @@ class RunOut(BaseModel):
     finished_at: datetime | None
     attempts: int
     time_limit_s: float | None
-    problem_sha256: str
+    problem_sha256: str | None = Field(
+        description="SHA-256 of the run's problem; null until its job has built it"
+    )
     solver: SolverOut | None
     objective: float | None
     bound: float | None

@@ -12,8 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.allocations.jobs import enqueue_run
-from app.allocations.models import Run, RunEmployee, RunLine
-from app.allocations.problem import build_problem, canonical_json, sha256_hex
+from app.allocations.models import FINISHED, Run, RunEmployee, RunLine
 from app.allocations.schemas import (
     ExplanationOut,
     LineOut,
@@ -27,7 +26,6 @@ from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, NotFound
 from app.ids import time_ordered_uuid
 from app.jobs.waiting import waiting_hint
-from app.payroll import repository as publications
 from app.periods.models import Period
 from app.periods.service import get_period
 from app.security.disclosure import MIN_GROUP_SIZE, small_budgets
@@ -37,29 +35,20 @@ RUNNABLE = ("open", "closed")
 SCENARIO_RUNNABLE = ("open", "closed", "published")
 
 
-def current_problem(session: Session, period: Period) -> tuple[str, str]:
-    """The canonical problem text of the period's current inputs, and its SHA-256."""
-    carried = publications.carry_over_into(session, period)
-    text = canonical_json(build_problem(session, period, carried_over=carried))
-    return text, sha256_hex(text)
-
-
-def _problem_of_request(
+def _check_may_start(
     session: Session, period: Period, body: RunCreate, principal: Principal
-) -> tuple[str, str]:
-    """The baseline problem (hr_admin), or a scenario's (finance or hr_admin)."""
+) -> None:
+    """Baseline runs need hr_admin; a scenario run names a scenario of this period."""
     if body.scenario_id is None:
         if not principal.has_any(("hr_admin",)):
             raise Forbidden(
                 "finance may start scenario runs only: give the scenario_id of a scenario "
                 "of this period (baseline runs need the hr_admin role)"
             )
-        return current_problem(session, period)
-    from app.scenarios.problem import scenario_problem_text
+        return
     from app.scenarios.service import scenario_of_period
 
-    scenario = scenario_of_period(session, body.scenario_id, period.id)
-    return scenario_problem_text(session, period, scenario)
+    scenario_of_period(session, body.scenario_id, period.id)
 
 
 def start_run(session: Session, period_id: str, body: RunCreate, principal: Principal) -> Run:
@@ -79,17 +68,14 @@ def start_run(session: Session, period_id: str, body: RunCreate, principal: Prin
         )
     if body.scenario_id is not None:
         _check_scenario_quota(session, period.id)
-    text, digest = _problem_of_request(session, period, body, principal)
-    small = sorted(small_budgets(json.loads(text)))
+    _check_may_start(session, period, body, principal)
+    # The problem is built by the run's job (app.allocations.jobs), not in this request.
     run = Run(
         id=time_ordered_uuid(),
         period_id=period.id,
         status="queued",
         created_by=principal.id,
         created_by_person=principal.person,
-        small_budgets=small,
-        problem=text,
-        problem_sha256=digest,
         time_limit_s=body.time_limit_s,
         scenario_id=body.scenario_id,
         attempts=0,
@@ -131,7 +117,20 @@ def small_budgets_of(run: Run) -> set[str]:
     """The run's budgets whose use describes fewer than 5 participants."""
     if run.small_budgets is not None:
         return set(run.small_budgets)
+    if run.problem is None:  # not built yet: no budget use to withhold
+        return set()
     return small_budgets(json.loads(run.problem))
+
+
+def stored_problem(run: Run) -> tuple[str, str]:
+    """The run's problem text and SHA-256 (409 while its job has not built it)."""
+    if run.problem is None or run.problem_sha256 is None:
+        state = "failed before building it" if run.status in FINISHED else "is building it"
+        raise Conflict(
+            f"run {run.id} has no problem: a run's job builds its problem when it starts, "
+            f"and this one {state}; GET /runs/{run.id} tells when it has"
+        )
+    return run.problem, run.problem_sha256
 
 
 def get_run(session: Session, run_id: str) -> Run:

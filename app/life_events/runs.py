@@ -237,7 +237,14 @@ def start_event_run(session: Session, event: LifeEvent, principal: Principal) ->
 
 def base_version(run: Run) -> int:
     """The publication an event run amends."""
-    return int(json.loads(run.problem)["base_version"])
+    return int(json.loads(event_problem(run))["base_version"])
+
+
+def event_problem(run: Run) -> str:
+    """An event run's problem: stored when the run is started (one person's, small)."""
+    if run.problem is None:
+        raise ValueError(f"event run {run.id} has no stored problem")
+    return run.problem
 
 
 # ---------------------------------------------------------------- the job
@@ -383,7 +390,7 @@ def execute_event_run(context: JobContext) -> Finish:
     with context.session() as session:
         run = session.get_one(Run, context.job_id)
         period = session.get_one(Period, run.period_id)
-        doc = json.loads(run.problem)
+        doc = json.loads(event_problem(run))
         publication = publications.publication(session, period.id, doc["base_version"])
         assert publication is not None
         base = session.get_one(Run, publication.run_id)

@@ -21,8 +21,9 @@ from sqlalchemy import case, func, insert, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.allocations.inputs import current_problem
 from app.allocations.models import Run, RunEmployee, RunLine
-from app.allocations.service import current_problem, get_run
+from app.allocations.service import get_run
 from app.audit.service import record, snapshot
 from app.auth.principal import Principal
 from app.benefits.models import Benefit

@@ -95,7 +95,9 @@ def _purge_period(session: Session, period: Period) -> PurgedPeriod:
             .values(preferences={}, explanations=[])
             .execution_options(synchronize_session=False)
         )
-        for run in session.scalars(select(Run).where(Run.id.in_(run_ids))):
+        stored = select(Run).where(Run.id.in_(run_ids), Run.problem.is_not(None))
+        for run in session.scalars(stored):
+            assert run.problem is not None  # selected so
             run.problem = _without_preferences(run.problem)
             run.problem_sha256 = sha256_hex(run.problem)
     result = PurgedPeriod(

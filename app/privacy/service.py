@@ -103,12 +103,14 @@ def erase_employee(session: Session, external_id: str, *, pepper: str) -> Erasur
 
 
 def _runs_holding(session: Session, external_id: str) -> list[str]:
+    """Unfinished runs whose problem includes the person, or is still being built (its job
+    may have read the person before the erasure commits)."""
     needle = json.dumps(external_id)
     return list(
         session.scalars(
             select(Run.id).where(
                 Run.status.in_(("queued", "running")),
-                Run.problem.contains(needle, autoescape=True),
+                Run.problem.is_(None) | Run.problem.contains(needle, autoescape=True),
             )
         )
     )
@@ -138,7 +140,7 @@ def rekey_retained_records(session: Session, external_id: str, pseudonym: str) -
     needle = json.dumps(external_id)  # canonical JSON writes the id exactly like this
     runs = session.scalars(select(Run).where(Run.problem.contains(needle, autoescape=True)))
     for run in runs:
-        problem = json.loads(run.problem)
+        problem = json.loads(run.problem or "{}")  # contains() matched: never None
         if _rename_employee(problem, external_id, pseudonym):
             run.problem = canonical_json(problem)
             run.problem_sha256 = sha256_hex(run.problem)

@@ -47,10 +47,13 @@ def test_run_lifecycle_and_reading_rights(api: ApiClient) -> None:
     queued = started.json()
     assert queued["status"] == "queued" and queued["solver"] is None
     assert started.headers["Location"] == f"{RUNS}/{queued['id']}"
-    assert len(queued["problem_sha256"]) == 64
+    # The run's job builds its problem (not the request): none until it has run.
+    assert queued["problem_sha256"] is None
+    assert api.get(f"{RUNS}/{queued['id']}/problem", headers=world.admin).status_code == 409
     execute_queued(api)
     done = api.get(f"{RUNS}/{queued['id']}", headers=world.approver)
     assert done.status_code == 200 and done.json()["status"] == "succeeded"
+    assert len(done.json()["problem_sha256"]) == 64
     assert done.json()["created_by"] == queued["created_by"] and done.headers["ETag"]
     for role in ("finance", "auditor"):
         assert api.get(f"{RUNS}/{queued['id']}", headers=api.auth(role)).status_code == 200

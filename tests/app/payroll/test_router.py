@@ -164,6 +164,7 @@ def test_carry_over_adds_unused_allowance_to_the_next_period(api: ApiClient) -> 
     next_id = api.post("/api/v1/periods", json=body, headers=world.admin).json()["id"]
     assert api.post(f"/api/v1/periods/{next_id}/open", headers=world.admin).status_code == 200
     preview = api.post(f"/api/v1/periods/{next_id}/runs", json={}, headers=world.admin).json()
+    execute_queued(api)  # its job builds the problem
     problem = api.get(f"{RUNS}/{preview['id']}/problem", headers=world.admin).json()
     allowances = {e["id"]: e["allowance"] for e in problem["employees"]}
     assert allowances["E6"] == 100000 + 150000
@@ -179,6 +180,7 @@ def test_carry_over_adds_unused_allowance_to_the_next_period(api: ApiClient) -> 
     first, second = sorted([next_id, twin_id])
     for period_id, carried in ((first, 150000), (second, 0)):
         preview = api.post(f"/api/v1/periods/{period_id}/runs", json={}, headers=world.admin)
+        execute_queued(api)
         problem = api.get(f"{RUNS}/{preview.json()['id']}/problem", headers=world.admin).json()
         assert {e["id"]: e["allowance"] for e in problem["employees"]}["E6"] == 100000 + carried
 

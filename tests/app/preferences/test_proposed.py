@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.conftest import ApiClient
 from tests.domain_factories import period_body
-from tests.run_world import API, PREFERENCES, approve, build_world, close, run
+from tests.run_world import API, PREFERENCES, approve, build_world, close, execute_queued, run
 
 
 def _ok(response: Any, status: int = 200) -> Any:
@@ -29,6 +29,7 @@ def next_period(api: ApiClient, admin: dict[str, str], **fields: Any) -> str:
 
 def problem_preferences(api: ApiClient, period_id: str, admin: dict[str, str]) -> Any:
     started = _ok(api.post(f"{API}/periods/{period_id}/runs", json={}, headers=admin), 202)
+    execute_queued(api)  # the run's job builds its problem
     problem = _ok(api.get(f"{API}/runs/{started['id']}/problem", headers=admin))
     return {e["id"]: e["preferences"] for e in problem["employees"]}
 
