@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import socket
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -22,6 +23,25 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 CONNECT_TIMEOUT_S = 60.0
+# Ray itself retries an unreachable GCS for many minutes; a solve says so at once instead.
+REACH_TIMEOUT_S = 5.0
+
+
+def check_reachable(address: str | None, timeout_s: float = REACH_TIMEOUT_S) -> None:
+    """ExecutorError unless a `host:port` address accepts a TCP connection (other forms,
+    None/"auto"/"ray://...", are left to Ray)."""
+    if not address or "://" in address or address == "auto":
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ExecutorError(f"Ray address {address!r}: expected HOST:PORT, e.g. 10.0.0.5:6379")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise ExecutorError(
+            f"cannot reach the Ray cluster at {address}: {error.strerror or error}"
+            " (is `ray start --head` running there, and the port open?)"
+        ) from None
 
 
 def versions() -> dict[str, str]:
@@ -52,6 +72,7 @@ class RayExecutor(Closing):
         self._ray = ray
         self._owned = not ray.is_initialized()
         if self._owned:
+            check_reachable(address)
             try:
                 ray.init(
                     address=address or "auto",

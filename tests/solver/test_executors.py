@@ -4,10 +4,14 @@ one or two processes (work limits decide, not the clock)."""
 from __future__ import annotations
 
 import os
+import socket
 import time
+
+import pytest
 
 from solver.api import solve_problem
 from solver.executors import (
+    ExecutorError,
     InProcessExecutor,
     ProcessExecutor,
     default_processes,
@@ -73,3 +77,23 @@ def test_one_and_two_processes_give_byte_identical_results() -> None:
     for document in documents:  # else the clock, not the work limits, decided (a busy machine)
         assert '"stopped_by": "time_limit"' not in document
     assert documents[0] == documents[1]
+
+
+def test_an_unreachable_ray_address_fails_at_once_with_a_clear_error() -> None:
+    from solver.ray_executor import check_reachable
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]  # closed again below: nothing listens there
+    started = time.monotonic()
+    with pytest.raises(ExecutorError, match=rf"cannot reach the Ray cluster at 127.0.0.1:{port}"):
+        check_reachable(f"127.0.0.1:{port}")
+    assert time.monotonic() - started < 5
+    with pytest.raises(ExecutorError, match="expected HOST:PORT"):
+        check_reachable("head-node")
+    check_reachable(None)  # Ray's own discovery: left to Ray
+    check_reachable("ray://head:10001")
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        check_reachable(f"127.0.0.1:{listening.getsockname()[1]}")
