@@ -6,7 +6,9 @@ time includes loading and writing. Peak memory is the largest sum of the residen
 the child and all its descendants (the worker processes), sampled every 0.1 s from /proc.
 Quality is the objective over the result's proven bound. Cases:
 - 100,000 employees with 40 and with 400 peer groups at --time-limit 45 (targets: wall <= 60 s,
-  >= 93% of the bound, peak < 4 GiB);
+  >= 93% of the bound, peak < 4 GiB), and each instance family of `flexben generate
+  --family` at 100,000 (`--families a,b`; default: every family but `default`, which the two
+  cases above are);
 - 10,000 employees at --time-limit 15 against the same engine at --time-limit 90 (the
   baseline, measured in the same run);
 - growth: seconds per 1,000 employees at each size of --growth (time limit 600 s, so work
@@ -33,7 +35,14 @@ LARGE_LIMIT_S = 45.0
 GROWTH = (10_000, 25_000, 50_000, 100_000, 200_000)
 GROWTH_LIMIT_S = 600.0
 GIB = 1024**3
+FAMILY_EMPLOYEES = 100_000
 DEFAULT_FAMILY_GROUPS = 80  # the default family's most peer groups (grades x sites)
+
+
+def _other_families() -> list[str]:
+    from solver.families import FAMILIES
+
+    return [name for name in FAMILIES if name != "default"]
 
 
 def _flexben() -> str:
@@ -56,15 +65,29 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def _generate(folder: Path, employees: int, groups: int) -> Path:
-    path = folder / f"p{employees}_{groups}.json"
+def _generate(folder: Path, employees: int, groups: int | None, family: str = "default") -> Path:
+    """A generated problem file (`groups` None: as many peer groups as the family makes)."""
+    path = folder / f"p{employees}_{groups or 'f'}_{family}.json"
     if not path.exists():
         command = [_flexben(), "generate", "--employees", str(employees), "--seed", str(SEED)]
-        command += ["--groups", str(groups), "-o", str(path)]
-        if groups > DEFAULT_FAMILY_GROUPS:  # beyond grades x sites: the group size says how
+        command += ["--family", family, "-o", str(path)]
+        if groups is not None:
+            command += ["--groups", str(groups)]
+        if groups is not None and groups > DEFAULT_FAMILY_GROUPS:
+            # beyond grades x sites: the group size says how many groups there are
             command += ["--set", f"group_size={employees // groups}"]
         subprocess.run(command, check=True)
     return path
+
+
+def _large_row(case: str, figures: dict[str, Any]) -> None:
+    print(_row(case, LARGE_LIMIT_S, figures), flush=True)
+    ok = (
+        figures.get("wall_s", 1e9) <= 60
+        and (figures.get("quality") or 0) >= 0.93
+        and figures.get("peak_mib", 1e9) * 2**20 < 4 * GIB
+    )
+    print(f"  targets (wall <= 60 s, >= 93% of bound, < 4 GiB): {'met' if ok else 'MISSED'}")
 
 
 def measure(problem: Path, time_limit: float) -> dict[str, Any]:
@@ -121,6 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench scale", description=__doc__)
     parser.add_argument("--growth", default=",".join(str(n) for n in GROWTH))
     parser.add_argument("--large", default="40,400", help="peer groups of the 100,000 cases")
+    parser.add_argument(
+        "--families", default=",".join(_other_families()), help="families at 100,000 (or none)"
+    )
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--folder", default=None, help="keep generated problems here")
     args = parser.parse_args(
@@ -136,15 +162,10 @@ def main(argv: list[str] | None = None) -> None:
     for employees, groups in LARGE:
         if str(groups) in args.large.split(","):
             figures = measure(_generate(folder, employees, groups), LARGE_LIMIT_S)
-            print(_row(f"{employees}/{groups}g", LARGE_LIMIT_S, figures), flush=True)
-            ok = (
-                figures.get("wall_s", 1e9) <= 60
-                and (figures.get("quality") or 0) >= 0.93
-                and figures.get("peak_mib", 1e9) * 2**20 < 4 * GIB
-            )
-            print(
-                f"  targets (wall <= 60 s, >= 93% of bound, < 4 GiB): {'met' if ok else 'MISSED'}"
-            )
+            _large_row(f"{employees}/{groups}g", figures)
+    for family in [name for name in args.families.split(",") if name]:
+        figures = measure(_generate(folder, FAMILY_EMPLOYEES, None, family), LARGE_LIMIT_S)
+        _large_row(f"{family[:14]}", figures)
     if not args.skip_baseline:
         ten = _generate(folder, 10_000, 40)
         baseline = measure(ten, 90.0)
