@@ -284,19 +284,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Vos avantages après l'événement : {kind} le {date}",
     },
     "event.may_change": {
-        "en": "This event may change the categories {categories} until {date} (included). "
-        "Your other benefits stay as they are.",
-        "fr": "Cet événement permet de modifier les catégories {categories} jusqu'au {date} "
-        "inclus. Vos autres avantages restent inchangés.",
+        "en": "Until {date} (included) this event may change the benefits of these "
+        "categories: {categories}. Your other benefits stay as they are.",
+        "fr": "Jusqu'au {date} inclus, cet événement permet de modifier les avantages de ces "
+        "catégories : {categories}. Vos autres avantages restent inchangés.",
     },
     "event.may_change_all": {
         "en": "This event may change every category until {date} (included).",
         "fr": "Cet événement permet de modifier toutes les catégories jusqu'au {date} inclus.",
     },
     "event.locked": {
-        "en": "This event cannot change the category “{category}”: your current line stays.",
-        "fr": "Cet événement ne permet pas de modifier la catégorie « {category} » : votre "
-        "ligne actuelle est conservée.",
+        "en": "This event cannot change the category “{category}”: what you have there "
+        "stays as it is.",
+        "fr": "Cet événement ne permet pas de modifier la catégorie « {category} » : ce que "
+        "vous y avez reste inchangé.",
     },
     "event.cannot_choose": {
         "en": "Your choices for this event cannot change:",

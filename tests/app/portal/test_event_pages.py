@@ -11,11 +11,9 @@ from fastapi.testclient import TestClient
 
 from app.allocations.models import Run
 from app.jobs.execution import run_pending
-from tests.app.portal.factories import csrf_of, sign_in, sign_in_token
+from tests.app.portal.factories import BIRTH_REASON, csrf_of, sign_in, sign_in_token
 from tests.conftest import ApiClient
 from tests.run_world import World, approve, build_world, close, joined_session_factory, run
-
-BIRTH = {"reasons": [{"code": "birth", "window_days": 60, "categories": ["time"]}]}
 
 
 def _published_world(api: ApiClient) -> World:
@@ -24,7 +22,9 @@ def _published_world(api: ApiClient) -> World:
     close(world)
     approve(world, run(world)["id"])
     reasons = api.put(
-        world.url(f"/periods/{world.period_id}/life-event-reasons"), json=BIRTH, headers=world.admin
+        world.url(f"/periods/{world.period_id}/life-event-reasons"),
+        json=BIRTH_REASON,
+        headers=world.admin,
     )
     assert reasons.status_code == 200, reasons.text
     return world
