@@ -39,7 +39,7 @@ from app.portal.web import (
     see_other,
 )
 from app.preferences import service as preferences
-from app.preferences.schemas import PreferencesIn
+from app.preferences.schemas import OptionsOut, PreferencesIn
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 MY_EVENTS_SHOWN = 200
@@ -128,7 +128,7 @@ def _own_event(session: Session, visitor: Visitor, event_id: str) -> LifeEvent:
     return service.own_event(session, event_id[:MAX_FILTER_TEXT], employee)
 
 
-def _locked(options: Any, event: LifeEvent) -> dict[str, str | None]:
+def _locked(options: OptionsOut, event: LifeEvent) -> dict[str, str | None]:
     """{code: category} of the offered benefits the event may not change."""
     if event.categories is None:
         return {}
