@@ -12,7 +12,6 @@ from app.allocations.service import run_out
 from app.auth.deps import SessionDep, require_employee, require_roles
 from app.auth.principal import Principal
 from app.employees import repository as people
-from app.errors import Unprocessable, error_item
 from app.life_events import service
 from app.life_events.models import LifeEvent
 from app.life_events.runs import start_event_run
@@ -27,7 +26,7 @@ from app.life_events.schemas import (
 from app.pagination import Page, PageParams, keyset_page, page_params
 from app.periods.service import get_period
 from app.preferences.schemas import PreferencesIn
-from app.preferences.service import own_employee, visible_period
+from app.preferences.service import own_employee
 
 router = APIRouter(prefix="/api/v1", tags=["life-events"])
 
@@ -154,18 +153,7 @@ def my_events(session: SessionDep, principal: Me, page: Page_) -> Page[LifeEvent
 @router.post("/me/life-events", status_code=201, response_model=LifeEventOut)
 def report_event(body: MyLifeEventIn, session: SessionDep, principal: Me) -> JSONResponse:
     """Report your own event (HR confirms it). hire and transfer are HR's to record."""
-    employee = own_employee(session, principal)
-    if body.kind in ("hire", "transfer"):
-        msg = f"a {body.kind} is recorded by HR, not self-reported"
-        raise Unprocessable(msg, errors=[error_item(["body", "kind"], msg)])
-    period = visible_period(session, body.period_id)
-    full = LifeEventIn(
-        employee=employee.external_id,
-        kind=body.kind,
-        effective_date=body.effective_date,
-        reason=body.reason,
-    )
-    event = service.create_event(session, period, full, principal, self_reported=True)
+    event = service.report_own_event(session, body, principal)
     return _created(event, f"/api/v1/me/life-events/{event.id}")
 
 

@@ -6,6 +6,7 @@ Services flush; the request's transaction commits (every write is audited).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,14 +27,15 @@ from app.life_events.schemas import (
     EventPreferencesOut,
     LifeEventIn,
     LifeEventOut,
+    MyLifeEventIn,
     ReasonIn,
     ReasonsIn,
     ReasonsOut,
 )
 from app.periods.models import Period
-from app.preferences.rules import Entry, check_submission, submission_warnings
+from app.preferences.rules import Checked, Entry, Issue, check_submission, submission_warnings
 from app.preferences.schemas import Hint, PreferencesIn
-from app.preferences.service import load_context
+from app.preferences.service import load_context, own_employee, visible_period
 
 # A hire or a transfer may choose every benefit within this many days of its date.
 JOINER_WINDOW_DAYS = 30
@@ -172,6 +174,22 @@ def create_event(
     return event
 
 
+def report_own_event(session: Session, body: MyLifeEventIn, principal: Principal) -> LifeEvent:
+    """An employee reports their own event (HR confirms it); hire and transfer are HR's."""
+    employee = own_employee(session, principal)
+    if body.kind in ("hire", "transfer"):
+        msg = f"a {body.kind} is recorded by HR, not self-reported"
+        raise _unprocessable(["body", "kind"], msg)
+    period = visible_period(session, body.period_id)
+    full = LifeEventIn(
+        employee=employee.external_id,
+        kind=body.kind,
+        effective_date=body.effective_date,
+        reason=body.reason,
+    )
+    return create_event(session, period, full, principal, self_reported=True)
+
+
 def confirm_event(session: Session, event: LifeEvent, principal: Principal) -> LifeEvent:
     if event.status != "reported":
         raise Conflict(f"the event is {event.status}; only a reported event can be confirmed")
@@ -254,6 +272,45 @@ def preferences_out(event: LifeEvent, warnings: list[Hint] | None = None) -> Eve
     )
 
 
+def why_no_choice(event: LifeEvent) -> str | None:
+    """Why the event's preferences may not change now (None: they may)."""
+    if event.status == "published":
+        return "the event's allocation is published; record a new event to change it"
+    if event.kind == "leave":
+        return "a leave takes no preferences: every line ends on its date"
+    if utcnow().date() > event.window_closes:
+        return f"the event's change window closed on {event.window_closes.isoformat()}"
+    return None
+
+
+def check_event_points(
+    session: Session, period: Period, event: LifeEvent, points: Mapping[str, object]
+) -> Checked:
+    """The period's preference rules, then the event's categories: a benefit outside them
+    is an error naming its category."""
+    context = load_context(session, period, event.employee)
+    checked = check_submission(
+        points,
+        offered=context.offered,
+        ineligible=context.ineligible,
+        points_per_employee=period.points_per_employee,
+    )
+    if event.categories is not None:
+        category = {b.code: b.category for b in context.benefits}
+        for entry in checked.entries:
+            if category.get(entry.benefit) not in event.categories:
+                checked.errors.append(
+                    Issue(
+                        ("body", "points", entry.benefit),
+                        f"{entry.benefit} is in category {category.get(entry.benefit)!r}, "
+                        f"which a {event.kind} event may not change "
+                        f"(allowed: {', '.join(event.categories)})",
+                    )
+                )
+    checked.warnings = submission_warnings(list(checked.entries), context.offered)
+    return checked
+
+
 def submit_preferences(
     session: Session,
     period: Period,
@@ -264,34 +321,12 @@ def submit_preferences(
     on_behalf: bool,
 ) -> EventPreferencesOut:
     """The event's preferences: the period's rules, only the allowed categories, in the window."""
-    if event.status == "published":
-        raise Conflict("the event's allocation is published; record a new event to change it")
-    if event.kind == "leave":
-        raise Conflict("a leave takes no preferences: every line ends on its date")
-    today = utcnow().date()
-    if today > event.window_closes:
-        raise Conflict(f"the event's change window closed on {event.window_closes.isoformat()}")
-    context = load_context(session, period, event.employee)
-    checked = check_submission(
-        body.points,
-        offered=context.offered,
-        ineligible=context.ineligible,
-        points_per_employee=period.points_per_employee,
-    )
-    errors = [issue.as_dict() for issue in checked.errors]
-    if event.categories is not None:
-        category = {b.code: b.category for b in context.benefits}
-        for entry in checked.entries:
-            if category.get(entry.benefit) not in event.categories:
-                errors.append(
-                    error_item(
-                        ["body", "points", entry.benefit],
-                        f"{entry.benefit} is in category {category.get(entry.benefit)!r}, "
-                        f"which a {event.kind} event may not change "
-                        f"(allowed: {', '.join(event.categories)})",
-                    )
-                )
-    if errors:
+    refused = why_no_choice(event)
+    if refused is not None:
+        raise Conflict(refused)
+    checked = check_event_points(session, period, event, body.points)
+    if checked.errors:
+        errors = [issue.as_dict() for issue in checked.errors]
         raise Unprocessable("; ".join(str(e["msg"]) for e in errors), errors=errors)
     before = {"version": event.preferences_version, "points": event.preferences}
     event.preferences = {e.benefit: {"points": e.points, "units": e.units} for e in checked.entries}
@@ -300,10 +335,7 @@ def submit_preferences(
     action = "life_event.preferences_on_behalf" if on_behalf else "life_event.preferences"
     after = {"version": event.preferences_version, "points": event.preferences}
     record(session, principal, action, "life_event", event.id, before, after)
-    warnings = [
-        Hint(loc=list(w.loc), msg=w.msg)
-        for w in submission_warnings(list(checked.entries), context.offered)
-    ]
+    warnings = [Hint(loc=list(w.loc), msg=w.msg) for w in checked.warnings]
     return preferences_out(event, warnings)
 
 

@@ -53,7 +53,7 @@ def _me(visitor: Visitor) -> Visitor:
     return role_guard("employee")(visitor)
 
 
-def _form_points(form: dict[str, str], codes: list[str]) -> dict[str, Any]:
+def form_points(form: dict[str, str], codes: list[str]) -> dict[str, Any]:
     """The posted points as the API's request body: blank or 0 means not wanted; text that
     is not a number is passed on, so the preferences rules name it."""
     points: dict[str, Any] = {}
@@ -68,7 +68,7 @@ def _form_points(form: dict[str, str], codes: list[str]) -> dict[str, Any]:
     return points
 
 
-def _entered(points: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+def shown_points(points: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """{code: (points, units)} for re-displaying the form."""
     return {
         code: (v["points"], v["units"]) if isinstance(v, dict) else (v, 1)
@@ -90,7 +90,7 @@ def _choose(
     employee = preferences.own_employee(session, visitor.principal)
     options = preferences.options(session, period, employee, include_ineligible=True)
     current = preferences.read_preferences(session, period, employee)
-    shown = _entered(entered if entered is not None else current.points)
+    shown = shown_points(entered if entered is not None else current.points)
     published = publications.current_publication(session, period.id) is not None
     return render(
         request,
@@ -102,6 +102,13 @@ def _choose(
         current=current,
         shown=shown,
         published=published,
+        form_action=f"/portal/me/periods/{period.id}",
+        check_action=f"/portal/me/periods/{period.id}/check",
+        editable=period.status == "open",
+        version=current.version,
+        total_points=current.total_points,
+        locked={},
+        save_label="choose.save",
         hint=likely_outcome(session, period, employee.external_id)
         if period.status == "open"
         else None,
@@ -127,7 +134,7 @@ def check_choice(
     employee = preferences.own_employee(session, _me(visitor).principal)
     context = preferences.load_context(session, period, employee)
     checked = check_submission(
-        _form_points(form, sorted(context.offered)),
+        form_points(form, sorted(context.offered)),
         offered=context.offered,
         ineligible=context.ineligible,
         points_per_employee=period.points_per_employee,
@@ -151,7 +158,7 @@ def save_choice(
     period = preferences.visible_period(session, period_id)
     employee = preferences.own_employee(session, me.principal)
     codes = sorted(preferences.load_context(session, period, employee).offered)
-    points = _form_points(form, codes)
+    points = form_points(form, codes)
     version = form.get("version", "")
 
     def precondition(current_etag: str) -> None:

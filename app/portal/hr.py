@@ -7,15 +7,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.allocations import service as runs
+from app.allocations.models import Run
 from app.allocations.router import summary_for
 from app.allocations.schemas import RunCreate
 from app.audit.models import AuditEvent
 from app.auth.deps import SessionDep, SessionFactoryDep
+from app.life_events import service as life_events
 from app.payroll import repository as publications
 from app.payroll import service as payroll
 from app.periods import service as periods
+from app.periods.models import Period
 from app.portal.charts import Bar, bars_svg
 from app.portal.i18n import translator
 from app.portal.web import (
@@ -94,18 +98,33 @@ def period_action(
     return see_other(f"/portal/hr/periods/{period_id}")
 
 
+def _approvable(session: Session, run: Run, period: Period) -> bool:
+    """Whether to offer the approve button (the service still decides): a run of a closed
+    period, or an event run not yet published."""
+    if run.scenario_id is not None:
+        return False
+    if run.life_event_id is None:
+        return period.status == "closed"
+    current = publications.current_publication(session, period.id)
+    return current is not None and current.run_id != run.id
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(run_id: str, request: Request, session: SessionDep, visitor: VisitorDep) -> Response:
     role_guard(*STAFF)(visitor)
     run = runs.get_run(session, run_id)
     out = summary_for(visitor.principal, run)
+    period = periods.get_period(session, run.period_id)
     template = "_run_status.html" if "hx-request" in request.headers else "hr_run.html"
+    event = None if run.life_event_id is None else life_events.get_event(session, run.life_event_id)
     response = render(
         request,
         template,
         visitor=visitor,
         run=out,
-        period=periods.get_period(session, run.period_id),
+        period=period,
+        event=event,
+        approvable=_approvable(session, run, period),
         in_progress=out.status in IN_PROGRESS,
         approved=request.query_params.get("approved"),
     )

@@ -228,6 +228,108 @@ MESSAGES: dict[str, dict[str, str]] = {
     "fin.used": {"en": "Used", "fr": "Utilisé"},
     "fin.satisfaction": {"en": "Total satisfaction", "fr": "Satisfaction totale"},
     "period.finance": {"en": "Scenarios", "fr": "Scénarios"},
+    "result.from": {"en": "From", "fr": "Du"},
+    "result.to": {"en": "To", "fr": "Au"},
+    "result.dated": {
+        "en": "Each line runs from its first to its last day; a life event ends a line the "
+        "day before its replacement starts, and costs are counted for those days only.",
+        "fr": "Chaque ligne court de son premier à son dernier jour ; un événement de vie "
+        "termine une ligne la veille du début de sa remplaçante, et les coûts ne comptent "
+        "que ces jours-là.",
+    },
+    "period.events": {"en": "Life events", "fr": "Événements de vie"},
+    "events.title": {"en": "Life events — {period}", "fr": "Événements de vie — {period}"},
+    "events.mine_title": {
+        "en": "Your life events — {period}",
+        "fr": "Vos événements de vie — {period}",
+    },
+    "events.none": {"en": "No life event.", "fr": "Aucun événement de vie."},
+    "event.kind": {"en": "Event", "fr": "Événement"},
+    "event.date": {"en": "Effective date", "fr": "Date d'effet"},
+    "event.window": {"en": "Changes allowed until", "fr": "Modifications possibles jusqu'au"},
+    "event.categories": {"en": "Categories that may change", "fr": "Catégories modifiables"},
+    "event.all_categories": {"en": "every category", "fr": "toutes les catégories"},
+    "event.no_categories": {"en": "none", "fr": "aucune"},
+    "event.employee": {"en": "Employee", "fr": "Salarié"},
+    "event.note": {"en": "Note (optional)", "fr": "Note (facultative)"},
+    "event.actions": {"en": "Actions", "fr": "Actions"},
+    "event.choose": {"en": "Choose for this event", "fr": "Choisir pour cet événement"},
+    "event.status.reported": {"en": "reported, awaiting HR", "fr": "déclaré, en attente des RH"},
+    "event.status.confirmed": {"en": "confirmed", "fr": "confirmé"},
+    "event.status.published": {"en": "published", "fr": "publié"},
+    "event.report_title": {"en": "Report a life event", "fr": "Déclarer un événement de vie"},
+    "event.report_intro": {
+        "en": "HR confirms the event. Within its window you may change the benefits of the "
+        "categories it opens; your other benefits stay as they are.",
+        "fr": "Les RH confirment l'événement. Pendant sa fenêtre, vous pouvez modifier les "
+        "avantages des catégories qu'il ouvre ; vos autres avantages restent inchangés.",
+    },
+    "event.reason": {"en": "Reason", "fr": "Motif"},
+    "event.report": {"en": "Report the event", "fr": "Déclarer l'événement"},
+    "event.reported": {
+        "en": "Your event is reported; HR will confirm it.",
+        "fr": "Votre événement est déclaré ; les RH vont le confirmer.",
+    },
+    "event.no_reasons": {
+        "en": "HR has configured no life-event reason for this period.",
+        "fr": "Les RH n'ont configuré aucun motif d'événement de vie pour cette période.",
+    },
+    "event.not_published": {
+        "en": "Life events can be reported once the period's allocation is published.",
+        "fr": "Les événements de vie peuvent être déclarés une fois l'attribution de la "
+        "période publiée.",
+    },
+    "event.choose_title": {
+        "en": "Your benefits after the event: {kind} on {date}",
+        "fr": "Vos avantages après l'événement : {kind} le {date}",
+    },
+    "event.may_change": {
+        "en": "Until {date} (included) this event may change the benefits of these "
+        "categories: {categories}. Your other benefits stay as they are.",
+        "fr": "Jusqu'au {date} inclus, cet événement permet de modifier les avantages de ces "
+        "catégories : {categories}. Vos autres avantages restent inchangés.",
+    },
+    "event.may_change_all": {
+        "en": "This event may change every category until {date} (included).",
+        "fr": "Cet événement permet de modifier toutes les catégories jusqu'au {date} inclus.",
+    },
+    "event.locked": {
+        "en": "This event cannot change the category “{category}”: what you have there "
+        "stays as it is.",
+        "fr": "Cet événement ne permet pas de modifier la catégorie « {category} » : ce que "
+        "vous y avez reste inchangé.",
+    },
+    "event.cannot_choose": {
+        "en": "Your choices for this event cannot change:",
+        "fr": "Vos choix pour cet événement ne peuvent pas changer :",
+    },
+    "event.save": {"en": "Save my event choices", "fr": "Enregistrer mes choix pour l'événement"},
+    "event.back": {"en": "Back to my life events", "fr": "Retour à mes événements de vie"},
+    "events.filter": {"en": "Filter", "fr": "Filtrer"},
+    "events.filter_title": {"en": "Filter the events", "fr": "Filtrer les événements"},
+    "events.any": {"en": "any", "fr": "tous"},
+    "events.record_title": {"en": "Record an event", "fr": "Enregistrer un événement"},
+    "events.record": {"en": "Record the event", "fr": "Enregistrer l'événement"},
+    "events.employee_id": {
+        "en": "Employee (external id)",
+        "fr": "Salarié (identifiant externe)",
+    },
+    "events.peer_group": {
+        "en": "New peer group (transfer only)",
+        "fr": "Nouveau groupe de pairs (mutation uniquement)",
+    },
+    "events.confirm": {"en": "Confirm", "fr": "Confirmer"},
+    "events.start_run": {"en": "Start the event run", "fr": "Lancer le calcul de l'événement"},
+    "events.run": {"en": "Latest run", "fr": "Dernier calcul"},
+    "events.recorded": {"en": "Event recorded.", "fr": "Événement enregistré."},
+    "events.confirmed": {"en": "Event confirmed.", "fr": "Événement confirmé."},
+    "events.next": {"en": "Next page", "fr": "Page suivante"},
+    "events.self_reported": {"en": "reported by the employee", "fr": "déclaré par le salarié"},
+    "events.list": {"en": "Events", "fr": "Événements"},
+    "hr.event_run": {
+        "en": "Event run: {employee}, {kind} from {date}.",
+        "fr": "Calcul d'événement : {employee}, {kind} à partir du {date}.",
+    },
     "error.title": {"en": "Something went wrong", "fr": "Une erreur est survenue"},
     "error.forbidden": {"en": "You may not do this.", "fr": "Vous ne pouvez pas faire cela."},
     "error.csrf": {
@@ -256,6 +358,27 @@ REASONS: dict[str, dict[str, str]] = {
         "fr": "non retenu (rien ne s'y opposait)",
     },
 }
+
+
+# Event kinds: the built-in ones and common family reasons; HR may configure others (shown
+# by their code).
+KINDS: dict[str, dict[str, str]] = {
+    "hire": {"en": "hire", "fr": "embauche"},
+    "leave": {"en": "leave", "fr": "départ"},
+    "transfer": {"en": "transfer", "fr": "mutation"},
+    "birth": {"en": "birth", "fr": "naissance"},
+    "adoption": {"en": "adoption", "fr": "adoption"},
+    "marriage": {"en": "marriage", "fr": "mariage"},
+    "partner": {"en": "new partner", "fr": "nouveau partenaire"},
+    "dependant": {"en": "new dependant", "fr": "nouvelle personne à charge"},
+}
+
+
+def kind_words(kind: str, language: str) -> str:
+    entry = KINDS.get(kind)
+    if entry is None:
+        return kind
+    return entry.get(language, entry[DEFAULT_LANGUAGE])
 
 
 def negotiate(accept_language: str | None) -> str:

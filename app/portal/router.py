@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from app.auth.deps import SessionDep
 from app.db import writes
 from app.errors import Unauthorized
-from app.portal import employee, finance, hr, oidc
+from app.portal import employee, events, finance, hr, oidc
 from app.portal.i18n import LANGUAGES
 from app.portal.service import end_session, redeem_link, session_of
 from app.portal.settings import PortalSettings
@@ -96,7 +96,7 @@ def choose_language(request: Request, _visitor: VisitorDep, form: CheckedForm) -
 def install_portal(app: FastAPI) -> None:
     """Mount the portal's pages and assets, and serve /docs from the vendored Swagger UI."""
     app.mount("/portal/static", StaticFiles(directory=HERE / "static"), name="portal-static")
-    for pages in (router, employee.router, hr.router, finance.router, oidc.router):
+    for pages in (router, employee.router, events.router, hr.router, finance.router, oidc.router):
         app.include_router(pages)
 
     def docs(_request: Request) -> HTMLResponse:

@@ -123,6 +123,7 @@ def render(
         {
             "t": i18n.translator(language),
             "reason_words": lambda code: i18n.reason_words(code, language),
+            "kind_words": lambda kind: i18n.kind_words(kind, language),
             "lang": language,
             "languages": i18n.LANGUAGES,
             "visitor": visitor,

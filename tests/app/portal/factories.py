@@ -9,6 +9,9 @@ from sqlalchemy.orm import Session
 
 from app.portal.service import SIGN_IN_PATH, issue_link
 
+# A family reason that may change time off only (the world's LEAVE), for 60 days.
+BIRTH_REASON = {"reasons": [{"code": "birth", "window_days": 60, "categories": ["time"]}]}
+
 
 def sign_in_token(
     session: Session,

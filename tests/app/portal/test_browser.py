@@ -1,8 +1,10 @@
 """The portal in a real Chromium against a real uvicorn, on SQLite and PostgreSQL: an
 employee chooses (meter, warning, save, kind conflict); HR closes and runs; a second
-person approves; the employee sees the result with its reasons and receipt; finance
-draws a budget curve. Every page is screenshotted and checked with axe-core (0 serious or
-critical violations)."""
+person approves; the employee sees the result with its reasons and receipt; after
+publication the employee reports a life event, HR confirms it, the employee chooses
+within its categories, HR runs it, the second person approves and the employee sees the
+dated lines; finance draws a budget curve. Every page is screenshotted and checked with
+axe-core (0 serious or critical violations)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ import pytest
 
 from app.portal.service import SIGN_IN_PATH, issue_link
 from tests.app.portal.browser import CHROMIUM, CHROMIUM_ARGS, served, snap
+from tests.app.portal.factories import BIRTH_REASON
 from tests.conftest import FreshDatabase
 from tests.factories import TEST_SECRET_KEY
-from tests.run_world import FreshClient, build_world
+from tests.run_world import FreshClient, World, build_world
 
 pytestmark = [
     pytest.mark.slow,
@@ -52,6 +55,44 @@ def _person(browser: Any, link: str) -> Any:
     page = context.new_page()
     page.goto(link)
     return page
+
+
+def _a_life_event(world: World, base: str, tag: str, *, eric: Any, hana: Any, alex: Any) -> None:
+    """eric reports a birth, hana (HR) confirms it, eric changes time off only, hana runs
+    it and follows its progress, alex approves, eric sees the lines it ended and started."""
+    period = world.period_id
+    url = world.url(f"/periods/{period}/life-event-reasons")
+    assert world.api.put(url, json=BIRTH_REASON, headers=world.admin).status_code == 200
+    eric.goto(f"{base}/portal/me/periods/{period}/events")
+    eric.get_by_label("Reason").select_option("birth")
+    eric.get_by_label("Effective date").fill("2027-05-10")
+    eric.get_by_role("button", name="Report the event").click()
+    eric.locator("#reported").wait_for()
+    snap(eric, "my-events", tag)
+    hana.goto(f"{base}/portal/hr/periods/{period}/events")
+    hana.get_by_label("Status").select_option("reported")
+    hana.get_by_role("button", name="Filter").click()
+    hana.get_by_role("button", name=re.compile("^Confirm — E1")).click()
+    hana.locator("#confirmed").wait_for()
+    snap(hana, "hr-events", tag)
+    eric.get_by_role("link", name=re.compile("Choose for this event")).click()
+    assert "cannot change the category" in eric.locator("#option-GYM").inner_text()
+    eric.get_by_label("Points for Extra leave").fill("100")
+    eric.get_by_label("Units of Extra leave").fill("4")
+    assert eric.locator("#points-left").inner_text() == "0"  # the period's meter
+    eric.get_by_role("button", name="Save my event choices").click()
+    eric.locator("#saved").wait_for()
+    snap(eric, "event-choose", tag)
+    hana.get_by_role("button", name=re.compile("^Start the event run — E1")).click()
+    hana.get_by_text("Status: succeeded").wait_for()  # htmx follows the progress
+    snap(hana, "hr-event-run", tag)
+    alex.goto(hana.url)
+    alex.get_by_role("button", name="Approve for payroll").click()
+    alex.locator("#approved").wait_for()
+    eric.goto(f"{base}/portal/me/periods/{period}/result")
+    lines = eric.locator("#lines").inner_text()
+    assert "2027-05-09" in lines and "2027-05-10" in lines  # ended, and its replacement
+    snap(eric, "result-timeline", tag)
 
 
 def test_a_period_from_choice_to_explained_result(fresh_db: FreshDatabase, browser: Any) -> None:
@@ -113,6 +154,7 @@ def test_a_period_from_choice_to_explained_result(fresh_db: FreshDatabase, brows
         assert "Parking" in wishes and "Gym" in wishes
         assert "flexben check problem.json result.json" in eric.locator("#receipt").inner_text()
         snap(eric, "result", tag)
+        _a_life_event(world, base, tag, eric=eric, hana=hana, alex=alex)
         eric.get_by_label("Language").select_option("fr")
         eric.get_by_role("button", name="Apply").click()
         eric.get_by_role("heading", name=re.compile("Votre attribution")).wait_for()
