@@ -55,6 +55,11 @@ def summary_for(principal: Principal, run: Run) -> RunOut:
     out = service.run_out(run)
     if not aggregates_only(principal):
         return out
+    if run.life_event_id is not None:
+        # One person's re-allocation: its objective, KPIs (who, which event) and the change
+        # in budget use are that person's data, not an aggregate.
+        withheld = {"kpis": {}, "budgets": [], "objective": None, "bound": None, "gap": None}
+        return out.model_copy(update={**withheld, "groups": suppress_small_groups(out.groups)})
     small = service.small_budgets_of(run) if out.budgets else set()
     return out.model_copy(
         update={

@@ -3,6 +3,7 @@ transfer and a family event each re-allocate one employee; nobody else's line ch
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from typing import Any
 
@@ -128,6 +129,10 @@ def test_a_hire_adds_only_the_new_hires_lines_dated_from_the_hire(api: ApiClient
     reasons = {e["benefit"]: e["reasons"] for e in mine["explanations"]}
     assert reasons["PARKING"] == ["budget:mobility", "capacity"]
     checked(world, finished["id"], "E7")
+    # Finance sees aggregates only: nothing of one person's re-allocation.
+    summary = _ok(api.get(world.url(f"/runs/{finished['id']}"), headers=api.auth("finance")))
+    assert summary["kpis"] == {} and summary["budgets"] == [] and summary["objective"] is None
+    assert "E7" not in json.dumps(summary)
     # Four-eyes: the starter may not approve; the approver publishes version 2.
     own = api.post(world.url(f"/runs/{finished['id']}/approve"), headers=world.admin)
     assert own.status_code == 403
