@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+import app.employees.directory  # fills in auth's employee directory
 import app.job_kinds  # noqa: F401 (registers every job kind)
 from app.allocations.router import me_router as my_allocation_router
 from app.allocations.router import router as runs_router
+from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
 from app.auth.openapi import annotate_roles
-from app.auth.router import router as api_keys_router
 from app.benefits.router import router as benefits_router
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
