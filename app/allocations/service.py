@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from app.allocations.inputs import carried_over_into, scenario_problem_text
 from app.allocations.jobs import enqueue_run
 from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.problem import build_problem, canonical_json, sha256_hex
@@ -27,7 +28,6 @@ from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, NotFound
 from app.ids import time_ordered_uuid
 from app.jobs.waiting import waiting_hint
-from app.payroll import repository as publications
 from app.periods.models import Period
 from app.periods.service import get_period
 from app.security.disclosure import MIN_GROUP_SIZE, small_budgets
@@ -39,7 +39,7 @@ SCENARIO_RUNNABLE = ("open", "closed", "published")
 
 def current_problem(session: Session, period: Period) -> tuple[str, str]:
     """The canonical problem text of the period's current inputs, and its SHA-256."""
-    carried = publications.carry_over_into(session, period)
+    carried = carried_over_into(session, period)
     text = canonical_json(build_problem(session, period, carried_over=carried))
     return text, sha256_hex(text)
 
@@ -55,11 +55,7 @@ def _problem_of_request(
                 "of this period (baseline runs need the hr_admin role)"
             )
         return current_problem(session, period)
-    from app.scenarios.problem import scenario_problem_text
-    from app.scenarios.service import scenario_of_period
-
-    scenario = scenario_of_period(session, body.scenario_id, period.id)
-    return scenario_problem_text(session, period, scenario)
+    return scenario_problem_text(session, period, body.scenario_id)
 
 
 def start_run(session: Session, period_id: str, body: RunCreate, principal: Principal) -> Run:
