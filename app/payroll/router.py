@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from app.allocations.schemas import MyAllocationOut
 from app.auth.deps import SessionDep, SessionFactoryDep, require_employee, require_roles
 from app.auth.principal import Principal
+from app.http import file_responses
 from app.pagination import PageParams, page_params
 from app.payroll import service
 from app.payroll.my_allocation import my_allocation
@@ -55,7 +56,7 @@ def payroll_lines(
 @router.get(
     "/periods/{period_id}/payroll/lines.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses=file_responses("text/csv"),
 )
 def payroll_lines_csv(
     period_id: str,
