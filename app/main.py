@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+import app.employees.directory  # fills in auth's employee directory
 import app.job_kinds  # noqa: F401 (registers every job kind)
-from app.allocations.router import me_router as my_allocation_router
+from app.allocations.router import me_router as my_options_router
 from app.allocations.router import router as runs_router
+from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
 from app.auth.openapi import annotate_roles
-from app.auth.router import router as api_keys_router
 from app.benefits.router import router as benefits_router
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
@@ -24,6 +25,7 @@ from app.health.router import router as health_router
 from app.jobs.runner import install_dispatch, start_job_runner, stop_job_runner
 from app.life_events.router import router as life_events_router
 from app.limits import BodySizeLimitMiddleware
+from app.payroll.router import me_router as my_allocation_router
 from app.payroll.router import router as payroll_router
 from app.periods.router import router as periods_router
 from app.preferences.router import router as preferences_router
@@ -43,7 +45,7 @@ Every operation lists the roles it accepts under `x-roles`.
 
 ROUTERS = (health_router, api_keys_router, benefits_router)
 DOMAIN_ROUTERS = (employees_router, periods_router, preferences_router)
-RUN_ROUTERS = (runs_router, my_allocation_router, payroll_router)
+RUN_ROUTERS = (runs_router, my_allocation_router, my_options_router, payroll_router)
 SCENARIO_ROUTERS = (scenarios_router, life_events_router)
 SECURITY_ROUTERS = (audit_router, privacy_router)
 

@@ -1,4 +1,4 @@
-"""Routes of runs, their results and explanations, and the employee's own allocation.
+"""Routes of runs, their results and explanations, and the employee's options.
 
 Roles: hr_admin starts runs and reads every line; approver, finance and auditor read run
 summaries (status, solver, KPIs: aggregates only); hr_admin, approver and auditor read the
@@ -7,15 +7,15 @@ exact problem (it holds individual preferences, needed to reproduce and review a
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.allocations import service
+from app.allocations.inputs import carried_over_to
 from app.allocations.models import Run, RunLine
-from app.allocations.my_allocation import my_allocation
-from app.allocations.schemas import LineOut, MyAllocationOut, RunCreate, RunEmployeeOut, RunOut
+from app.allocations.schemas import LineOut, RunCreate, RunEmployeeOut, RunOut
 from app.allocations.solver_adapter import DEFAULT_TIME_LIMIT_S
 from app.audit.service import record
 from app.auth.deps import SessionDep, require_employee, require_roles
@@ -25,7 +25,6 @@ from app.errors import Unprocessable, error_item
 from app.http import etag_of_json, set_etag
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageParams, keyset_page, page_params
-from app.payroll import repository as publications
 from app.periods.service import get_period
 from app.preferences import service as preferences
 from app.preferences.schemas import OptionsOut
@@ -58,8 +57,9 @@ def summary_for(principal: Principal, run: Run) -> RunOut:
     if run.life_event_id is not None:
         # One person's re-allocation: its objective, KPIs (who, which event) and the change
         # in budget use are that person's data, not an aggregate.
-        withheld = {"kpis": {}, "budgets": [], "objective": None, "bound": None, "gap": None}
-        return out.model_copy(update={**withheld, "groups": suppress_small_groups(out.groups)})
+        withheld: dict[str, Any] = {"kpis": {}, "budgets": [], "groups": []}
+        withheld |= {"objective": None, "bound": None, "gap": None}
+        return out.model_copy(update=withheld)
     small = service.small_budgets_of(run) if out.budgets else set()
     return out.model_copy(
         update={
@@ -188,14 +188,6 @@ def run_problem(run_id: str, session: SessionDep, principal: ProblemReader) -> R
     )
 
 
-@me_router.get("/me/periods/{period_id}/allocation", response_model=MyAllocationOut)
-def get_my_allocation(period_id: str, session: SessionDep, principal: Me) -> MyAllocationOut:
-    """Your published allocation: lines, the points you gave and what was honoured, each
-    unmet wish with its reason, your allowance used and remaining, and your peer group's
-    figures when it has at least 5 participants. 404 before publication."""
-    return my_allocation(session, period_id, principal)
-
-
 @me_router.get("/me/periods/{period_id}/options", response_model=OptionsOut)
 def my_options(
     period_id: str,
@@ -209,7 +201,7 @@ def my_options(
     carried-over amount included) and your points."""
     period = preferences.visible_period(session, period_id)
     employee = preferences.own_employee(session, principal)
-    carried = publications.carried_over_to(session, period, employee.external_id)
+    carried = carried_over_to(session, period, employee.external_id)
     return preferences.options(
         session, period, employee, include_ineligible=include_ineligible, carried_over=carried
     )

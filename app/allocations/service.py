@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from app.allocations.inputs import scenario_runs
 from app.allocations.jobs import enqueue_run
 from app.allocations.models import FINISHED, Run, RunEmployee, RunLine
 from app.allocations.schemas import (
@@ -46,9 +47,7 @@ def _check_may_start(
                 "of this period (baseline runs need the hr_admin role)"
             )
         return
-    from app.scenarios.service import scenario_of_period
-
-    scenario_of_period(session, body.scenario_id, period.id)
+    scenario_runs().check(session, period, body.scenario_id)
 
 
 def start_run(session: Session, period_id: str, body: RunCreate, principal: Principal) -> Run:

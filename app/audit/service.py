@@ -3,7 +3,7 @@
 A write service calls `record(...)` before it commits: the event is committed with the
 change or rolled back with it, so a refused request leaves no event. The actor is the
 principal the authentication dependency bound to the request's session (see
-`bind_principal`), unless one is passed explicitly.
+`app.auth.principal.bind_principal`), unless one is passed explicitly.
 """
 
 from __future__ import annotations
@@ -17,25 +17,14 @@ from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
-from app.auth.principal import Principal
+from app.auth.principal import Principal, bound_principal
 from app.db import Base, utcnow
 from app.ids import time_ordered_uuid
 from app.security.request_id import current_request_id
 
 SYSTEM_ACTOR = "system"  # command-line tools and jobs without a calling principal
-_PRINCIPAL_KEY = "flexben_principal"
 
 State = Mapping[str, Any] | Base | None
-
-
-def bind_principal(session: Session, principal: Principal) -> None:
-    """Remember who is acting through `session` (done once per request by authentication)."""
-    session.info[_PRINCIPAL_KEY] = principal
-
-
-def bound_principal(session: Session) -> Principal | None:
-    principal = session.info.get(_PRINCIPAL_KEY)
-    return principal if isinstance(principal, Principal) else None
 
 
 def snapshot(entity: Base) -> dict[str, Any]:

@@ -1,1 +1,1 @@
-"""API keys, principals and role checks."""
+"""Authentication: API keys and OIDC tokens to principals, and role checks."""

@@ -10,9 +10,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.service import bind_principal
 from app.auth.oidc import JwksCache, authenticate_jwt, jwks_from, looks_like_jwt
-from app.auth.principal import ROLES, Principal
+from app.auth.principal import ROLES, Principal, bind_principal
 from app.auth.service import KEY_SCHEME, authenticate
 from app.config import Settings
 from app.db import end_reads, get_session, get_session_factory

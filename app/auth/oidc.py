@@ -19,13 +19,12 @@ from typing import Any
 
 import httpx
 import jwt
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.auth.directory import EmployeeRef, employee_directory
 from app.auth.persons import employee_person, oidc_person
 from app.auth.principal import ROLES, Principal
 from app.config import Settings
-from app.employees.models import Employee
 from app.errors import DomainError
 
 # Key type each accepted algorithm needs (a key of another type is refused).
@@ -215,20 +214,19 @@ def _claimed_roles(claims: dict[str, Any], settings: Settings) -> set[str]:
     return {role for role in value if isinstance(role, str) and role in ROLES}
 
 
-def _employee_for(session: Session, claims: dict[str, Any], settings: Settings) -> Employee | None:
+def _employee_for(
+    session: Session, claims: dict[str, Any], settings: Settings
+) -> EmployeeRef | None:
     claim = settings.oidc_employee_claim
     value = claims.get(claim)
     if not isinstance(value, str) or not value:
         raise InvalidToken(f"missing claim {claim!r}")
-    if settings.oidc_employee_field == "email":
-        # An address the provider has not verified proves nothing about who holds it.
-        if claim == "email" and claims.get("email_verified") is not True:
-            return None
-        condition = func.lower(Employee.email) == value.lower()
-    else:
-        condition = Employee.external_id == value
+    # An address the provider has not verified proves nothing about who holds it.
+    unverified = claim == "email" and claims.get("email_verified") is not True
+    if settings.oidc_employee_field == "email" and unverified:
+        return None
     # A person who left (inactive) is no longer that employee: no employee binding.
-    return session.scalar(select(Employee).where(condition, Employee.active.is_(True)))
+    return employee_directory().active_matching(session, settings.oidc_employee_field, value)
 
 
 def principal_from_claims(

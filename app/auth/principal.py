@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from sqlalchemy.orm import Session
+
 Role = Literal["employee", "hr_admin", "approver", "payroll", "finance", "auditor"]
 ROLES: tuple[str, ...] = get_args(Role)
 
@@ -31,3 +33,17 @@ class Principal:
 
     def has_any(self, roles: tuple[str, ...] | frozenset[str]) -> bool:
         return not self.roles.isdisjoint(roles)
+
+
+_PRINCIPAL_KEY = "flexben_principal"
+
+
+def bind_principal(session: Session, principal: Principal) -> None:
+    """Remember who is acting through `session` (done once per request by authentication;
+    audit events name them)."""
+    session.info[_PRINCIPAL_KEY] = principal
+
+
+def bound_principal(session: Session) -> Principal | None:
+    principal = session.info.get(_PRINCIPAL_KEY)
+    return principal if isinstance(principal, Principal) else None

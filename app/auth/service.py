@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth.directory import employee_directory
 from app.auth.models import ApiKey
 from app.auth.persons import employee_person, new_person
 from app.auth.principal import ROLES, Principal
 from app.db import utcnow, write_now
-from app.employees.models import Employee
 from app.errors import NotFound, Unauthorized, Unprocessable, error_item
 
 KEY_SCHEME = "fb"
@@ -41,9 +41,7 @@ class KeyOwner:
 
 
 def owner_of_employee(session: Session, external_id: str) -> KeyOwner | None:
-    from app.employees.repository import employee_by_external_id  # employees build on auth
-
-    employee = employee_by_external_id(session, external_id)
+    employee = employee_directory().by_external_id(session, external_id)
     return None if employee is None else KeyOwner(employee_person(employee.id), employee.id)
 
 
@@ -142,11 +140,8 @@ def authenticate(session: Session, token: str, *, pepper: str, touch_after: time
     if parts is None:
         raise Unauthorized("malformed API key")
     prefix, secret = parts
-    found = session.execute(
-        select(ApiKey, Employee.active)
-        .outerjoin(Employee, Employee.id == ApiKey.person_employee_id)
-        .where(ApiKey.prefix == prefix)
-    ).first()
+    owner_is_active = employee_directory().active_of(ApiKey.person_employee_id)
+    found = session.execute(select(ApiKey, owner_is_active).where(ApiKey.prefix == prefix)).first()
     api_key, owner_active = (found[0], found[1]) if found is not None else (None, None)
     expected = api_key.secret_hash if api_key is not None else "0" * 64
     matches = hmac.compare_digest(expected, hash_secret(secret, pepper=pepper))
@@ -176,9 +171,7 @@ def binding_errors(session: Session, employee_external_id: str | None) -> list[d
     """Problems with binding a key to `employee_external_id` (it must be an active employee)."""
     if employee_external_id is None:
         return []
-    from app.employees.repository import employee_by_external_id  # employees build on auth
-
-    employee = employee_by_external_id(session, employee_external_id)
+    employee = employee_directory().by_external_id(session, employee_external_id)
     if employee is None:
         message = f"no employee with external_id {employee_external_id!r}"
     elif not employee.active:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from app.allocations.inputs import register_carry_over
 from app.payroll.models import CarryOver, PayrollLine, Publication
 from app.periods.models import Period
 from app.periods.repository import previous_period, successor_id
@@ -56,3 +57,6 @@ def carry_over_into(session: Session, period: Period) -> dict[str, int]:
 def carried_over_to(session: Session, period: Period, external_id: str) -> int:
     """What one employee carries into `period` (0 when nothing)."""
     return carry_over_into(session, period).get(external_id, 0)
+
+
+register_carry_over(carry_over_into)  # runs' problems read carry-overs through allocations

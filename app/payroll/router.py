@@ -1,4 +1,5 @@
-"""Routes of approval (approver) and the payroll pull (payroll)."""
+"""Routes of approval (approver), the payroll pull (payroll) and the employee's own
+published allocation."""
 
 from __future__ import annotations
 
@@ -7,16 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from app.auth.deps import SessionDep, SessionFactoryDep, require_roles
+from app.allocations.schemas import MyAllocationOut
+from app.auth.deps import SessionDep, SessionFactoryDep, require_employee, require_roles
 from app.auth.principal import Principal
+from app.http import file_responses
 from app.pagination import PageParams, page_params
 from app.payroll import service
+from app.payroll.my_allocation import my_allocation
 from app.payroll.schemas import ChangesOut, PayrollPage, PublicationOut
 
 router = APIRouter(prefix="/api/v1", tags=["payroll"])
+me_router = APIRouter(prefix="/api/v1", tags=["me"])
 
 Approver = Annotated[Principal, Depends(require_roles("approver"))]
 Payroll = Annotated[Principal, Depends(require_roles("payroll"))]
+Me = Annotated[Principal, Depends(require_employee())]
 MAX_VERSION = 2**31 - 1  # a version number fits the INTEGER column on every database
 Version = Annotated[
     int | None,
@@ -50,7 +56,7 @@ def payroll_lines(
 @router.get(
     "/periods/{period_id}/payroll/lines.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses=file_responses("text/csv"),
 )
 def payroll_lines_csv(
     period_id: str,
@@ -82,3 +88,11 @@ def payroll_changes(
     """Lines added, changed (before/after) and removed between `since_version` and the
     current version."""
     return service.changes(session, period_id, since_version)
+
+
+@me_router.get("/me/periods/{period_id}/allocation", response_model=MyAllocationOut)
+def get_my_allocation(period_id: str, session: SessionDep, principal: Me) -> MyAllocationOut:
+    """Your published allocation: lines, the points you gave and what was honoured, each
+    unmet wish with its reason, your allowance used and remaining, and your peer group's
+    figures when it has at least 5 participants. 404 before publication."""
+    return my_allocation(session, period_id, principal)

@@ -78,6 +78,12 @@ class Policy(StrictRequest):
     equity_absolute: Money = 0
 
 
+# A model of its own: one model on both sides would give OpenAPI two schemas of one name
+# (Policy-Input, Policy-Output), which client generators refuse.
+class PolicyOut(Policy):
+    """The policy as responses show it (`equity_tolerance` a number)."""
+
+
 class _PeriodRules(StrictRequest):
     name: str = Field(min_length=1, max_length=200)
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
@@ -159,7 +165,7 @@ class PeriodOut(BaseModel):
     points_per_employee: int
     allowance: Allowance
     budgets: list[Budget]
-    policy: Policy
+    policy: PolicyOut
     benefits: list[str] | None
     leftover_policy: LeftoverPolicy
     non_submitters: NonSubmitters

@@ -34,7 +34,7 @@ from app.periods.schemas import (
     PeriodCreate,
     PeriodOut,
     PeriodPatch,
-    Policy,
+    PolicyOut,
     check_period_shape,
 )
 
@@ -80,7 +80,7 @@ def period_out(period: Period) -> PeriodOut:
         points_per_employee=period.points_per_employee,
         allowance=Allowance.model_validate(period.allowance),
         budgets=[Budget.model_validate(budget) for budget in period.budgets],
-        policy=Policy.model_validate(period.policy),
+        policy=PolicyOut.model_validate(period.policy),
         benefits=period.benefits,
         leftover_policy=period.leftover_policy,
         non_submitters=period.non_submitters,

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.allocations.models import Run, RunEmployee, RunLine
-from app.allocations.my_allocation import my_allocation
 from app.auth.deps import SessionDep
 from app.benefits.models import Benefit
 from app.errors import PreconditionFailed, Unprocessable
 from app.http import etag_of_version
 from app.payroll import repository as publications
+from app.payroll.my_allocation import my_allocation
 from app.periods import repository as periods_repo
 from app.periods.models import Period
 from app.portal.web import (

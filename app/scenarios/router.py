@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from app.auth.deps import SessionDep, require_roles
 from app.auth.principal import Principal
-from app.http import check_if_match, etag_of_version, set_etag
+from app.http import check_if_match, etag_of_version, file_responses, set_etag
 from app.idempotency.service import IdempotencyDep
 from app.jobs import service as jobs
 from app.money import minor_exponent
@@ -111,7 +111,7 @@ def apply_scenario(scenario_id: str, session: SessionDep, principal: HrAdmin) ->
 @router.get(
     "/periods/{period_id}/compare",
     response_model=ComparisonOut,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses=file_responses("text/csv"),
 )
 def compare_runs(
     period_id: str,
@@ -163,7 +163,7 @@ def get_job(job_id: str, session: SessionDep, _: Analyst) -> JobOut:
 @router.get(
     "/jobs/{job_id}/curve.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses=file_responses("text/csv"),
 )
 def get_curve_csv(job_id: str, session: SessionDep, _: Analyst) -> Response:
     """The curve, one row per step (money in minor units); 409 until the job succeeded."""
@@ -177,7 +177,7 @@ def get_curve_csv(job_id: str, session: SessionDep, _: Analyst) -> Response:
 @router.get(
     "/jobs/{job_id}/curve.svg",
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}}},
+    responses=file_responses("image/svg+xml"),
 )
 def get_curve_svg(job_id: str, session: SessionDep, _: Analyst) -> Response:
     """The curve as an SVG chart: satisfaction and budget used against the cap (currency

@@ -8,17 +8,19 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.allocations.inputs import ScenarioRuns, register_scenario_runs
 from app.audit.service import record, snapshot
 from app.auth.principal import Principal
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable, error_item
 from app.http import etag_of_version
 from app.ids import time_ordered_uuid
+from app.periods.models import Period
 from app.periods.schemas import PeriodPatch
 from app.periods.service import get_period, patch_period
 from app.scenarios.models import Scenario
 from app.scenarios.overrides import catalogue_overrides, check_overrides, overridden_settings
-from app.scenarios.problem import overrides_of
+from app.scenarios.problem import overrides_of, scenario_problem_text
 from app.scenarios.schemas import AppliedOut, ScenarioCreate, ScenarioOut, ScenarioPatch
 
 Precondition = Callable[[str], None]
@@ -158,3 +160,18 @@ def apply_scenario(session: Session, scenario_id: str, principal: Principal) -> 
         precondition=lambda _etag: None,
     )
     return AppliedOut(scenario=scenario_out(scenario), period_id=patched.id, changed=changed)
+
+
+def scenario_run_problem(session: Session, period: Period, scenario_id: str) -> tuple[str, str]:
+    """The problem a run of the scenario solves (404 unless it is a scenario of `period`)."""
+    return scenario_problem_text(
+        session, period, scenario_of_period(session, scenario_id, period.id)
+    )
+
+
+def check_scenario_of_period(session: Session, period: Period, scenario_id: str) -> None:
+    scenario_of_period(session, scenario_id, period.id)
+
+
+# Runs check and build scenario problems through app.allocations.inputs.
+register_scenario_runs(ScenarioRuns(check=check_scenario_of_period, problem=scenario_run_problem))

@@ -12,9 +12,7 @@ summaries and comparisons, and cannot be swept into a budget curve.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
-
-from app.auth.principal import Principal
+from typing import Any, Protocol
 
 MIN_GROUP_SIZE = 5
 # Roles entitled to individual-level figures; a principal with none of them is held to
@@ -23,7 +21,14 @@ INDIVIDUAL_READERS = frozenset({"hr_admin", "approver", "auditor"})
 GROUP_FIGURES = ("mean_value", "max_ratio")
 
 
-def aggregates_only(principal: Principal) -> bool:
+class RoleHolder(Protocol):
+    """A caller as this rule sees it (app.auth.principal.Principal is one; security sits
+    below auth, whose dependencies it serves)."""
+
+    def has_any(self, roles: frozenset[str]) -> bool: ...
+
+
+def aggregates_only(principal: RoleHolder) -> bool:
     return not principal.has_any(INDIVIDUAL_READERS)
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from tests.tool_installs import npm_installed
+
 HERE = Path(__file__).parent
 NODE = HERE / "node"
 AXE = NODE / "node_modules" / "axe-core" / "axe.min.js"
@@ -34,14 +36,7 @@ CHROMIUM_ARGS = [
 
 def axe_script() -> Path:
     """axe-core, installed once by `npm ci` from the committed lock file."""
-    if not AXE.exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=NODE,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    npm_installed(NODE, "axe-core")
     return AXE
 
 
@@ -118,14 +113,7 @@ OIDC = HERE / "oidc"
 def oidc_provider(redirect_uri: str) -> Iterator[str]:
     """A real OpenID Connect provider (npm oidc-provider, `npm ci` into a test-owned
     folder) on 127.0.0.1; yields its issuer URL."""
-    if not (OIDC / "node_modules" / "oidc-provider").exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=OIDC,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    npm_installed(OIDC, "oidc-provider")
     port = free_port()
     process = subprocess.Popen(
         ["node", "provider.mjs", str(port), redirect_uri],

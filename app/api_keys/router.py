@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
+from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from app.audit.service import record, snapshot
 from app.auth.deps import SessionDep, require_roles
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from app.auth.service import KeyOwner, binding_errors, create_api_key, revoke_api_key
 from app.config import Settings
 from app.db import utcnow
