@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -197,13 +198,23 @@ def solve_in_child(problem: Path, time_limit: float, processes: int) -> dict[str
     command = [flexben_command(), "solve", str(problem), "--time-limit", str(time_limit)]
     command += ["--processes", str(processes), "-o", str(output)]
     started = time.monotonic()
+    # Far past its time limit a solve is stuck (seen: a multiprocessing pool that never
+    # finished terminating), not slow: it is killed and reported, not waited for forever.
+    give_up = started + 4 * time_limit + 120
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     while child.poll() is None:
         peak = max(peak, tree_rss(child.pid))
+        if time.monotonic() > give_up:
+            child.kill()  # its forkserver and workers exit once their parent is gone
+            child.wait()
+            break
         time.sleep(0.1)
     wall = time.monotonic() - started
     figures: dict[str, Any] = {"wall_s": wall, "peak_mib": peak / 2**20, "exit": child.returncode}
+    if child.returncode == -signal.SIGKILL:
+        figures["status"] = f"killed: no result after {wall:.0f} s"
+        return figures
     if child.returncode != 0 or not output.exists():
         stderr = child.stderr.read().decode() if child.stderr else ""
         figures["status"] = f"failed: {stderr.strip().splitlines()[-1:]}"
