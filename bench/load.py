@@ -33,7 +33,7 @@ from app.periods.schemas import PeriodCreate
 from app.periods.service import create_period, open_period
 from app.preferences.models import PreferenceVersion
 from bench.seed import seed_problem
-from bench.support import REPO, postgres_database, running_server
+from bench.support import REPO, postgres_database, running_server, running_worker
 from solver.generate import generate
 
 HR = Principal(id="load-hr", name="hr", roles=frozenset({"hr_admin"}))
@@ -105,26 +105,17 @@ def drill(url: str, users: int, seconds: int) -> None:
             "FLEXBEN_LOAD_SETUP": str(folder / "setup.json"),
             "FLEXBEN_LOAD_ACCEPTED": str(folder / "accepted.json"),
         }
-        worker_env = {**env, "FLEXBEN_DATABASE_URL": url, "FLEXBEN_JOB_RUNNER": "queue"}
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"], cwd=REPO, env=worker_env
-        )
-        try:
-            with running_server(url, extra_env={"FLEXBEN_JOB_RUNNER": "queue"}) as server:
-                command = [
-                    sys.executable, "-m", "locust", "-f", str(REPO / "bench" / "_locustfile.py"),
-                    "--headless", "-u", str(users), "-r", str(max(users // 10, 1)),
-                    "-t", f"{seconds}s", "--host", server.base, "--csv", str(folder / "load"),
-                    "--only-summary", "--loglevel", "WARNING",
-                ]  # fmt: skip
-                subprocess.run(command, cwd=REPO, env=env, check=False, stdout=subprocess.DEVNULL)
-        finally:  # a worker finishes the run it holds before it stops: give it time
-            worker.terminate()
-            try:
-                worker.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(timeout=30)
+        with (
+            running_worker(url),
+            running_server(url, extra_env={"FLEXBEN_JOB_RUNNER": "queue"}) as server,
+        ):
+            command = [
+                sys.executable, "-m", "locust", "-f", str(REPO / "bench" / "_locustfile.py"),
+                "--headless", "-u", str(users), "-r", str(max(users // 10, 1)),
+                "-t", f"{seconds}s", "--host", server.base, "--csv", str(folder / "load"),
+                "--only-summary", "--loglevel", "WARNING",
+            ]  # fmt: skip
+            subprocess.run(command, cwd=REPO, env=env, check=False, stdout=subprocess.DEVNULL)
         rows = _stats(folder / "load")
         accepted = json.loads((folder / "accepted.json").read_text())
     errors = 0

@@ -19,14 +19,14 @@ The machine is shared: the load average is printed at start and end.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from bench.support import flexben_command, solve_in_child
 
 SEED = 7
 PROCESSES = 2
@@ -45,32 +45,12 @@ def _other_families() -> list[str]:
     return [name for name in FAMILIES if name != "default"]
 
 
-def _flexben() -> str:
-    return str(Path(sys.executable).parent / "flexben")
-
-
-def _tree_rss(root: int) -> int:
-    """Resident bytes of `root` and all its descendants (0 for processes already gone)."""
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        try:
-            with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
-                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as children:
-                    stack.extend(int(child) for child in children.read().split())
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-    return total
-
-
 def _generate(folder: Path, employees: int, groups: int | None, family: str = "default") -> Path:
     """A generated problem file (`groups` None: as many peer groups as the family makes)."""
     path = folder / f"p{employees}_{groups or 'f'}_{family}.json"
     if not path.exists():
-        command = [_flexben(), "generate", "--employees", str(employees), "--seed", str(SEED)]
-        command += ["--family", family, "-o", str(path)]
+        command = [flexben_command(), "generate", "--employees", str(employees)]
+        command += ["--seed", str(SEED), "--family", family, "-o", str(path)]
         if groups is not None:
             command += ["--groups", str(groups)]
         if groups is not None and groups > DEFAULT_FAMILY_GROUPS:
@@ -92,30 +72,7 @@ def _large_row(case: str, figures: dict[str, Any]) -> None:
 
 def measure(problem: Path, time_limit: float) -> dict[str, Any]:
     """One `flexben solve` child: wall seconds, peak MiB of its process tree, quality."""
-    output = problem.with_suffix(f".{time_limit:g}.out.json")
-    command = [_flexben(), "solve", str(problem), "--time-limit", str(time_limit)]
-    command += ["--processes", str(PROCESSES), "-o", str(output)]
-    started = time.monotonic()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    while child.poll() is None:
-        peak = max(peak, _tree_rss(child.pid))
-        time.sleep(0.1)
-    wall = time.monotonic() - started
-    figures: dict[str, Any] = {"wall_s": wall, "peak_mib": peak / 2**20, "exit": child.returncode}
-    if child.returncode != 0 or not output.exists():
-        stderr = child.stderr.read().decode() if child.stderr else ""
-        figures["status"] = f"failed: {stderr.strip().splitlines()[-1:]}"
-        return figures
-    result = json.loads(output.read_text(encoding="utf-8"))
-    objective, bound = result.get("objective"), result.get("bound")
-    figures |= {
-        "status": f"{result['status']}/{result['solver']['stopped_by']}",
-        "objective": objective,
-        "bound": bound,
-        "quality": objective / bound if objective is not None and bound else None,
-    }
-    return figures
+    return solve_in_child(problem, time_limit, PROCESSES)
 
 
 def _cell(value: Any, digits: int = 1) -> str:

@@ -1,6 +1,10 @@
 """Load a generated `flexben.problem/v1` document into the service's tables (bulk inserts),
 as a closed period ready to run. Used by the run benchmarks and the worker tests.
 
+Peer groups, benefits and employees already in the tables (by code, external_id) are kept:
+a benchmark can import the employees through the HTTP import route first (`employees_csv`,
+after `seed_peer_groups`), then seed the rest.
+
 Everyone is eligible for every benefit (the generator's eligibility lists are not
 expressible as rules and do not matter for timing); allowances become per-employee
 overrides (no pro-ration), so the period's allowance rules are empty.
@@ -41,7 +45,18 @@ def _preference(entry: Any) -> dict[str, int]:
 
 
 def seed_problem(session: Session, doc: dict[str, Any], *, status: str = "closed") -> str:
-    """Insert catalogue, people, a period and preferences; returns the period id."""
+    """Insert the catalogue, people, a period and preferences (what is not there yet) and
+    commit; returns the period id."""
+    seed_benefits(session, doc)
+    seed_peer_groups(session, doc)
+    seed_employees(session, doc)
+    period_id = seed_period(session, doc, status=status)
+    session.commit()
+    return period_id
+
+
+def seed_benefits(session: Session, doc: dict[str, Any]) -> None:
+    existing = set(session.scalars(select(Benefit.code)))
     _batches(
         session,
         Benefit,
@@ -65,10 +80,16 @@ def seed_problem(session: Session, doc: dict[str, Any], *, status: str = "closed
                 "version": 1,
             }
             for b in doc["benefits"]
+            if b["id"] not in existing
         ],
     )
+
+
+def seed_peer_groups(session: Session, doc: dict[str, Any]) -> None:
+    """The employees' peer groups (the import route needs them to exist), flushed."""
     overrides = {g["id"]: g for g in doc.get("peer_groups", [])}
-    codes = sorted({e["group"] for e in doc["employees"]})
+    existing = set(session.scalars(select(PeerGroup.code)))
+    codes = sorted({e["group"] for e in doc["employees"]} - existing)
     _batches(
         session,
         PeerGroup,
@@ -83,7 +104,16 @@ def seed_problem(session: Session, doc: dict[str, Any], *, status: str = "closed
             for code in codes
         ],
     )
+    session.flush()
+
+
+# What a generated employee becomes: the same in the bulk insert and in the import CSV.
+HIRE_DATE = date(2020, 1, 1)
+
+
+def seed_employees(session: Session, doc: dict[str, Any]) -> None:
     group_ids = _pairs(session, select(PeerGroup.code, PeerGroup.id))
+    existing = set(session.scalars(select(Employee.external_id)))
     _batches(
         session,
         Employee,
@@ -94,7 +124,7 @@ def seed_problem(session: Session, doc: dict[str, Any], *, status: str = "closed
                 "display_name": e["id"],
                 "peer_group_id": group_ids[e["group"]],
                 "employment_type": "full_time",
-                "hire_date": date(2020, 1, 1),
+                "hire_date": HIRE_DATE,
                 "fte": Decimal(1),
                 "need": Decimal(str(e.get("need", 1))),
                 "top_up_limit": e.get("top_up_limit", 0),
@@ -104,8 +134,31 @@ def seed_problem(session: Session, doc: dict[str, Any], *, status: str = "closed
                 "version": 1,
             }
             for e in doc["employees"]
+            if e["id"] not in existing
         ],
     )
+
+
+def employees_csv(doc: dict[str, Any]) -> bytes:
+    """The document's employees as a file for POST /employees/import (the same rows as
+    `seed_employees` inserts)."""
+    lines = [
+        "external_id,display_name,peer_group,employment_type,hire_date,fte,need,"
+        "top_up_limit,allowance_override"
+    ]
+    for e in doc["employees"]:
+        allowance = e.get("allowance")
+        lines.append(
+            f"{e['id']},{e['id']},{e['group']},full_time,{HIRE_DATE.isoformat()},1,"
+            f"{Decimal(str(e.get('need', 1)))},{e.get('top_up_limit', 0)},"
+            f"{'' if allowance is None else allowance}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def seed_period(session: Session, doc: dict[str, Any], *, status: str = "closed") -> str:
+    """The period (allowances are the employees' overrides) and the preferences of the
+    employees who gave points; flushed, returns the period id."""
     policy = dict(doc["policy"])
     policy["equity_tolerance"] = str(policy.get("equity_tolerance", "0.15"))
     period_id = time_ordered_uuid()
@@ -149,5 +202,4 @@ def seed_problem(session: Session, doc: dict[str, Any], *, status: str = "closed
             if e.get("preferences")
         ],
     )
-    session.commit()
     return period_id
