@@ -14,7 +14,10 @@ procrastinate does the delivery and the watching, app.jobs.execution the bookkee
 - an exception escaping a task (the database unreachable while claiming) is retried by
   procrastinate's retry strategy;
 - jobs queued long ago without a waiting procrastinate job (the API died between commit
-  and defer) are deferred again; the queueing lock makes that harmless.
+  and defer) are deferred again; the queueing lock makes that harmless;
+- a job still `running` once all its procrastinate jobs are over is an orphan: its
+  execution raised before finishing it (the database went away while saving the result,
+  and procrastinate's retry found it taken). The same retry rule applies to it.
 
 procrastinate's tables live in the PostgreSQL schema `procrastinate` (migration 0003_runs);
 its connections use that search path.
@@ -32,12 +35,12 @@ from functools import lru_cache
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate.jobs import Status
-from sqlalchemy import make_url, select
+from sqlalchemy import make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import utcnow
 from app.jobs.embedded import worker_name
-from app.jobs.execution import execute, settle_lost
+from app.jobs.execution import execute, lost_worker, settle_lost
 from app.jobs.models import Job
 from app.jobs.settings import JobSettings
 
@@ -108,12 +111,51 @@ async def _settle_stalled(
                 )
 
 
+# A procrastinate job to do or being done may still finish the job it delivers.
+PENDING_DELIVERY = text(
+    f"""
+    SELECT EXISTS (
+        SELECT 1 FROM {SCHEMA}.procrastinate_jobs
+        WHERE args ->> 'job_id' = :job_id AND status IN ('todo', 'doing')
+    )
+    """
+)
+
+
+def _settle_orphan(factory: sessionmaker[Session], job_id: str, *, max_attempts: int) -> bool:
+    """Re-queue or fail `job_id` if it is an orphan; whether it was re-queued."""
+    with factory() as session:
+        # Locked first, its deliveries read after: a claim committed meanwhile (its delivery
+        # `doing` before it) is seen, so a job being executed is never taken for an orphan.
+        job = session.get(Job, job_id, with_for_update=True)
+        orphan = (
+            job is not None
+            and job.status == "running"
+            and job.lease_expires_at is None  # queue-executed: the embedded runner leases
+            and not session.scalar(PENDING_DELIVERY, {"job_id": job_id})
+        )
+        decided = lost_worker(session, job_id, max_attempts=max_attempts) if orphan else None
+        session.commit()
+    return decided == "queued"
+
+
+def _settle_orphans(factory: sessionmaker[Session], database_url: str, jobs: JobSettings) -> None:
+    """Running jobs nothing will deliver again: re-queued (and deferred) or failed."""
+    with factory() as session:
+        running = list(session.scalars(select(Job.id).where(Job.status == "running")))
+        session.rollback()
+    for job_id in running:
+        if _settle_orphan(factory, job_id, max_attempts=jobs.max_attempts):
+            enqueue(database_url, job_id)
+
+
 def stall_seconds(jobs: JobSettings) -> float:
     return max(jobs.lease_seconds, 5.0)
 
 
 class Reaper:
-    """Every lease/2 seconds: settle stalled jobs, defer what has no waiting job."""
+    """Every lease/2 seconds: settle stalled jobs and orphans, defer what has no waiting
+    job."""
 
     def __init__(
         self, factory: sessionmaker[Session], database_url: str, jobs: JobSettings
@@ -131,6 +173,7 @@ class Reaper:
 
     def cycle(self) -> None:
         asyncio.run(_settle_stalled(self._factory, self._url, self._jobs))
+        _settle_orphans(self._factory, self._url, self._jobs)
         for job_id in _stale_queued_jobs(self._factory):
             enqueue(self._url, job_id)
 
