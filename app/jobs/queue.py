@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import utcnow
 from app.jobs.embedded import worker_name
-from app.jobs.execution import execute, lost_worker, settle_lost
+from app.jobs.execution import execute, settle_lost, settle_orphan
 from app.jobs.models import Job
 from app.jobs.settings import JobSettings
 
@@ -122,21 +122,8 @@ PENDING_DELIVERY = text(
 )
 
 
-def _settle_orphan(factory: sessionmaker[Session], job_id: str, *, max_attempts: int) -> bool:
-    """Re-queue or fail `job_id` if it is an orphan; whether it was re-queued."""
-    with factory() as session:
-        # Locked first, its deliveries read after: a claim committed meanwhile (its delivery
-        # `doing` before it) is seen, so a job being executed is never taken for an orphan.
-        job = session.get(Job, job_id, with_for_update=True)
-        orphan = (
-            job is not None
-            and job.status == "running"
-            and job.lease_expires_at is None  # queue-executed: the embedded runner leases
-            and not session.scalar(PENDING_DELIVERY, {"job_id": job_id})
-        )
-        decided = lost_worker(session, job_id, max_attempts=max_attempts) if orphan else None
-        session.commit()
-    return decided == "queued"
+def _delivery_pending(session: Session, job_id: str) -> bool:
+    return bool(session.scalar(PENDING_DELIVERY, {"job_id": job_id}))
 
 
 def _settle_orphans(factory: sessionmaker[Session], database_url: str, jobs: JobSettings) -> None:
@@ -145,7 +132,10 @@ def _settle_orphans(factory: sessionmaker[Session], database_url: str, jobs: Job
         running = list(session.scalars(select(Job.id).where(Job.status == "running")))
         session.rollback()
     for job_id in running:
-        if _settle_orphan(factory, job_id, max_attempts=jobs.max_attempts):
+        decided = settle_orphan(
+            factory, job_id, max_attempts=jobs.max_attempts, delivery_pending=_delivery_pending
+        )
+        if decided == "queued":
             enqueue(database_url, job_id)
 
 
