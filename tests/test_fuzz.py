@@ -16,14 +16,11 @@ from typing import Any
 
 import pytest
 import schemathesis
-from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
 from app.main import create_app
 from app.migrate import upgrade_to_head
-from tests.domain_factories import make_benefit, make_employee, make_peer_group
-from tests.factories import make_api_key
-from tests.fuzzing import CHECKS
+from tests.fuzzing import CHECKS, seed_organisation
 from tests.security_factories import settings_for
 
 # Per operation; FLEXBEN_FUZZ_EXAMPLES=200 for a deeper hunt (not derandomised then).
@@ -40,19 +37,10 @@ APP = create_app(settings_for(_DB_URL, rate_limit_per_minute=0))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
-def _seed(app: FastAPI) -> str:
-    with app.state.session_factory() as session:
-        group = make_peer_group(session, code="HQ-L2")
-        make_employee(session, external_id="E1", peer_group=group, email="e1@example.com")
-        make_benefit(session, code="HEALTH", core=True)
-        make_benefit(session, code="GYM")
-        return make_api_key(session, roles=["hr_admin"])
-
-
 @pytest.fixture(scope="module", autouse=True)
 def fuzz_database() -> Iterator[None]:
     upgrade_to_head(_DB_URL)
-    HEADERS["Authorization"] = f"Bearer {_seed(APP)}"
+    HEADERS["Authorization"] = f"Bearer {seed_organisation(APP)}"
     yield
     APP.state.engine.dispose()
     shutil.rmtree(_DB_DIR, ignore_errors=True)

@@ -9,8 +9,9 @@
   heartbeats do that job (app.jobs.queue) and the lease stays empty;
 - finish: the job's final status and the kind's `save` in ONE transaction, only `WHERE
   status='running' AND worker=me`; if saving raises, the job is failed with that error;
-- a lost worker's job (expired lease, or a stalled procrastinate job) is re-queued while
-  attempts remain, else failed — `lost_worker` is that one decision.
+- a lost worker's job (expired lease, a stalled procrastinate job, or an orphan: running
+  with no delivery pending) is re-queued while attempts remain, else failed —
+  `lost_worker` is that one decision.
 """
 
 from __future__ import annotations
@@ -244,6 +245,31 @@ def settle_lost(factory: SessionFactory, job_id: str, *, max_attempts: int) -> s
     """`lost_worker` in a transaction of its own (PostgreSQL: a stalled procrastinate job)."""
     with factory() as session:
         decided = lost_worker(session, job_id, max_attempts=max_attempts)
+        session.commit()
+    return decided
+
+
+def settle_orphan(
+    factory: SessionFactory,
+    job_id: str,
+    *,
+    max_attempts: int,
+    delivery_pending: Callable[[Session, str], bool],
+) -> str | None:
+    """`lost_worker` for a job executed without a lease (procrastinate's) that is still
+    `running` though no delivery of it is pending: its execution raised before finishing
+    it. The new status, or None when it is no orphan."""
+    with factory() as session:
+        # Locked first, its deliveries read after: a claim committed meanwhile (its delivery
+        # `doing` before it) is seen, so a job being executed is never taken for an orphan.
+        job = session.get(Job, job_id, with_for_update=True)
+        orphan = (
+            job is not None
+            and job.status == "running"
+            and job.lease_expires_at is None
+            and not delivery_pending(session, job_id)
+        )
+        decided = lost_worker(session, job_id, max_attempts=max_attempts) if orphan else None
         session.commit()
     return decided
 

@@ -14,7 +14,10 @@ procrastinate does the delivery and the watching, app.jobs.execution the bookkee
 - an exception escaping a task (the database unreachable while claiming) is retried by
   procrastinate's retry strategy;
 - jobs queued long ago without a waiting procrastinate job (the API died between commit
-  and defer) are deferred again; the queueing lock makes that harmless.
+  and defer) are deferred again; the queueing lock makes that harmless;
+- a job still `running` once all its procrastinate jobs are over is an orphan: its
+  execution raised before finishing it (the database went away while saving the result,
+  and procrastinate's retry found it taken). The same retry rule applies to it.
 
 procrastinate's tables live in the PostgreSQL schema `procrastinate` (migration 0003_runs);
 its connections use that search path.
@@ -32,12 +35,12 @@ from functools import lru_cache
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate.jobs import Status
-from sqlalchemy import make_url, select
+from sqlalchemy import make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import utcnow
 from app.jobs.embedded import worker_name
-from app.jobs.execution import execute, settle_lost
+from app.jobs.execution import execute, settle_lost, settle_orphan
 from app.jobs.models import Job
 from app.jobs.settings import JobSettings
 
@@ -108,12 +111,41 @@ async def _settle_stalled(
                 )
 
 
+# A procrastinate job to do or being done may still finish the job it delivers.
+PENDING_DELIVERY = text(
+    f"""
+    SELECT EXISTS (
+        SELECT 1 FROM {SCHEMA}.procrastinate_jobs
+        WHERE args ->> 'job_id' = :job_id AND status IN ('todo', 'doing')
+    )
+    """
+)
+
+
+def _delivery_pending(session: Session, job_id: str) -> bool:
+    return bool(session.scalar(PENDING_DELIVERY, {"job_id": job_id}))
+
+
+def _settle_orphans(factory: sessionmaker[Session], database_url: str, jobs: JobSettings) -> None:
+    """Running jobs nothing will deliver again: re-queued (and deferred) or failed."""
+    with factory() as session:
+        running = list(session.scalars(select(Job.id).where(Job.status == "running")))
+        session.rollback()
+    for job_id in running:
+        decided = settle_orphan(
+            factory, job_id, max_attempts=jobs.max_attempts, delivery_pending=_delivery_pending
+        )
+        if decided == "queued":
+            enqueue(database_url, job_id)
+
+
 def stall_seconds(jobs: JobSettings) -> float:
     return max(jobs.lease_seconds, 5.0)
 
 
 class Reaper:
-    """Every lease/2 seconds: settle stalled jobs, defer what has no waiting job."""
+    """Every lease/2 seconds: settle stalled jobs and orphans, defer what has no waiting
+    job."""
 
     def __init__(
         self, factory: sessionmaker[Session], database_url: str, jobs: JobSettings
@@ -131,6 +163,7 @@ class Reaper:
 
     def cycle(self) -> None:
         asyncio.run(_settle_stalled(self._factory, self._url, self._jobs))
+        _settle_orphans(self._factory, self._url, self._jobs)
         for job_id in _stale_queued_jobs(self._factory):
             enqueue(self._url, job_id)
 

@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from app.allocations.models import Run, RunEmployee, RunLine
-from app.jobs.queue import QUEUE, TASK, _deferring_app, enqueue
+from app.jobs.execution import claim
+from app.jobs.queue import QUEUE, TASK, Reaper, _deferring_app, enqueue
+from app.jobs.settings import JobSettings
 from bench.seed import seed_problem
 from solver.generate import generate
 from tests.app.jobs.workers import start_worker
@@ -207,3 +209,51 @@ def test_a_budget_curve_job_is_deferred_and_executed_by_a_worker(
     assert job["status"] == "succeeded", job["error"]
     assert [step["cap"] for step in job["result"]["steps"]] == [1_000_000, 1_500_000, 2_000_000]
     assert job["progress"]["done"] == job["progress"]["total"]
+
+
+def orphan_a_run(pg: FreshDatabase, *, delivery: str | None) -> str:
+    """A run `running` on the queue path (no lease) under a worker that is gone, with one
+    procrastinate job of status `delivery` (None: no procrastinate job at all)."""
+    with pg.session() as session:
+        period_id = seed_problem(session, generate(employees=6, seed=2))
+    (run_id,) = start_runs(pg, period_id, 1)
+    if delivery is not None:
+        enqueue(pg.url, run_id)
+        with pg.engine.begin() as connection:
+            connection.execute(text("SET LOCAL search_path = procrastinate"))  # its triggers'
+            connection.execute(
+                text("UPDATE procrastinate_jobs SET status = :status"),
+                {"status": delivery},
+            )
+    assert claim(pg.app.state.session_factory, run_id, worker="gone", lease_s=None)
+    return run_id
+
+
+@pytest.mark.parametrize("delivery", [None, "succeeded", "failed"])
+def test_a_running_job_no_delivery_will_finish_is_requeued_and_deferred(
+    pg: FreshDatabase, delivery: str | None
+) -> None:
+    # e.g. the database went away while its worker saved the result: the exception ended the
+    # procrastinate job, and its retry found the job still running under that worker.
+    run_id = orphan_a_run(pg, delivery=delivery)
+    Reaper(pg.app.state.session_factory, pg.url, JobSettings(max_attempts=2)).cycle()
+    assert run_state(pg, run_id) == ("queued", 1, 0, 0)
+    with pg.engine.connect() as connection:
+        waiting = connection.execute(
+            text("SELECT count(*) FROM procrastinate.procrastinate_jobs WHERE status = 'todo'")
+        ).scalar_one()
+    assert waiting == 1
+
+
+def test_an_orphaned_job_out_of_attempts_is_failed(pg: FreshDatabase) -> None:
+    run_id = orphan_a_run(pg, delivery="succeeded")
+    Reaper(pg.app.state.session_factory, pg.url, JobSettings(max_attempts=1)).cycle()
+    assert run_state(pg, run_id) == ("failed", 1, 0, 0)
+
+
+def test_a_running_job_with_a_delivery_to_do_is_left_alone(pg: FreshDatabase) -> None:
+    # procrastinate's retry of a failed execution, say: it will settle the job itself. (A
+    # delivery being done is its worker's, or a stalled one: the stalled path's.)
+    run_id = orphan_a_run(pg, delivery="todo")
+    Reaper(pg.app.state.session_factory, pg.url, JobSettings(max_attempts=2)).cycle()
+    assert run_state(pg, run_id) == ("running", 1, 0, 0)
