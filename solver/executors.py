@@ -10,7 +10,10 @@ byte-identical allocations.
 - `InProcessExecutor`: runs tasks one after the other here (tiny problems, tests); it cannot
   stop a running task, so it only skips tasks whose deadline has passed.
 - `ProcessExecutor`: one forkserver pool of N worker processes for the whole solve; a late
-  task is stopped by terminating the pool (a fresh one is started for the next `map`).
+  task is stopped by killing the pool's workers (a fresh pool serves the next `map`). It is
+  a `concurrent.futures` pool, which feeds workers only as they free up and survives killed
+  workers: `multiprocessing.Pool.terminate()` can hang for good while its task thread is
+  blocked writing a large task to workers that are gone (CPython #78178, #96995).
 - `RayExecutor` (optional extra `ray`): tasks on a Ray cluster; data every round needs is put
   in the object store once per solve (`put`), `ray.wait` against the deadline, late tasks
   cancelled, failed tasks retried by Ray (a node lost mid-solve).
@@ -22,8 +25,9 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing.pool import AsyncResult, Pool
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
@@ -128,47 +132,43 @@ class ProcessExecutor(Closing):
 
     def __init__(self, processes: int) -> None:
         self.parallelism = max(1, processes)
-        self._pool: Pool | None = None
+        self._pool: ProcessPoolExecutor | None = None
 
     def put(self, value: T) -> Stored[T]:
         return Stored(value)  # pickled with each task: cheap next to the work it feeds
 
-    def _started(self) -> Pool:
+    def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["solver.decompose"])
-            self._pool = context.Pool(processes=self.parallelism)
+            self._pool = ProcessPoolExecutor(max_workers=self.parallelism, mp_context=context)
         return self._pool
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T], deadline: float) -> list[R | None]:
         if not tasks:
             return []
         pool = self._started()
-        pending: list[AsyncResult[R]] = [pool.apply_async(fn, (task,)) for task in tasks]
-        results: list[R | None] = []
-        late = False
-        for future in pending:
-            try:
-                results.append(future.get(timeout=max(0.0, deadline - time.monotonic())))
-            except multiprocessing.TimeoutError:
-                results.append(None)
-                late = True
-        if late:  # a running task cannot be cancelled alone: stop the pool, start afresh
-            self._stop(terminate=True)
-        return results
+        futures: list[Future[R]] = [pool.submit(fn, task) for task in tasks]
+        done, late = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+        # A worker that died (killed, out of memory) loses its tasks like a late one does.
+        lost = {f for f in done if isinstance(f.exception(), BrokenProcessPool)}
+        if late or lost:  # a running task cannot be cancelled alone: kill, start afresh
+            self._kill()
+        return [f.result() if f in done and f not in lost else None for f in futures]
 
-    def _stop(self, *, terminate: bool) -> None:
-        if self._pool is None:
+    def _kill(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
             return
-        if terminate:
-            self._pool.terminate()
-        else:
-            self._pool.close()
-        self._pool.join()
-        self._pool = None
+        # The pool notices its dead workers, fails what was pending and winds down.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
-        self._stop(terminate=False)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def open_executor(

@@ -4,6 +4,7 @@ one or two processes (work limits decide, not the clock)."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import time
 
@@ -45,6 +46,38 @@ def test_late_tasks_come_back_as_none_and_the_next_map_still_runs() -> None:
         results = executor.map(sleep_then_echo, [0.0, 30.0], time.monotonic() + 3)
         assert results == [0.0, None]
         assert executor.map(sleep_then_echo, [0.0], time.monotonic() + 30) == [0.0]
+
+
+def sleep_with_payload(task: tuple[float, bytes]) -> int:
+    time.sleep(task[0])
+    return len(task[1])
+
+
+def die_or_echo(value: int) -> int:
+    if value < 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return value
+
+
+def test_late_tasks_with_large_payloads_never_hang_the_solve() -> None:
+    # Many more tasks than workers, each larger than a pipe's buffer: the backlog that made
+    # multiprocessing.Pool.terminate() hang for good (CPython #78178, #96995).
+    payload = b"x" * (8 * 2**20)
+    tasks = [(0.0, payload)] + [(30.0, payload)] * 12
+    with ProcessExecutor(2) as executor:
+        started = time.monotonic()
+        results = executor.map(sleep_with_payload, tasks, time.monotonic() + 3)
+        assert time.monotonic() - started < 20
+        assert results == [len(payload)] + [None] * 12
+        assert executor.map(sleep_with_payload, [(0.0, b"ok")], time.monotonic() + 60) == [2]
+
+
+def test_a_worker_that_dies_loses_its_tasks_like_late_ones() -> None:
+    with ProcessExecutor(1) as executor:
+        started = time.monotonic()
+        assert executor.map(die_or_echo, [1, -1], time.monotonic() + 60)[1] is None
+        assert time.monotonic() - started < 30  # noticed, not waited out to the deadline
+        assert executor.map(die_or_echo, [2, 3], time.monotonic() + 60) == [2, 3]
 
 
 def test_in_process_skips_what_the_deadline_passed() -> None:
