@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-import app.employees.directory  # noqa: F401 (fills in auth's employee directory)
+import app.wiring  # noqa: F401 (every seam filled in, every job kind registered)
 from app.allocations.solver_adapter import solver_cli
 from app.employees.cli import add_commands as add_domain_commands
 from app.portal.cli import sign_in_link

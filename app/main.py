@@ -8,8 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-import app.employees.directory  # fills in auth's employee directory
-import app.job_kinds  # noqa: F401 (registers every job kind)
+import app.wiring  # noqa: F401 (every seam filled in, every job kind registered)
 from app.allocations.router import me_router as my_options_router
 from app.allocations.router import router as runs_router
 from app.api_keys.router import router as api_keys_router
