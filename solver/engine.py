@@ -347,6 +347,12 @@ def group_round(
     every = [rule.id for rule in run.compiled.groups]
     tasks = _tasks(run, shares, spec, starts, every, node_limit=0, prices=prices)
     results, late = _run_tasks(run, tasks, run.by_share(HEURISTIC_TIME_SHARE))
+    kept = {group: _kept(group, starts[group]) for group in late if group in starts}
+    results |= kept
+    late = [group for group in late if group not in kept]
+    if kept:  # the clock, not a work limit: such a group keeps the allocation it came with
+        run.stopped_by.add("time_limit")
+        run.notes.append(f"time limit: {len(kept)} peer group(s) kept their starting allocation")
     if late:  # the clock, not a work limit: such a group starts from nothing
         run.stopped_by.add("time_limit")
         run.notes.append(f"time limit: {len(late)} peer group(s) got no heuristic allocation")
@@ -382,6 +388,11 @@ def milp_round(
         run.stopped_by.add("time_limit")
         run.notes.append(f"time limit: {len(late)} peer group(s) kept their heuristic allocation")
     return improved
+
+
+def _kept(group: str, start: tuple[Line, ...]) -> GroupResult:
+    """A group's valid starting allocation, kept as its result when its task came too late."""
+    return GroupResult(group, start, None, "time_limit", False, 0.0)
 
 
 def _lines_of(results: dict[str, GroupResult]) -> dict[str, tuple[Line, ...]]:

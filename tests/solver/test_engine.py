@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from solver.engine import solve
+from solver.executors import InProcessExecutor
 from solver.generate import generate
 from solver.load import load_problem
 from solver.types import Assignment, Line, Problem, SolveOptions, SolveOutcome
@@ -155,3 +156,24 @@ def test_tiny_instance_reaches_the_true_optimum(band: bool) -> None:
     _assert_valid(problem, outcome)
     assert outcome.status == "optimal"
     assert Fraction(outcome.objective or 0).limit_denominator(1000) == _brute_force(problem)
+
+
+class _LateReruns(InProcessExecutor):
+    """Every task that starts from an earlier round's allocation comes back too late."""
+
+    def map(self, fn: Any, tasks: Any, deadline: float) -> list[Any]:
+        return [None if getattr(task, "start", None) is not None else fn(task) for task in tasks]
+
+
+def test_a_group_cut_off_by_the_clock_keeps_the_allocation_it_came_with(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import solver.engine
+
+    problem = load_problem(generate(employees=300, seed=3, groups=4))
+    monkeypatch.setattr(solver.engine, "open_executor", lambda *_a, **_k: _LateReruns())
+    outcome = solve(problem, SolveOptions(time_limit_s=60, processes=1))
+    assert outcome.status == "feasible" and not check_assignment(problem, outcome.assignment)
+    assert any("kept their starting allocation" in note for note in outcome.notes)
+    # The heuristic round's allocations survive (before: every group was emptied).
+    assert outcome.objective is not None and outcome.objective > 0.5 * (outcome.bound or 0)
