@@ -326,6 +326,7 @@ def _employees(
         return rows
     person = doc["problem"]["employees"][0]
     (mine,) = result["employees"]
+    before = next((r["preferences"] or {} for r in rows if r["employee"] == doc["employee"]), {})
     rows = [r for r in rows if r["employee"] != doc["employee"]]
     rows.append(
         {
@@ -336,14 +337,34 @@ def _employees(
             "top_up": mine["top_up"],
             "allowance": person.get("allowance"),
             "leftover": 0,
-            "preferences": {
-                code: p if isinstance(p, dict) else {"points": p, "units": 1}
-                for code, p in person["preferences"].items()
-            },
+            "preferences": _stored_wishes(doc, person["preferences"], before),
             "explanations": mine["explanations"],
         }
     )
     return rows
+
+
+def _held(doc: Mapping[str, Any]) -> set[str]:
+    """Benefits of previous lines the event may not change (held for the person)."""
+    if doc["changeable"] is None:
+        return set()
+    return set(doc["previous"]) - set(doc["changeable"])
+
+
+def _stored_wishes(
+    doc: Mapping[str, Any], solved: Mapping[str, Any], before: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The person's wishes as they made them: a held line is a 1-point wish only for the
+    solver (so that the checker sees it chosen); the person's own points for it stay."""
+    held = _held(doc)
+    wishes: dict[str, Any] = {}
+    for code, wish in solved.items():
+        if code in held:
+            if code in before:  # else: a line they had without wishing it (a prerequisite)
+                wishes[code] = before[code]
+            continue
+        wishes[code] = wish if isinstance(wish, dict) else {"points": wish, "units": 1}
+    return wishes
 
 
 def event_outcome(  # noqa: PLR0917 (the job's one call)

@@ -283,6 +283,11 @@ def test_a_family_event_is_limited_to_its_categories_and_confirmed_by_hr(api: Ap
     finished = event_run(world, reported["id"])
     assert finished["status"] == "succeeded", finished
     checked(world, finished["id"], "E1")
+    # E1's wishes as E1 made them: the held GYM line keeps its 40 points (the solver's
+    # 1-point placeholder for a held line is never shown), LEAVE has the event's.
+    wishes = _ok(api.get(world.url(f"/runs/{finished['id']}/employees/E1"), headers=world.admin))
+    assert wishes["preferences"]["GYM"]["points"] == 40
+    assert wishes["preferences"]["LEAVE"] == {"points": 100, "units": 4}
     approve(world, finished["id"])
     after = payroll(world)
     others_unchanged(before, after, "E1")
