@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from app.portal.service import SIGN_IN_PATH, issue_link
 from tests.app.portal.browser import CHROMIUM, CHROMIUM_ARGS, served, snap
@@ -76,10 +77,11 @@ def _a_life_event(world: World, base: str, tag: str, *, eric: Any, hana: Any, al
     hana.locator("#confirmed").wait_for()
     snap(hana, "hr-events", tag)
     eric.get_by_role("link", name=re.compile("Choose for this event")).click()
+    eric.wait_for_load_state("load")  # the meter listens from DOMContentLoaded on
     assert "cannot change the category" in eric.locator("#option-GYM").inner_text()
     eric.get_by_label("Points for Extra leave").fill("100")
     eric.get_by_label("Units of Extra leave").fill("4")
-    assert eric.locator("#points-left").inner_text() == "0"  # the period's meter
+    expect(eric.locator("#points-left")).to_have_text("0")  # the period's meter
     eric.get_by_role("button", name="Save my event choices").click()
     eric.locator("#saved").wait_for()
     snap(eric, "event-choose", tag)
@@ -106,10 +108,11 @@ def test_a_period_from_choice_to_explained_result(fresh_db: FreshDatabase, brows
         ana.goto(f"{base}/portal/periods")
         snap(ana, "periods", tag)
         ana.get_by_role("link", name=re.compile("Choose benefits")).first.click()
+        ana.wait_for_load_state("load")  # the meter listens from DOMContentLoaded on
         ana.get_by_label("Points for Gym").fill("40")
         ana.get_by_label("Points for Parking").fill("30")
         ana.get_by_label("Points for Bike").fill("30")
-        assert ana.locator("#points-left").inner_text() == "0"
+        expect(ana.locator("#points-left")).to_have_text("0")
         assert "1,760.00" in ana.locator("#choice-cost").inner_text()
         assert ana.locator("#over-allowance").is_visible()  # the meter's warning
         ana.get_by_label("Points for Bike").fill("50")  # 120 points: the rules say no
