@@ -57,8 +57,14 @@ def summary_for(principal: Principal, run: Run) -> RunOut:
     if run.life_event_id is not None:
         # One person's re-allocation: its objective, KPIs (who, which event) and the change
         # in budget use are that person's data, not an aggregate.
-        withheld: dict[str, Any] = {"kpis": {}, "budgets": [], "groups": []}
-        withheld |= {"objective": None, "bound": None, "gap": None}
+        withheld: dict[str, Any] = {
+            "kpis": {},
+            "budgets": [],
+            "groups": [],
+            "objective": None,
+            "bound": None,
+            "gap": None,
+        }
         return out.model_copy(update=withheld)
     small = service.small_budgets_of(run) if out.budgets else set()
     return out.model_copy(

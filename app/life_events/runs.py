@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
@@ -164,12 +164,10 @@ def event_input(session: Session, event: LifeEvent, period: Period) -> dict[str,
     if wishes is None and event.kind == "transfer":
         wishes = mine["preferences"]  # a transfer keeps the period's wishes unless changed
     preferences = dict(wishes or {})
-    held_wishes = 0
-    if changeable is not None:  # a held line stays wanted: the checker sees it as chosen
-        for code, line in previous.items():
-            if code not in changeable:
-                preferences[code] = {"points": 1, "units": line["units"]}
-                held_wishes += 1
+    held = held_codes(previous, changeable)
+    for code in sorted(held):  # a held line stays wanted: the checker sees it as chosen
+        preferences[code] = {"points": 1, "units": previous[code]["units"]}
+    held_wishes = len(held)
     mine = {**mine, "group": group, "preferences": preferences}
     mine.pop("allowance", None)
     if allowance is not None:
@@ -344,11 +342,11 @@ def _employees(
     return rows
 
 
-def _held(doc: Mapping[str, Any]) -> set[str]:
-    """Benefits of previous lines the event may not change (held for the person)."""
-    if doc["changeable"] is None:
+def held_codes(previous: Mapping[str, Any], changeable: Iterable[str] | None) -> set[str]:
+    """Benefits of the person's previous lines the event may not change (held)."""
+    if changeable is None:
         return set()
-    return set(doc["previous"]) - set(doc["changeable"])
+    return set(previous) - set(changeable)
 
 
 def _stored_wishes(
@@ -356,7 +354,7 @@ def _stored_wishes(
 ) -> dict[str, Any]:
     """The person's wishes as they made them: a held line is a 1-point wish only for the
     solver (so that the checker sees it chosen); the person's own points for it stay."""
-    held = _held(doc)
+    held = held_codes(doc["previous"], doc["changeable"])
     wishes: dict[str, Any] = {}
     for code, wish in solved.items():
         if code in held:

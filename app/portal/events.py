@@ -179,10 +179,11 @@ def event_choice_page(
     return _event_choice(request, session, me, _own_event(session, me, event_id))
 
 
-def _posted_points(session: Session, event: LifeEvent, form: dict[str, str]) -> dict[str, Any]:
+def _posted_points(
+    session: Session, period: Period, event: LifeEvent, form: dict[str, str]
+) -> dict[str, Any]:
     """Every offered benefit is read, so a change outside the categories reaches the rule
     that names it."""
-    period = get_period(session, event.period_id)
     codes = sorted(preferences.load_context(session, period, event.employee).offered)
     return form_points(form, codes)
 
@@ -195,7 +196,7 @@ def check_event_choice(
     event = _own_event(session, _me(visitor), event_id)
     period = get_period(session, event.period_id)
     checked = service.check_event_points(
-        session, period, event, _posted_points(session, event, form)
+        session, period, event, _posted_points(session, period, event, form)
     )
     return render(
         request,
@@ -212,8 +213,8 @@ def save_event_choice(
 ) -> Response:
     me = _me(visitor)
     event = _own_event(session, me, event_id)
-    points = _posted_points(session, event, form)
     period = get_period(session, event.period_id)
+    points = _posted_points(session, period, event, form)
     try:
         out = service.submit_preferences(
             session, period, event, PreferencesIn(points=points), me.principal, on_behalf=False
