@@ -174,7 +174,7 @@ def set_start(variables: ModelVars, state: AllocationState, persons: Sequence[Pe
                 )
     for group_id, mean in variables.means.items():
         tally = state.groups[group_id]
-        mean.setInitialValue(float(tally.total / tally.rule.participants))
+        mean.setInitialValue(float(tally.mean()))
     if variables.min_satisfaction is not None:
         low = state.min_satisfaction()
         variables.min_satisfaction.setInitialValue(float(low) if low is not None else 0.0)

@@ -20,7 +20,7 @@ import heapq
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from solver.candidates import (
@@ -71,37 +71,51 @@ def construct(
 
 @dataclass(slots=True)
 class _Resources:
+    """The budgets and capacities one group may still use, with each benefit's covering
+    budgets resolved once for the group (the level search asks thousands of times)."""
+
+    group: str
     scopes: tuple[BudgetScope, ...]
     budget_left: dict[str, int]
     capacity_left: dict[str, int]
+    covering: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def take(self, group: str, candidate: Candidate, units: int) -> bool:
+    def budgets_of(self, benefit: str) -> tuple[str, ...]:
+        found = self.covering.get(benefit)
+        if found is None:
+            found = tuple(s.id for s in self.scopes if s.covers(self.group, benefit))
+            self.covering[benefit] = found
+        return found
+
+    def take(self, candidate: Candidate, units: int) -> bool:
         """Reserve `units` at full cost (top-ups only ever lower the real use)."""
-        if (
-            candidate.benefit in self.capacity_left
-            and self.capacity_left[candidate.benefit] < units
-        ):
+        benefit = candidate.benefit
+        places = self.capacity_left.get(benefit)
+        if places is not None and places < units:
             return False
         spend = candidate.cost * units
-        covering = [s.id for s in self.scopes if s.covers(group, candidate.benefit)]
-        if any(self.budget_left[b] < spend for b in covering):
-            return False
+        covering = self.budgets_of(benefit)
+        budget_left = self.budget_left
         for b in covering:
-            self.budget_left[b] -= spend
-        if candidate.benefit in self.capacity_left:
-            self.capacity_left[candidate.benefit] -= units
+            if budget_left[b] < spend:
+                return False
+        for b in covering:
+            budget_left[b] -= spend
+        if places is not None:
+            self.capacity_left[benefit] = places - units
         return True
 
-    def take_all(self, group: str, package: Sequence[tuple[Candidate, int]]) -> bool:
-        """Reserve every (candidate, units) of `package`, or nothing."""
+    def take_all(self, package: Sequence[Candidate]) -> bool:
+        """Reserve one unit of every candidate of `package`, or nothing."""
+        if len(package) == 1:
+            return self.take(package[0], 1)
         money: dict[str, int] = {}
         places: dict[str, int] = {}
-        for candidate, units in package:
+        for candidate in package:
             if candidate.benefit in self.capacity_left:
-                places[candidate.benefit] = places.get(candidate.benefit, 0) + units
-            for scope in self.scopes:
-                if scope.covers(group, candidate.benefit):
-                    money[scope.id] = money.get(scope.id, 0) + candidate.cost * units
+                places[candidate.benefit] = places.get(candidate.benefit, 0) + 1
+            for b in self.budgets_of(candidate.benefit):
+                money[b] = money.get(b, 0) + candidate.cost
         if any(self.capacity_left[b] < n for b, n in places.items()):
             return False
         if any(self.budget_left[b] < spend for b, spend in money.items()):
@@ -113,12 +127,56 @@ class _Resources:
         return True
 
     def copy(self) -> _Resources:
-        return _Resources(self.scopes, dict(self.budget_left), dict(self.capacity_left))
+        return _Resources(
+            self.group,
+            self.scopes,
+            dict(self.budget_left),
+            dict(self.capacity_left),
+            self.covering,
+        )
+
+
+class _ExactEfficiency:
+    """A sort key's tie-breaker: the exact satisfaction per cost as a ratio of integers,
+    compared (by cross-multiplying) only when two floats are equal."""
+
+    __slots__ = ("denominator", "numerator")
+
+    def __init__(self, person: Person, candidate: Candidate) -> None:
+        if candidate.points == 0 or person.total_points == 0:
+            self.numerator, self.denominator = 0, 1
+            return
+        self.numerator = candidate.points * (1 if candidate.cost > 0 else 10**12)
+        self.denominator = candidate.wanted_units * person.total_points * max(1, candidate.cost)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _ExactEfficiency):
+            return NotImplemented
+        return self.numerator * other.denominator == other.numerator * self.denominator
+
+    def __lt__(self, other: _ExactEfficiency) -> bool:  # best first
+        return self.numerator * other.denominator > other.numerator * self.denominator
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _efficiency(person: Person, candidate: Candidate) -> Fraction:
     weight = satisfaction_weight(person, candidate)
     return weight / candidate.cost if candidate.cost > 0 else weight * 10**12
+
+
+def _weight(person: Person, candidate: Candidate) -> float:
+    """`satisfaction_weight` in floating point (sort keys and scores, never validity)."""
+    if candidate.points == 0 or person.total_points == 0:
+        return 0.0
+    return candidate.points / (candidate.wanted_units * person.total_points)
+
+
+def efficiency_key(person: Person, candidate: Candidate) -> tuple[float, _ExactEfficiency]:
+    """Best satisfaction per cost first: a float, exact where floats tie."""
+    weight = _weight(person, candidate)
+    efficiency = weight / candidate.cost if candidate.cost > 0 else weight * 1e12
+    return -efficiency, _ExactEfficiency(person, candidate)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -127,44 +185,62 @@ def wanted_by_efficiency(person: Person) -> tuple[Candidate, ...]:
     return tuple(
         sorted(
             (c for c in person.candidates if c.points > 0),
-            key=lambda c: (-_efficiency(person, c), c.benefit),
+            key=lambda c: (*efficiency_key(person, c), c.benefit),
         )
     )
 
 
-def greedy_bundle(person: Person, cost_limit: int, resources: _Resources) -> dict[str, int]:
-    """The units a person takes within `cost_limit`: best satisfaction per cost first."""
-    units: dict[str, int] = {}
+def greedy_bundle(
+    person: Person,
+    cost_limit: int,
+    resources: _Resources,
+    wanted: Sequence[Candidate] | None = None,
+) -> dict[str, int]:
+    """The units a person takes within `cost_limit`: best satisfaction per cost first
+    (`wanted`: the person's `wanted_by_efficiency`, when the caller has it)."""
+    units: dict[str, int] = {}  # only benefits with at least one unit
     spent = 0
     taken_groups: set[str] = set()
-    wanted = wanted_by_efficiency(person)
-    for candidate in wanted:
-        if units.get(candidate.benefit, 0) > 0:
+    for candidate in wanted_by_efficiency(person) if wanted is None else wanted:
+        if candidate.benefit in units:
             continue
         # A prerequisite comes only with the wish that needs it (transitively).
-        package = [candidate, *missing_prerequisites(person, candidate, units)]
-        groups_needed = [c.exclusive_group for c in package if c.exclusive_group is not None]
-        if any(g in taken_groups for g in groups_needed) or len(set(groups_needed)) < len(
-            groups_needed
-        ):
+        if candidate.requires:
+            package = [candidate, *missing_prerequisites(person, candidate, units)]
+            package_cost = sum(c.cost for c in package)
+        else:
+            package, package_cost = [candidate], candidate.cost
+        if spent + package_cost > cost_limit or not _exclusive_fits(package, taken_groups):
             continue
-        if spent + sum(c.cost for c in package) > cost_limit:
-            continue
-        if not resources.take_all(person.group, [(c, 1) for c in package]):
+        if not resources.take_all(package):
             continue
         for c in package:
             units[c.benefit] = units.get(c.benefit, 0) + 1
-            spent += c.cost
             if c.exclusive_group is not None:
                 taken_groups.add(c.exclusive_group)
-        while (
-            units[candidate.benefit] < min(candidate.max_units, candidate.wanted_units)
-            and spent + candidate.cost <= cost_limit
-            and resources.take(person.group, candidate, 1)
-        ):
+        spent += package_cost
+        more = min(candidate.max_units, candidate.wanted_units) - units[candidate.benefit]
+        while more > 0 and spent + candidate.cost <= cost_limit and resources.take(candidate, 1):
             units[candidate.benefit] += 1
             spent += candidate.cost
+            more -= 1
     return units
+
+
+def _exclusive_fits(package: Sequence[Candidate], taken: set[str]) -> bool:
+    needed = [c.exclusive_group for c in package if c.exclusive_group is not None]
+    return not needed or (len(set(needed)) == len(needed) and taken.isdisjoint(needed))
+
+
+@dataclass(slots=True)
+class _Level:
+    """One level's allocation of a group: lines, resources left, per-person employer value
+    and the total satisfaction (a float: it only ranks levels, never decides validity)."""
+
+    lines: list[Line]
+    resources: _Resources
+    values: dict[str, int]
+    score: float
 
 
 def level_allocation(
@@ -175,34 +251,63 @@ def level_allocation(
     capacity_left: dict[str, int],
 ) -> list[Line]:
     """Lines for one group at the best valid common level; consumes the resources used."""
-    resources = _Resources(scopes, budget_left, capacity_left)
-    order = sorted(persons, key=lambda p: (-_scarce_weight(p, capacity_left), p.id))
+    resources = _Resources(rule.id, scopes, budget_left, capacity_left)
+    order = [
+        (person, wanted_by_efficiency(person))
+        for person in sorted(persons, key=lambda p: (-_scarce_weight(p, capacity_left), p.id))
+    ]
     if not rule.banded:
-        lines, used = _at_level(order, None, resources.copy())
-        _commit(resources, used)
-        return lines
+        chosen = _at_level(order, None, resources.copy())
+        _commit(resources, chosen.resources)
+        return chosen.lines
+    band = _Band(rule, [p for p in persons if p.participant])
     low = 0
-    high = max((_most_value(p) for p in persons if p.participant), default=0) + 1
+    high = max((_most_value(p) for p in band.participants), default=0) + 1
     precision = max(1, high // LEVEL_PRECISION)
-    best: tuple[Fraction, list[Line], _Resources] | None = None
+    best: _Level | None = None
     for _ in range(LEVEL_STEPS):
         if high - low <= precision:
             break
         level = (low + high) // 2
-        lines, used = _at_level(order, level, resources.copy())
-        valid, score = _score(persons, rule, lines)
-        if valid:
+        trial = _at_level(order, level, resources.copy())
+        if band.holds(trial.values):
             low = level
-            if best is None or score > best[0]:
-                best = (score, lines, used)
+            if best is None or trial.score > best.score:
+                best = trial
         else:
             high = level
     if best is None:
-        lines, used = _at_level(order, low, resources.copy())
-        valid, score = _score(persons, rule, lines)
-        best = (score, lines, used) if valid else (Fraction(0), [], resources.copy())
-    _commit(resources, best[2])
-    return best[1]
+        trial = _at_level(order, low, resources.copy())
+        best = trial if band.holds(trial.values) else _Level([], resources.copy(), {}, 0.0)
+    _commit(resources, best.resources)
+    return best.lines
+
+
+class _Band:
+    """A group's equity band, checked in floating point with an exact check near the edge."""
+
+    RELATIVE_EDGE = 1e-9  # floats this close to the cap are decided exactly
+
+    def __init__(self, rule: GroupRule, participants: list[Person]) -> None:
+        self.rule = rule
+        self.participants = participants
+        self.needs = [(p.id, float(p.need)) for p in participants]
+
+    def holds(self, values: dict[str, int]) -> bool:
+        if not self.participants:
+            return True
+        ratios = [values.get(pid, 0) / need for pid, need in self.needs]
+        mean = sum(ratios) / self.rule.participants
+        cap = float(1 + self.rule.tolerance) * mean + self.rule.absolute
+        highest = max(ratios)
+        if abs(highest - cap) > self.RELATIVE_EDGE * max(1.0, abs(cap)):
+            return highest < cap
+        return self._holds_exactly(values)
+
+    def _holds_exactly(self, values: dict[str, int]) -> bool:
+        ratios = [Fraction(values.get(p.id, 0)) / p.need for p in self.participants]
+        mean = sum(ratios, Fraction(0)) / self.rule.participants
+        return max(ratios) <= (1 + self.rule.tolerance) * mean + self.rule.absolute
 
 
 def _commit(target: _Resources, used: _Resources) -> None:
@@ -226,46 +331,35 @@ def _most_value(person: Person) -> int:
 
 
 def _at_level(
-    order: Sequence[Person], level: int | None, resources: _Resources
-) -> tuple[list[Line], _Resources]:
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int | None, resources: _Resources
+) -> _Level:
+    """Every person of `order` (with their wanted candidates) takes the best bundle whose
+    employer value fits `level * need` (participants) and their allowance."""
     lines: list[Line] = []
-    for person in order:
+    values: dict[str, int] = {}
+    score = 0.0
+    for person, wanted in order:
         value_limit: int | None = None
         if level is not None and person.participant:
-            value_limit = math.floor(level * person.need)
+            value_limit = level * person.need.numerator // person.need.denominator
         if person.allowance is not None:
             value_limit = (
                 person.allowance if value_limit is None else min(value_limit, person.allowance)
             )
         cost_limit = 10**15 if value_limit is None else value_limit + person.top_up_limit
-        units = greedy_bundle(person, cost_limit, resources)
-        costs = {c.benefit: c.cost for c in person.candidates}
-        cost = sum(costs[b] * u for b, u in units.items())
+        units = greedy_bundle(person, cost_limit, resources, wanted)
+        if not units:
+            continue
+        chosen = [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
+        cost = sum(c.cost * u for c, u in chosen)
         top_up = 0 if value_limit is None else max(0, cost - value_limit)
-        for benefit in sorted(units):
-            line_cost = costs[benefit] * units[benefit]
-            paid = min(top_up, line_cost)
+        values[person.id] = cost - top_up
+        for candidate, count in chosen:  # candidates are sorted by benefit id
+            paid = min(top_up, candidate.cost * count)
             top_up -= paid
-            lines.append((person.id, benefit, units[benefit], paid))
-    return lines, resources
-
-
-def _score(persons: Sequence[Person], rule: GroupRule, lines: list[Line]) -> tuple[bool, Fraction]:
-    """(band holds exactly, total satisfaction) for one group's lines."""
-    by_id = {p.id: p for p in persons}
-    values: dict[str, int] = {}
-    score = Fraction(0)
-    for person_id, benefit, units, paid in lines:
-        person = by_id[person_id]
-        candidate = person.candidate(benefit)
-        assert candidate is not None
-        values[person_id] = values.get(person_id, 0) + candidate.cost * units - paid
-        score += satisfaction_weight(person, candidate) * min(units, candidate.wanted_units)
-    ratios = [Fraction(values.get(p.id, 0)) / p.need for p in persons if p.participant]
-    if not ratios or not rule.banded:
-        return True, score
-    cap = (1 + rule.tolerance) * sum(ratios, Fraction(0)) / rule.participants + rule.absolute
-    return max(ratios) <= cap, score
+            lines.append((person.id, candidate.benefit, count, paid))
+            score += _weight(person, candidate) * min(count, candidate.wanted_units)
+    return _Level(lines, resources, values, score)
 
 
 def fill(
@@ -276,17 +370,17 @@ def fill(
     `deadline` (time.monotonic()): stop there (the caller reports the time limit)."""
     order = sorted(
         (
-            (-_efficiency(ps.person, c), person_id, c.benefit, c)
+            (*efficiency_key(ps.person, c), person_id, c.benefit, c)
             for person_id, ps in state.persons.items()
             for c in ps.person.candidates
             if c.points > 0
         ),
-        key=lambda item: item[:3],
+        key=lambda item: item[:4],
     )
     changed_any = False
     for _ in range(passes):
         changed = False
-        for index, (_, person_id, _, candidate) in enumerate(order):
+        for index, (_, _, person_id, _, candidate) in enumerate(order):
             if deadline is not None and index % 256 == 0 and time.monotonic() >= deadline:
                 return changed_any or changed
             limit = min(candidate.max_units, candidate.wanted_units)

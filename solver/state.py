@@ -21,18 +21,49 @@ from solver.model import Limits
 
 @dataclass(slots=True)
 class _GroupTally:
-    rule: GroupRule
-    total: Fraction = Fraction(0)  # sum over participants of v/need
-    max_ratio: Fraction = Fraction(0)
+    """A group's sum and largest v/need over its participants, in integers: every ratio is
+    multiplied by `scale` (the lcm of the participants' need numerators), so the band is
+    checked exactly without fractions."""
 
-    def cap(self, total: Fraction | None = None) -> Fraction:
-        mean = (self.total if total is None else total) / self.rule.participants
-        return (1 + self.rule.tolerance) * mean + self.rule.absolute
+    rule: GroupRule
+    scale: int = 1
+    total: int = 0  # sum over participants of scale * v/need
+    max_ratio: int = 0  # the largest scale * v/need
+
+    def within_band(self) -> bool:
+        """max v/n <= (1 + t) * mean + a, multiplied through by scale * P * t's denominator."""
+        rule = self.rule
+        t_num, t_den = rule.tolerance.numerator, rule.tolerance.denominator
+        size = rule.participants
+        return self.max_ratio * size * t_den <= (
+            (t_den + t_num) * self.total + rule.absolute * self.scale * size * t_den
+        )
+
+    def ratio_limit(self, others: int) -> int | None:
+        """The largest scaled ratio one participant may reach while the others' scaled
+        ratios sum to `others` (None: raising it raises the cap at least as fast).
+
+        r * P * d <= (d + n) * (others + r) + a * s * P * d
+        <=>  r * (P * d - d - n) <= (d + n) * others + a * s * P * d   (t = n / d)"""
+        rule = self.rule
+        t_num, t_den = rule.tolerance.numerator, rule.tolerance.denominator
+        size = rule.participants
+        slope = size * t_den - t_den - t_num
+        if slope <= 0:
+            return None
+        return ((t_den + t_num) * others + rule.absolute * self.scale * size * t_den) // slope
+
+    def mean(self) -> Fraction:
+        return Fraction(self.total, self.scale * self.rule.participants)
+
+    def cap(self) -> Fraction:
+        return (1 + self.rule.tolerance) * self.mean() + self.rule.absolute
 
 
 @dataclass(slots=True)
 class _PersonState:
     person: Person
+    multiplier: int = 0  # scale / need of the person's group tally (an integer)
     units: dict[str, int] = field(default_factory=dict)
     contributions: dict[str, int] = field(default_factory=dict)
     cost: int = 0  # sum of cost * u over optional lines
@@ -42,8 +73,9 @@ class _PersonState:
     def value(self) -> int:
         return self.cost - self.contribution
 
-    def ratio(self) -> Fraction:
-        return Fraction(self.value) / self.person.need
+    def scaled_ratio(self) -> int:
+        """v/need times the group tally's scale."""
+        return self.value * self.multiplier
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,17 +86,28 @@ class _Snapshot:
     contributions: dict[str, int]
     cost: int
     contribution: int
-    group_total: Fraction
-    group_max_ratio: Fraction
+    group_total: int
+    group_max_ratio: int
     budget_left: dict[str, int]
     capacity_left: dict[str, int]
 
 
 class AllocationState:
     def __init__(self, persons: Sequence[Person], groups: Sequence[GroupRule], limits: Limits):
-        self.persons = {person.id: _PersonState(person) for person in persons}
         rules = {rule.id: rule for rule in groups}
-        self.groups = {person.group: _GroupTally(rules[person.group]) for person in persons}
+        scales: dict[str, int] = {}
+        for person in persons:
+            if person.participant:
+                scale = scales.get(person.group, 1)
+                scales[person.group] = math.lcm(scale, person.need.numerator)
+        self.groups = {
+            person.group: _GroupTally(rules[person.group], scales.get(person.group, 1))
+            for person in persons
+        }
+        self.persons = {
+            person.id: _PersonState(person, _multiplier(person, self.groups[person.group].scale))
+            for person in persons
+        }
         self.budget_left = {scope.id: available for scope, available in limits.budgets}
         self.budget_scopes = tuple(scope for scope, _ in limits.budgets)
         self.capacity_left = dict(limits.capacities)
@@ -172,7 +215,7 @@ class AllocationState:
             return False
         value_limit = self._value_limit(state)
         new_cost = state.cost + candidate.cost
-        top_up = max(0, math.ceil(new_cost - state.contribution - value_limit))
+        top_up = max(0, new_cost - state.contribution - value_limit)
         if top_up > candidate.cost or state.contribution + top_up > person.top_up_limit:
             return False
         spend = candidate.cost - top_up  # employer cost added, all on this line
@@ -180,7 +223,7 @@ class AllocationState:
         if any(self.budget_left[s.id] < spend for s in covering):
             return False
         # Commit.
-        old_ratio = state.ratio()
+        old_ratio = state.scaled_ratio()
         state.units[candidate.benefit] = held + 1
         state.contributions[candidate.benefit] = (
             state.contributions.get(candidate.benefit, 0) + top_up
@@ -193,28 +236,22 @@ class AllocationState:
             self.capacity_left[candidate.benefit] -= 1
         if person.participant:
             tally = self.groups[person.group]
-            tally.total += state.ratio() - old_ratio
-            tally.max_ratio = max(tally.max_ratio, state.ratio())
+            ratio = state.scaled_ratio()
+            tally.total += ratio - old_ratio
+            tally.max_ratio = max(tally.max_ratio, ratio)
         return True
 
-    def _value_limit(self, state: _PersonState) -> Fraction | int:
+    def _value_limit(self, state: _PersonState) -> int:
         """The largest employer value v(e) the allowance and the band allow for this person."""
         person = state.person
-        limits: list[Fraction | int] = []
+        limits: list[int] = []
         if person.allowance is not None:
             limits.append(person.allowance)
         tally = self.groups[person.group]
         if person.participant and tally.rule.banded:
-            # v/n <= f * (T - v0/n + v/n) / P + a   <=>   v/n * (1 - f/P) <= f*(T - v0/n)/P + a
-            factor = 1 + tally.rule.tolerance
-            slope = 1 - factor / tally.rule.participants
-            others = tally.total - state.ratio()
-            if slope > 0:
-                ratio_limit = (
-                    factor * others / tally.rule.participants + tally.rule.absolute
-                ) / slope
-                limits.append(ratio_limit * person.need)
-            # slope <= 0: raising v(e) raises the cap at least as fast as the ratio
+            ratio_limit = tally.ratio_limit(tally.total - state.scaled_ratio())
+            if ratio_limit is not None:
+                limits.append(ratio_limit // state.multiplier)
         if not limits:
             return state.cost + 10**15
         return min(limits)
@@ -242,13 +279,14 @@ class AllocationState:
 
     def _recount_groups(self) -> None:
         for tally in self.groups.values():
-            tally.total = Fraction(0)
-            tally.max_ratio = Fraction(0)
+            tally.total = 0
+            tally.max_ratio = 0
         for state in self.persons.values():
             if state.person.participant:
                 tally = self.groups[state.person.group]
-                tally.total += state.ratio()
-                tally.max_ratio = max(tally.max_ratio, state.ratio())
+                ratio = state.scaled_ratio()
+                tally.total += ratio
+                tally.max_ratio = max(tally.max_ratio, ratio)
 
     def violations(self) -> list[str]:
         """Every rule broken, recomputed from the lines (empty: valid)."""
@@ -262,11 +300,17 @@ class AllocationState:
             f"capacity {b} over by {-left}" for b, left in self.capacity_left.items() if left < 0
         )
         for group_id, tally in sorted(self.groups.items()):
-            if tally.rule.banded and tally.max_ratio > tally.cap():
-                found.append(
-                    f"equity band of {group_id}: {float(tally.max_ratio)} > {float(tally.cap())}"
-                )
+            if tally.rule.banded and not tally.within_band():
+                highest = Fraction(tally.max_ratio, tally.scale)
+                found.append(f"equity band of {group_id}: {float(highest)} > {float(tally.cap())}")
         return found
+
+
+def _multiplier(person: Person, scale: int) -> int:
+    """scale / need, an integer for a participant (scale is a multiple of need's numerator)."""
+    if not person.participant:
+        return 0
+    return scale // person.need.numerator * person.need.denominator
 
 
 def missing_prerequisites(
@@ -329,14 +373,14 @@ def reduce_contributions(state: AllocationState) -> None:
             ps = state.persons[person_id]
             if ps.contribution == 0:
                 continue
-            room = math.floor(state._value_limit(ps)) - ps.value
+            room = state._value_limit(ps) - ps.value
             for benefit in sorted(ps.contributions):
                 paid = ps.contributions[benefit]
                 covering = [s for s in state.budget_scopes if s.covers(ps.person.group, benefit)]
                 relief = min([paid, room] + [state.budget_left[s.id] for s in covering])
                 if relief <= 0:
                     continue
-                old_ratio = ps.ratio()
+                old_ratio = ps.scaled_ratio()
                 ps.contributions[benefit] = paid - relief
                 ps.contribution -= relief
                 room -= relief
@@ -344,8 +388,9 @@ def reduce_contributions(state: AllocationState) -> None:
                     state.budget_left[scope.id] -= relief
                 if ps.person.participant:
                     tally = state.groups[ps.person.group]
-                    tally.total += ps.ratio() - old_ratio
-                    tally.max_ratio = max(tally.max_ratio, ps.ratio())
+                    ratio = ps.scaled_ratio()
+                    tally.total += ratio - old_ratio
+                    tally.max_ratio = max(tally.max_ratio, ratio)
                 changed = True
         if not changed:
             return
