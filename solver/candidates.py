@@ -107,7 +107,8 @@ class Compiled:
 
 def compile_problem(problem: Problem) -> Compiled:
     benefits = {benefit.id: benefit for benefit in problem.benefits}
-    persons = tuple(_person(employee, benefits) for employee in problem.employees)
+    catalogue = _Catalogue.of(benefits)
+    persons = tuple(_person(employee, catalogue) for employee in problem.employees)
     return Compiled(
         problem=problem,
         persons=tuple(sorted(persons, key=lambda p: p.id)),
@@ -118,6 +119,32 @@ def compile_problem(problem: Problem) -> Compiled:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Catalogue:
+    """What every person's compilation asks of the catalogue, worked out once."""
+
+    benefits: dict[str, Benefit]
+    core: tuple[str, ...]  # core benefit ids, sorted
+    optional_requires: dict[str, tuple[str, ...]]  # the optional benefits each requires, sorted
+    dependents: dict[str, tuple[str, ...]]  # the benefits requiring each one, sorted
+
+    @staticmethod
+    def of(benefits: dict[str, Benefit]) -> _Catalogue:
+        dependents: dict[str, list[str]] = {}
+        for benefit in sorted(benefits.values(), key=lambda b: b.id):
+            for required in benefit.requires:
+                dependents.setdefault(required, []).append(benefit.id)
+        return _Catalogue(
+            benefits=benefits,
+            core=tuple(sorted(b.id for b in benefits.values() if b.core)),
+            optional_requires={
+                b.id: tuple(sorted(r for r in b.requires if not benefits[r].core))
+                for b in benefits.values()
+            },
+            dependents={b: tuple(found) for b, found in dependents.items()},
+        )
+
+
 def satisfaction_weight(person: Person, candidate: Candidate) -> Fraction:
     """Satisfaction gained per unit: points / (r * total points)."""
     if candidate.points == 0 or person.total_points == 0:
@@ -125,7 +152,8 @@ def satisfaction_weight(person: Person, candidate: Candidate) -> Fraction:
     return Fraction(candidate.points, candidate.wanted_units * person.total_points)
 
 
-def _person(employee: Employee, benefits: dict[str, Benefit]) -> Person:
+def _person(employee: Employee, catalogue: _Catalogue) -> Person:
+    benefits = catalogue.benefits
     wanted = {
         benefit_id: preference
         for benefit_id, preference in employee.preferences
@@ -136,7 +164,7 @@ def _person(employee: Employee, benefits: dict[str, Benefit]) -> Person:
     }
     bounds: dict[str, int] = {b: min(p.units, benefits[b].max_units) for b, p in wanted.items()}
     _add_requirements(employee, benefits, bounds)
-    _drop_unreachable(employee, benefits, bounds, wanted)
+    _drop_unreachable(employee, catalogue, bounds, wanted)
     candidates = tuple(
         Candidate(
             benefit=b,
@@ -145,12 +173,12 @@ def _person(employee: Employee, benefits: dict[str, Benefit]) -> Person:
             points=wanted[b].points if b in wanted else 0,
             wanted_units=wanted[b].units if b in wanted else 1,
             exclusive_group=benefits[b].exclusive_group,
-            requires=tuple(sorted(r for r in benefits[b].requires if not benefits[r].core)),
-            required_by=_dependents(b, bounds, benefits),
+            requires=catalogue.optional_requires[b],
+            required_by=_dependents(b, bounds, catalogue),
         )
         for b in sorted(bounds)
     )
-    core = tuple(sorted(b.id for b in benefits.values() if b.core and employee.is_eligible(b.id)))
+    core = tuple(b for b in catalogue.core if employee.is_eligible(b))
     return Person(
         id=employee.id,
         group=employee.group,
@@ -181,15 +209,14 @@ def _add_requirements(
                 pending.append(required)
 
 
-def _dependents(
-    benefit_id: str, bounds: dict[str, int], benefits: dict[str, Benefit]
-) -> tuple[str, ...]:
-    return tuple(sorted(b for b in bounds if benefit_id in benefits[b].requires))
+def _dependents(benefit_id: str, bounds: dict[str, int], catalogue: _Catalogue) -> tuple[str, ...]:
+    """The person's candidates (`bounds`) that require `benefit_id`, sorted."""
+    return tuple(b for b in catalogue.dependents.get(benefit_id, ()) if b in bounds)
 
 
 def _drop_unreachable(
     employee: Employee,
-    benefits: dict[str, Benefit],
+    catalogue: _Catalogue,
     bounds: dict[str, int],
     wanted: Container[str],
 ) -> None:
@@ -197,6 +224,7 @@ def _drop_unreachable(
 
     A prerequisite nobody wants is reachable only while a candidate that requires it is.
     """
+    benefits = catalogue.benefits
     changed = True
     while changed:
         changed = False
@@ -208,7 +236,7 @@ def _drop_unreachable(
                     for r in benefit.requires
                 )
                 and benefit.capacity != 0
-                and (benefit_id in wanted or bool(_dependents(benefit_id, bounds, benefits)))
+                and (benefit_id in wanted or bool(_dependents(benefit_id, bounds, catalogue)))
             )
             bound = bounds[benefit_id]
             if employee.allowance is not None and benefit.cost > 0:

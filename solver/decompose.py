@@ -26,7 +26,6 @@ from solver.candidates import (
     Compiled,
     GroupRule,
     Person,
-    satisfaction_weight,
 )
 from solver.executors import Stored
 from solver.heuristic import construct, fill, fill_lowest_first
@@ -123,6 +122,11 @@ def priced_relaxation(task: GroupTask) -> float | None:
         return 0.0
     result = run_model(problem, task.backend, mip=False)
     return result.objective if result.proven_optimal else None
+
+
+def priced_group_bound(task: GroupTask) -> float | None:
+    """The group's priced relaxation alone: a task of the engine's bound round."""
+    return priced_relaxation(task.resolved())
 
 
 def _start(task: GroupTask) -> AllocationState:
@@ -225,14 +229,19 @@ def group_usage(
     usage: dict[str, tuple[dict[str, float], dict[str, float]]] = {
         rule.id: ({}, {}) for rule in compiled.groups
     }
+    covering_of: dict[tuple[str, str], list[str]] = {}
     for person in compiled.persons:
         money, places = usage[person.group]
         for candidate in person.candidates:
             units, paid = usage_of(person, candidate.benefit)
             spend = candidate.cost * units - paid
-            for scope in compiled.budgets:
-                if scope.covers(person.group, candidate.benefit):
-                    money[scope.id] = money.get(scope.id, 0.0) + spend
+            key = (person.group, candidate.benefit)
+            covering = covering_of.get(key)
+            if covering is None:
+                covering = [s.id for s in compiled.budgets if s.covers(*key)]
+                covering_of[key] = covering
+            for scope_id in covering:
+                money[scope_id] = money.get(scope_id, 0.0) + spend
             if candidate.benefit in capacity_ids:
                 places[candidate.benefit] = places.get(candidate.benefit, 0.0) + units
     return usage
@@ -375,7 +384,8 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     for person in compiled.persons:
         for candidate in person.candidates:
             if candidate.points > 0:
-                efficiency = float(satisfaction_weight(person, candidate)) / max(1, candidate.cost)
+                weight = candidate.points / (candidate.wanted_units * person.total_points)
+                efficiency = weight / max(1, candidate.cost)
                 items.append((-efficiency, person.id, len(items), person, candidate))
     items.sort(key=lambda item: item[:3])
     budget_room = {scope.id: float(scope.cap - scope.core_use) for scope in compiled.budgets}
@@ -387,8 +397,13 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     taken: dict[tuple[str, str], float] = {}
     budget_price: dict[str, float] = {}
     capacity_price: dict[str, float] = {}
+    covering_of: dict[tuple[str, str], list[str]] = {}
     for negative_efficiency, person_id, _, person, candidate in items:
-        covering = [s.id for s in compiled.budgets if s.covers(person.group, candidate.benefit)]
+        key = (person.group, candidate.benefit)
+        covering = covering_of.get(key)
+        if covering is None:
+            covering = [s.id for s in compiled.budgets if s.covers(*key)]
+            covering_of[key] = covering
         units = float(min(candidate.max_units, candidate.wanted_units))
         cost = float(candidate.cost)
         if cost > 0:

@@ -5,8 +5,9 @@ executor (`solver.executors`: worker processes or Ray tasks), opened once per so
 
 1. `bound_and_shares`: the proven upper bound and each peer group's share of the shared
    budgets and capacities — from the LP relaxation (up to LP_SHARES_PERSONS persons, in a
-   worker), else from a greedy fractional split whose prices give a Lagrangian bound (the
-   per-group priced LPs run with the group heuristics). Warm-started: what each group uses
+   worker), else from a greedy fractional split whose prices give a Lagrangian bound
+   (`lagrangian_bound`, after the group rounds: per group, its persons alone under the
+   prices, or its priced LP where the clock allows). Warm-started: what each group uses
    now plus part of what is left (`warm_group_shares`).
 2. `group_round`: per group, the construction heuristic, then a node-limited MILP
    warm-started from it (`solver.decompose.solve_group`); a group cut off by the deadline
@@ -44,6 +45,7 @@ from solver.decompose import (
     Prices,
     RelaxationTask,
     WholeTask,
+    priced_group_bound,
     priced_usage,
     solve_group,
     solve_relaxation,
@@ -55,6 +57,7 @@ from solver.diagnose import diagnose
 from solver.executors import Executor, ExecutorError, Stored, open_executor
 from solver.heuristic import construct, fill
 from solver.model import CONTRIBUTION_PENALTY, Limits, ObjectiveSpec
+from solver.person_bound import person_terms
 from solver.state import AllocationState, reduce_contributions
 from solver.types import Assignment, Problem, SolveOptions, SolveOutcome, SolverInfo
 from solver.types import Line as AssignmentLine
@@ -260,16 +263,31 @@ def bound_and_shares(run: Run) -> Shares:
     return Shares(split_shares(compiled, relaxation.usage))
 
 
-def _lagrangian_bound(run: Run, results: dict[str, GroupResult], prices: Prices) -> None:
-    """Sum of the groups' priced relaxations plus the prices' value: a valid upper bound."""
-    parts = [result.priced_bound for result in results.values()]
-    if len(parts) < len(run.compiled.groups) or any(part is None for part in parts):
-        run.notes.append("priced relaxation incomplete: trivial bound")
-        run.trivial_bound()
-        return
-    total = sum(part for part in parts if part is not None)
-    run.tighten_bound(total + prices.value(run.compiled) + _penalty_slack(run.compiled))
-    run.notes.append("bound: Lagrangian relaxation (per-group LPs under greedy prices)")
+def lagrangian_bound(run: Run, prices: Prices) -> None:
+    """The groups' priced subproblems summed, plus the prices' value: a valid upper bound
+    for any non-negative prices. Each group's term is the smaller of two bounds of its
+    subproblem: its participants alone under the prices (`solver.person_bound`, always) and
+    its priced LP (the band kept; in the workers, where the clock allows)."""
+    compiled = run.compiled
+    terms = person_terms(compiled, prices.budgets, prices.capacities)
+    groups = [g for g in sorted(terms) if any(p.participant for p in run.members[g].get())]
+    limits = {g: Limits((), ()) for g in groups}
+    spec = ObjectiveSpec("utilitarian")
+    tasks = _tasks(run, limits, spec, {}, groups, node_limit=0, prices=prices)
+    values = run.executor.map(priced_group_bound, tasks, run.by_share(MILP_TIME_SHARE))
+    by_lp = 0
+    for group, value in zip(groups, values, strict=True):
+        if value is not None:
+            terms[group] = min(terms[group], value)
+            by_lp += 1
+    if by_lp < len(groups):
+        run.stopped_by.add("time_limit")
+    run.tighten_bound(sum(terms.values()) + prices.value(compiled) + _penalty_slack(compiled))
+    run.notes.append(
+        f"bound: Lagrangian relaxation under greedy prices ({by_lp} of {len(groups)} peer "
+        "group(s) by their priced LP, the rest by their persons alone)"
+    )
+    run.lap("bound")
 
 
 def _penalty_slack(compiled: Compiled) -> float:
@@ -283,13 +301,21 @@ def _penalty_slack(compiled: Compiled) -> float:
 def group_rounds(run: Run, shares: Shares) -> tuple[list[Line], Fraction | None]:
     """The heuristic round, then the MILP round(s): the merged lines (and maxmin's floor)."""
     spec = ObjectiveSpec("maxmin", "min") if run.maxmin else ObjectiveSpec("utilitarian")
-    heuristic = group_round(run, shares.limits, spec, {}, milp=False, prices=shares.prices)
-    if shares.prices is not None:
-        _lagrangian_bound(run, heuristic, shares.prices)
+    heuristic = group_round(run, shares.limits, spec, {}, milp=False)
     run.lap("peer-group heuristics")
     if run.maxmin:
         return _maxmin_rounds(run, shares.limits, heuristic)
-    return _collect(group_round(run, shares.limits, spec, _lines_of(heuristic))), None
+    improved = heuristic | milp_round(
+        run,
+        shares.limits,
+        spec,
+        _lines_of(heuristic),
+        _improvable(run, heuristic),
+        share=MILP_TIME_SHARE,
+    )
+    if shares.prices is not None:
+        lagrangian_bound(run, shares.prices)
+    return _collect(improved), None
 
 
 def _tasks(
@@ -341,11 +367,10 @@ def group_round(
     starts: dict[str, tuple[Line, ...]],
     *,
     milp: bool = True,
-    prices: Prices | None = None,
 ) -> dict[str, GroupResult]:
     """Every group: heuristic first (always kept), then its MILP where time allows."""
     every = [rule.id for rule in run.compiled.groups]
-    tasks = _tasks(run, shares, spec, starts, every, node_limit=0, prices=prices)
+    tasks = _tasks(run, shares, spec, starts, every, node_limit=0)
     results, late = _run_tasks(run, tasks, run.by_share(HEURISTIC_TIME_SHARE))
     kept = {group: _kept(group, starts[group]) for group in late if group in starts}
     results |= kept
@@ -356,18 +381,24 @@ def group_round(
     if late:  # the clock, not a work limit: such a group starts from nothing
         run.stopped_by.add("time_limit")
         run.notes.append(f"time limit: {len(late)} peer group(s) got no heuristic allocation")
-    if run.node_limit <= 0 or not milp:
+    if not milp:
         return results
-    improve = [
-        group
-        for group in every
-        if group in results
-        and len(run.members.get(group, Stored(())).get()) <= MILP_GROUP_PERSONS
-        and any(p.participant for p in run.members[group].get())
-    ]
     return results | milp_round(
-        run, shares, spec, _lines_of(results), improve, share=MILP_TIME_SHARE
+        run, shares, spec, _lines_of(results), _improvable(run, results), share=MILP_TIME_SHARE
     )
+
+
+def _improvable(run: Run, results: dict[str, GroupResult]) -> list[str]:
+    """The groups with an allocation whose MILP is worth its time (none without nodes)."""
+    if run.node_limit <= 0:
+        return []
+    return [
+        rule.id
+        for rule in run.compiled.groups
+        if rule.id in results
+        and len(run.members.get(rule.id, Stored(())).get()) <= MILP_GROUP_PERSONS
+        and any(p.participant for p in run.members[rule.id].get())
+    ]
 
 
 def milp_round(

@@ -98,6 +98,10 @@ class _Issues:
         for name in required:
             if name not in value:
                 self.add(key_path(path, name), None, "is required")
+        if len(value) <= len(required) + len(optional) and all(
+            name in required or name in optional for name in value
+        ):
+            return value
         known = set(required) | set(optional)
         for name in value:
             if name not in known:
@@ -145,7 +149,14 @@ class _Issues:
         if not isinstance(value, list):
             self.add(path, value, f"must be a list of {kind} ids")
             return None
+        # The common case (every id a known string, none twice) is checked at once; the
+        # item paths are only built for the issues of a list that fails.
+        if all(type(item) is str and item in known for item in value) and len(set(value)) == len(
+            value
+        ):
+            return tuple(value)
         result: list[str] = []
+        seen: set[str] = set()
         ok = True
         for index, item in enumerate(value):
             item_path = f"{path}[{index}]"
@@ -155,10 +166,11 @@ class _Issues:
             elif name not in known:
                 self.add(item_path, item, f"unknown {kind} {name!r}")
                 ok = False
-            elif name in result:
+            elif name in seen:
                 self.add(item_path, item, f"{kind} {name!r} is listed twice")
                 ok = False
             else:
+                seen.add(name)
                 result.append(name)
         return tuple(result) if ok else None
 
@@ -500,12 +512,11 @@ def _preferences(
     ok = True
     total = 0
     for name in sorted(value, key=str):
-        item_path = key_path(path, str(name))
         if name not in benefit_ids:
-            issues.add(item_path, value[name], f"unknown benefit {name!r}")
+            issues.add(key_path(path, str(name)), value[name], f"unknown benefit {name!r}")
             ok = False
             continue
-        preference = _preference(issues, item_path, value[name], benefits.get(name))
+        preference = _preference(issues, path, name, value[name], benefits.get(name))
         if preference is None:
             ok = False
             continue
@@ -522,9 +533,12 @@ def _preferences(
 
 
 def _preference(
-    issues: _Issues, path: str, value: Any, benefit: Benefit | None
+    issues: _Issues, parent: str, name: str, value: Any, benefit: Benefit | None
 ) -> Preference | None:
     """One preference; `benefit` None when the benefit itself is invalid (units unchecked)."""
+    if type(value) is int and value >= 1:  # the common case: points alone
+        return Preference(points=value)
+    path = key_path(parent, str(name))
     if isinstance(value, Mapping):
         raw = issues.object(path, value, ("points",), _PREFERENCE_FIELDS)
         if raw is None:
