@@ -274,7 +274,12 @@ def lagrangian_bound(run: Run, prices: Prices) -> None:
     limits = {g: Limits((), ()) for g in groups}
     spec = ObjectiveSpec("utilitarian")
     tasks = _tasks(run, limits, spec, {}, groups, node_limit=0, prices=prices)
-    values = run.executor.map(priced_group_bound, tasks, run.by_share(MILP_TIME_SHARE))
+    deadline = run.by_share(MILP_TIME_SHARE)
+    values = (
+        run.executor.map(priced_group_bound, tasks, deadline)
+        if time.monotonic() < deadline
+        else [None] * len(tasks)
+    )
     by_lp = 0
     for group, value in zip(groups, values, strict=True):
         if value is not None:

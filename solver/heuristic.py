@@ -368,6 +368,8 @@ def fill(
     """Add units by satisfaction per cost while every rule holds; True if anything changed.
 
     `deadline` (time.monotonic()): stop there (the caller reports the time limit)."""
+    if deadline is not None and time.monotonic() >= deadline:
+        return False
     order = sorted(
         (
             (*efficiency_key(ps.person, c), person_id, c.benefit, c)
