@@ -129,9 +129,16 @@ def participants(problem: Problem) -> set[str]:
     return {employee.id for employee in problem.employees if wanted(employee, benefits)}
 
 
-def allowed_units(employee: Employee, benefits: Mapping[str, Benefit]) -> dict[str, int]:
-    """Most units of each optional benefit e may receive (absent: 0)."""
-    limits = {name: units for name, (_, units) in wanted(employee, benefits).items()}
+def allowed_units(
+    employee: Employee,
+    benefits: Mapping[str, Benefit],
+    wishes: Mapping[str, tuple[int, int]] | None = None,
+) -> dict[str, int]:
+    """Most units of each optional benefit e may receive (absent: 0); `wishes`: e's
+    `wanted`, when the caller has it."""
+    if wishes is None:
+        wishes = wanted(employee, benefits)
+    limits = {name: units for name, (_, units) in wishes.items()}
     frontier = list(limits)
     while frontier:
         for needed in benefits[frontier.pop()].requires:
@@ -331,13 +338,7 @@ def check_assignment(
     benefits = benefit_map(problem)
     employees = {employee.id: employee for employee in problem.employees}
     money = problem.currency
-    found: list[Violation] = []
-    for (employee_id, benefit_id), line in sorted(assignment.items()):
-        key = f"{employee_id}/{benefit_id}"
-        if employee_id not in employees or benefit_id not in benefits:
-            found.append(Violation("unknown", key, f"line {key} names an unknown id"))
-            continue
-        found.extend(_check_line(key, benefits[benefit_id], line, money))
+    found = _check_lines(assignment, employees, benefits, money)
     if any(violation.family == "unknown" for violation in found):
         return found
     lines_of: dict[str, dict[str, Line]] = {employee.id: {} for employee in problem.employees}
@@ -348,6 +349,32 @@ def check_assignment(
     found.extend(_check_budgets(problem, assignment, fixed))
     found.extend(_check_capacity(problem, assignment, fixed))
     found.extend(_check_band(problem, assignment, fixed))
+    return found
+
+
+def _check_lines(
+    assignment: Assignment,
+    employees: Mapping[str, Employee],
+    benefits: Mapping[str, Benefit],
+    money: str,
+) -> list[Violation]:
+    """Each line on its own: known ids, units >= 1, a contribution within the line's cost."""
+    plausible = all(
+        employee_id in employees
+        and benefit_id in benefits
+        and line.units >= 1
+        and 0 <= line.contribution <= benefits[benefit_id].cost * line.units
+        for (employee_id, benefit_id), line in assignment.items()
+    )
+    if plausible:  # the common case; the ordered walk below words every issue
+        return []
+    found: list[Violation] = []
+    for (employee_id, benefit_id), line in sorted(assignment.items()):
+        key = f"{employee_id}/{benefit_id}"
+        if employee_id not in employees or benefit_id not in benefits:
+            found.append(Violation("unknown", key, f"line {key} names an unknown id"))
+            continue
+        found.extend(_check_line(key, benefits[benefit_id], line, money))
     return found
 
 
@@ -381,13 +408,14 @@ def _check_employee(
 ) -> list[Violation]:
     found: list[Violation] = []
     e = employee.id
-    limits = allowed_units(employee, benefits)
+    wishes = wanted(employee, benefits)
+    limits = allowed_units(employee, benefits, wishes)
     for benefit in benefits.values():
         line = lines.get(benefit.id)
-        key = f"{e}/{benefit.id}"
         if benefit.core:
-            found.extend(_check_core(employee, benefit, line, key))
+            found.extend(_check_core(employee, benefit, line))
         elif line is not None and line.units > limits.get(benefit.id, 0):
+            key = f"{e}/{benefit.id}"
             limit = limits.get(benefit.id, 0)
             if not employee.is_eligible(benefit.id):
                 why = f"{e} is not eligible for {benefit.id}"
@@ -403,7 +431,7 @@ def _check_employee(
                     {"units": line.units, "allowed": limit},
                 )
             )
-    found.extend(_check_prerequisites(employee, lines, benefits, money))
+    found.extend(_check_prerequisites(employee, lines, benefits, wishes, money))
     for benefit_id, line in sorted(lines.items()):
         for needed in benefits[benefit_id].requires:
             if needed not in lines:
@@ -445,11 +473,14 @@ def _check_employee(
 
 
 def _check_prerequisites(
-    employee: Employee, lines: Mapping[str, Line], benefits: Mapping[str, Benefit], money: str
+    employee: Employee,
+    lines: Mapping[str, Line],
+    benefits: Mapping[str, Benefit],
+    wishes: Mapping[str, tuple[int, int]],
+    money: str,
 ) -> list[Violation]:
     """A benefit e gave no points to only as a prerequisite: while e receives a benefit
     that requires it (DESIGN.md "Meaning"); its unit limit is checked with the others."""
-    wishes = wanted(employee, benefits)
     found: list[Violation] = []
     for benefit_id, line in sorted(lines.items()):
         benefit = benefits[benefit_id]
@@ -478,9 +509,8 @@ def _check_prerequisites(
     return found
 
 
-def _check_core(
-    employee: Employee, benefit: Benefit, line: Line | None, key: str
-) -> list[Violation]:
+def _check_core(employee: Employee, benefit: Benefit, line: Line | None) -> list[Violation]:
+    key = f"{employee.id}/{benefit.id}"
     if employee.is_eligible(benefit.id):
         if line is None or line.units != 1 or line.contribution != 0:
             got = "nothing" if line is None else f"{line.units} unit(s), {line.contribution} paid"
