@@ -59,6 +59,7 @@ from solver.validate import (
     capacity_use,
     employer_cost,
     employer_values,
+    exact_sum,
     group_bands,
     group_figures,
     participant_ratios,
@@ -121,7 +122,7 @@ def build_result(
         return doc
     scores = satisfaction(problem, outcome.assignment)
     doc.update(_allocation_sections(problem, outcome.assignment, scores))
-    total = sum(scores.values(), Fraction(0))
+    total = exact_sum(scores.values())
     doc["objective"] = _round(total)
     doc["bound"] = _honest_bound(outcome.bound, total)
     if outcome.bound is not None and doc["bound"] is None:
@@ -230,7 +231,7 @@ def kpis(
 ) -> dict[str, Any]:
     """The KPI block (see the module docstring for every key)."""
     benefits = benefit_map(problem)
-    ordered = sorted(scores.values())
+    ordered = sorted(scores.values(), key=_float_first)
     count = len(ordered)
     reasons = [
         reason for items in explanations.values() for item in items for reason in item.reasons
@@ -242,7 +243,7 @@ def kpis(
     result: dict[str, Any] = {
         "employees": len(problem.employees),
         "participants": count,
-        "mean_satisfaction": _opt(sum(ordered, Fraction(0)) / count if count else None),
+        "mean_satisfaction": _opt(exact_sum(ordered) / count if count else None),
         "median_satisfaction": _opt(_median(ordered)),
         "p10_satisfaction": _opt(ordered[math.ceil(0.1 * count) - 1] if count else None),
         "min_satisfaction": _opt(ordered[0] if count else None),
@@ -282,14 +283,20 @@ def _median(ordered: list[Fraction]) -> Fraction | None:
 
 def _gini(ordered: list[Fraction]) -> Fraction:
     """Gini = Σ_i (2i − n − 1)·x_i / (n · Σ x) over ascending x (exact)."""
-    total = sum(ordered, Fraction(0))
+    total = exact_sum(ordered)
     if total == 0:
         return Fraction(0)
     count = len(ordered)
-    weighted = sum(
-        ((2 * rank - count - 1) * value for rank, value in enumerate(ordered, 1)), Fraction(0)
+    weighted = exact_sum(
+        Fraction((2 * rank - count - 1) * value.numerator, value.denominator)
+        for rank, value in enumerate(ordered, 1)
     )
     return weighted / (count * total)
+
+
+def _float_first(value: Fraction) -> tuple[float, Fraction]:
+    """An exact sort key that compares floats first (float() never reverses an order)."""
+    return float(value), value
 
 
 def _top_choice_share(problem: Problem, assignment: Assignment) -> Fraction:

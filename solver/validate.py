@@ -180,18 +180,33 @@ def satisfaction(problem: Problem, assignment: Assignment) -> dict[str, Fraction
         if not wishes:
             continue
         total = sum(points for points, _ in wishes.values())
-        honoured = Fraction(0)
+        common = math.lcm(*(units for _, units in wishes.values()))
+        honoured = 0  # in 1/common points
         for name, (points, units) in wishes.items():
             line = assignment.get((employee.id, name))
             if line is not None:
-                honoured += Fraction(points * min(line.units, units), units)
-        result[employee.id] = honoured / total
+                honoured += points * min(line.units, units) * (common // units)
+        result[employee.id] = Fraction(honoured, common * total)
     return result
+
+
+def exact_sum(values: Iterable[Fraction]) -> Fraction:
+    """Σ values, exact: numerators added per denominator first (satisfactions share few
+    denominators, so 100,000 of them cost one Fraction addition per distinct one)."""
+    by_denominator: dict[int, int] = {}
+    for value in values:
+        by_denominator[value.denominator] = (
+            by_denominator.get(value.denominator, 0) + value.numerator
+        )
+    return sum(
+        (Fraction(numerator, denominator) for denominator, numerator in by_denominator.items()),
+        Fraction(0),
+    )
 
 
 def objective(problem: Problem, assignment: Assignment) -> Fraction:
     """Σ s(e) over participants: the reported objective under both policies."""
-    return sum(satisfaction(problem, assignment).values(), Fraction(0))
+    return exact_sum(satisfaction(problem, assignment).values())
 
 
 def minimum_satisfaction(problem: Problem, assignment: Assignment) -> Fraction | None:
@@ -244,7 +259,7 @@ def group_bands(problem: Problem, assignment: Assignment) -> dict[str, GroupBand
     for group in sorted(ratios):
         tolerance, absolute = group_tolerance(problem, group)
         entries = ratios[group]
-        mean = sum((ratio for _, ratio in entries), Fraction(0)) / len(entries) if entries else None
+        mean = exact_sum(ratio for _, ratio in entries) / len(entries) if entries else None
         cap = (1 + tolerance) * mean + absolute if mean is not None and len(entries) >= 2 else None
         bands[group] = GroupBand(
             id=group,
