@@ -6,8 +6,8 @@ executor (`solver.executors`: worker processes or Ray tasks), opened once per so
 1. `bound_and_shares`: the proven upper bound and each peer group's share of the shared
    budgets and capacities — from the LP relaxation (up to LP_SHARES_PERSONS persons, in a
    worker), else from a greedy fractional split whose prices give a Lagrangian bound
-   (`lagrangian_bound`, after the group rounds: per group, its persons alone under the
-   prices, or its priced LP where the clock allows). Warm-started: what each group uses
+   (`lagrangian_bound`, after the leftover fill: per group, its persons alone under the
+   prices, or its priced LP where the time left allows). Warm-started: what each group uses
    now plus part of what is left (`warm_group_shares`).
 2. `group_round`: per group, the construction heuristic, then a node-limited MILP
    warm-started from it (`solver.decompose.solve_group`); a group cut off by the deadline
@@ -224,6 +224,8 @@ def _solve(  # noqa: PLR0917 - private, one call site
     shares = bound_and_shares(run)
     lines, floor = group_rounds(run, shares)
     state = merge_and_fill(run, lines)
+    if shares.prices is not None:  # the allocation first: the bound gets the time left
+        lagrangian_bound(run, shares.prices)
     state, floor = polish(run, state, floor, run.deadline)
     return finish(run, state, floor)
 
@@ -274,7 +276,7 @@ def lagrangian_bound(run: Run, prices: Prices) -> None:
     limits = {g: Limits((), ()) for g in groups}
     spec = ObjectiveSpec("utilitarian")
     tasks = _tasks(run, limits, spec, {}, groups, node_limit=0, prices=prices)
-    deadline = run.by_share(MILP_TIME_SHARE)
+    deadline = run.deadline
     values = (
         run.executor.map(priced_group_bound, tasks, deadline)
         if time.monotonic() < deadline
@@ -318,8 +320,6 @@ def group_rounds(run: Run, shares: Shares) -> tuple[list[Line], Fraction | None]
         _improvable(run, heuristic),
         share=MILP_TIME_SHARE,
     )
-    if shares.prices is not None:
-        lagrangian_bound(run, shares.prices)
     return _collect(improved), None
 
 
