@@ -17,10 +17,10 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from app.allocations import solver_adapter
-from app.allocations.inputs import run_problem
 from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.problem import leftover_policy_of
 from app.allocations.results import RunOutcome, failed_outcome, outcome_of
+from app.allocations.seams import run_problem
 from app.audit.service import record
 from app.db import utcnow
 from app.errors import DomainError

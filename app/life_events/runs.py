@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
@@ -21,13 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.allocations import solver_adapter
+from app.allocations.inputs import EmployeeInput, ProblemInputs, Wish, allowance_of
 from app.allocations.jobs import ALLOCATION_RUN, finish_run
 from app.allocations.models import Run, RunEmployee
-from app.allocations.problem import build_problem, canonical_json, sha256_hex
+from app.allocations.problem import canonical_json, document, sha256_hex
 from app.allocations.results import RunOutcome, failed_outcome
+from app.allocations.seams import current_inputs
 from app.audit.service import record
 from app.auth.principal import Principal
-from app.benefits.models import Benefit
 from app.employees.models import Employee, PeerGroup
 from app.errors import Conflict
 from app.ids import time_ordered_uuid
@@ -38,9 +40,8 @@ from app.life_events.service import mark_published
 from app.payroll import repository as publications
 from app.payroll.models import PayrollLine, Publication
 from app.payroll.service import Amendment, register_amendment
-from app.periods.allowance import employee_allowance, with_carry_over
 from app.periods.models import Period
-from app.periods.service import allowance_rules, get_period
+from app.periods.service import get_period
 
 log = logging.getLogger(__name__)
 
@@ -134,49 +135,21 @@ def event_input(session: Session, event: LifeEvent, period: Period) -> dict[str,
     if publication is None:
         raise Conflict("the period has no publication to amend")
     base = session.get_one(Run, publication.run_id)
-    employee = event.employee
-    person = employee.external_id
-    group = event.peer_group.code if event.peer_group is not None else employee.peer_group.code
+    person = event.employee.external_id
+    group = event.peer_group.code if event.peer_group is not None else None
     period_days = _days(period.effective_from, period.effective_to)
     fixed, previous = _fixed(
         _lines_of(session, publication), person, event.effective_date, period_days
     )
-    # The annual allowance: the event's days pro-rate it (a hire's from the hire date).
-    carried = publications.carried_over_to(session, period, person)
-    allowance = with_carry_over(
-        employee_allowance(
-            allowance_rules(period),
-            peer_group=group,
-            fte=employee.fte,
-            hire_date=None,
-            allowance_override=employee.allowance_override,
-            effective_from=period.effective_from,
-            effective_to=period.effective_to,
-        ),
-        carried,
-    )
-    problem = build_problem(session, period)
-    mine = next((e for e in problem["employees"] if e["id"] == person), None)
+    inputs = current_inputs(session, period)
+    mine = next((e for e in inputs.employees if e.external_id == person), None)
     if mine is None:
         raise Conflict(f"{person} is not active: activate the employee before an event run")
-    changeable = _changeable(session, problem, event.categories)
-    wishes = dict(event.preferences or {}) if event.preferences is not None else None
-    if wishes is None and event.kind == "transfer":
-        wishes = mine["preferences"]  # a transfer keeps the period's wishes unless changed
-    preferences = dict(wishes or {})
+    changeable = _changeable(inputs, event.categories)
     held = held_codes(previous, changeable)
-    for code in sorted(held):  # a held line stays wanted: the checker sees it as chosen
-        preferences[code] = {"points": 1, "units": previous[code]["units"]}
-    held_wishes = len(held)
-    mine = {**mine, "group": group, "preferences": preferences}
-    mine.pop("allowance", None)
-    if allowance is not None:
-        mine["allowance"] = allowance
-    problem = {
-        **problem,
-        "employees": [mine],
-        "points_per_employee": problem["points_per_employee"] + held_wishes,
-    }
+    mine = _event_employee(mine, event, group or mine.group, held, previous, inputs)
+    # Held lines are wishes of one point each: the budget of points grows by as many.
+    inputs = replace(inputs, points_per_employee=inputs.points_per_employee + len(held))
     mine_before = session.get(RunEmployee, (base.id, person))
     return {
         "format": EVENT_FORMAT,
@@ -187,22 +160,49 @@ def event_input(session: Session, event: LifeEvent, period: Period) -> dict[str,
         "employee": person,
         "days": _days(event.effective_date, period.effective_to),
         "period_days": period_days,
-        "problem": problem,
+        "problem": document(inputs, employees=[mine]),
         "fixed": fixed,
-        "frozen": _frozen(base, mine_before, group),
+        "frozen": _frozen(base, mine_before, mine.group),
         "previous": previous,
         "changeable": None if changeable is None else sorted(changeable),
     }
 
 
-def _changeable(
-    session: Session, problem: Mapping[str, Any], categories: list[str] | None
-) -> set[str] | None:
+def _event_employee(  # noqa: PLR0917 (one caller)
+    mine: EmployeeInput,
+    event: LifeEvent,
+    group: str,
+    held: set[str],
+    previous: Mapping[str, Mapping[str, int]],
+    inputs: ProblemInputs,
+) -> EmployeeInput:
+    """The person as the event re-allocates them: the event's group and wishes (a transfer
+    keeps the period's unless changed), each held line a 1-point wish so that the checker
+    sees it chosen, and the annual allowance of the group (the event's days pro-rate it, a
+    hire's from the hire date, so no pro-rating by hire date here)."""
+    if event.preferences is not None:
+        wishes = {
+            code: Wish(points=wish["points"], units=wish["units"], spelled_out=True)
+            for code, wish in event.preferences.items()
+        }
+    else:
+        wishes = dict(mine.wishes) if event.kind == "transfer" else {}
+    for code in sorted(held):
+        wishes[code] = Wish(points=1, units=previous[code]["units"], spelled_out=True)
+    basis = replace(mine.basis, hire_date=None)
+    return replace(
+        mine,
+        group=group,
+        wishes=wishes,
+        basis=basis,
+        allowance=allowance_of(inputs, basis, group),
+    )
+
+
+def _changeable(inputs: ProblemInputs, categories: list[str] | None) -> set[str] | None:
     if categories is None:
         return None
-    codes = [b["id"] for b in problem["benefits"]]
-    rows = session.execute(select(Benefit.code, Benefit.category).where(Benefit.code.in_(codes)))
-    return {code for code, category in rows if category in categories}
+    return {b.code for b in inputs.benefits if b.category in categories}
 
 
 def start_event_run(session: Session, event: LifeEvent, principal: Principal) -> Run:

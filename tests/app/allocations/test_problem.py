@@ -1,4 +1,4 @@
-"""The problem document built from the database."""
+"""The inputs read from the database, and the problem document made from them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.allocations.problem import build_problem, canonical_json, sha256_hex
+from app.allocations.period_inputs import period_inputs
+from app.allocations.problem import canonical_json, document, sha256_hex
 from app.ids import time_ordered_uuid
 from app.periods.models import Period
 from app.preferences.models import Preference
@@ -103,7 +104,7 @@ def test_the_document_holds_every_input_resolved(session: Session) -> None:
     )
     prefer(session, period, late.id, {"BIKE": {"points": 100, "units": 1}})
 
-    doc = build_problem(session, period, carried_over={"E1": 7})
+    doc = document(period_inputs(session, period, carried_over={"E1": 7}))
     load_problem(doc)  # valid for the solver
     assert [b["id"] for b in doc["benefits"]] == ["BIKE", "CAR", "GYM", "HEALTH"]
     assert doc["budgets"] == [
@@ -123,6 +124,6 @@ def test_the_document_holds_every_input_resolved(session: Session) -> None:
     assert e2["allowance"] == 730000 * 184 // 365 and e2["eligible"][0] == "BIKE"
 
     assert canonical_json(doc) == canonical_json(
-        build_problem(session, period, carried_over={"E1": 7})
+        document(period_inputs(session, period, carried_over={"E1": 7}))
     )
     assert len(sha256_hex(canonical_json(doc))) == 64
