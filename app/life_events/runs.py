@@ -26,8 +26,9 @@ from app.allocations.inputs import EmployeeInput, ProblemInputs, Wish, allowance
 from app.allocations.jobs import ALLOCATION_RUN, finish_run
 from app.allocations.models import Run, RunEmployee
 from app.allocations.problem import canonical_json, document, sha256_hex
-from app.allocations.results import RunOutcome, failed_outcome
+from app.allocations.results import RunOutcome, failed_outcome, line_row, solver_columns
 from app.allocations.seams import current_inputs
+from app.allocations.solver_result import SolverIdentity, SolverResult
 from app.audit.service import record
 from app.auth.principal import Principal
 from app.employees.models import Employee, PeerGroup
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 KIND = "event_run"
 EVENT_FORMAT = "flexben.event/v1"
 OTHERS = "(others)"  # fixed lines of everyone else are aggregated under this name
+# A leave is decided without the solver: every line of the person ends on its date.
+LEAVE = SolverResult(status="optimal", solver=SolverIdentity("event", "1", 0.0))
 
 
 def _days(start: date, end: date) -> int:
@@ -265,12 +268,13 @@ def _line_row(line: PayrollLine, **changes: Any) -> dict[str, Any]:
 def amended_lines(
     lines: list[PayrollLine],
     doc: Mapping[str, Any],
-    result: Mapping[str, Any] | None,
+    result: SolverResult | None,
     period_end: date,
 ) -> list[dict[str, Any]]:
     """The next publication's lines: only the person's change (a leave: `result` None)."""
     person, when = doc["employee"], date.fromisoformat(doc["effective_date"])
-    held = {r["benefit"] for r in (result or {}).get("allocations", []) if r.get("held")}
+    allocated = () if result is None else result.lines
+    held = {line.benefit for line in allocated if line.held}
     rows: list[dict[str, Any]] = []
     for line in lines:
         if line.employee != person or line.effective_to < when:
@@ -297,16 +301,11 @@ def amended_lines(
                     employee_cost=_part(line.employee_cost, line, end),
                 )
             )
-    for row in (result or {}).get("allocations", []):
-        if not row.get("held"):
+    for new in allocated:
+        if not new.held:
             rows.append(
                 {
-                    "employee": person,
-                    "benefit": row["benefit"],
-                    "kind": "benefit",
-                    "units": row["units"],
-                    "employer_cost": row["employer_cost"],
-                    "employee_cost": row["employee_cost"],
+                    **line_row(replace(new, employee=person)),
                     "effective_from": when,
                     "effective_to": period_end,
                 }
@@ -315,7 +314,7 @@ def amended_lines(
 
 
 def _employees(
-    base_rows: list[RunEmployee], doc: Mapping[str, Any], result: Mapping[str, Any] | None
+    base_rows: list[RunEmployee], doc: Mapping[str, Any], result: SolverResult | None
 ) -> list[dict[str, Any]]:
     columns = ("employee", "peer_group", "satisfaction", "value", "top_up", "allowance",
                "leftover", "preferences", "explanations")  # fmt: skip
@@ -323,20 +322,20 @@ def _employees(
     if result is None:
         return rows
     person = doc["problem"]["employees"][0]
-    (mine,) = result["employees"]
+    (mine,) = result.employees.values()
     before = next((r["preferences"] or {} for r in rows if r["employee"] == doc["employee"]), {})
     rows = [r for r in rows if r["employee"] != doc["employee"]]
     rows.append(
         {
             "employee": doc["employee"],
             "peer_group": person["group"],
-            "satisfaction": mine["satisfaction"],
-            "value": mine["value"],
-            "top_up": mine["top_up"],
+            "satisfaction": mine.satisfaction,
+            "value": mine.value,
+            "top_up": mine.top_up,
             "allowance": person.get("allowance"),
             "leftover": 0,
             "preferences": _stored_wishes(doc, person["preferences"], before),
-            "explanations": mine["explanations"],
+            "explanations": mine.explanations,
         }
     )
     return rows
@@ -367,33 +366,27 @@ def _stored_wishes(
 
 def event_outcome(  # noqa: PLR0917 (the job's one call)
     doc: Mapping[str, Any],
-    result: Mapping[str, Any] | None,
+    result: SolverResult | None,
     lines: list[PayrollLine],
     base: Run,
     base_rows: list[RunEmployee],
     period_end: date,
 ) -> RunOutcome:
-    solver = (result or {}).get("solver") or {"name": "event", "version": "1", "seconds": 0.0}
-    status = "optimal" if result is None else result["status"]
+    """A leave (`result` None) needs no solve: its lines end on the date."""
+    said = result or LEAVE
+    status = said.status
     values: dict[str, Any] = {
-        "status": "succeeded" if status in ("optimal", "feasible") else "infeasible",
+        "status": "succeeded" if said.solved else "infeasible",
         "solver_status": status if status in ("optimal", "feasible", "infeasible") else "error",
-        "solver_name": solver.get("name"),
-        "solver_version": solver.get("version"),
-        "solver_seconds": solver.get("seconds"),
-        "objective": (result or {}).get("objective"),
-        "bound": (result or {}).get("bound"),
-        "gap": (result or {}).get("gap"),
+        **solver_columns(replace(said, solver=said.solver or LEAVE.solver)),
         "groups": base.groups,  # the frozen figures carry over to the next publication
-        "budgets": (result or {}).get("budgets") or base.budgets,
+        "budgets": said.budgets or base.budgets,
         "kpis": {"life_event": doc["event"], "kind": doc["kind"], "employee": doc["employee"]},
         "error": None,
     }
     if values["status"] != "succeeded":
-        assert result is not None
-        problems = result.get("infeasibility") or result.get("violations") or []
-        values["error"] = " ".join(str(p.get("text")) for p in problems) or str(
-            result.get("error") or "the event has no valid allocation"
+        values["error"] = " ".join(said.diagnosis or said.violations) or (
+            said.error or "the event has no valid allocation"
         )
         if status == "error":
             values["status"] = "failed"
