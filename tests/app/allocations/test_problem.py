@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.allocations.inputs import BudgetInput, Wish
 from app.allocations.period_inputs import period_inputs
 from app.allocations.problem import canonical_json, document, sha256_hex
 from app.ids import time_ordered_uuid
@@ -15,6 +17,7 @@ from app.periods.models import Period
 from app.preferences.models import Preference
 from solver.load import load_problem
 from tests.domain_factories import make_benefit, make_employee, make_peer_group
+from tests.input_factories import benefit, employee, inputs
 
 
 def make_period(session: Session, **overrides: Any) -> Period:
@@ -127,3 +130,30 @@ def test_the_document_holds_every_input_resolved(session: Session) -> None:
         document(period_inputs(session, period, carried_over={"E1": 7}))
     )
     assert len(sha256_hex(canonical_json(doc))) == 64
+
+
+def test_a_document_of_some_employees_resolves_budgets_against_everyone() -> None:
+    hq = employee(external_id="E1", group="HQ", eligible=("GYM",), wishes={"GYM": Wish(10)})
+    sales = employee(
+        external_id="E2",
+        group="SALES",
+        wishes={"GYM": Wish(5, spelled_out=True), "LEAVE": Wish(5, units=2)},
+    )
+    problem = inputs(
+        benefits=(benefit(code="GYM"), benefit(code="LEAVE", max_units=2)),
+        employees=(hq, sales),
+        budgets=(
+            BudgetInput(id="sales", cap=9, groups=("SALES", "LYON")),
+            BudgetInput(id="none", cap=9, categories=("travel",)),
+        ),
+    )
+    doc = document(problem, employees=[sales])
+    assert doc["budgets"] == [{"id": "sales", "cap": 9, "groups": ["SALES"]}]
+    (only,) = doc["employees"]
+    assert only["preferences"] == {
+        "GYM": {"points": 5, "units": 1},  # spelled out as stored: the bytes keep it
+        "LEAVE": {"points": 5, "units": 2},
+    }
+    assert "allowance" not in only and "leftover_policy" not in doc
+    assert document(replace(problem, leftover_policy="cash"))["leftover_policy"] == "cash"
+    load_problem(document(problem))  # valid for the solver

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.allocations.seams import run_problem
 from app.allocations.models import Run, RunEmployee, RunLine
+from app.allocations.seams import run_problem
 from app.auth.principal import Principal
 from app.demo import load_demo
 from app.jobs.execution import run_pending
