@@ -39,15 +39,23 @@ STATUS_BY_SOLVER = {
 
 @dataclass
 class RunOutcome:
-    """Everything a finished run stores: run columns, line rows, employee rows."""
+    """Everything a finished run stores: its columns, its lines and its employees' rows."""
 
-    values: dict[str, Any]
+    columns: dict[str, Any]
     lines: list[dict[str, Any]] = field(default_factory=list)
     employees: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def status(self) -> str:
+        return str(self.columns["status"])
+
+    @property
+    def error(self) -> str | None:
+        return self.columns.get("error")
+
 
 def failed_outcome(error: str) -> RunOutcome:
-    return RunOutcome(values={"status": "failed", "error": error})
+    return RunOutcome(columns={"status": "failed", "error": error})
 
 
 def _optional_values(problem: Mapping[str, Any], lines: Sequence[AllocatedLine]) -> dict[str, int]:
@@ -105,7 +113,7 @@ def outcome_of(
     """The rows of a run from its problem and what the solver said."""
     kpis = dict(result.kpis)
     status = STATUS_BY_SOLVER.get(result.status, "failed")
-    values: dict[str, Any] = {
+    columns: dict[str, Any] = {
         "status": status,
         "solver_status": result.status,
         **solver_columns(result),
@@ -115,7 +123,7 @@ def outcome_of(
         "kpis": kpis,
     }
     if status != "succeeded":
-        return RunOutcome(values=values)
+        return RunOutcome(columns=columns)
     lines = [line_row(line) for line in result.lines]
     optional = _optional_values(problem, result.lines)
     employees: list[dict[str, Any]] = []
@@ -153,4 +161,4 @@ def outcome_of(
     else:
         kpis["leftover_forfeited"] = leftover_total
     lines.sort(key=lambda line: (line["employee"], line["benefit"]))
-    return RunOutcome(values=values, lines=lines, employees=employees)
+    return RunOutcome(columns=columns, lines=lines, employees=employees)

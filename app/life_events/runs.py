@@ -133,7 +133,7 @@ def _frozen(base: Run, mine: RunEmployee | None, group: str) -> dict[str, Any] |
     }
 
 
-def event_input(session: Session, event: LifeEvent, period: Period) -> dict[str, Any]:
+def event_document(session: Session, event: LifeEvent, period: Period) -> dict[str, Any]:
     publication = publications.current_publication(session, period.id)
     if publication is None:
         raise Conflict("the period has no publication to amend")
@@ -216,7 +216,7 @@ def start_event_run(session: Session, event: LifeEvent, principal: Principal) ->
     if event.status != "confirmed":
         hint = "confirm it first" if event.status == "reported" else "it is already published"
         raise Conflict(f"the event is {event.status}; {hint}")
-    text = canonical_json(event_input(session, event, period))
+    text = canonical_json(event_document(session, event, period))
     run = Run(
         id=time_ordered_uuid(),
         period_id=period.id,
@@ -238,10 +238,10 @@ def start_event_run(session: Session, event: LifeEvent, principal: Principal) ->
 
 def base_version(run: Run) -> int:
     """The publication an event run amends."""
-    return int(json.loads(event_problem(run))["base_version"])
+    return int(json.loads(stored_event_document(run))["base_version"])
 
 
-def event_problem(run: Run) -> str:
+def stored_event_document(run: Run) -> str:
     """An event run's problem: stored when the run is started (one person's, small)."""
     if run.problem is None:
         raise ValueError(f"event run {run.id} has no stored problem")
@@ -275,13 +275,13 @@ def amended_lines(
     person, when = doc["employee"], date.fromisoformat(doc["effective_date"])
     allocated = () if result is None else result.lines
     held = {line.benefit for line in allocated if line.held}
-    rows: list[dict[str, Any]] = []
+    amended: list[dict[str, Any]] = []
     for line in lines:
         if line.employee != person or line.effective_to < when:
-            rows.append(_line_row(line))
+            amended.append(_line_row(line))
         elif result is None:  # a leave: every line ends on the date
             if line.effective_from <= when:
-                rows.append(
+                amended.append(
                     _line_row(
                         line,
                         effective_to=when,
@@ -290,10 +290,10 @@ def amended_lines(
                     )
                 )
         elif line.benefit in held and line.kind == "benefit":
-            rows.append(_line_row(line))
+            amended.append(_line_row(line))
         elif line.effective_from < when:  # ends the day before its replacement
             end = when - timedelta(days=1)
-            rows.append(
+            amended.append(
                 _line_row(
                     line,
                     effective_to=end,
@@ -303,22 +303,22 @@ def amended_lines(
             )
     for new in allocated:
         if not new.held:
-            rows.append(
+            amended.append(
                 {
                     **line_row(replace(new, employee=person)),
                     "effective_from": when,
                     "effective_to": period_end,
                 }
             )
-    return sorted(rows, key=lambda r: (r["employee"], r["benefit"], r["effective_from"]))
+    return sorted(amended, key=lambda r: (r["employee"], r["benefit"], r["effective_from"]))
 
 
 def _employees(
-    base_rows: list[RunEmployee], doc: Mapping[str, Any], result: SolverResult | None
+    base_employees: list[RunEmployee], doc: Mapping[str, Any], result: SolverResult | None
 ) -> list[dict[str, Any]]:
     columns = ("employee", "peer_group", "satisfaction", "value", "top_up", "allowance",
                "leftover", "preferences", "explanations")  # fmt: skip
-    rows = [{c: getattr(r, c) for c in columns} for r in base_rows]
+    rows = [{c: getattr(r, c) for c in columns} for r in base_employees]
     if result is None:
         return rows
     person = doc["problem"]["employees"][0]
@@ -369,13 +369,13 @@ def event_outcome(  # noqa: PLR0917 (the job's one call)
     result: SolverResult | None,
     lines: list[PayrollLine],
     base: Run,
-    base_rows: list[RunEmployee],
+    base_employees: list[RunEmployee],
     period_end: date,
 ) -> RunOutcome:
     """A leave (`result` None) needs no solve: its lines end on the date."""
     said = result or LEAVE
     status = said.status
-    values: dict[str, Any] = {
+    columns: dict[str, Any] = {
         "status": "succeeded" if said.solved else "infeasible",
         "solver_status": status if status in ("optimal", "feasible", "infeasible") else "error",
         **solver_columns(replace(said, solver=said.solver or LEAVE.solver)),
@@ -384,17 +384,17 @@ def event_outcome(  # noqa: PLR0917 (the job's one call)
         "kpis": {"life_event": doc["event"], "kind": doc["kind"], "employee": doc["employee"]},
         "error": None,
     }
-    if values["status"] != "succeeded":
-        values["error"] = " ".join(said.diagnosis or said.violations) or (
+    if columns["status"] != "succeeded":
+        columns["error"] = " ".join(said.diagnosis or said.violations) or (
             said.error or "the event has no valid allocation"
         )
         if status == "error":
-            values["status"] = "failed"
-        return RunOutcome(values=values)
+            columns["status"] = "failed"
+        return RunOutcome(columns=columns)
     return RunOutcome(
-        values=values,
+        columns=columns,
         lines=amended_lines(lines, doc, result, period_end),
-        employees=_employees(base_rows, doc, result),
+        employees=_employees(base_employees, doc, result),
     )
 
 
@@ -402,14 +402,16 @@ def execute_event_run(context: JobContext) -> Finish:
     with context.session() as session:
         run = session.get_one(Run, context.job_id)
         period = session.get_one(Period, run.period_id)
-        doc = json.loads(event_problem(run))
+        doc = json.loads(stored_event_document(run))
         publication = publications.publication(session, period.id, doc["base_version"])
         assert publication is not None
         base = session.get_one(Run, publication.run_id)
         session.expunge(base)
         lines = [line for line, _ in _lines_of(session, publication)]
-        base_rows = list(session.scalars(select(RunEmployee).where(RunEmployee.run_id == base.id)))
-        for row in [*lines, *base_rows]:
+        base_employees = list(
+            session.scalars(select(RunEmployee).where(RunEmployee.run_id == base.id))
+        )
+        for row in [*lines, *base_employees]:
             session.expunge(row)
         span = (period.effective_from, period.effective_to)
         session.rollback()
@@ -417,7 +419,7 @@ def execute_event_run(context: JobContext) -> Finish:
         result = None
         if doc["kind"] != "leave":
             result = solver_adapter.solve_event(doc, time_limit_s=None)
-        outcome = event_outcome(doc, result, lines, base, base_rows, span[1])
+        outcome = event_outcome(doc, result, lines, base, base_employees, span[1])
     except Exception as error:  # recorded on the run; the worker carries on
         log.exception("event run %s failed", context.job_id)
         outcome = failed_outcome(f"the event run failed unexpectedly: {error!r}")

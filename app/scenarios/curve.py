@@ -99,7 +99,7 @@ def sweep_caps(cap_from: int, cap_to: int, steps: int) -> list[int]:
     return sorted({cap_from + (cap_to - cap_from) * i // (steps - 1) for i in range(steps)})
 
 
-def run_curve(
+def sweep_curve(
     job_problem: str,
     params: dict[str, Any],
     on_progress: Callable[[int, dict[str, Any]], None] | None,

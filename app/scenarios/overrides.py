@@ -34,10 +34,9 @@ from app.errors import Unprocessable, error_item
 from app.periods import repository as periods
 from app.periods.allowance import AllowanceRules
 from app.periods.models import Period
-from app.periods.service import allowance_rules, budget_reference_problems
+from app.periods.service import FieldIssue, allowance_rules, budget_reference_issues
 from app.scenarios.schemas import Overrides
 
-Problem = tuple[list[str | int], str]
 ROOT: list[str | int] = ["body", "overrides"]
 CATALOGUE_OVERRIDES = ("cost_multipliers", "category_cost_multipliers", "capacities")
 
@@ -51,16 +50,16 @@ def _listing(values: Sequence[str]) -> str:
     return ", ".join(sorted(values)) or "none"
 
 
-def override_problems(session: Session, period: Period, overrides: Overrides) -> list[Problem]:
+def override_issues(session: Session, period: Period, overrides: Overrides) -> list[FieldIssue]:
     """Every override naming something that does not exist, in plain words."""
     groups = periods.peer_group_codes(session)
     benefits = periods.benefit_facts(session)
     categories = {category for _active, category in benefits.values() if category}
     budget_ids = [budget["id"] for budget in period.budgets]
-    problems: list[Problem] = []
+    issues: list[FieldIssue] = []
     for budget_id in overrides.budget_caps:
         if budget_id not in budget_ids:
-            problems.append(
+            issues.append(
                 (
                     [*ROOT, "budget_caps", budget_id],
                     f"the period has no budget {budget_id!r} (its budgets: "
@@ -70,22 +69,22 @@ def override_problems(session: Session, period: Period, overrides: Overrides) ->
     for index, budget in enumerate(overrides.new_budgets):
         loc = [*ROOT, "new_budgets", index]
         if budget.id in budget_ids:
-            problems.append(
+            issues.append(
                 ([*loc, "id"], f"the period already has a budget {budget.id!r}; use budget_caps")
             )
-        problems += budget_reference_problems(budget, loc, groups=groups, benefits=benefits)
-    problems += [
+        issues += budget_reference_issues(budget, loc, groups=groups, benefits=benefits)
+    issues += [
         ([*ROOT, "group_allowances", code], f"no peer group {code!r}")
         for code in overrides.group_allowances
         if code not in groups
     ]
     for field in ("cost_multipliers", "capacities"):
-        problems += [
+        issues += [
             ([*ROOT, field, code], f"no benefit {code!r}")
             for code in getattr(overrides, field)
             if code not in benefits
         ]
-    problems += [
+    issues += [
         (
             [*ROOT, "category_cost_multipliers", name],
             f"no benefit has category {name!r} (categories: {_listing(list(categories))})",
@@ -93,15 +92,15 @@ def override_problems(session: Session, period: Period, overrides: Overrides) ->
         for name in overrides.category_cost_multipliers
         if name not in categories
     ]
-    problems += [
+    issues += [
         ([*ROOT, "withdrawn_benefits"], f"no benefit {code!r}")
         for code in overrides.withdrawn_benefits
         if code not in benefits
     ]
-    return problems + _allowance_range_problems(period, overrides)
+    return issues + _allowance_range_issues(period, overrides)
 
 
-def _allowance_range_problems(period: Period, overrides: Overrides) -> list[Problem]:
+def _allowance_range_issues(period: Period, overrides: Overrides) -> list[FieldIssue]:
     if overrides.allowance_multiplier is None:
         return []
     allowance = overridden_allowance(allowance_rules(period), overrides)
@@ -119,12 +118,12 @@ def _allowance_range_problems(period: Period, overrides: Overrides) -> list[Prob
 
 def check_overrides(session: Session, period: Period, overrides: Overrides) -> None:
     """422 naming every bad override."""
-    problems = override_problems(session, period, overrides)
-    if problems:
+    issues = override_issues(session, period, overrides)
+    if issues:
         raise Unprocessable(
             "invalid overrides: "
-            + "; ".join(f"{'.'.join(map(str, loc[2:]))}: {msg}" for loc, msg in problems),
-            errors=[error_item(loc, msg) for loc, msg in problems],
+            + "; ".join(f"{'.'.join(map(str, loc[2:]))}: {msg}" for loc, msg in issues),
+            errors=[error_item(loc, msg) for loc, msg in issues],
         )
 
 

@@ -19,7 +19,7 @@ from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.seams import run_problem
 from app.auth.principal import Principal
 from app.demo import load_demo
-from app.jobs.execution import run_pending
+from app.jobs.execution import execute_pending
 from app.periods.models import Period
 from app.scenarios.schemas import ScenarioCreate
 from app.scenarios.service import create_scenario
@@ -240,7 +240,7 @@ def test_carried_over_proposed_cash_and_event_documents_keep_their_bytes(
         ("event leave", leave),
     ):
         event_runs[name], found[name] = _event_problem(world, event_id)
-    run_pending(joined_session_factory(api.session), kind="event_run")
+    execute_pending(joined_session_factory(api.session), kind="event_run")
     for name in ("event birth", "event leave"):
         assert api.session.get_one(Run, event_runs[name]).status == "succeeded"
     found["rows birth run"] = digest(_stored_rows(api.session, event_runs["event birth"]))
