@@ -134,6 +134,8 @@ def _frozen(base: Run, mine: RunEmployee | None, group: str) -> dict[str, Any] |
 
 
 def event_document(session: Session, event: LifeEvent, period: Period) -> dict[str, Any]:
+    """The `flexben.event/v1` document of the event's run: the person's one-person problem
+    (from the period's current inputs) against the publication it amends."""
     publication = publications.current_publication(session, period.id)
     if publication is None:
         raise Conflict("the period has no publication to amend")
@@ -150,7 +152,9 @@ def event_document(session: Session, event: LifeEvent, period: Period) -> dict[s
         raise Conflict(f"{person} is not active: activate the employee before an event run")
     changeable = _changeable(inputs, event.categories)
     held = held_codes(previous, changeable)
-    mine = _event_employee(mine, event, group or mine.group, held, previous, inputs)
+    mine = _event_employee(
+        mine, event, group=group or mine.group, held=held, previous=previous, inputs=inputs
+    )
     # Held lines are wishes of one point each: the budget of points grows by as many.
     inputs = replace(inputs, points_per_employee=inputs.points_per_employee + len(held))
     mine_before = session.get(RunEmployee, (base.id, person))
@@ -171,9 +175,10 @@ def event_document(session: Session, event: LifeEvent, period: Period) -> dict[s
     }
 
 
-def _event_employee(  # noqa: PLR0917 (one caller)
+def _event_employee(
     mine: EmployeeInput,
     event: LifeEvent,
+    *,
     group: str,
     held: set[str],
     previous: Mapping[str, Mapping[str, int]],
