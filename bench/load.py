@@ -27,7 +27,7 @@ from app.auth.service import create_api_key
 from app.config import DEVELOPMENT_SECRET_KEY
 from app.db import make_engine, make_session_factory
 from app.employees.models import Employee
-from app.jobs.execution import run_pending
+from app.jobs.execution import execute_pending
 from app.payroll.service import approve
 from app.periods.schemas import PeriodCreate
 from app.periods.service import create_period, open_period
@@ -61,7 +61,7 @@ def prepare(url: str, users: int) -> dict[str, object]:
         session.commit()
         run = start_run(session, published_id, RunCreate(), HR)
         session.commit()
-    run_pending(factory, kind="allocation_run")
+    execute_pending(factory, kind="allocation_run")
     with factory() as session:
         approve(session, run.id, APPROVER)
         session.commit()

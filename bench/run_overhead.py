@@ -42,8 +42,8 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.allocations.inputs import run_problem
 from app.allocations.models import RunLine
+from app.allocations.seams import run_problem
 from app.auth.service import create_api_key
 from app.db import make_engine, make_session_factory
 from app.periods.models import Period

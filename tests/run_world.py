@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs.execution import run_pending
+from app.jobs.execution import execute_pending
 from tests.conftest import ApiClient, FreshDatabase
 from tests.domain_factories import period_body
 
@@ -172,7 +172,7 @@ def joined_session_factory(session: Session) -> sessionmaker[Session]:
 
 def execute_queued(api: ApiClient) -> list[str]:
     """What the runner does in production: execute every queued run."""
-    return run_pending(joined_session_factory(api.session), kind="allocation_run")
+    return execute_pending(joined_session_factory(api.session), kind="allocation_run")
 
 
 def close(world: World) -> None:

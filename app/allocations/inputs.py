@@ -1,78 +1,184 @@
-"""A run's problem: the period's current inputs (or a scenario's) as canonical text + SHA-256,
-and what it takes from the domains built on runs, through seams they fill in.
+"""The typed inputs of an allocation problem: what the tables say about one period, resolved
+once (app.allocations.period_inputs) and turned into the `flexben.problem/v1` document by
+app.allocations.problem.document. Scenarios and life events change these values (pure
+functions from inputs to inputs), never a document.
 
-Built by the run's job when it starts, not in `POST /runs`: at 100,000 employees building
-takes tens of seconds, which a request must not hold (nor a SQLite write lock with it).
-
-Payroll publishes runs and scenarios run them, so both import allocations and allocations
-imports neither: payroll registers the allowance carried into a period from its
-publications (app/payroll/repository.py), scenarios the check and the problem of a scenario
-run (app/scenarios/service.py). app.main imports both domains, as app.life_events does for
-payroll's Amendment.
+App-side types: `app` never imports `solver` outside app.allocations.solver_adapter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy.orm import Session
+from app.periods.allowance import AllowanceRules, employee_allowance, with_carry_over
+from app.preferences.rules import OfferedBenefit, proposed_from
 
-from app.allocations.problem import build_problem, canonical_json, sha256_hex
-from app.periods.models import Period
-
-# external_id -> allowance carried into the period (from the previous period's publication).
-CarryOverInto = Callable[[Session, Period], dict[str, int]]
+# Unused allowance is forfeited unless the period says otherwise.
+DEFAULT_LEFTOVER = "forfeit"
 
 
 @dataclass(frozen=True)
-class ScenarioRuns:
-    """What runs need of scenarios: `check` raises (404) unless the id is a scenario of the
-    period (cheap: in the request); `problem` is the scenario run's (canonical text, SHA-256)
-    (in the run's job)."""
+class BenefitInput:
+    """An offered benefit the solver may allocate (its category filters budgets)."""
 
-    check: Callable[[Session, Period, str], None]
-    problem: Callable[[Session, Period, str], tuple[str, str]]
-
-
-_CARRY_OVER: list[CarryOverInto] = []
-_SCENARIO_RUNS: list[ScenarioRuns] = []
-
-
-def register_carry_over(source: CarryOverInto) -> None:
-    _CARRY_OVER[:] = [source]
+    code: str
+    cost: int
+    category: str | None = None
+    core: bool = False
+    max_units: int = 1
+    capacity: int | None = None
+    exclusive_group: str | None = None
+    requires: tuple[str, ...] = ()
 
 
-def register_scenario_runs(source: ScenarioRuns) -> None:
-    _SCENARIO_RUNS[:] = [source]
+@dataclass(frozen=True)
+class Wish:
+    """Points on one benefit for `units` units. `spelled_out`: written as
+    {"points", "units"} even for one unit, as event wishes are stored (the document keeps
+    each wish's spelling, so that its bytes never change)."""
+
+    points: int
+    units: int = 1
+    spelled_out: bool = False
 
 
-def carried_over_into(session: Session, period: Period) -> dict[str, int]:
-    if not _CARRY_OVER:  # pragma: no cover (app.main imports the payroll domain)
-        raise RuntimeError("no carry-over source: import app.payroll.repository first")
-    return _CARRY_OVER[0](session, period)
+@dataclass(frozen=True)
+class AllowanceBasis:
+    """What an employee's allowance is computed from, besides the period's rules."""
+
+    fte: Decimal
+    hire_date: date | None
+    override: int | None
+    carried_over: int = 0
 
 
-def carried_over_to(session: Session, period: Period, external_id: str) -> int:
-    """What one employee carries into `period` (0 when nothing)."""
-    return carried_over_into(session, period).get(external_id, 0)
+@dataclass(frozen=True)
+class EmployeeInput:
+    """An active employee: eligibility resolved, allowance (carry-over included) and wishes.
+
+    `previous_choices`: the previous period's points when `wishes` are proposed from them
+    (a non-submitter of a `previous_choices` period), so a changed catalogue proposes anew.
+    """
+
+    external_id: str
+    group: str
+    need: Decimal
+    top_up_limit: int
+    eligible: tuple[str, ...]
+    wishes: Mapping[str, Wish]
+    allowance: int | None
+    basis: AllowanceBasis
+    previous_choices: Mapping[str, Mapping[str, int]] | None = None
 
 
-def scenario_runs() -> ScenarioRuns:
-    if not _SCENARIO_RUNS:  # pragma: no cover (app.main imports the scenarios domain)
-        raise RuntimeError("no scenario runs: import app.scenarios.service first")
-    return _SCENARIO_RUNS[0]
+@dataclass(frozen=True)
+class BudgetInput:
+    """A period budget with its filters as the period states them (None: no filter)."""
+
+    id: str
+    cap: int
+    groups: tuple[str, ...] | None = None
+    benefits: tuple[str, ...] | None = None
+    categories: tuple[str, ...] | None = None
 
 
-def current_problem(session: Session, period: Period) -> tuple[str, str]:
-    """The canonical problem text of the period's current inputs, and its SHA-256."""
-    carried = carried_over_into(session, period)
-    text = canonical_json(build_problem(session, period, carried_over=carried))
-    return text, sha256_hex(text)
+@dataclass(frozen=True)
+class PolicyInput:
+    objective: str = "utilitarian"
+    equity_tolerance: Decimal = Decimal("0.15")
+    equity_absolute: int = 0
 
 
-def run_problem(session: Session, period: Period, scenario_id: str | None) -> tuple[str, str]:
-    """The baseline problem of `period`, or the problem of its scenario `scenario_id`."""
-    if scenario_id is None:
-        return current_problem(session, period)
-    return scenario_runs().problem(session, period, scenario_id)
+@dataclass(frozen=True)
+class PeerGroupInput:
+    """A peer group's own tolerances (None: the policy's)."""
+
+    code: str
+    equity_tolerance: Decimal | None = None
+    equity_absolute: int | None = None
+
+
+@dataclass(frozen=True)
+class ProblemInputs:
+    """Everything a run's problem holds, approval's hash included (`leftover_policy`)."""
+
+    currency: str
+    points_per_employee: int
+    effective_from: date
+    effective_to: date
+    allowance: AllowanceRules
+    policy: PolicyInput
+    budgets: tuple[BudgetInput, ...]
+    peer_groups: tuple[PeerGroupInput, ...]
+    benefits: tuple[BenefitInput, ...]
+    employees: tuple[EmployeeInput, ...]
+    leftover_policy: str = DEFAULT_LEFTOVER
+
+
+def solvable(offered: Iterable[BenefitInput]) -> tuple[BenefitInput, ...]:
+    """Offered benefits minus those requiring a benefit that is not (transitively) offered,
+    by code."""
+    kept = {benefit.code: benefit for benefit in offered}
+    changed = True
+    while changed:
+        changed = False
+        for code, benefit in list(kept.items()):
+            if any(needed not in kept for needed in benefit.requires):
+                del kept[code]
+                changed = True
+    return tuple(kept[code] for code in sorted(kept))
+
+
+def allowance_of(inputs: ProblemInputs, basis: AllowanceBasis, group: str) -> int | None:
+    """The allowance a run gives (app.periods.allowance, plus what was carried over)."""
+    base = employee_allowance(
+        inputs.allowance,
+        peer_group=group,
+        fte=basis.fte,
+        hire_date=basis.hire_date,
+        allowance_override=basis.override,
+        effective_from=inputs.effective_from,
+        effective_to=inputs.effective_to,
+    )
+    return with_carry_over(base, basis.carried_over)
+
+
+def wishes_of(points: Mapping[str, Any], benefits: Sequence[BenefitInput]) -> dict[str, Wish]:
+    """Stored points (`p` or {"points": p, "units": r}) on offered optional benefits; units
+    capped at today's max_units (points on benefits no longer offered, or core, skipped)."""
+    by_code = {benefit.code: benefit for benefit in benefits}
+    wishes: dict[str, Wish] = {}
+    for code in sorted(points):
+        benefit = by_code.get(code)
+        if benefit is None or benefit.core:
+            continue
+        entry = points[code]
+        given, units = (
+            (entry["points"], entry.get("units", 1)) if isinstance(entry, dict) else (entry, 1)
+        )
+        wishes[code] = Wish(points=given, units=min(int(units), benefit.max_units))
+    return wishes
+
+
+def proposed_wishes(
+    previous: Mapping[str, Mapping[str, int]],
+    *,
+    benefits: Sequence[BenefitInput],
+    eligible: Callable[[str], bool],
+    points_per_employee: int,
+) -> dict[str, Wish]:
+    """The previous period's choices proposed under today's catalogue (app.preferences.rules)."""
+    offered = {
+        b.code: OfferedBenefit(
+            code=b.code, name=b.code, max_units=b.max_units, core=b.core, requires=b.requires
+        )
+        for b in benefits
+    }
+    proposal = proposed_from(
+        previous, offered=offered, eligible=eligible, points_per_employee=points_per_employee
+    )
+    return wishes_of(proposal, benefits)

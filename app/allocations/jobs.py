@@ -17,10 +17,10 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from app.allocations import solver_adapter
-from app.allocations.inputs import run_problem
 from app.allocations.models import Run, RunEmployee, RunLine
 from app.allocations.problem import leftover_policy_of
 from app.allocations.results import RunOutcome, failed_outcome, outcome_of
+from app.allocations.seams import run_problem
 from app.audit.service import record
 from app.db import utcnow
 from app.errors import DomainError
@@ -86,7 +86,7 @@ def save_outcome(
 ) -> None:
     """The run's final columns (and its problem, when its job built it), lines (covering
     `span` unless a line gives its own dates) and employees (in the caller's transaction)."""
-    values = {**outcome.values, "finished_at": utcnow()}
+    values = {**outcome.columns, "finished_at": utcnow()}
     if built is not None:
         values |= built.columns()
     session.execute(update(Run).where(Run.id == run_id, Run.status == "running").values(**values))
@@ -96,7 +96,7 @@ def save_outcome(
     )
     _insert_batches(session, RunEmployee, [{"run_id": run_id, **row} for row in outcome.employees])
     # The worker acts for nobody: the system actor; the digest covers the outcome.
-    result = {**outcome.values, "lines": len(outcome.lines)}
+    result = {**outcome.columns, "lines": len(outcome.lines)}
     record(session, None, "run.finish", "run", run_id, None, result)
 
 
@@ -133,10 +133,10 @@ def finish_run(
 ) -> Finish:
     """How a run's job ends: its outcome (and the problem its job built) saved in the job's
     finishing transaction."""
-    failed = outcome.values["status"] == "failed"
+    failed = outcome.status == "failed"
     return Finish(
         status="failed" if failed else "succeeded",
-        error=outcome.values.get("error") if failed else None,
+        error=outcome.error if failed else None,
         save=lambda session, run_id: save_outcome(session, run_id, outcome, span, built),
     )
 

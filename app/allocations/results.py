@@ -1,4 +1,4 @@
-"""Turn a solver result document into the rows of a finished run.
+"""Turn what the solver said (app.allocations.solver_result) into the rows of a finished run.
 
 Status mapping: optimal / feasible -> `succeeded` (the solver's status is kept in
 `solver_status`), infeasible -> `infeasible` (the diagnosis texts become `error`, in plain
@@ -16,11 +16,19 @@ Leftover allowance (allowance - employer-funded optional value), by the period's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.allocations.solver_result import (
+    AllocatedLine,
+    EmployeeFigures,
+    SolverIdentity,
+    SolverResult,
+)
+
 CASH_BENEFIT = "LEFTOVER-CASH"
+NOT_REPORTED = EmployeeFigures()  # an employee the solver reported nothing about
 STATUS_BY_SOLVER = {
     "optimal": "succeeded",
     "feasible": "succeeded",
@@ -31,23 +39,31 @@ STATUS_BY_SOLVER = {
 
 @dataclass
 class RunOutcome:
-    """Everything a finished run stores: run columns, line rows, employee rows."""
+    """Everything a finished run stores: its columns, its lines and its employees' rows."""
 
-    values: dict[str, Any]
+    columns: dict[str, Any]
     lines: list[dict[str, Any]] = field(default_factory=list)
     employees: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def status(self) -> str:
+        return str(self.columns["status"])
+
+    @property
+    def error(self) -> str | None:
+        return self.columns.get("error")
+
 
 def failed_outcome(error: str) -> RunOutcome:
-    return RunOutcome(values={"status": "failed", "error": error})
+    return RunOutcome(columns={"status": "failed", "error": error})
 
 
-def _optional_values(problem: Mapping[str, Any], lines: list[dict[str, Any]]) -> dict[str, int]:
+def _optional_values(problem: Mapping[str, Any], lines: Sequence[AllocatedLine]) -> dict[str, int]:
     core = {b["id"] for b in problem["benefits"] if b.get("core")}
     values: dict[str, int] = {}
     for line in lines:
-        if line["benefit"] not in core:
-            values[line["employee"]] = values.get(line["employee"], 0) + line["employer_cost"]
+        if line.benefit not in core:
+            values[line.employee] = values.get(line.employee, 0) + line.employer_cost
     return values
 
 
@@ -58,80 +74,80 @@ def _points(preferences: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _error_text(result: Mapping[str, Any]) -> str | None:
-    if result["status"] == "infeasible":
-        return " ".join(item["text"] for item in result.get("infeasibility", []))
-    if result["status"] == "error":
-        return str(result.get("error") or "the solver failed")
+def _error_text(result: SolverResult) -> str | None:
+    if result.status == "infeasible":
+        return " ".join(result.diagnosis)
+    if result.status == "error":
+        return result.error or "the solver failed"
     return None
 
 
+def solver_columns(result: SolverResult) -> dict[str, Any]:
+    """The run's columns that say which solver decided and how well."""
+    solver = result.solver or SolverIdentity(None, None, None)
+    return {
+        "solver_name": solver.name,
+        "solver_version": solver.version,
+        "solver_seconds": solver.seconds,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+    }
+
+
+def line_row(line: AllocatedLine, *, kind: str = "benefit") -> dict[str, Any]:
+    """A run's line of an allocated benefit (dates: the run's span unless given)."""
+    return {
+        "employee": line.employee,
+        "benefit": line.benefit,
+        "kind": kind,
+        "units": line.units,
+        "employer_cost": line.employer_cost,
+        "employee_cost": line.employee_cost,
+    }
+
+
 def outcome_of(
-    problem: Mapping[str, Any], result: Mapping[str, Any], *, leftover_policy: str
+    problem: Mapping[str, Any], result: SolverResult, *, leftover_policy: str
 ) -> RunOutcome:
-    """The rows of a run from its problem and the solver's result document."""
-    solver = result.get("solver") or {}
-    kpis = dict(result.get("kpis") or {})
-    status = STATUS_BY_SOLVER.get(result["status"], "failed")
-    values: dict[str, Any] = {
+    """The rows of a run from its problem and what the solver said."""
+    kpis = dict(result.kpis)
+    status = STATUS_BY_SOLVER.get(result.status, "failed")
+    columns: dict[str, Any] = {
         "status": status,
-        "solver_status": result["status"],
-        "solver_name": solver.get("name"),
-        "solver_version": solver.get("version"),
-        "solver_seconds": solver.get("seconds"),
-        "objective": result.get("objective"),
-        "bound": result.get("bound"),
-        "gap": result.get("gap"),
-        "groups": list(result.get("groups") or []),
-        "budgets": list(result.get("budgets") or []),
+        "solver_status": result.status,
+        **solver_columns(result),
+        "groups": list(result.groups),
+        "budgets": list(result.budgets),
         "error": _error_text(result),
         "kpis": kpis,
     }
     if status != "succeeded":
-        return RunOutcome(values=values)
-    lines = [
-        {
-            "employee": row["employee"],
-            "benefit": row["benefit"],
-            "kind": "benefit",
-            "units": row["units"],
-            "employer_cost": row["employer_cost"],
-            "employee_cost": row["employee_cost"],
-        }
-        for row in result["allocations"]
-    ]
-    optional = _optional_values(problem, lines)
-    reported = {row["id"]: row for row in result.get("employees", [])}
+        return RunOutcome(columns=columns)
+    lines = [line_row(line) for line in result.lines]
+    optional = _optional_values(problem, result.lines)
     employees: list[dict[str, Any]] = []
     leftover_total = 0
     for person in problem["employees"]:
         external_id = person["id"]
-        row = reported.get(external_id, {})
+        figures = result.employees.get(external_id, NOT_REPORTED)
         allowance = person.get("allowance")
         leftover = max(allowance - optional.get(external_id, 0), 0) if allowance else 0
         leftover_total += leftover
         if leftover and leftover_policy == "cash":
-            lines.append(
-                {
-                    "employee": external_id,
-                    "benefit": CASH_BENEFIT,
-                    "kind": "leftover_cash",
-                    "units": 1,
-                    "employer_cost": leftover,
-                    "employee_cost": 0,
-                }
-            )
+            cash = AllocatedLine(external_id, CASH_BENEFIT, 1, leftover, 0)
+            lines.append(line_row(cash, kind="leftover_cash"))
         employees.append(
             {
                 "employee": external_id,
                 "peer_group": person["group"],
-                "satisfaction": row.get("satisfaction"),
+                "satisfaction": figures.satisfaction,
                 "value": optional.get(external_id, 0),
-                "top_up": row.get("top_up", 0),
+                "top_up": figures.top_up,
                 "allowance": allowance,
                 "leftover": leftover,
                 "preferences": _points(person.get("preferences", {})),
-                "explanations": list(row.get("explanations", [])),
+                "explanations": list(figures.explanations),
             }
         )
     kpis["leftover_policy"] = leftover_policy
@@ -145,4 +161,4 @@ def outcome_of(
     else:
         kpis["leftover_forfeited"] = leftover_total
     lines.sort(key=lambda line: (line["employee"], line["benefit"]))
-    return RunOutcome(values=values, lines=lines, employees=employees)
+    return RunOutcome(columns=columns, lines=lines, employees=employees)

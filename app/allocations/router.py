@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.allocations import service
-from app.allocations.inputs import carried_over_to
 from app.allocations.models import Run, RunLine
 from app.allocations.schemas import LineOut, RunCreate, RunEmployeeOut, RunOut
+from app.allocations.seams import carried_over_to
 from app.allocations.solver_adapter import DEFAULT_TIME_LIMIT_S
 from app.audit.service import record
 from app.auth.deps import SessionDep, require_employee, require_roles

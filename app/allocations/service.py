@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app.allocations.inputs import scenario_runs
 from app.allocations.jobs import enqueue_run
 from app.allocations.models import FINISHED, Run, RunEmployee, RunLine
 from app.allocations.schemas import (
@@ -22,6 +21,7 @@ from app.allocations.schemas import (
     RunOut,
     SolverOut,
 )
+from app.allocations.seams import scenario_runs
 from app.audit.service import record
 from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, NotFound

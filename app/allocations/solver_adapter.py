@@ -6,6 +6,12 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from app.allocations.solver_result import (
+    AllocatedLine,
+    EmployeeFigures,
+    SolverIdentity,
+    SolverResult,
+)
 from app.config import get_settings
 from solver.api import solve_document
 from solver.cli import cli as solver_cli
@@ -31,14 +37,59 @@ __all__ = [
 DEFAULT_TIME_LIMIT_S = 60.0
 
 
-def solve(problem: Mapping[str, Any], *, time_limit_s: float | None) -> dict[str, Any]:
-    """The `flexben.allocation/v1` result of a problem document (reproducible: the stored
-    result never depends on timing except through the solver's own time limit).
+def solve(problem: Mapping[str, Any], *, time_limit_s: float | None) -> SolverResult:
+    """The result of a problem document (the solver's `flexben.allocation/v1`, read into
+    app types; reproducible: it never depends on timing except through the solver's own
+    time limit).
 
     Raises `ProblemError` when the document is invalid (a bug in the problem builder or
     data the builder did not foresee; the run then fails with the issues listed).
     """
-    return solve_document(problem, _options(time_limit_s))
+    return solver_result(solve_document(problem, _options(time_limit_s)))
+
+
+def _texts(items: Any) -> tuple[str, ...]:
+    return tuple(str(item.get("text")) for item in items or ())
+
+
+def solver_result(doc: Mapping[str, Any]) -> SolverResult:
+    """The solver's result document (an allocation's, or an event's) as app types."""
+    solver = doc.get("solver")
+    return SolverResult(
+        status=doc["status"],
+        solver=None
+        if not solver
+        else SolverIdentity(solver.get("name"), solver.get("version"), solver.get("seconds")),
+        objective=doc.get("objective"),
+        bound=doc.get("bound"),
+        gap=doc.get("gap"),
+        lines=tuple(
+            AllocatedLine(
+                employee=line["employee"],
+                benefit=line["benefit"],
+                units=line["units"],
+                employer_cost=line["employer_cost"],
+                employee_cost=line["employee_cost"],
+                held=bool(line.get("held")),
+            )
+            for line in doc.get("allocations") or ()
+        ),
+        employees={
+            row["id"]: EmployeeFigures(
+                satisfaction=row.get("satisfaction"),
+                value=row.get("value", 0),
+                top_up=row.get("top_up", 0),
+                explanations=list(row.get("explanations", [])),
+            )
+            for row in doc.get("employees") or ()
+        },
+        groups=list(doc.get("groups") or []),
+        budgets=list(doc.get("budgets") or []),
+        kpis=dict(doc.get("kpis") or {}),
+        diagnosis=_texts(doc.get("infeasibility")),
+        violations=_texts(doc.get("violations")),
+        error=doc.get("error"),
+    )
 
 
 def _options(time_limit_s: float | None) -> SolveOptions:
@@ -82,7 +133,7 @@ def budget_curve(
     return {"steps": steps, "price_of_fairness": fairness}
 
 
-def solve_event(doc: Mapping[str, Any], *, time_limit_s: float | None) -> dict[str, Any]:
+def solve_event(doc: Mapping[str, Any], *, time_limit_s: float | None) -> SolverResult:
     """Re-allocate one employee (`flexben.event/v1`, built by app.life_events.runs): the
     solver's one-employee document (see solver.event.reallocate). Raises `ProblemError`
     when the embedded problem is invalid."""
@@ -105,4 +156,4 @@ def solve_event(doc: Mapping[str, Any], *, time_limit_s: float | None) -> dict[s
         },
         changeable=None if doc["changeable"] is None else frozenset(doc["changeable"]),
     )
-    return reallocate(load_problem(doc["problem"]), request, _options(time_limit_s))
+    return solver_result(reallocate(load_problem(doc["problem"]), request, _options(time_limit_s)))

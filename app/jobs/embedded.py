@@ -10,7 +10,7 @@ import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs.execution import run_pending
+from app.jobs.execution import execute_pending
 from app.jobs.settings import JobSettings
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class EmbeddedRunner:
         name = worker_name("embedded")
         while not self._stop.is_set():
             try:
-                run_pending(
+                execute_pending(
                     self._factory,
                     worker=name,
                     lease_s=self._jobs.lease_seconds,

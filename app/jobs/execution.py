@@ -302,7 +302,7 @@ def next_queued(factory: SessionFactory, kind: str | None = None) -> str | None:
     return job_id
 
 
-def run_pending(
+def execute_pending(
     factory: SessionFactory,
     *,
     worker: str = "inline",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.jobs.embedded import EmbeddedRunner, worker_name
-from app.jobs.execution import run_pending
+from app.jobs.execution import execute_pending
 from app.jobs.service import dispatch_after_commit
 from app.jobs.settings import JobSettings, runner_mode
 
@@ -79,7 +79,7 @@ def work(settings: Settings, factory: sessionmaker[Session]) -> None:
     log.info("SQLite: polling for queued jobs every %s s", jobs.poll_seconds)
     while True:
         try:
-            run_pending(
+            execute_pending(
                 factory, worker=name, lease_s=jobs.lease_seconds, max_attempts=jobs.max_attempts
             )
         except SQLAlchemyError as exc:  # "database is locked", a blip: poll again, not die

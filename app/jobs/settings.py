@@ -6,7 +6,7 @@
 - `queue` (default on PostgreSQL): the API defers a procrastinate job per run; `flexben
   worker` processes execute them (any number of them);
 - `manual`: nothing executes runs in this process (the default when FLEXBEN_ENVIRONMENT is
-  `test`: tests call `app.allocations.execution.run_pending` themselves).
+  `test`: tests call `app.allocations.execution.execute_pending` themselves).
 """
 
 from __future__ import annotations

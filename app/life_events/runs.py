@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
@@ -21,13 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.allocations import solver_adapter
+from app.allocations.inputs import EmployeeInput, ProblemInputs, Wish, allowance_of
 from app.allocations.jobs import ALLOCATION_RUN, finish_run
 from app.allocations.models import Run, RunEmployee
-from app.allocations.problem import build_problem, canonical_json, sha256_hex
-from app.allocations.results import RunOutcome, failed_outcome
+from app.allocations.problem import canonical_json, document, sha256_hex
+from app.allocations.results import RunOutcome, failed_outcome, line_row, solver_columns
+from app.allocations.seams import current_inputs
+from app.allocations.solver_result import SolverIdentity, SolverResult
 from app.audit.service import record
 from app.auth.principal import Principal
-from app.benefits.models import Benefit
 from app.employees.models import Employee, PeerGroup
 from app.errors import Conflict
 from app.ids import time_ordered_uuid
@@ -38,15 +41,16 @@ from app.life_events.service import mark_published
 from app.payroll import repository as publications
 from app.payroll.models import PayrollLine, Publication
 from app.payroll.service import Amendment, register_amendment
-from app.periods.allowance import employee_allowance, with_carry_over
 from app.periods.models import Period
-from app.periods.service import allowance_rules, get_period
+from app.periods.service import get_period
 
 log = logging.getLogger(__name__)
 
 KIND = "event_run"
 EVENT_FORMAT = "flexben.event/v1"
 OTHERS = "(others)"  # fixed lines of everyone else are aggregated under this name
+# A leave is decided without the solver: every line of the person ends on its date.
+LEAVE = SolverResult(status="optimal", solver=SolverIdentity("event", "1", 0.0))
 
 
 def _days(start: date, end: date) -> int:
@@ -129,54 +133,30 @@ def _frozen(base: Run, mine: RunEmployee | None, group: str) -> dict[str, Any] |
     }
 
 
-def event_input(session: Session, event: LifeEvent, period: Period) -> dict[str, Any]:
+def event_document(session: Session, event: LifeEvent, period: Period) -> dict[str, Any]:
+    """The `flexben.event/v1` document of the event's run: the person's one-person problem
+    (from the period's current inputs) against the publication it amends."""
     publication = publications.current_publication(session, period.id)
     if publication is None:
         raise Conflict("the period has no publication to amend")
     base = session.get_one(Run, publication.run_id)
-    employee = event.employee
-    person = employee.external_id
-    group = event.peer_group.code if event.peer_group is not None else employee.peer_group.code
+    person = event.employee.external_id
+    group = event.peer_group.code if event.peer_group is not None else None
     period_days = _days(period.effective_from, period.effective_to)
     fixed, previous = _fixed(
         _lines_of(session, publication), person, event.effective_date, period_days
     )
-    # The annual allowance: the event's days pro-rate it (a hire's from the hire date).
-    carried = publications.carried_over_to(session, period, person)
-    allowance = with_carry_over(
-        employee_allowance(
-            allowance_rules(period),
-            peer_group=group,
-            fte=employee.fte,
-            hire_date=None,
-            allowance_override=employee.allowance_override,
-            effective_from=period.effective_from,
-            effective_to=period.effective_to,
-        ),
-        carried,
-    )
-    problem = build_problem(session, period)
-    mine = next((e for e in problem["employees"] if e["id"] == person), None)
+    inputs = current_inputs(session, period)
+    mine = next((e for e in inputs.employees if e.external_id == person), None)
     if mine is None:
         raise Conflict(f"{person} is not active: activate the employee before an event run")
-    changeable = _changeable(session, problem, event.categories)
-    wishes = dict(event.preferences or {}) if event.preferences is not None else None
-    if wishes is None and event.kind == "transfer":
-        wishes = mine["preferences"]  # a transfer keeps the period's wishes unless changed
-    preferences = dict(wishes or {})
+    changeable = _changeable(inputs, event.categories)
     held = held_codes(previous, changeable)
-    for code in sorted(held):  # a held line stays wanted: the checker sees it as chosen
-        preferences[code] = {"points": 1, "units": previous[code]["units"]}
-    held_wishes = len(held)
-    mine = {**mine, "group": group, "preferences": preferences}
-    mine.pop("allowance", None)
-    if allowance is not None:
-        mine["allowance"] = allowance
-    problem = {
-        **problem,
-        "employees": [mine],
-        "points_per_employee": problem["points_per_employee"] + held_wishes,
-    }
+    mine = _event_employee(
+        mine, event, group=group or mine.group, held=held, previous=previous, inputs=inputs
+    )
+    # Held lines are wishes of one point each: the budget of points grows by as many.
+    inputs = replace(inputs, points_per_employee=inputs.points_per_employee + len(held))
     mine_before = session.get(RunEmployee, (base.id, person))
     return {
         "format": EVENT_FORMAT,
@@ -187,22 +167,50 @@ def event_input(session: Session, event: LifeEvent, period: Period) -> dict[str,
         "employee": person,
         "days": _days(event.effective_date, period.effective_to),
         "period_days": period_days,
-        "problem": problem,
+        "problem": document(inputs, employees=[mine]),
         "fixed": fixed,
-        "frozen": _frozen(base, mine_before, group),
+        "frozen": _frozen(base, mine_before, mine.group),
         "previous": previous,
         "changeable": None if changeable is None else sorted(changeable),
     }
 
 
-def _changeable(
-    session: Session, problem: Mapping[str, Any], categories: list[str] | None
-) -> set[str] | None:
+def _event_employee(
+    mine: EmployeeInput,
+    event: LifeEvent,
+    *,
+    group: str,
+    held: set[str],
+    previous: Mapping[str, Mapping[str, int]],
+    inputs: ProblemInputs,
+) -> EmployeeInput:
+    """The person as the event re-allocates them: the event's group and wishes (a transfer
+    keeps the period's unless changed), each held line a 1-point wish so that the checker
+    sees it chosen, and the annual allowance of the group (the event's days pro-rate it, a
+    hire's from the hire date, so no pro-rating by hire date here)."""
+    if event.preferences is not None:
+        wishes = {
+            code: Wish(points=wish["points"], units=wish["units"], spelled_out=True)
+            for code, wish in event.preferences.items()
+        }
+    else:
+        wishes = dict(mine.wishes) if event.kind == "transfer" else {}
+    for code in sorted(held):
+        wishes[code] = Wish(points=1, units=previous[code]["units"], spelled_out=True)
+    basis = replace(mine.basis, hire_date=None)
+    return replace(
+        mine,
+        group=group,
+        wishes=wishes,
+        basis=basis,
+        allowance=allowance_of(inputs, basis, group),
+    )
+
+
+def _changeable(inputs: ProblemInputs, categories: list[str] | None) -> set[str] | None:
     if categories is None:
         return None
-    codes = [b["id"] for b in problem["benefits"]]
-    rows = session.execute(select(Benefit.code, Benefit.category).where(Benefit.code.in_(codes)))
-    return {code for code, category in rows if category in categories}
+    return {b.code for b in inputs.benefits if b.category in categories}
 
 
 def start_event_run(session: Session, event: LifeEvent, principal: Principal) -> Run:
@@ -213,7 +221,7 @@ def start_event_run(session: Session, event: LifeEvent, principal: Principal) ->
     if event.status != "confirmed":
         hint = "confirm it first" if event.status == "reported" else "it is already published"
         raise Conflict(f"the event is {event.status}; {hint}")
-    text = canonical_json(event_input(session, event, period))
+    text = canonical_json(event_document(session, event, period))
     run = Run(
         id=time_ordered_uuid(),
         period_id=period.id,
@@ -235,10 +243,10 @@ def start_event_run(session: Session, event: LifeEvent, principal: Principal) ->
 
 def base_version(run: Run) -> int:
     """The publication an event run amends."""
-    return int(json.loads(event_problem(run))["base_version"])
+    return int(json.loads(stored_event_document(run))["base_version"])
 
 
-def event_problem(run: Run) -> str:
+def stored_event_document(run: Run) -> str:
     """An event run's problem: stored when the run is started (one person's, small)."""
     if run.problem is None:
         raise ValueError(f"event run {run.id} has no stored problem")
@@ -265,19 +273,20 @@ def _line_row(line: PayrollLine, **changes: Any) -> dict[str, Any]:
 def amended_lines(
     lines: list[PayrollLine],
     doc: Mapping[str, Any],
-    result: Mapping[str, Any] | None,
+    result: SolverResult | None,
     period_end: date,
 ) -> list[dict[str, Any]]:
     """The next publication's lines: only the person's change (a leave: `result` None)."""
     person, when = doc["employee"], date.fromisoformat(doc["effective_date"])
-    held = {r["benefit"] for r in (result or {}).get("allocations", []) if r.get("held")}
-    rows: list[dict[str, Any]] = []
+    allocated = () if result is None else result.lines
+    held = {line.benefit for line in allocated if line.held}
+    amended: list[dict[str, Any]] = []
     for line in lines:
         if line.employee != person or line.effective_to < when:
-            rows.append(_line_row(line))
+            amended.append(_line_row(line))
         elif result is None:  # a leave: every line ends on the date
             if line.effective_from <= when:
-                rows.append(
+                amended.append(
                     _line_row(
                         line,
                         effective_to=when,
@@ -286,10 +295,10 @@ def amended_lines(
                     )
                 )
         elif line.benefit in held and line.kind == "benefit":
-            rows.append(_line_row(line))
+            amended.append(_line_row(line))
         elif line.effective_from < when:  # ends the day before its replacement
             end = when - timedelta(days=1)
-            rows.append(
+            amended.append(
                 _line_row(
                     line,
                     effective_to=end,
@@ -297,46 +306,41 @@ def amended_lines(
                     employee_cost=_part(line.employee_cost, line, end),
                 )
             )
-    for row in (result or {}).get("allocations", []):
-        if not row.get("held"):
-            rows.append(
+    for new in allocated:
+        if not new.held:
+            amended.append(
                 {
-                    "employee": person,
-                    "benefit": row["benefit"],
-                    "kind": "benefit",
-                    "units": row["units"],
-                    "employer_cost": row["employer_cost"],
-                    "employee_cost": row["employee_cost"],
+                    **line_row(replace(new, employee=person)),
                     "effective_from": when,
                     "effective_to": period_end,
                 }
             )
-    return sorted(rows, key=lambda r: (r["employee"], r["benefit"], r["effective_from"]))
+    return sorted(amended, key=lambda r: (r["employee"], r["benefit"], r["effective_from"]))
 
 
 def _employees(
-    base_rows: list[RunEmployee], doc: Mapping[str, Any], result: Mapping[str, Any] | None
+    base_employees: list[RunEmployee], doc: Mapping[str, Any], result: SolverResult | None
 ) -> list[dict[str, Any]]:
     columns = ("employee", "peer_group", "satisfaction", "value", "top_up", "allowance",
                "leftover", "preferences", "explanations")  # fmt: skip
-    rows = [{c: getattr(r, c) for c in columns} for r in base_rows]
+    rows = [{c: getattr(r, c) for c in columns} for r in base_employees]
     if result is None:
         return rows
     person = doc["problem"]["employees"][0]
-    (mine,) = result["employees"]
+    (mine,) = result.employees.values()
     before = next((r["preferences"] or {} for r in rows if r["employee"] == doc["employee"]), {})
     rows = [r for r in rows if r["employee"] != doc["employee"]]
     rows.append(
         {
             "employee": doc["employee"],
             "peer_group": person["group"],
-            "satisfaction": mine["satisfaction"],
-            "value": mine["value"],
-            "top_up": mine["top_up"],
+            "satisfaction": mine.satisfaction,
+            "value": mine.value,
+            "top_up": mine.top_up,
             "allowance": person.get("allowance"),
             "leftover": 0,
             "preferences": _stored_wishes(doc, person["preferences"], before),
-            "explanations": mine["explanations"],
+            "explanations": mine.explanations,
         }
     )
     return rows
@@ -367,41 +371,35 @@ def _stored_wishes(
 
 def event_outcome(  # noqa: PLR0917 (the job's one call)
     doc: Mapping[str, Any],
-    result: Mapping[str, Any] | None,
+    result: SolverResult | None,
     lines: list[PayrollLine],
     base: Run,
-    base_rows: list[RunEmployee],
+    base_employees: list[RunEmployee],
     period_end: date,
 ) -> RunOutcome:
-    solver = (result or {}).get("solver") or {"name": "event", "version": "1", "seconds": 0.0}
-    status = "optimal" if result is None else result["status"]
-    values: dict[str, Any] = {
-        "status": "succeeded" if status in ("optimal", "feasible") else "infeasible",
+    """A leave (`result` None) needs no solve: its lines end on the date."""
+    said = result or LEAVE
+    status = said.status
+    columns: dict[str, Any] = {
+        "status": "succeeded" if said.solved else "infeasible",
         "solver_status": status if status in ("optimal", "feasible", "infeasible") else "error",
-        "solver_name": solver.get("name"),
-        "solver_version": solver.get("version"),
-        "solver_seconds": solver.get("seconds"),
-        "objective": (result or {}).get("objective"),
-        "bound": (result or {}).get("bound"),
-        "gap": (result or {}).get("gap"),
+        **solver_columns(replace(said, solver=said.solver or LEAVE.solver)),
         "groups": base.groups,  # the frozen figures carry over to the next publication
-        "budgets": (result or {}).get("budgets") or base.budgets,
+        "budgets": said.budgets or base.budgets,
         "kpis": {"life_event": doc["event"], "kind": doc["kind"], "employee": doc["employee"]},
         "error": None,
     }
-    if values["status"] != "succeeded":
-        assert result is not None
-        problems = result.get("infeasibility") or result.get("violations") or []
-        values["error"] = " ".join(str(p.get("text")) for p in problems) or str(
-            result.get("error") or "the event has no valid allocation"
+    if columns["status"] != "succeeded":
+        columns["error"] = " ".join(said.diagnosis or said.violations) or (
+            said.error or "the event has no valid allocation"
         )
         if status == "error":
-            values["status"] = "failed"
-        return RunOutcome(values=values)
+            columns["status"] = "failed"
+        return RunOutcome(columns=columns)
     return RunOutcome(
-        values=values,
+        columns=columns,
         lines=amended_lines(lines, doc, result, period_end),
-        employees=_employees(base_rows, doc, result),
+        employees=_employees(base_employees, doc, result),
     )
 
 
@@ -409,14 +407,16 @@ def execute_event_run(context: JobContext) -> Finish:
     with context.session() as session:
         run = session.get_one(Run, context.job_id)
         period = session.get_one(Period, run.period_id)
-        doc = json.loads(event_problem(run))
+        doc = json.loads(stored_event_document(run))
         publication = publications.publication(session, period.id, doc["base_version"])
         assert publication is not None
         base = session.get_one(Run, publication.run_id)
         session.expunge(base)
         lines = [line for line, _ in _lines_of(session, publication)]
-        base_rows = list(session.scalars(select(RunEmployee).where(RunEmployee.run_id == base.id)))
-        for row in [*lines, *base_rows]:
+        base_employees = list(
+            session.scalars(select(RunEmployee).where(RunEmployee.run_id == base.id))
+        )
+        for row in [*lines, *base_employees]:
             session.expunge(row)
         span = (period.effective_from, period.effective_to)
         session.rollback()
@@ -424,7 +424,7 @@ def execute_event_run(context: JobContext) -> Finish:
         result = None
         if doc["kind"] != "leave":
             result = solver_adapter.solve_event(doc, time_limit_s=None)
-        outcome = event_outcome(doc, result, lines, base, base_rows, span[1])
+        outcome = event_outcome(doc, result, lines, base, base_employees, span[1])
     except Exception as error:  # recorded on the run; the worker carries on
         log.exception("event run %s failed", context.job_id)
         outcome = failed_outcome(f"the event run failed unexpectedly: {error!r}")

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app.allocations.inputs import register_carry_over
+from app.allocations.seams import register_carry_over
 from app.payroll.models import CarryOver, PayrollLine, Publication
 from app.periods.models import Period
 from app.periods.repository import previous_period, successor_id

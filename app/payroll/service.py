@@ -21,8 +21,8 @@ from sqlalchemy import case, func, insert, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.allocations.inputs import current_problem
 from app.allocations.models import Run, RunEmployee, RunLine
+from app.allocations.seams import current_problem
 from app.allocations.service import get_run
 from app.audit.service import record, snapshot
 from app.auth.principal import Principal

@@ -108,22 +108,22 @@ class _PeriodRules(StrictRequest):
 
 def check_period_shape(values: dict[str, Any]) -> list[tuple[list[str | int], str]]:
     """Rules across fields of a whole period; (loc, message) pairs."""
-    problems: list[tuple[list[str | int], str]] = []
+    issues: list[tuple[list[str | int], str]] = []
     if values["effective_from"] > values["effective_to"]:
-        problems.append((["body", "effective_to"], "must be on or after effective_from"))
+        issues.append((["body", "effective_to"], "must be on or after effective_from"))
     opens, closes = values.get("opens_at"), values.get("closes_at")
     if opens is not None and closes is not None and opens >= closes:
-        problems.append((["body", "closes_at"], "must be after opens_at"))
+        issues.append((["body", "closes_at"], "must be after opens_at"))
     budget_ids = [budget["id"] for budget in values["budgets"]]
     for index, budget_id in enumerate(budget_ids):
         if budget_ids.index(budget_id) != index:
-            problems.append(
+            issues.append(
                 (["body", "budgets", index, "id"], f"budget id {budget_id!r} is used twice")
             )
     benefits = values.get("benefits")
     if benefits is not None and len(set(benefits)) != len(benefits):
-        problems.append((["body", "benefits"], "lists a benefit twice"))
-    return problems
+        issues.append((["body", "benefits"], "lists a benefit twice"))
+    return issues
 
 
 class PeriodCreate(_PeriodRules):

@@ -39,7 +39,8 @@ from app.periods.schemas import (
 )
 
 Precondition = Callable[[str], None]
-Problem = tuple[list[str | int], str]
+# One invalid field: (its loc, a message), an item of a 422's `errors`.
+FieldIssue = tuple[list[str | int], str]
 # Closed: preferences are frozen, but the allocation's settings may still be tuned (e.g. a
 # decided finance scenario applied) before the run that gets approved; approval compares the
 # current inputs, so every such change retires the earlier runs for approval.
@@ -129,9 +130,9 @@ def get_period(session: Session, period_id: str, *, for_update: bool = False) ->
 # ---------------------------------------------------------------- validation
 
 
-def budget_reference_problems(
+def budget_reference_issues(
     budget: Any, loc: list[str | int], *, groups: Collection[str], benefits: Mapping[str, Any]
-) -> list[Problem]:
+) -> list[FieldIssue]:
     """The peer groups, benefits and categories a budget's filters name that do not exist;
     `benefits` maps codes to (active, category) as `repo.benefit_facts` returns them."""
     categories = {category for _active, category in benefits.values() if category}
@@ -154,24 +155,24 @@ def budget_reference_problems(
     ]
 
 
-def reference_problems(session: Session, rules: PeriodCreate) -> list[Problem]:
+def reference_issues(session: Session, rules: PeriodCreate) -> list[FieldIssue]:
     """Names in the rules that do not exist (or are retired) in the catalogue and people."""
     groups = repo.peer_group_codes(session)
     benefits = repo.benefit_facts(session)
-    problems: list[Problem] = []
+    issues: list[FieldIssue] = []
     for code in rules.allowance.by_group:
         if code not in groups:
-            problems.append((["body", "allowance", "by_group", code], f"no peer group {code!r}"))
+            issues.append((["body", "allowance", "by_group", code], f"no peer group {code!r}"))
     for index, budget in enumerate(rules.budgets):
-        problems += budget_reference_problems(
+        issues += budget_reference_issues(
             budget, ["body", "budgets", index], groups=groups, benefits=benefits
         )
     for code in rules.benefits or ():
         if code not in benefits:
-            problems.append((["body", "benefits"], f"no benefit {code!r}"))
+            issues.append((["body", "benefits"], f"no benefit {code!r}"))
         elif not benefits[code][0]:
-            problems.append((["body", "benefits"], f"benefit {code!r} is retired (inactive)"))
-    return problems
+            issues.append((["body", "benefits"], f"benefit {code!r} is retired (inactive)"))
+    return issues
 
 
 def _validated(
@@ -186,13 +187,13 @@ def _validated(
             "the period would be invalid",
             errors=[error_item(["body", *err["loc"]], err["msg"]) for err in exc.errors()],
         ) from None
-    problems = check_period_shape(rules.model_dump())
+    issues = check_period_shape(rules.model_dump())
     if references:
-        problems += reference_problems(session, rules)
-    if problems:
+        issues += reference_issues(session, rules)
+    if issues:
         raise Unprocessable(
-            "; ".join(f"{'.'.join(map(str, loc[1:]))}: {msg}" for loc, msg in problems),
-            errors=[error_item(loc, msg) for loc, msg in problems],
+            "; ".join(f"{'.'.join(map(str, loc[1:]))}: {msg}" for loc, msg in issues),
+            errors=[error_item(loc, msg) for loc, msg in issues],
         )
     return rules
 
@@ -265,27 +266,27 @@ def patch_period(
     return period
 
 
-def open_problems(session: Session, period: Period, now: datetime) -> list[Problem]:
+def open_issues(session: Session, period: Period, now: datetime) -> list[FieldIssue]:
     """What stops a draft period from opening, in plain words."""
     rules = PeriodCreate.model_validate(period_out(period).model_dump(include=set(RULE_FIELDS)))
-    problems = [(["period", *loc[1:]], msg) for loc, msg in reference_problems(session, rules)]
+    issues = [(["period", *loc[1:]], msg) for loc, msg in reference_issues(session, rules)]
     offered = repo.offered_benefits(session, period)
     if not offered:
-        problems.append((["period", "benefits"], "no active benefit is offered"))
+        issues.append((["period", "benefits"], "no active benefit is offered"))
     elif all(benefit.core for benefit in offered):
-        problems.append(
+        issues.append(
             (
                 ["period", "benefits"],
                 "only core benefits are offered: employees have nothing to choose",
             )
         )
     if period.closes_at is not None and period.closes_at <= now:
-        problems.append(
+        issues.append(
             (["period", "closes_at"], f"closes_at {period.closes_at.isoformat()} has passed")
         )
     if people.active_employee_count(session) == 0:
-        problems.append((["period"], "there are no active employees"))
-    return problems
+        issues.append((["period"], "there are no active employees"))
+    return issues
 
 
 def open_period(session: Session, period_id: str, precondition: Precondition) -> Period:
@@ -298,11 +299,11 @@ def open_period(session: Session, period_id: str, precondition: Precondition) ->
             f"the period is {period.status}; only a draft or published period can be opened"
         )
     now = utcnow()
-    problems = open_problems(session, period, now)
-    if problems:
+    issues = open_issues(session, period, now)
+    if issues:
         raise Conflict(
-            "the period cannot open: " + "; ".join(msg for _loc, msg in problems),
-            errors=[error_item(loc, msg) for loc, msg in problems],
+            "the period cannot open: " + "; ".join(msg for _loc, msg in issues),
+            errors=[error_item(loc, msg) for loc, msg in issues],
         )
     before = snapshot(period)
     period.status, period.opened_at = "open", now

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.allocations import solver_adapter
-from app.allocations.problem import canonical_json
+from app.allocations.problem import canonical_json, document
+from app.allocations.seams import current_inputs
 from app.auth.principal import Principal
 from app.errors import Conflict, NotFound, Unprocessable, error_item
 from app.jobs.models import Job
@@ -21,7 +22,7 @@ from app.jobs.service import enqueue, get_job
 from app.money import minor_units_per_1000
 from app.periods.models import Period
 from app.periods.service import get_period
-from app.scenarios.problem import baseline_problem, overrides_of, scenario_problem
+from app.scenarios.problem import overrides_of, scenario_inputs
 from app.scenarios.schemas import BudgetCurveCreate, JobOut, Progress
 from app.scenarios.service import scenario_of_period
 from app.security.disclosure import MIN_GROUP_SIZE, budget_participants
@@ -32,10 +33,11 @@ CURVE_STATES = ("open", "closed", "published")
 
 
 def _problem(session: Session, period: Period, scenario_id: str | None) -> dict[str, Any]:
+    """The problem document the curve sweeps: the period's current one, or a scenario's."""
     if scenario_id is None:
-        return baseline_problem(session, period)
+        return document(current_inputs(session, period))
     scenario = scenario_of_period(session, scenario_id, period.id)
-    return scenario_problem(session, period, overrides_of(scenario))
+    return document(scenario_inputs(session, period, overrides_of(scenario)))
 
 
 def start_curve(
@@ -97,7 +99,7 @@ def sweep_caps(cap_from: int, cap_to: int, steps: int) -> list[int]:
     return sorted({cap_from + (cap_to - cap_from) * i // (steps - 1) for i in range(steps)})
 
 
-def run_curve(
+def sweep_curve(
     job_problem: str,
     params: dict[str, Any],
     on_progress: Callable[[int, dict[str, Any]], None] | None,

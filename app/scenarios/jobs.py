@@ -8,7 +8,7 @@ from typing import Any
 
 from app.allocations import solver_adapter
 from app.jobs.registry import Finish, JobContext, JobKind, register
-from app.scenarios.curve import KIND, run_curve
+from app.scenarios.curve import KIND, sweep_curve
 
 
 def execute_curve(context: JobContext) -> Finish:
@@ -18,7 +18,7 @@ def execute_curve(context: JobContext) -> Finish:
     if context.problem is None:
         return Finish(status="failed", error="the job has no problem document")
     try:
-        result = run_curve(context.problem, context.params, progress)
+        result = sweep_curve(context.problem, context.params, progress)
     except solver_adapter.ProblemError as error:
         return Finish(status="failed", error=solver_adapter.problem_issues(error))
     return Finish(status="succeeded", result=result)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.allocations.inputs import ScenarioRuns, register_scenario_runs
+from app.allocations.seams import ScenarioRuns, register_scenario_runs
 from app.audit.service import record, snapshot
 from app.auth.principal import Principal
 from app.db import utcnow
@@ -173,5 +173,5 @@ def check_scenario_of_period(session: Session, period: Period, scenario_id: str)
     scenario_of_period(session, scenario_id, period.id)
 
 
-# Runs check and build scenario problems through app.allocations.inputs.
+# Runs check and build scenario problems through app.allocations.seams.
 register_scenario_runs(ScenarioRuns(check=check_scenario_of_period, problem=scenario_run_problem))

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db import read_session
-from app.jobs.execution import run_pending
+from app.jobs.execution import execute_pending
 from app.payroll import service as payroll
 from app.payroll.models import Publication
 from app.periods.models import Period
@@ -45,7 +45,7 @@ def test_a_slow_payroll_csv_download_does_not_block_a_write(fresh_db: FreshDatab
     world = build_world(client)  # type: ignore[arg-type]
     close(world)
     started = client.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin)
-    assert run_pending(fresh_db.app.state.session_factory) == [started.json()["id"]]
+    assert execute_pending(fresh_db.app.state.session_factory) == [started.json()["id"]]
     approved = client.post(f"/api/v1/runs/{started.json()['id']}/approve", headers=world.approver)
     assert approved.status_code == 200, approved.text
     factory = fresh_db.app.state.session_factory

@@ -1,19 +1,23 @@
-"""The problem document built from the database."""
+"""The inputs read from the database, and the problem document made from them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.allocations.problem import build_problem, canonical_json, sha256_hex
+from app.allocations.inputs import BudgetInput, Wish
+from app.allocations.period_inputs import period_inputs
+from app.allocations.problem import canonical_json, document, sha256_hex
 from app.ids import time_ordered_uuid
 from app.periods.models import Period
 from app.preferences.models import Preference
 from solver.load import load_problem
 from tests.domain_factories import make_benefit, make_employee, make_peer_group
+from tests.input_factories import benefit, employee, inputs
 
 
 def make_period(session: Session, **overrides: Any) -> Period:
@@ -103,7 +107,7 @@ def test_the_document_holds_every_input_resolved(session: Session) -> None:
     )
     prefer(session, period, late.id, {"BIKE": {"points": 100, "units": 1}})
 
-    doc = build_problem(session, period, carried_over={"E1": 7})
+    doc = document(period_inputs(session, period, carried_over={"E1": 7}))
     load_problem(doc)  # valid for the solver
     assert [b["id"] for b in doc["benefits"]] == ["BIKE", "CAR", "GYM", "HEALTH"]
     assert doc["budgets"] == [
@@ -123,6 +127,33 @@ def test_the_document_holds_every_input_resolved(session: Session) -> None:
     assert e2["allowance"] == 730000 * 184 // 365 and e2["eligible"][0] == "BIKE"
 
     assert canonical_json(doc) == canonical_json(
-        build_problem(session, period, carried_over={"E1": 7})
+        document(period_inputs(session, period, carried_over={"E1": 7}))
     )
     assert len(sha256_hex(canonical_json(doc))) == 64
+
+
+def test_a_document_of_some_employees_resolves_budgets_against_everyone() -> None:
+    hq = employee(external_id="E1", group="HQ", eligible=("GYM",), wishes={"GYM": Wish(10)})
+    sales = employee(
+        external_id="E2",
+        group="SALES",
+        wishes={"GYM": Wish(5, spelled_out=True), "LEAVE": Wish(5, units=2)},
+    )
+    problem = inputs(
+        benefits=(benefit(code="GYM"), benefit(code="LEAVE", max_units=2)),
+        employees=(hq, sales),
+        budgets=(
+            BudgetInput(id="sales", cap=9, groups=("SALES", "LYON")),
+            BudgetInput(id="none", cap=9, categories=("travel",)),
+        ),
+    )
+    doc = document(problem, employees=[sales])
+    assert doc["budgets"] == [{"id": "sales", "cap": 9, "groups": ["SALES"]}]
+    (only,) = doc["employees"]
+    assert only["preferences"] == {
+        "GYM": {"points": 5, "units": 1},  # spelled out as stored: the bytes keep it
+        "LEAVE": {"points": 5, "units": 2},
+    }
+    assert "allowance" not in only and "leftover_policy" not in doc
+    assert document(replace(problem, leftover_policy="cash"))["leftover_policy"] == "cash"
+    load_problem(document(problem))  # valid for the solver

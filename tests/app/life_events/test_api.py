@@ -7,7 +7,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from app.jobs.execution import run_pending
+from app.jobs.execution import execute_pending
 from solver.event import EventRequest, FrozenGroup, check_event
 from solver.load import load_problem
 from solver.types import FixedLine, Line
@@ -53,7 +53,7 @@ def record_event(world: World, **body: Any) -> dict[str, Any]:
 def event_run(world: World, event_id: str) -> dict[str, Any]:
     started = world.api.post(world.url(f"/life-events/{event_id}/runs"), headers=world.admin)
     body = _ok(started, 202)
-    executed = run_pending(joined_session_factory(world.api.session), kind="event_run")
+    executed = execute_pending(joined_session_factory(world.api.session), kind="event_run")
     assert executed == [body["id"]]
     return _ok(world.api.get(started.headers["Location"], headers=world.admin))
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.jobs.execution import run_pending
+from app.jobs.execution import execute_pending
 from app.payroll.models import Publication
 from tests.conftest import FreshDatabase
 from tests.run_world import FreshClient, build_world, close
@@ -23,7 +23,7 @@ def test_two_concurrent_approvals_publish_one_version(fresh_db: FreshDatabase) -
     close(world)
     started = client.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin)
     run_id = started.json()["id"]
-    assert run_pending(fresh_db.app.state.session_factory) == [run_id]
+    assert execute_pending(fresh_db.app.state.session_factory) == [run_id]
 
     approvers = [fresh_db.auth("approver"), fresh_db.auth("approver")]
     barrier = threading.Barrier(2)
@@ -54,7 +54,7 @@ def test_the_version_number_is_unique_per_period(fresh_db: FreshDatabase) -> Non
     world = build_world(client)  # type: ignore[arg-type]
     close(world)
     started = client.post(f"/api/v1/periods/{world.period_id}/runs", json={}, headers=world.admin)
-    run_pending(fresh_db.app.state.session_factory)
+    execute_pending(fresh_db.app.state.session_factory)
     row: dict[str, Any] = {
         "period_id": world.period_id,
         "version": 1,

@@ -10,7 +10,7 @@ import re
 from fastapi.testclient import TestClient
 
 from app.allocations.models import Run
-from app.jobs.execution import run_pending
+from app.jobs.execution import execute_pending
 from tests.app.portal.factories import BIRTH_REASON, csrf_of, sign_in, sign_in_token
 from tests.conftest import ApiClient
 from tests.run_world import World, approve, build_world, close, joined_session_factory, run
@@ -98,7 +98,7 @@ def test_an_event_from_self_report_to_the_dated_timeline(api: ApiClient) -> None
     )
     assert started.status_code == 303
     run_url = started.headers["location"]
-    assert run_pending(joined_session_factory(api.session), kind="event_run") == [
+    assert execute_pending(joined_session_factory(api.session), kind="event_run") == [
         run_url.rsplit("/", 1)[1]
     ]
     run_page = hana.get(run_url)

@@ -7,7 +7,7 @@ import csv
 import io
 from typing import Any
 
-from app.jobs.execution import execute, run_pending
+from app.jobs.execution import execute, execute_pending
 from tests.conftest import ApiClient
 from tests.domain_factories import period_body
 from tests.run_world import API, build_world, joined_session_factory
@@ -96,7 +96,7 @@ def test_curve_of_a_scenario_uses_its_inputs(api: ApiClient) -> None:
         202,
     )
     assert job["scenario_id"] == scenario["id"] and job["params"]["current_cap"] == 800_000
-    assert run_pending(joined_session_factory(api.session)) == [job["id"]]
+    assert execute_pending(joined_session_factory(api.session)) == [job["id"]]
     result = _ok(api.get(f"{API}/jobs/{job['id']}", headers=finance))["result"]
     assert result["current_cap"] == 800_000
 

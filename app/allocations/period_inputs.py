@@ -1,0 +1,168 @@
+"""The typed inputs of a period's problem, read from the database by one function.
+
+What goes in (DESIGN.md, "The allocation problem"):
+- benefits: the period's offered benefits that are active (a benefit requiring one that is
+  not offered is left out too: nobody could receive it);
+- employees: every active employee, with the benefits they are eligible for (rules
+  evaluated at the period's `effective_from`), their allowance (app.periods.allowance, plus
+  any allowance carried over from the previous period), need, top-up limit and current
+  preferences (points on benefits no longer offered, or on core benefits, are skipped; a
+  non-submitter of a `previous_choices` period is proposed their previous choices);
+- the period's budgets, policy, allowance rules and leftover policy, and every peer group's
+  own tolerances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.allocations.inputs import (
+    AllowanceBasis,
+    BenefitInput,
+    BudgetInput,
+    EmployeeInput,
+    PeerGroupInput,
+    PolicyInput,
+    ProblemInputs,
+    allowance_of,
+    proposed_wishes,
+    solvable,
+    wishes_of,
+)
+from app.benefits.eligibility import employee_facts, evaluate
+from app.benefits.models import Benefit
+from app.employees.models import Employee, PeerGroup
+from app.employees.service import employee_out
+from app.periods import repository as periods
+from app.periods.models import Period
+from app.periods.service import allowance_rules
+from app.preferences.models import Preference
+from app.preferences.service import previous_choices
+
+
+def benefit_input(benefit: Benefit) -> BenefitInput:
+    return BenefitInput(
+        code=benefit.code,
+        cost=benefit.cost,
+        category=benefit.category,
+        core=benefit.core,
+        max_units=benefit.max_units,
+        capacity=benefit.capacity,
+        exclusive_group=benefit.exclusive_group or None,
+        requires=tuple(benefit.requires or ()),
+    )
+
+
+def budget_input(budget: Mapping[str, Any]) -> BudgetInput:
+    """A budget as a period stores it (JSON)."""
+
+    def codes(name: str) -> tuple[str, ...] | None:
+        values = budget.get(name)
+        return None if values is None else tuple(values)
+
+    return BudgetInput(
+        id=budget["id"],
+        cap=budget["cap"],
+        groups=codes("groups"),
+        benefits=codes("benefits"),
+        categories=codes("categories"),
+    )
+
+
+def policy_input(policy: Mapping[str, Any]) -> PolicyInput:
+    """A period's policy as stored (tolerance as decimal text, or a number)."""
+    return PolicyInput(
+        objective=policy.get("objective", "utilitarian"),
+        equity_tolerance=Decimal(str(policy.get("equity_tolerance", "0.15"))),
+        equity_absolute=int(policy.get("equity_absolute", 0)),
+    )
+
+
+def _peer_groups(session: Session) -> tuple[PeerGroupInput, ...]:
+    groups = session.scalars(select(PeerGroup).order_by(PeerGroup.code))
+    return tuple(
+        PeerGroupInput(
+            code=group.code,
+            equity_tolerance=group.equity_tolerance,
+            equity_absolute=group.equity_absolute,
+        )
+        for group in groups
+    )
+
+
+def period_inputs(
+    session: Session, period: Period, *, carried_over: Mapping[str, int]
+) -> ProblemInputs:
+    """The inputs of `period` from the current database state.
+
+    `carried_over`: external_id -> allowance carried over from the previous period (added
+    to employees who have an allowance).
+    """
+    offered = {benefit.code: benefit for benefit in periods.offered_benefits(session, period)}
+    benefits = solvable(benefit_input(benefit) for benefit in offered.values())
+    inputs = ProblemInputs(
+        currency=period.currency,
+        points_per_employee=period.points_per_employee,
+        effective_from=period.effective_from,
+        effective_to=period.effective_to,
+        allowance=allowance_rules(period),
+        policy=policy_input(period.policy),
+        budgets=tuple(budget_input(budget) for budget in period.budgets),
+        peer_groups=_peer_groups(session),
+        benefits=benefits,
+        employees=(),
+        leftover_policy=period.leftover_policy,
+    )
+    rows = session.execute(
+        select(Preference.employee_id, Preference.points).where(Preference.period_id == period.id)
+    )
+    # Not dict(rows): a Result has .keys(), so dict() would read it as a mapping.
+    preferences: dict[int, dict[str, Any]] = {key: value for key, value in rows}  # noqa: C416
+    previous = previous_choices(session, period)
+    employees = session.scalars(
+        select(Employee).where(Employee.active.is_(True)).order_by(Employee.external_id)
+    ).all()
+    rules = {code: offered[code].eligibility for code in (b.code for b in benefits)}
+    people = []
+    for employee in employees:
+        facts = employee_facts(
+            employee_out(employee).model_dump(mode="json"), effective_from=period.effective_from
+        )
+        eligible = tuple(code for code, rule in rules.items() if evaluate(rule, facts).ok)
+        proposal_basis = previous.get(employee.id) if employee.id not in preferences else None
+        basis = AllowanceBasis(
+            fte=employee.fte,
+            hire_date=employee.hire_date,
+            override=employee.allowance_override,
+            carried_over=carried_over.get(employee.external_id, 0),
+        )
+        group = employee.peer_group.code
+        people.append(
+            EmployeeInput(
+                external_id=employee.external_id,
+                group=group,
+                need=employee.need,
+                top_up_limit=employee.top_up_limit,
+                eligible=eligible,
+                wishes=(
+                    wishes_of(preferences.get(employee.id, {}), benefits)
+                    if proposal_basis is None
+                    else proposed_wishes(
+                        proposal_basis,
+                        benefits=benefits,
+                        eligible=set(eligible).__contains__,
+                        points_per_employee=period.points_per_employee,
+                    )
+                ),
+                allowance=allowance_of(inputs, basis, group),
+                basis=basis,
+                previous_choices=proposal_basis,
+            )
+        )
+    return replace(inputs, employees=tuple(people))
