@@ -62,10 +62,21 @@ class Reason:
 
     def as_dict(self) -> dict[str, Figure]:
         shown: dict[str, Figure] = {"code": self.code}
-        for item in fields(self):
-            value = getattr(self, item.name)
-            shown[item.name] = list(value) if isinstance(value, tuple) else value
+        for name in _figure_names(type(self)):
+            value = getattr(self, name)
+            shown[name] = list(value) if isinstance(value, tuple) else value
         return shown
+
+
+_FIGURE_NAMES: dict[type[Reason], tuple[str, ...]] = {}
+
+
+def _figure_names(kind: type[Reason]) -> tuple[str, ...]:
+    """A reason kind's field names (cached: `fields` is slow, and this runs per wish)."""
+    names = _FIGURE_NAMES.get(kind)
+    if names is None:
+        names = _FIGURE_NAMES[kind] = tuple(item.name for item in fields(kind))
+    return names
 
 
 @dataclass(frozen=True, slots=True)
