@@ -1,20 +1,40 @@
-"""HTTP helpers: ETags, If-Match preconditions, file answers in OpenAPI."""
+"""HTTP helpers: ETags, If-Match preconditions, file answers in OpenAPI, the language of
+an answer."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Header, Request, Response
 
 from app.errors import PreconditionFailed
+from app.i18n import negotiate
 
 
 def file_responses(media_type: str) -> dict[int | str, dict[str, Any]]:
     """`responses=` of a route whose 200 is a file of `media_type`: bytes, typed so that
     client generators hand them to the caller instead of dropping the response."""
     return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+def answer_language(
+    response: Response,
+    accept_language: Annotated[
+        str | None,
+        Header(description="language of the explanations' texts: en (default) or fr"),
+    ] = None,
+) -> str:
+    """The request's language for the words of an answer (English unless Accept-Language
+    prefers another the app speaks), said back in Content-Language."""
+    language = negotiate(accept_language)
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language"
+    return language
+
+
+AnswerLanguage = Annotated[str, Depends(answer_language)]
 
 
 def etag_of_version(version: int) -> str:

@@ -27,3 +27,12 @@ def minor_units_per_1000(currency: str) -> int:
 def major_units(minor: float, exponent: int) -> str:
     """`minor` in major units with thousands separators, no decimals (chart axes)."""
     return f"{minor / 10**exponent:,.0f}"
+
+
+def format_money(amount: int, currency: str) -> str:
+    """Minor units in words: 300000, "EUR" -> "3,000.00 EUR" (pages and explanations)."""
+    decimals = minor_exponent(currency)
+    sign = "-" if amount < 0 else ""
+    whole, minor = divmod(abs(amount), 10**decimals)
+    shown = f"{whole:,}" if decimals == 0 else f"{whole:,}.{minor:0{decimals}d}"
+    return f"{sign}{shown} {currency}"

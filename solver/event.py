@@ -33,6 +33,7 @@ from typing import Any
 
 from solver.api import solve_problem
 from solver.explain import explain
+from solver.explain_text import document_explanation
 from solver.types import (
     RESULT_FORMAT,
     Assignment,
@@ -342,7 +343,7 @@ def _document(
                 "value": value,
                 "top_up": sum(line.contribution for line in lines.values()),
                 "value_cap": world.fixed_use.value_caps.get(person.id),
-                "explanations": [e.as_dict() for e in explanations],
+                "explanations": [document_explanation(e, segment.currency) for e in explanations],
             }
         ],
         "budgets": [{"id": b.id, "cap": b.cap, "used": used[b.id]} for b in segment.budgets],

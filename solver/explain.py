@@ -1,8 +1,8 @@
-"""Why an employee did not receive a benefit they asked for.
+"""Why an employee did not receive a benefit they asked for: reason codes with figures.
 
 For every benefit an employee gave points to and did not fully receive, we test ONE MORE
 UNIT of it against every rule with the rest of the allocation fixed, and name each rule it
-would break (DESIGN.md "Explanations"):
+would break (DESIGN.md "Explanations"), with the figures behind it:
 
 - `not_eligible`: the employee may not have it (then nothing else is tested);
 - `allowance`: the employer-funded optional value would exceed their allowance;
@@ -17,17 +17,22 @@ would break (DESIGN.md "Explanations"):
 Co-funding: when the employee has top-up room left (top_up_limit minus what they already
 contribute), the extra unit is assumed co-funded by as much of that room as it can use,
 i.e. the smallest employer share possible; allowance, budgets and the band are tested with
-that share. Texts are plain words with the numbers, and only the employee's own data plus
-aggregates: peer-group figures (mean, cap) only when the group has at least
-`PEER_FIGURES_MIN` participants, never another person's data.
+that share.
+
+This module writes no sentences: a reason is its code and figures (money in minor units,
+ids as in the problem). Readers word them: the result document's English text
+(solver/explain_text.py), the service in the reader's language with display names and its
+disclosure rule (the band's figures are the peer group's aggregates; a service shows them
+to an employee only when the group is large enough).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from fractions import Fraction
+from typing import ClassVar, Literal
 
 from solver.types import Assignment, Benefit, Employee, Line, Problem
 from solver.validate import (
@@ -36,32 +41,169 @@ from solver.validate import (
     GroupBand,
     benefit_map,
     employer_values,
-    format_money,
     group_bands,
     participants,
     top_ups,
 )
 
-PEER_FIGURES_MIN = 5
+Figure = int | float | bool | str | list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A rule one more unit would break; the subclass's fields are its figures."""
+
+    code: ClassVar[str]
+
+    @property
+    def key(self) -> str:
+        """The reason as DESIGN.md names it (`budget:<id>`, `capacity`, ...)."""
+        return self.code
+
+    def as_dict(self) -> dict[str, Figure]:
+        shown: dict[str, Figure] = {"code": self.code}
+        for name in _figure_names(type(self)):
+            value = getattr(self, name)
+            shown[name] = list(value) if isinstance(value, tuple) else value
+        return shown
+
+
+_FIGURE_NAMES: dict[type[Reason], tuple[str, ...]] = {}
+
+
+def _figure_names(kind: type[Reason]) -> tuple[str, ...]:
+    """A reason kind's field names (cached: `fields` is slow, and this runs per wish)."""
+    names = _FIGURE_NAMES.get(kind)
+    if names is None:
+        names = _FIGURE_NAMES[kind] = tuple(item.name for item in fields(kind))
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class NotEligible(Reason):
+    code: ClassVar[str] = "not_eligible"
+
+
+@dataclass(frozen=True, slots=True)
+class NotSelected(Reason):
+    code: ClassVar[str] = "not_selected"
+
+
+@dataclass(frozen=True, slots=True)
+class OverAllowance(Reason):
+    code: ClassVar[str] = "allowance"
+    allowance: int
+    left: int
+
+
+@dataclass(frozen=True, slots=True)
+class OverBudget(Reason):
+    code: ClassVar[str] = "budget"
+    budget: str
+    cap: int
+    left: int
+
+    @property
+    def key(self) -> str:
+        return f"budget:{self.budget}"
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityFull(Reason):
+    code: ClassVar[str] = "capacity"
+    places: int
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative(Reason):
+    """They received `received`, of the same exclusive group."""
+
+    code: ClassVar[str] = "exclusive"
+    received: str
+    group: str
+
+    @property
+    def key(self) -> str:
+        return f"exclusive:{self.received}"
+
+
+@dataclass(frozen=True, slots=True)
+class MissingPrerequisite(Reason):
+    """The wish requires `prerequisite`, which cannot come along: `blocked_by` says why
+    (`places`: its capacity; `rivals` and `group`: the alternatives they received)."""
+
+    code: ClassVar[str] = "requires"
+    prerequisite: str
+    blocked_by: Literal["not_eligible", "capacity", "exclusive"]
+    places: int | None = None
+    rivals: tuple[str, ...] = ()
+    group: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"requires:{self.prerequisite}"
+
+
+@dataclass(frozen=True, slots=True)
+class AboveBand(Reason):
+    """`value` (per need unit when `per_need`) would exceed `cap`: the group's band with
+    this unit (`mean` + `tolerance` (a fraction) + `absolute`), or, when `published`, the
+    cap an event run takes from the published allocation's frozen group figures."""
+
+    code: ClassVar[str] = "equity_band"
+    value: int
+    cap: int
+    per_need: bool
+    published: bool
+    mean: int | None = None
+    tolerance: float | None = None
+    absolute: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """What one more unit of a wish costs, with the prerequisites it lacks (one unit
+    each): the figures behind the allowance and budget reasons."""
+
+    cost: int  # one unit of the wish
+    prerequisites: tuple[tuple[str, int], ...]  # (benefit, cost), deepest first
+    total: int
+    employer_share: int
+    co_funded: int  # from the employee's top-up room
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "cost": self.cost,
+            "prerequisites": [{"benefit": b, "cost": c} for b, c in self.prerequisites],
+            "total": self.total,
+            "employer_share": self.employer_share,
+            "co_funded": self.co_funded,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
     benefit: str
-    reasons: tuple[str, ...]
-    text: str
-    # Numbers behind the text where a wish lacks prerequisites: each missing prerequisite's
-    # cost, the package's cost and its employer share (absent otherwise).
-    figures: dict[str, object] = field(default_factory=dict)
+    reasons: tuple[Reason, ...]
+    units_wanted: int
+    units_received: int
+    package: Package | None = None  # only with an allowance or a budget reason
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(reason.key for reason in self.reasons)
 
     def as_dict(self) -> dict[str, object]:
+        """Codes as DESIGN.md lists them (`reasons`), each with its figures (`details`)."""
         shown: dict[str, object] = {
             "benefit": self.benefit,
-            "reasons": list(self.reasons),
-            "text": self.text,
+            "reasons": list(self.codes),
+            "details": [reason.as_dict() for reason in self.reasons],
+            "units_wanted": self.units_wanted,
+            "units_received": self.units_received,
         }
-        if self.figures:
-            shown["figures"] = self.figures
+        if self.package is not None:
+            shown["package"] = self.package.as_dict()
         return shown
 
 
@@ -124,32 +266,20 @@ def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanatio
         eligible = employee.is_eligible(benefit_id)
         if eligible and (benefit.core or received >= preference.units):
             continue
-        figures: dict[str, object] = {}
+        package = None
+        reasons: list[Reason]
         if not eligible:
-            reasons = [("not_eligible", f"You are not eligible for {benefit_id}.")]
+            reasons = [NotEligible()]
         else:
-            reasons, figures = _blocking_rules(context, employee, benefit)
-            if not reasons:
-                reasons = [
-                    (
-                        "not_selected",
-                        f"No rule prevented one more unit of {benefit_id}; the allocation "
-                        f"favoured other choices (within the solver's optimality gap or to "
-                        f"raise the lowest satisfaction).",
-                    )
-                ]
-        prefix = ""
-        if received > 0:
-            prefix = (
-                f"You received {received} of the {preference.units} units of "
-                f"{benefit_id} you asked for. "
-            )
+            reasons, package = _blocking_rules(context, employee, benefit)
+            reasons = reasons or [NotSelected()]
         found.append(
             Explanation(
                 benefit=benefit_id,
-                reasons=tuple(code for code, _ in reasons),
-                text=prefix + " ".join(text for _, text in reasons),
-                figures=figures,
+                reasons=tuple(reasons),
+                units_wanted=preference.units,
+                units_received=received,
+                package=package,
             )
         )
     return tuple(found)
@@ -211,24 +341,18 @@ def missing_prerequisites(context: _Context, employee: Employee, benefit: Benefi
 
 def _blocking_rules(
     context: _Context, employee: Employee, benefit: Benefit
-) -> tuple[list[tuple[str, str]], dict[str, object]]:
-    """(reason code, sentence) for each rule one more unit of `benefit` would break, with the
-    prerequisites it lacks added alongside (a prerequisite comes with the wish that needs
-    it); and the figures of those prerequisites (empty when none is missing)."""
-    money = context.problem.currency
+) -> tuple[list[Reason], Package | None]:
+    """Each rule one more unit of `benefit` would break, with the prerequisites it lacks
+    added alongside (a prerequisite comes with the wish that needs it); and the package's
+    figures when a reason is about money (allowance, budgets)."""
     package = _package(context, employee, benefit)
     found = _prerequisite_blocks(context, employee, benefit)
     share = package.share
     value = context.values[employee.id]
+    over_money = False
     if employee.allowance is not None and value + share > employee.allowance:
-        left = max(employee.allowance - value, 0)
-        found.append(
-            (
-                "allowance",
-                f"Your allowance of {format_money(employee.allowance, money)} had "
-                f"{format_money(left, money)} left; {_package_words(package, money)}.",
-            )
-        )
+        found.append(OverAllowance(employee.allowance, max(employee.allowance - value, 0)))
+        over_money = True
     for budget in context.problem.budgets:
         if budget.groups is not None and employee.group not in budget.groups:
             continue
@@ -239,113 +363,73 @@ def _blocking_rules(
         ]
         if not covered:
             continue
-        inside = sum(covered)
         used = context.budgets_used[budget.id]
-        if used + inside > budget.cap:
-            found.append(
-                (
-                    f"budget:{budget.id}",
-                    f"The {budget.id} budget of {format_money(budget.cap, money)} had "
-                    f"{format_money(max(budget.cap - used, 0), money)} left; "
-                    f"{_package_words(package, money)}.",
-                )
-            )
+        if used + sum(covered) > budget.cap:
+            found.append(OverBudget(budget.id, budget.cap, max(budget.cap - used, 0)))
+            over_money = True
     if benefit.capacity is not None and context.capacity_used[benefit.id] + 1 > benefit.capacity:
-        found.append(
-            (
-                "capacity",
-                f"{benefit.id} had {benefit.capacity} "
-                f"{'place' if benefit.capacity == 1 else 'places'} and all were allocated.",
-            )
-        )
+        found.append(CapacityFull(benefit.capacity))
     found.extend(_exclusive(context, employee, benefit))
-    band_text = _equity_band(context, employee, share)
-    if band_text is not None:
-        found.append(("equity_band", f"One more unit of {benefit.id} {band_text}"))
-    figures: dict[str, object] = {}
-    if package.prerequisites:
-        figures = {
-            "prerequisites": [{"benefit": p.id, "cost": p.cost} for p in package.prerequisites],
-            "package_cost": package.cost,
-            "employer_share": share,
-        }
-    return found, figures
+    band = _equity_band(context, employee, share)
+    if band is not None:
+        found.append(band)
+    return found, _package_figures(package) if over_money else None
 
 
-def _prerequisite_blocks(
-    context: _Context, employee: Employee, benefit: Benefit
-) -> list[tuple[str, str]]:
+def _package_figures(package: _Package) -> Package:
+    return Package(
+        cost=package.benefit.cost,
+        prerequisites=tuple((p.id, p.cost) for p in package.prerequisites),
+        total=package.cost,
+        employer_share=package.share,
+        co_funded=package.co_funded,
+    )
+
+
+def _prerequisite_blocks(context: _Context, employee: Employee, benefit: Benefit) -> list[Reason]:
     """`requires:<p>` for each missing prerequisite p that cannot come along: e is not
     eligible for it, its places are all taken, or e received an alternative to it."""
-    found: list[tuple[str, str]] = []
+    found: list[Reason] = []
     for name in missing_prerequisites(context, employee, benefit):
         needed = context.benefits[name]
-        why = None
         if not employee.is_eligible(name) or needed.core:
-            why = "which you are not eligible for"
+            found.append(MissingPrerequisite(name, "not_eligible"))
         elif needed.capacity is not None and context.capacity_used[name] + 1 > needed.capacity:
-            places = "place" if needed.capacity == 1 else "places"
-            why = f"and {name} had {needed.capacity} {places}, all allocated"
+            found.append(MissingPrerequisite(name, "capacity", places=needed.capacity))
         else:
-            rivals = [code.split(":", 1)[1] for code, _ in _exclusive(context, employee, needed)]
+            rivals = tuple(rival.received for rival in _exclusive(context, employee, needed))
             if rivals:
-                why = (
-                    f"and {name} is an alternative to {', '.join(rivals)} "
-                    f"(group {needed.exclusive_group}), which you received"
+                found.append(
+                    MissingPrerequisite(
+                        name, "exclusive", rivals=rivals, group=needed.exclusive_group
+                    )
                 )
-        if why is not None:
-            found.append((f"requires:{name}", f"{benefit.id} requires {name}, {why}."))
     return found
 
 
-def _package_words(package: _Package, money: str) -> str:
-    words = f"{package.benefit.id} costs {format_money(package.benefit.cost, money)}"
-    if package.prerequisites:
-        needed = ", ".join(f"{p.id} ({format_money(p.cost, money)})" for p in package.prerequisites)
-        words += (
-            f" and requires {needed}, which you did not receive: "
-            f"{format_money(package.cost, money)} together"
-        )
-    if package.co_funded:
-        words += (
-            f" (the employer's share is {format_money(package.share, money)} after "
-            f"{format_money(package.co_funded, money)} from your top-up room)"
-        )
-    return words
-
-
-def _exclusive(context: _Context, employee: Employee, benefit: Benefit) -> list[tuple[str, str]]:
-    if benefit.exclusive_group is None:
+def _exclusive(context: _Context, employee: Employee, benefit: Benefit) -> list[Alternative]:
+    group = benefit.exclusive_group
+    if group is None:
         return []
     return [
-        (
-            f"exclusive:{other}",
-            f"{benefit.id} and {other} are alternatives (group {benefit.exclusive_group}) "
-            f"and you received {other}.",
-        )
+        Alternative(received=other, group=group)
         for other in sorted(context.lines[employee.id])
-        if other != benefit.id
-        and context.benefits[other].exclusive_group == benefit.exclusive_group
+        if other != benefit.id and context.benefits[other].exclusive_group == group
     ]
 
 
-def _equity_band(context: _Context, employee: Employee, share: int) -> str | None:
-    """The band sentence when the extra employer share would put e above the new cap.
+def _equity_band(context: _Context, employee: Employee, share: int) -> AboveBand | None:
+    """The band's figures when the extra employer share would put e above the new cap.
 
     Decided in floats when clearly on one side (speed: this runs for every unmet wish),
     exactly with Fractions within a relative 1e-9 of the boundary.
     """
     value_cap = context.value_caps.get(employee.id)
     if value_cap is not None:
-        if context.values[employee.id] + share <= value_cap:
+        value = context.values[employee.id] + share
+        if value <= value_cap:
             return None
-        return (
-            f"would bring your employer-funded benefits to "
-            f"{format_money(context.values[employee.id] + share, context.problem.currency)}, "
-            f"above the fairness limit of "
-            f"{format_money(value_cap, context.problem.currency)} set by your peer group's "
-            f"figures in the published allocation."
-        )
+        return AboveBand(value=value, cap=value_cap, per_need=False, published=True)
     band = context.bands[employee.group]
     if employee.id not in context.participants or band.cap is None or band.mean is None:
         return None
@@ -363,19 +447,12 @@ def _equity_band(context: _Context, employee: Employee, share: int) -> str | Non
         new_cap = band.cap_with(Fraction(value) / need, new_ratio)
         if new_cap is None or new_ratio <= new_cap:
             return None
-    if count < PEER_FIGURES_MIN:
-        return (
-            "would put your benefits above the fairness limit relative to your peer group "
-            "(figures are shown only for groups of at least "
-            f"{PEER_FIGURES_MIN} participants)."
-        )
-    money = context.problem.currency
-    weighted = "" if need == 1 else " per need unit"
-    tolerance = float(band.tolerance * 100)
-    return (
-        f"would bring your employer-funded benefits to "
-        f"{format_money(round(new_ratio_f), money)}{weighted}, above your peer group's "
-        f"fairness limit of {format_money(math.floor(new_cap_f + 1e-9), money)}: the group "
-        f"average with this unit, {format_money(round(new_mean_f), money)}, plus "
-        f"{tolerance:g}% plus {format_money(band.absolute, money)}."
+    return AboveBand(
+        value=round(new_ratio_f),
+        cap=math.floor(new_cap_f + 1e-9),
+        per_need=need != 1,
+        published=False,
+        mean=round(new_mean_f),
+        tolerance=float(band.tolerance),
+        absolute=band.absolute,
     )

@@ -10,6 +10,15 @@ Document sections (beyond DESIGN.md's, all additive):
 - `allocations`: sorted by (employee, benefit); core benefits included.
 - `employees`: every employee by id: `satisfaction` (null for non-participants), `value`
   (employer-funded optional value v(e)), `top_up` (their contributions), `explanations`.
+- an explanation (solver/explain.py): `benefit`, `reasons` (DESIGN.md's codes), `text`
+  (those reasons in English), and their figures, added: `units_wanted`, `units_received`,
+  `details` (one object per reason, in order: `code` without the `:<id>` and its figures,
+  money in minor units: `allowance` {allowance, left}; `budget` {budget, cap, left};
+  `capacity` {places}; `exclusive` {received, group}; `requires` {prerequisite,
+  blocked_by (not_eligible | capacity | exclusive), places, rivals, group}; `equity_band`
+  {value, cap, per_need, published, mean, tolerance, absolute}; `not_eligible`,
+  `not_selected` {}), and with an allowance or budget reason `package` (one more unit:
+  cost, prerequisites [{benefit, cost}], total, employer_share, co_funded).
 - `groups`: every peer group by id: `participants`, `mean_value` (mean of v/need over the
   participants, rounded to minor units; null without participants), `max_ratio` (highest
   v/need over that mean; null when the mean is 0 or there are no participants),
@@ -51,6 +60,7 @@ from fractions import Fraction
 from typing import Any
 
 from solver.explain import Explanation, explain
+from solver.explain_text import document_explanation
 from solver.types import RESULT_FORMAT, Assignment, Problem, SolveOutcome
 from solver.validate import (
     Violation,
@@ -186,7 +196,9 @@ def _allocation_sections(
             "satisfaction": None if employee.id not in scores else _round(scores[employee.id]),
             "value": values[employee.id],
             "top_up": paid[employee.id],
-            "explanations": [item.as_dict() for item in explanations[employee.id]],
+            "explanations": [
+                document_explanation(item, problem.currency) for item in explanations[employee.id]
+            ],
         }
         for employee in problem.employees
     ]
@@ -233,9 +245,7 @@ def kpis(
     benefits = benefit_map(problem)
     ordered = sorted(scores.values(), key=_float_first)
     count = len(ordered)
-    reasons = [
-        reason for items in explanations.values() for item in items for reason in item.reasons
-    ]
+    reasons = [reason for items in explanations.values() for item in items for reason in item.codes]
     employer_total = sum(
         employer_cost(benefits[benefit_id], line) for (_, benefit_id), line in assignment.items()
     )

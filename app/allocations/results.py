@@ -12,6 +12,9 @@ Leftover allowance (allowance - employer-funded optional value), by the period's
   `total_employer_cost_with_leftover`);
 - `carry_over`: the amount is kept per employee (`run_employees.leftover`); approving the
   run records it for the next period's allowance (KPI `leftover_carried_over`).
+
+Explanations are stored as the solver's codes and figures, without its English text: they
+are worded when read (app/allocations/explanations.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.allocations.explanations import storable
 from app.allocations.solver_result import (
     AllocatedLine,
     EmployeeFigures,
@@ -147,7 +151,7 @@ def outcome_of(
                 "allowance": allowance,
                 "leftover": leftover,
                 "preferences": _points(person.get("preferences", {})),
-                "explanations": list(figures.explanations),
+                "explanations": storable(figures.explanations),
             }
         )
     kpis["leftover_policy"] = leftover_policy

@@ -22,7 +22,7 @@ from app.auth.deps import SessionDep, require_employee, require_roles
 from app.auth.principal import Principal
 from app.db import writes
 from app.errors import Unprocessable, error_item
-from app.http import etag_of_json, set_etag
+from app.http import AnswerLanguage, etag_of_json, set_etag
 from app.idempotency.service import IdempotencyDep
 from app.pagination import Page, PageParams, keyset_page, page_params
 from app.periods.service import get_period
@@ -157,10 +157,11 @@ def run_allocations(run_id: str, session: SessionDep, _: HrAdmin, page: Page_) -
 @router.get("/runs/{run_id}/employees/{external_id}", response_model=RunEmployeeOut)
 @writes  # an audited read
 def run_employee(
-    run_id: str, external_id: str, session: SessionDep, principal: HrAdmin
+    run_id: str, external_id: str, session: SessionDep, principal: HrAdmin, language: AnswerLanguage
 ) -> RunEmployeeOut:
-    """One person's lines, satisfaction and explanations (with full figures)."""
-    out = service.run_employee(session, run_id, external_id)
+    """One person's lines, satisfaction and explanations (with full figures), the
+    explanations' texts in the Accept-Language's language (English or French)."""
+    out = service.run_employee(session, run_id, external_id, reader=principal, language=language)
     # It shows the person's preferences: a read by someone else, audited (issue 5).
     record(
         session,

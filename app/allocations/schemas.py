@@ -79,8 +79,12 @@ class LineOut(BaseModel):
 
 class ExplanationOut(BaseModel):
     benefit: str
-    reasons: list[str]
-    text: str
+    reasons: list[str] = Field(
+        description="the rules one more unit would break: not_eligible, allowance, "
+        "budget:<id>, capacity, exclusive:<benefit received>, requires:<benefit>, "
+        "equity_band; or not_selected"
+    )
+    text: str = Field(description="those reasons in words, in the Accept-Language's language")
 
 
 class RunEmployeeOut(BaseModel):

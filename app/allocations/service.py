@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from pydantic import Field
@@ -11,10 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from app.allocations.explanations import worded
 from app.allocations.jobs import enqueue_run
 from app.allocations.models import FINISHED, Run, RunEmployee, RunLine
 from app.allocations.schemas import (
-    ExplanationOut,
     LineOut,
     RunCreate,
     RunEmployeeOut,
@@ -29,7 +28,7 @@ from app.ids import time_ordered_uuid
 from app.jobs.waiting import waiting_hint
 from app.periods.models import Period
 from app.periods.service import get_period
-from app.security.disclosure import MIN_GROUP_SIZE, small_budgets
+from app.security.disclosure import peer_figures_shown, small_budgets
 
 RUNNABLE = ("open", "closed")
 # Scenario runs never publish, so finance may simulate on a published period too.
@@ -193,7 +192,10 @@ def line_out(line: RunLine) -> LineOut:
     )
 
 
-def run_employee(session: Session, run_id: str, external_id: str) -> RunEmployeeOut:
+def run_employee(
+    session: Session, run_id: str, external_id: str, *, reader: Principal, language: str
+) -> RunEmployeeOut:
+    """One person's result, explanations worded for `reader` in `language`."""
     run = get_run(session, run_id)
     row = session.get(RunEmployee, (run.id, external_id))
     if row is None:
@@ -218,32 +220,17 @@ def run_employee(session: Session, run_id: str, external_id: str) -> RunEmployee
         leftover=row.leftover,
         preferences=row.preferences,
         lines=[line_out(line) for line in lines],
-        explanations=[ExplanationOut(**item) for item in row.explanations],
+        explanations=worded(
+            session,
+            row.explanations,
+            currency=session.get_one(Period, run.period_id).currency,
+            band_figures=peer_figures_shown(group_participants(run, row.peer_group), reader=reader),
+            language=language,
+        ),
     )
 
 
-# ---------------------------------------------------------------- explanations for employees
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
-_GROUP_FIGURES = "peer group's fairness limit"
-
-
-def employee_facing(explanation: dict[str, Any], *, group_participants: int) -> ExplanationOut:
-    """An explanation as the employee sees it: peer-group figures only for groups of at
-    least MIN_GROUP_SIZE participants (otherwise the band is named without numbers,
-    since a small group's average would reveal colleagues' allocations)."""
-    text = str(explanation["text"])
-    if group_participants < MIN_GROUP_SIZE and _GROUP_FIGURES in text:
-        sentences = [
-            (
-                f"One more unit of {explanation['benefit']} would take your employer-funded "
-                "benefits above your peer group's fairness limit."
-            )
-            if _GROUP_FIGURES in sentence
-            else sentence
-            for sentence in _SENTENCE.split(text)
-        ]
-        text = " ".join(sentences)
-    return ExplanationOut(
-        benefit=explanation["benefit"], reasons=list(explanation["reasons"]), text=text
-    )
+def group_participants(run: Run, group: str) -> int:
+    """Participants of a peer group in the run (0 when it has no such group)."""
+    figures = next((g for g in run.groups or [] if g.get("id") == group), None)
+    return int(figures.get("participants") or 0) if figures else 0

@@ -21,12 +21,10 @@ from solver.executors import default_processes
 from solver.load import load_problem
 from solver.sweep import price_of_fairness, sweep_budget
 from solver.types import FixedLine, Line, SolveOptions
-from solver.validate import format_money
 
 __all__ = [
     "ProblemError",
     "budget_curve",
-    "format_money",
     "problem_issues",
     "prorate",
     "solve",

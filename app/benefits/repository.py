@@ -25,6 +25,15 @@ def get_many(session: Session, codes: Iterable[str]) -> dict[str, Benefit]:
     return {benefit.code: benefit for benefit in rows}
 
 
+def display_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Benefit code -> name, for the codes that exist."""
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Benefit.code, Benefit.name).where(Benefit.code.in_(wanted)))
+    return dict(rows.all())
+
+
 def all_benefits(session: Session) -> list[Benefit]:
     return list(session.scalars(select(Benefit).order_by(Benefit.code)))
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.allocations import solver_adapter
+from app.allocations.explanations import storable
 from app.allocations.inputs import EmployeeInput, ProblemInputs, Wish, allowance_of
 from app.allocations.jobs import ALLOCATION_RUN, finish_run
 from app.allocations.models import Run, RunEmployee
@@ -340,7 +341,7 @@ def _employees(
             "allowance": person.get("allowance"),
             "leftover": 0,
             "preferences": _stored_wishes(doc, person["preferences"], before),
-            "explanations": mine.explanations,
+            "explanations": storable(mine.explanations),
         }
     )
     return rows

@@ -1,8 +1,8 @@
 """GET /me/periods/{id}/allocation: the caller's published allocation and why.
 
 Only the caller's own rows are read; peer-group figures (participants, mean value) appear
-only for groups of at least 5 participants, and explanation texts lose their group figures
-below that size.
+only for groups of at least 5 participants, and below that size the explanations name the
+band without its figures (security.disclosure).
 """
 
 from __future__ import annotations
@@ -10,18 +10,23 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.allocations.explanations import worded
 from app.allocations.models import Run, RunEmployee
 from app.allocations.schemas import MyAllocationOut, PeerGroupFigures, WishOut
-from app.allocations.service import employee_facing
+from app.allocations.service import group_participants
 from app.auth.principal import Principal
 from app.errors import NotFound
+from app.i18n import DEFAULT_LANGUAGE
 from app.payroll import repository as publications
 from app.payroll.models import PayrollLine
 from app.preferences.service import own_employee, visible_period
-from app.security.disclosure import MIN_GROUP_SIZE
+from app.security.disclosure import peer_figures_shown
 
 
-def my_allocation(session: Session, period_id: str, principal: Principal) -> MyAllocationOut:
+def my_allocation(
+    session: Session, period_id: str, principal: Principal, *, language: str = DEFAULT_LANGUAGE
+) -> MyAllocationOut:
+    """The caller's published allocation, explanations worded in `language`."""
     period = visible_period(session, period_id)
     employee = own_employee(session, principal)
     publication = publications.current_publication(session, period.id)
@@ -55,9 +60,10 @@ def my_allocation(session: Session, period_id: str, principal: Principal) -> MyA
             )
         )
     group = next((g for g in (run.groups or []) if g.get("id") == mine.peer_group), None)
-    participants = int(group["participants"]) if group else 0
+    participants = group_participants(run, mine.peer_group)
+    shown = peer_figures_shown(participants)
     figures = None
-    if participants >= MIN_GROUP_SIZE and group is not None:
+    if shown and group is not None:
         figures = PeerGroupFigures(
             code=mine.peer_group, participants=participants, mean_value=group.get("mean_value")
         )
@@ -86,9 +92,13 @@ def my_allocation(session: Session, period_id: str, principal: Principal) -> MyA
         points_honoured=round(sum(w.points * w.units_received / w.units_wanted for w in wishes), 6),
         satisfaction=mine.satisfaction,
         wishes=wishes,
-        unmet=[
-            employee_facing(item, group_participants=participants) for item in mine.explanations
-        ],
+        unmet=worded(
+            session,
+            mine.explanations,
+            currency=publication.currency,
+            band_figures=shown,
+            language=language,
+        ),
         allowance=mine.allowance,
         allowance_used=mine.value,
         allowance_remaining=None if mine.allowance is None else max(mine.allowance - mine.value, 0),

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from app.allocations.schemas import MyAllocationOut
 from app.auth.deps import SessionDep, SessionFactoryDep, require_employee, require_roles
 from app.auth.principal import Principal
-from app.http import file_responses
+from app.http import AnswerLanguage, file_responses
 from app.pagination import PageParams, page_params
 from app.payroll import service
 from app.payroll.my_allocation import my_allocation
@@ -91,8 +91,11 @@ def payroll_changes(
 
 
 @me_router.get("/me/periods/{period_id}/allocation", response_model=MyAllocationOut)
-def get_my_allocation(period_id: str, session: SessionDep, principal: Me) -> MyAllocationOut:
+def get_my_allocation(
+    period_id: str, session: SessionDep, principal: Me, language: AnswerLanguage
+) -> MyAllocationOut:
     """Your published allocation: lines, the points you gave and what was honoured, each
-    unmet wish with its reason, your allowance used and remaining, and your peer group's
-    figures when it has at least 5 participants. 404 before publication."""
-    return my_allocation(session, period_id, principal)
+    unmet wish with its reason (in the Accept-Language's language: English or French), your
+    allowance used and remaining, and your peer group's figures when it has at least 5
+    participants. 404 before publication."""
+    return my_allocation(session, period_id, principal, language=language)

@@ -27,6 +27,7 @@ from app.portal.web import (
     PortalRoute,
     Visitor,
     VisitorDep,
+    language_of,
     render,
     role_guard,
 )
@@ -200,7 +201,7 @@ def result_page(
     period_id: str, request: Request, session: SessionDep, visitor: VisitorDep
 ) -> Response:
     me = _me(visitor)
-    out = my_allocation(session, period_id, me.principal)
+    out = my_allocation(session, period_id, me.principal, language=language_of(request))
     period = preferences.visible_period(session, period_id)
     publication = publications.current_publication(session, period.id)
     assert publication is not None  # my_allocation answered

@@ -15,13 +15,13 @@ from app.allocations.router import summary_for
 from app.allocations.schemas import RunCreate
 from app.audit.models import AuditEvent
 from app.auth.deps import SessionDep, SessionFactoryDep
+from app.i18n import translator
 from app.life_events import service as life_events
 from app.payroll import repository as publications
 from app.payroll import service as payroll
 from app.periods import service as periods
 from app.periods.models import Period
 from app.portal.charts import Bar, bars_svg
-from app.portal.i18n import translator
 from app.portal.web import (
     CheckedForm,
     PortalRoute,

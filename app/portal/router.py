@@ -10,8 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from app.auth.deps import SessionDep
 from app.db import writes
 from app.errors import Unauthorized
+from app.i18n import LANGUAGES
 from app.portal import employee, events, finance, hr, oidc
-from app.portal.i18n import LANGUAGES
 from app.portal.service import end_session, redeem_link, session_of
 from app.portal.settings import PortalSettings
 from app.portal.web import (

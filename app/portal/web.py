@@ -18,11 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from app.allocations.solver_adapter import format_money
+from app import i18n
 from app.auth.deps import SessionDep
 from app.auth.principal import Principal
 from app.errors import DomainError, Forbidden
-from app.portal import i18n
+from app.money import format_money
 from app.portal.models import PortalSession
 from app.portal.service import csrf_matches, principal_of, session_of
 
@@ -122,7 +122,6 @@ def render(
         template,
         {
             "t": i18n.translator(language),
-            "reason_words": lambda code: i18n.reason_words(code, language),
             "kind_words": lambda kind: i18n.kind_words(kind, language),
             "lang": language,
             "languages": i18n.LANGUAGES,

@@ -1,4 +1,5 @@
-"""Statistical disclosure control for aggregate readers (finance): the one home of the rule.
+"""Statistical disclosure control for aggregate readers (finance) and for an employee set
+against their peer group: the one home of the rule.
 
 A figure over fewer than MIN_GROUP_SIZE people describes individuals: finance, who may see
 aggregates only, gets such figures withheld (null, with `suppressed: true`), and never a
@@ -6,7 +7,9 @@ sensitive benefit named in a figure over fewer people. That holds for peer group
 budgets: a budget's use describes the participants it covers (a scenario's `new_budgets`
 over a small group and one benefit would otherwise show what those few chose), so a
 budget covering fewer than MIN_GROUP_SIZE participants has its use withheld in run
-summaries and comparisons, and cannot be swept into a budget curve.
+summaries and comparisons, and cannot be swept into a budget curve. An employee reading
+their own result sees their peer group's figures (its mean; the band's in an explanation)
+only when the group has at least MIN_GROUP_SIZE participants.
 """
 
 from __future__ import annotations
@@ -30,6 +33,16 @@ class RoleHolder(Protocol):
 
 def aggregates_only(principal: RoleHolder) -> bool:
     return not principal.has_any(INDIVIDUAL_READERS)
+
+
+def peer_figures_shown(participants: int, *, reader: RoleHolder | None = None) -> bool:
+    """Whether a person's own figures may be set against their peer group's (the band's
+    mean and cap in an explanation, the group's mean on their result): only for groups of
+    at least MIN_GROUP_SIZE participants, since a small group's mean reveals colleagues'
+    allocations; an individual reader (`reader`, e.g. HR) sees those anyway."""
+    if reader is not None and not aggregates_only(reader):
+        return True
+    return participants >= MIN_GROUP_SIZE
 
 
 def suppress_small_groups(groups: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

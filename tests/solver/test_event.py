@@ -127,8 +127,27 @@ def test_the_band_uses_the_frozen_mean_of_the_publication() -> None:
     result = reallocate(problem, request)
     assert lines_of(result) == {"HEALTH": (1, 3650, 0), "LEAVE": (2, 1460, 0)}
     assert result["employees"][0]["value_cap"] == 2000
-    reasons = {e["benefit"]: e["reasons"] for e in result["employees"][0]["explanations"]}
-    assert reasons == {"GYM": ["equity_band"], "LEAVE": ["equity_band"]}
+    explained = {e["benefit"]: e for e in result["employees"][0]["explanations"]}
+    assert {b: e["reasons"] for b, e in explained.items()} == {
+        "GYM": ["equity_band"],
+        "LEAVE": ["equity_band"],
+    }
+    # One more LEAVE (730) on the 1460 held: above the frozen cap, named as such.
+    assert explained["LEAVE"]["details"] == [
+        {
+            "code": "equity_band",
+            "value": 2190,
+            "cap": 2000,
+            "per_need": False,
+            "published": True,
+            "mean": None,
+            "tolerance": None,
+            "absolute": None,
+        }
+    ]
+    text = explained["LEAVE"]["text"]
+    assert text.startswith("You received 2 of the 3 units of LEAVE")
+    assert "fairness limit of 20.00 EUR set by your peer group's figures" in text
     # Half a year: the cap is pro-rated with the days (rounded down once).
     half = EventRequest(employee="E2", days=100, period_days=365, fixed=fixed_e1(), frozen=frozen)
     assert reallocate(problem, half)["employees"][0]["value_cap"] == 2000 * 100 // 365

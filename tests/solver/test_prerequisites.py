@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from solver.candidates import compile_problem
 from solver.cli import cli
 from solver.engine import full_limits, solve
-from solver.explain import explain
+from solver.explain import MissingPrerequisite, Package, explain
+from solver.explain_text import explanation_text
 from solver.load import load_problem
 from solver.report import build_result, to_json
 from solver.state import AllocationState
@@ -130,30 +131,40 @@ def test_the_engine_gives_the_chain_or_nothing() -> None:
 def test_explanation_names_the_prerequisite_that_does_not_fit_with_numbers() -> None:
     problem = load_problem(chain_doc(allowance=1000))
     [item] = explain(problem, {("A", "GYM"): Line(1)})["A"]
-    assert (item.benefit, item.reasons) == ("CHILD", ("allowance",))
-    assert item.text == (
+    assert (item.benefit, item.codes) == ("CHILD", ("allowance",))
+    assert explanation_text(item, problem.currency) == (
         "Your allowance of 10.00 EUR had 7.00 EUR left; CHILD costs 1.00 EUR and requires "
         "PLUS (6.00 EUR), SPOUSE (8.00 EUR), which you did not receive: 15.00 EUR together."
     )
-    assert item.figures == {
+    assert item.package == Package(
+        cost=100,
+        prerequisites=(("PLUS", 600), ("SPOUSE", 800)),
+        total=1500,
+        employer_share=1500,
+        co_funded=0,
+    )
+    assert item.as_dict()["package"] == {
+        "cost": 100,
         "prerequisites": [{"benefit": "PLUS", "cost": 600}, {"benefit": "SPOUSE", "cost": 800}],
-        "package_cost": 1500,
+        "total": 1500,
         "employer_share": 1500,
+        "co_funded": 0,
     }
-    assert item.as_dict()["figures"] == item.figures
 
 
 def test_explanation_when_the_prerequisites_places_are_taken() -> None:
     problem = load_problem(chain_doc(capacity=1))
     [item] = explain(problem, {("B", "PLUS"): Line(1), ("A", "GYM"): Line(1)})["A"]
-    assert item.reasons == ("requires:PLUS",)
-    assert item.text == "CHILD requires PLUS, and PLUS had 1 place, all allocated."
+    assert item.reasons == (MissingPrerequisite("PLUS", "capacity", places=1),)
+    assert explanation_text(item, problem.currency) == (
+        "CHILD requires PLUS, and PLUS had 1 place, all allocated."
+    )
 
 
 def test_a_package_that_fits_is_not_selected_and_the_result_is_deterministic() -> None:
     problem = load_problem(chain_doc())
     [item] = explain(problem, {("A", "GYM"): Line(1)})["A"]
-    assert item.reasons == ("not_selected",)
+    assert item.codes == ("not_selected",)
     outcome = solve(problem, SolveOptions(time_limit_s=20.0))
     first = to_json(build_result(problem, outcome, reproducible=True))
     again = to_json(build_result(problem, solve(problem, SolveOptions(time_limit_s=20.0)),

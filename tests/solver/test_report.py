@@ -64,6 +64,9 @@ def test_document_sections_and_order() -> None:
         {
             "benefit": "PARK",
             "reasons": ["capacity"],
+            "details": [{"code": "capacity", "places": 1}],
+            "units_wanted": 1,
+            "units_received": 0,
             "text": "PARK had 1 place and all were allocated.",
         }
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.allocations.models import RunEmployee
 from tests.conftest import ApiClient
 from tests.domain_factories import period_body
 from tests.run_world import build_world, close, execute_queued, run
@@ -98,6 +99,62 @@ def test_employee_detail_has_lines_and_explanations(api: ApiClient) -> None:
     assert (
         api.get(f"{RUNS}/{finished['id']}/employees/E1", headers=world.approver).status_code == 403
     )
+
+
+def test_employee_detail_words_the_stored_codes_and_figures(api: ApiClient) -> None:
+    """A run stores codes and figures; reading words them in the asked language with the
+    benefits' current names and the money's figures."""
+    world = build_world(api)
+    finished = run(world)
+    url = f"{RUNS}/{finished['id']}/employees/E1"
+    stored = api.session.get_one(RunEmployee, (finished["id"], "E1")).explanations
+    assert [item["reasons"] for item in stored] == [["allowance", "budget:mobility", "capacity"]]
+    assert "text" not in stored[0] and stored[0]["details"][2] == {"code": "capacity", "places": 1}
+    english = api.get(url, headers=world.admin)
+    assert english.headers["Content-Language"] == "en"
+    [parking] = english.json()["explanations"]
+    assert parking["reasons"] == ["allowance", "budget:mobility", "capacity"]
+    assert parking["text"] == (
+        "Your allowance of 1,500.00 EUR had 640.00 EUR left; Parking costs 900.00 EUR. The "
+        "mobility budget of 1,500.00 EUR had 100.00 EUR left; Parking costs 900.00 EUR. "
+        "Parking had 1 place and all were allocated."
+    )
+    french = api.get(url, headers={**world.admin, "Accept-Language": "fr-CA,en;q=0.5"})
+    assert french.headers["Content-Language"] == "fr"
+    assert french.json()["explanations"][0]["text"].endswith(
+        "Parking comptait 1 place, déjà attribuée."
+    )
+    benefit = api.get("/api/v1/benefits/PARKING", headers=world.admin)
+    renamed = api.patch(
+        "/api/v1/benefits/PARKING",
+        json={"name": "Car park"},
+        headers={**world.admin, "If-Match": benefit.headers["ETag"]},
+    )
+    assert renamed.status_code == 200, renamed.text
+    again = api.get(url, headers=world.admin).json()["explanations"][0]["text"]
+    assert again.endswith("Car park had 1 place and all were allocated.")
+
+
+def test_rows_of_older_runs_and_unknown_codes_are_worded_never_a_500(api: ApiClient) -> None:
+    world = build_world(api)
+    finished = run(world)
+    row = api.session.get_one(RunEmployee, (finished["id"], "E1"))
+    row.explanations = [
+        {
+            "benefit": "PARKING",
+            "reasons": ["budget:mobility", "capacity"],
+            "text": "The English an older run stored.",
+        },
+        {"benefit": "GYM", "reasons": ["quota:2028"], "details": [{"code": "quota"}]},
+    ]
+    api.session.commit()
+    detail = api.get(f"{RUNS}/{finished['id']}/employees/E1", headers=world.admin)
+    assert detail.status_code == 200, detail.text
+    assert [item["text"] for item in detail.json()["explanations"]] == [
+        "The mobility budget had too little left for one more unit of Parking. Every place of "
+        "Parking was allocated.",
+        "Another rule of the allocation prevented one more unit of Gym.",
+    ]
 
 
 def test_infeasible_run_carries_the_diagnosis(api: ApiClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.allocations.models import RunEmployee
 from tests.conftest import ApiClient
 from tests.domain_factories import period_body
 from tests.run_world import all_pages, approve, build_world, close, execute_queued, run
@@ -139,6 +140,59 @@ def test_my_allocation_is_mine_only_and_hides_small_group_figures(api: ApiClient
     assert api.get(url, headers=world.admin).status_code == 403
     ghost = api.get(url, headers=api.auth("employee", employee="NOBODY"))
     assert ghost.status_code == 404
+
+
+BAND = {
+    "code": "equity_band",
+    "value": 170000,
+    "cap": 151980,
+    "per_need": False,
+    "published": False,
+    "mean": 123461,
+    "tolerance": 0.15,
+    "absolute": 10000,
+}
+
+
+def test_a_small_groups_band_reaches_the_employee_without_numbers(api: ApiClient) -> None:
+    """The band's figures are a small group's aggregates: the employee's own explanation
+    names the band without them (in any language); HR, an individual reader, sees them."""
+    world = build_world(api)
+    for external_id in ("E3", "E4", "E5"):  # E1 and E2 remain: a group of 2
+        cleared = api.put(
+            f"/api/v1/me/periods/{world.period_id}/preferences",
+            json={"points": {}},
+            headers=world.employees[external_id],
+        )
+        assert cleared.status_code == 200, cleared.text
+    close(world)
+    finished = run(world)
+    approve(world, finished["id"])
+    row = api.session.get_one(RunEmployee, (finished["id"], "E2"))
+    row.explanations = [
+        {
+            "benefit": "BIKE",
+            "reasons": ["equity_band"],
+            "details": [BAND],
+            "units_wanted": 1,
+            "units_received": 0,
+        }
+    ]
+    api.session.commit()
+    url = f"/api/v1/me/periods/{world.period_id}/allocation"
+    [mine] = api.get(url, headers=world.employees["E2"]).json()["unmet"]
+    assert mine == {
+        "benefit": "BIKE",
+        "reasons": ["equity_band"],
+        "text": "One more unit of Bike would take your employer-funded benefits above your "
+        "peer group's fairness limit.",
+    }
+    french = api.get(url, headers={**world.employees["E2"], "Accept-Language": "fr"})
+    assert french.headers["Content-Language"] == "fr"
+    [unmet] = french.json()["unmet"]
+    assert "limite d'équité" in unmet["text"] and not any(c.isdigit() for c in unmet["text"])
+    detail = api.get(f"{RUNS}/{finished['id']}/employees/E2", headers=world.admin).json()
+    assert "fairness limit of 1,519.80 EUR" in detail["explanations"][0]["text"]
 
 
 def test_carry_over_adds_unused_allowance_to_the_next_period(api: ApiClient) -> None:

@@ -173,11 +173,13 @@ def test_hr_closes_runs_a_second_person_approves_and_the_employee_sees_why(
     sha = api.get(f"/api/v1/runs/{run_id}", headers=world.admin).json()["problem_sha256"]
     assert sha in result.text
     assert "Parking" in result.text
+    assert "Parking had 1 place and all were allocated." in result.text  # why not
     french = employee.get(
         f"/portal/me/periods/{world.period_id}/result",
         headers={"Accept-Language": "fr-FR,fr;q=0.9"},
     )
     assert "Votre attribution" in french.text and 'lang="fr"' in french.text
+    assert "Parking comptait 1 place, déjà attribuée." in french.text
 
 
 def test_pages_never_show_another_persons_data(api: ApiClient) -> None:

@@ -1,11 +1,12 @@
-"""Every portal text exists in English and French, and every key a page asks for exists."""
+"""Every text exists in English and French, every key a page asks for exists, and the
+plural categories."""
 
 from __future__ import annotations
 
 import re
 
+from app.i18n import KINDS, LANGUAGES, MESSAGES, kind_words, plural
 from app.life_events.models import EVENT_STATUSES
-from app.portal.i18n import KINDS, LANGUAGES, MESSAGES, kind_words
 from app.portal.web import HERE
 
 
@@ -29,3 +30,8 @@ def test_every_key_the_pages_use_exists() -> None:
 def test_a_configured_reason_without_words_shows_its_code() -> None:
     assert kind_words("birth", "fr") == "naissance"
     assert kind_words("sabbatical", "fr") == "sabbatical"
+
+
+def test_plural_categories() -> None:
+    assert [plural(n, "en") for n in (0, 1, 2)] == ["other", "one", "other"]
+    assert [plural(n, "fr") for n in (0, 1, 2)] == ["one", "one", "other"]

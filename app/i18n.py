@@ -1,8 +1,8 @@
-"""The portal's words in English and French, and the language of a request.
+"""The app's words in English and French, and the language of a request.
 
-One table keyed by message id; explanations are keyed by reason code (the solver's
-`reasons`), so a French reader gets the reason in French and the English sentence with
-its figures beside it.
+One table keyed by message id: the portal's pages, and the sentences of explanations
+(`reason.*`, worded from reason codes and figures by app/allocations/explanations.py for
+the API and the portal alike).
 """
 
 from __future__ import annotations
@@ -336,29 +336,126 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This form has expired; reload the page and try again.",
         "fr": "Ce formulaire a expiré ; rechargez la page et réessayez.",
     },
+    # Explanations: why a wish was not (fully) met. `.plain`: the reason without its
+    # figures (a run stored before figures existed, or a small peer group's band).
+    "reason.received": {
+        "en": "You received {received} of the {wanted} units of {benefit} you asked for.",
+        "fr": "Vous avez reçu {received} des {wanted} unités de {benefit} demandées.",
+    },
+    "reason.not_eligible": {
+        "en": "You are not eligible for {benefit}.",
+        "fr": "Vous n'êtes pas éligible à {benefit}.",
+    },
+    "reason.not_selected": {
+        "en": "No rule prevented one more unit of {benefit}; the allocation favoured other "
+        "choices (within the solver's optimality gap or to raise the lowest satisfaction).",
+        "fr": "Aucune règle n'empêchait une unité de plus de {benefit} ; l'attribution a "
+        "privilégié d'autres choix (dans la marge d'optimalité du solveur ou pour relever la "
+        "satisfaction la plus basse).",
+    },
+    "reason.allowance": {
+        "en": "Your allowance of {allowance} had {left} left; {package}.",
+        "fr": "Il restait {left} sur votre enveloppe de {allowance} ; {package}.",
+    },
+    "reason.allowance.plain": {
+        "en": "One more unit of {benefit} would go beyond your allowance.",
+        "fr": "Une unité de plus de {benefit} dépasserait votre enveloppe.",
+    },
+    "reason.budget": {
+        "en": "The {budget} budget of {cap} had {left} left; {package}.",
+        "fr": "Il restait {left} sur le budget {budget} de {cap} ; {package}.",
+    },
+    "reason.budget.plain": {
+        "en": "The {budget} budget had too little left for one more unit of {benefit}.",
+        "fr": "Il restait trop peu sur le budget {budget} pour une unité de plus de {benefit}.",
+    },
+    "reason.package": {"en": "{benefit} costs {cost}", "fr": "{benefit} coûte {cost}"},
+    "reason.package.prerequisites": {
+        "en": "and requires {needed}, which you did not receive: {total} together",
+        "fr": "et nécessite {needed}, que vous n'avez pas reçu : {total} au total",
+    },
+    "reason.package.co_funded": {
+        "en": "(the employer's share is {share} after {co_funded} from your top-up room)",
+        "fr": "(la part de l'employeur est de {share} après {co_funded} pris sur votre marge "
+        "de complément)",
+    },
+    "reason.capacity.one": {
+        "en": "{benefit} had {places} place and all were allocated.",
+        "fr": "{benefit} comptait {places} place, déjà attribuée.",
+    },
+    "reason.capacity.other": {
+        "en": "{benefit} had {places} places and all were allocated.",
+        "fr": "{benefit} comptait {places} places, toutes attribuées.",
+    },
+    "reason.capacity.plain": {
+        "en": "Every place of {benefit} was allocated.",
+        "fr": "Toutes les places de {benefit} ont été attribuées.",
+    },
+    "reason.exclusive": {
+        "en": "{benefit} and {received} are alternatives (group {group}) and you received "
+        "{received}.",
+        "fr": "{benefit} et {received} sont des alternatives (groupe {group}) et vous avez "
+        "reçu {received}.",
+    },
+    "reason.exclusive.plain": {
+        "en": "{benefit} is an alternative to {received}, which you received.",
+        "fr": "{benefit} est une alternative à {received}, que vous avez reçu.",
+    },
+    "reason.requires.not_eligible": {
+        "en": "{benefit} requires {prerequisite}, which you are not eligible for.",
+        "fr": "{benefit} nécessite {prerequisite}, auquel vous n'êtes pas éligible.",
+    },
+    "reason.requires.capacity.one": {
+        "en": "{benefit} requires {prerequisite}, and {prerequisite} had {places} place, "
+        "all allocated.",
+        "fr": "{benefit} nécessite {prerequisite}, et {prerequisite} comptait {places} place, "
+        "déjà attribuée.",
+    },
+    "reason.requires.capacity.other": {
+        "en": "{benefit} requires {prerequisite}, and {prerequisite} had {places} places, "
+        "all allocated.",
+        "fr": "{benefit} nécessite {prerequisite}, et {prerequisite} comptait {places} places, "
+        "toutes attribuées.",
+    },
+    "reason.requires.exclusive": {
+        "en": "{benefit} requires {prerequisite}, and {prerequisite} is an alternative to "
+        "{rivals} (group {group}), which you received.",
+        "fr": "{benefit} nécessite {prerequisite}, et {prerequisite} est une alternative à "
+        "{rivals} (groupe {group}), que vous avez reçu.",
+    },
+    "reason.requires.plain": {
+        "en": "{benefit} requires {prerequisite}, which you could not receive with it.",
+        "fr": "{benefit} nécessite {prerequisite}, que vous ne pouviez pas recevoir avec.",
+    },
+    "reason.equity_band": {
+        "en": "One more unit of {benefit} would bring your employer-funded benefits to "
+        "{value}, above your peer group's fairness limit of {cap}: the group average with "
+        "this unit, {mean}, plus {tolerance}% plus {absolute}.",
+        "fr": "Une unité de plus de {benefit} porterait vos avantages financés par "
+        "l'employeur à {value}, au-delà de la limite d'équité de votre groupe de pairs, "
+        "{cap} : la moyenne du groupe avec cette unité, {mean}, plus {tolerance} % plus "
+        "{absolute}.",
+    },
+    "reason.equity_band.published": {
+        "en": "One more unit of {benefit} would bring your employer-funded benefits to "
+        "{value}, above the fairness limit of {cap} set by your peer group's figures in the "
+        "published allocation.",
+        "fr": "Une unité de plus de {benefit} porterait vos avantages financés par "
+        "l'employeur à {value}, au-delà de la limite d'équité de {cap} fixée par les "
+        "chiffres de votre groupe de pairs dans l'attribution publiée.",
+    },
+    "reason.equity_band.plain": {
+        "en": "One more unit of {benefit} would take your employer-funded benefits above your "
+        "peer group's fairness limit.",
+        "fr": "Une unité de plus de {benefit} porterait vos avantages financés par "
+        "l'employeur au-delà de la limite d'équité de votre groupe de pairs.",
+    },
+    "reason.per_need": {"en": "{amount} per need unit", "fr": "{amount} par unité de besoin"},
+    "reason.unknown": {
+        "en": "Another rule of the allocation prevented one more unit of {benefit}.",
+        "fr": "Une autre règle de l'attribution empêchait une unité de plus de {benefit}.",
+    },
 }
-
-# Reason codes of explanations (solver/explain.py), for readers of another language.
-REASONS: dict[str, dict[str, str]] = {
-    "not_eligible": {"en": "not eligible", "fr": "vous n'êtes pas éligible"},
-    "allowance": {"en": "over your allowance", "fr": "au-delà de votre enveloppe"},
-    "budget": {"en": "the budget {id} is used up", "fr": "le budget {id} est épuisé"},
-    "capacity": {"en": "all places were allocated", "fr": "toutes les places ont été attribuées"},
-    "exclusive": {
-        "en": "you received the alternative {id}",
-        "fr": "vous avez reçu l'alternative {id}",
-    },
-    "requires": {"en": "it requires {id}", "fr": "il nécessite {id}"},
-    "equity_band": {
-        "en": "above your peer group's fairness limit",
-        "fr": "au-delà de la limite d'équité de votre groupe",
-    },
-    "not_selected": {
-        "en": "not selected (nothing prevented it)",
-        "fr": "non retenu (rien ne s'y opposait)",
-    },
-}
-
 
 # Event kinds: the built-in ones and common family reasons; HR may configure others (shown
 # by their code).
@@ -409,11 +506,9 @@ def translator(language: str) -> Callable[..., str]:
     return t
 
 
-def reason_words(reason: str, language: str) -> str:
-    """One reason code (`budget:total`, `capacity`, ...) in words."""
-    code, _, ident = reason.partition(":")
-    entry = REASONS.get(code)
-    if entry is None:
-        return reason
-    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
-    return entry[lang].format(id=ident)
+def plural(count: int, language: str) -> str:
+    """The plural category of `count` (CLDR, cardinal): "one" or "other"; French counts 0
+    as one."""
+    if count == 1 or (count == 0 and language == "fr"):
+        return "one"
+    return "other"
