@@ -344,7 +344,7 @@ def test_what_the_solver_writes_is_worded_with_its_figures() -> None:
         ],
     )
     result = solver_adapter.solve(doc, time_limit_s=10)
-    explained = [item for row in result["employees"] for item in row["explanations"]]
+    explained = [item for row in result.employees.values() for item in row.explanations]
     codes = {code.partition(":")[0] for item in explained for code in item["reasons"]}
     assert {"not_eligible", "budget", "capacity", "exclusive", "requires", "allowance"} <= codes
     plain = {"had too little left", "Every place", "could not receive", "go beyond", "Another"}
