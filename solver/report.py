@@ -344,11 +344,16 @@ def to_json(doc: Any, *, indent: int | None = None) -> str:
     return text + "\n"
 
 
+_PLAIN = frozenset({int, str, bool, type(None)})  # left as they are, without a call
+
+
 def _rounded(value: Any) -> Any:
     if isinstance(value, float):
         return _round(value)
     if isinstance(value, dict):
-        return {key: _rounded(item) for key, item in value.items()}
+        return {
+            key: item if type(item) in _PLAIN else _rounded(item) for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [_rounded(item) for item in value]
+        return [item if type(item) in _PLAIN else _rounded(item) for item in value]
     return value
