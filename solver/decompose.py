@@ -73,7 +73,7 @@ def solve_group(task: GroupTask) -> GroupResult:
     started = time.perf_counter()
     task = task.resolved()
     maxmin_min = task.objective.kind == "maxmin" and task.objective.phase == "min"
-    state = _start(task)
+    state, constructed = _start(task)
     improved = False
     bound: float | None = None
     stopped_by = "completed"
@@ -81,9 +81,10 @@ def solve_group(task: GroupTask) -> GroupResult:
         candidate, bound, stopped_by = _milp(task, state)
         if candidate is not None and _better(candidate, state, maxmin_min):
             state, improved = candidate, True
-    if maxmin_min:
-        fill_lowest_first(state)
-    fill(state)
+    if improved or not constructed:  # `construct` has just filled what it built
+        if maxmin_min:
+            fill_lowest_first(state)
+        fill(state)
     lines = tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items())
     priced = priced_relaxation(task) if task.prices is not None else None
     return GroupResult(
@@ -129,14 +130,15 @@ def priced_group_bound(task: GroupTask) -> float | None:
     return priced_relaxation(task.resolved())
 
 
-def _start(task: GroupTask) -> AllocationState:
+def _start(task: GroupTask) -> tuple[AllocationState, bool]:
+    """The task's valid start, or a constructed one (then True: already filled)."""
     maxmin = task.objective.kind == "maxmin"
     if task.start is not None:
         state = AllocationState(task.persons, (task.rule,), task.limits)
         state.load(task.start)
         if not state.violations():
-            return state
-    return construct(task.persons, (task.rule,), task.limits, maxmin=maxmin)
+            return state, False
+    return construct(task.persons, (task.rule,), task.limits, maxmin=maxmin), True
 
 
 def _better(candidate: AllocationState, incumbent: AllocationState, by_minimum: bool) -> bool:
