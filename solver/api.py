@@ -53,7 +53,7 @@ def solve_problem(
         return build_result(problem, outcome, reproducible=reproducible)
     started = time.monotonic()
     try:
-        outcome = solve(problem, options, explain=True)
+        outcome = solve(problem, options)
     except Exception as error:  # an engine crash becomes an `error` result, not a traceback
         failed = SolveOutcome(
             status="error",

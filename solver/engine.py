@@ -55,7 +55,6 @@ from solver.decompose import (
 )
 from solver.diagnose import diagnose
 from solver.executors import Executor, ExecutorError, Stored, open_executor
-from solver.explain import Explanation, explain_task, explain_tasks
 from solver.heuristic import construct, fill
 from solver.model import CONTRIBUTION_PENALTY, Limits, ObjectiveSpec
 from solver.person_bound import person_terms
@@ -79,8 +78,6 @@ LP_TIME_SHARE = 0.55  # the LP relaxation
 HEURISTIC_TIME_SHARE = 0.7  # the group heuristics (a late group starts empty)
 MILP_TIME_SHARE = 0.85  # the group MILPs (leaves room for the fill, the checks, the report)
 BOUND_GRACE_S = 5.0  # maxmin's bound LP may run this long after the time limit
-EXPLAIN_TASKS_PER_WORKER = 2  # explanation tasks per worker (groups differ in size)
-EXPLAIN_BACKSTOP_S = 600.0  # explanations are never cut short; this only catches a hang
 FLOOR_SAFETY = 1e-7  # maxmin floor rows: below the smallest gap between satisfactions
 # A warm start: the polish gets this share of the time limit (it starts from a good
 # allocation, and a sweep of N steps should cost well under N cold solves)...
@@ -115,7 +112,6 @@ class Run:
     deadline: float
     node_limit: int
     maxmin: bool
-    explain: bool  # the outcome carries the explanations (worked out by the executor)
     members: dict[str, Stored[tuple[Person, ...]]]  # each group's persons, stored once
     stopped_by: set[str] = field(default_factory=set)
     bound: float | None = None
@@ -155,10 +151,8 @@ def solve(
     *,
     warm: WarmStart | None = None,
     executor: Executor | None = None,
-    explain: bool = False,
 ) -> SolveOutcome:
-    """Solve `problem` (from `warm` when given) on `executor` (default: from `options`);
-    `explain`: also every employee's explanations, by peer group on the executor."""
+    """Solve `problem` (from `warm` when given) on `executor` (default: from `options`)."""
     started = time.monotonic()
     try:
         backend = resolve_backend(options.backend)
@@ -166,7 +160,7 @@ def solve(
         return _error(str(error), "unknown", started)
     try:
         with _executor(problem, options, executor) as chosen:
-            return _solve(problem, options, backend, started, chosen, warm, explain)
+            return _solve(problem, options, backend, started, chosen, warm)
     except ExecutorError as error:
         return _error(f"executor: {error}", backend, started)
     except Exception as error:  # an engine failure is reported, never an unchecked allocation
@@ -199,7 +193,6 @@ def _solve(  # noqa: PLR0917 - private, one call site
     started: float,
     executor: Executor,
     warm: WarmStart | None,
-    explain: bool,
 ) -> SolveOutcome:
     infeasible = diagnose(problem)
     if infeasible:
@@ -223,7 +216,6 @@ def _solve(  # noqa: PLR0917 - private, one call site
         deadline=started + options.time_limit_s,
         node_limit=options.max_rounds if options.max_rounds is not None else DEFAULT_NODE_LIMIT,
         maxmin=problem.policy.objective == "maxmin",
-        explain=explain,
         members={g: executor.put(tuple(m)) for g, m in sorted(by_group(compiled.persons).items())},
     )
     start = _warm_state(run, warm)
@@ -624,24 +616,7 @@ def finish(run: Run, state: AllocationState, floor: Fraction | None) -> SolveOut
         notes=tuple(run.notes),
         worker_peak_kib=run.worker_peak_kib,
         checked=True,  # check_assignment found nothing on this very assignment (above)
-        explanations=_explanations(run, assignment) if run.explain else None,
     )
-
-
-def _explanations(run: Run, assignment: Assignment) -> dict[str, tuple[Explanation, ...]]:
-    """Every employee's explanations, by groups of peer groups on the executor (a task the
-    executor lost is worked out here: a result always has its explanations)."""
-    parts = (
-        1 if run.executor.parallelism <= 1 else EXPLAIN_TASKS_PER_WORKER * run.executor.parallelism
-    )
-    tasks = explain_tasks(run.problem, assignment, parts)
-    if len(tasks) == 1:
-        return explain_task(tasks[0])
-    done = run.executor.map(explain_task, tasks, time.monotonic() + EXPLAIN_BACKSTOP_S)
-    explained: dict[str, tuple[Explanation, ...]] = {}
-    for task, result in zip(tasks, done, strict=True):
-        explained |= result if result is not None else explain_task(task)
-    return {employee.id: explained[employee.id] for employee in run.problem.employees}
 
 
 def _maxmin_bound(run: Run, floor: Fraction) -> None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import ClassVar, Literal
 
@@ -40,8 +40,6 @@ from solver.validate import (
     FixedUse,
     GroupBand,
     benefit_map,
-    budget_use,
-    capacity_use,
     employer_values,
     group_bands,
     participants,
@@ -257,49 +255,6 @@ def explain(
         },
     )
     return {employee.id: _explain_employee(context, employee) for employee in problem.employees}
-
-
-@dataclass(frozen=True, slots=True)
-class ExplainTask:
-    """Some peer groups' explanations: their employees and lines, and what every other
-    employee's lines use of the budgets and capacities (a task for a worker)."""
-
-    problem: Problem  # the whole problem's catalogue and budgets, these groups' employees
-    assignment: Assignment
-    others: FixedUse
-
-
-def explain_task(task: ExplainTask) -> dict[str, tuple[Explanation, ...]]:
-    return explain(task.problem, task.assignment, fixed=task.others)
-
-
-def explain_tasks(problem: Problem, assignment: Assignment, parts: int) -> list[ExplainTask]:
-    """The explanations split into at most `parts` tasks of whole peer groups (a band is its
-    group's alone; budgets and capacities are shared, so each task is told the rest's use).
-    Together the tasks explain exactly what `explain(problem, assignment)` does."""
-    members: dict[str, list[Employee]] = {}
-    for employee in problem.employees:
-        members.setdefault(employee.group, []).append(employee)
-    chunks: list[list[str]] = [[] for _ in range(max(1, min(parts, len(members))))]
-    sizes = [0] * len(chunks)
-    for group in sorted(members, key=lambda g: (-len(members[g]), g)):  # largest first
-        smallest = sizes.index(min(sizes))
-        chunks[smallest].append(group)
-        sizes[smallest] += len(members[group])
-    budgets, places = budget_use(problem, assignment), capacity_use(problem, assignment)
-    tasks: list[ExplainTask] = []
-    for groups in chunks:
-        employees = tuple(e for g in sorted(groups) for e in members[g])
-        ids = {e.id for e in employees}
-        part = replace(problem, employees=employees)
-        lines = {key: line for key, line in assignment.items() if key[0] in ids}
-        own_budgets, own_places = budget_use(part, lines), capacity_use(part, lines)
-        others = FixedUse(
-            budgets={b: used - own_budgets.get(b, 0) for b, used in budgets.items()},
-            capacity={b: used - own_places.get(b, 0) for b, used in places.items()},
-        )
-        tasks.append(ExplainTask(part, lines, others))
-    return tasks
 
 
 def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanation, ...]:

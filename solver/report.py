@@ -55,7 +55,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -131,10 +131,7 @@ def build_result(
         doc["violations"] = [violation.as_dict() for violation in violations[:MAX_VIOLATIONS]]
         return doc
     scores = satisfaction(problem, outcome.assignment)
-    explanations = outcome.explanations
-    if explanations is None:
-        explanations = explain(problem, outcome.assignment)
-    doc.update(_allocation_sections(problem, outcome.assignment, scores, explanations))
+    doc.update(_allocation_sections(problem, outcome.assignment, scores))
     total = exact_sum(scores.values())
     doc["objective"] = _round(total)
     doc["bound"] = _honest_bound(outcome.bound, total)
@@ -176,14 +173,12 @@ def _round(value: float | Fraction) -> float:
 
 
 def _allocation_sections(
-    problem: Problem,
-    assignment: Assignment,
-    scores: dict[str, Fraction],
-    explanations: Mapping[str, tuple[Explanation, ...]],
+    problem: Problem, assignment: Assignment, scores: dict[str, Fraction]
 ) -> dict[str, Any]:
     benefits = benefit_map(problem)
     values = employer_values(problem, assignment)
     paid = top_ups(problem, assignment)
+    explanations = explain(problem, assignment)
     allocations = [
         {
             "employee": employee_id,
@@ -244,7 +239,7 @@ def kpis(
     problem: Problem,
     assignment: Assignment,
     scores: dict[str, Fraction],
-    explanations: Mapping[str, tuple[Explanation, ...]],
+    explanations: dict[str, tuple[Explanation, ...]],
 ) -> dict[str, Any]:
     """The KPI block (see the module docstring for every key)."""
     benefits = benefit_map(problem)

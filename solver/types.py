@@ -9,13 +9,9 @@ work in exact arithmetic.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:  # explain imports these types; the outcome only carries its results
-    from solver.explain import Explanation
+from typing import Literal
 
 PROBLEM_FORMAT = "flexben.problem/v1"
 RESULT_FORMAT = "flexben.allocation/v1"
@@ -142,9 +138,6 @@ class SolveOutcome:
     # The engine ran the independent exact checker (`solver.validate.check_assignment`) on
     # exactly this assignment and it found nothing: the pipeline checks once, not twice.
     checked: bool = False
-    # Every employee's explanations of this assignment, when the engine was asked for them
-    # (worked out by peer group in its workers); None: the report explains.
-    explanations: Mapping[str, tuple[Explanation, ...]] | None = None
 
 
 Backend = Literal["auto", "highs", "cbc"]

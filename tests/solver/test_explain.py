@@ -5,15 +5,7 @@ from typing import Any
 import pytest
 
 from solver.engine import solve
-from solver.explain import (
-    AboveBand,
-    Alternative,
-    MissingPrerequisite,
-    OverAllowance,
-    explain,
-    explain_task,
-    explain_tasks,
-)
+from solver.explain import AboveBand, Alternative, MissingPrerequisite, OverAllowance, explain
 from solver.explain_text import explanation_text
 from solver.generate import generate
 from solver.load import load_problem
@@ -278,32 +270,3 @@ def test_reasons_are_exactly_the_rules_one_more_unit_breaks(doc: dict[str, Any])
             broken = _broken(check_assignment(problem, more), problem, item.benefit)
             expected = set() if item.codes == ("not_selected",) else _normalised(item.codes)
             assert broken == expected, (who, item)
-
-
-@pytest.mark.parametrize("parts", [2, 3, 7])
-def test_explained_by_groups_of_peer_groups_is_explained_as_a_whole(parts: int) -> None:
-    # Tight budgets and capacities: the tasks must count every other group's use.
-    doc = generate(employees=400, seed=9, groups=6)
-    problem = load_problem(doc)
-    outcome = solve(problem, SolveOptions(time_limit_s=20, processes=1, max_rounds=0))
-    whole = explain(problem, outcome.assignment)
-    assert any(
-        r.key.startswith("budget:") or r.key == "capacity"
-        for items in whole.values()
-        for e in items
-        for r in e.reasons
-    )
-    tasks = explain_tasks(problem, outcome.assignment, parts)
-    assert len(tasks) == min(parts, 6)
-    split: dict[str, Any] = {}
-    for task in tasks:
-        split |= explain_task(task)
-    assert split == whole
-
-
-def test_the_engine_explains_on_its_workers_as_the_report_would() -> None:
-    problem = load_problem(generate(employees=300, seed=4, groups=5))
-    outcome = solve(problem, SolveOptions(time_limit_s=20, processes=2, max_rounds=0), explain=True)
-    assert outcome.explanations is not None
-    assert dict(outcome.explanations) == explain(problem, outcome.assignment)
-    assert list(outcome.explanations) == [e.id for e in problem.employees]
