@@ -372,6 +372,25 @@ class Prices:
         )
 
 
+def lp_duals(variables: ModelVars) -> Prices | None:
+    """The shadow prices of the shared rows after an LP solve (None if a dual is missing).
+
+    The magnitude is the price whatever the backend's sign convention: a <= row of a
+    maximisation has a non-negative dual.
+    """
+    budgets: list[tuple[BudgetScope, float]] = []
+    for scope, row in variables.budget_rows:
+        if row.pi is None:
+            return None
+        budgets.append((scope, abs(float(row.pi))))
+    capacities: list[tuple[str, float]] = []
+    for benefit, row in variables.capacity_rows:
+        if row.pi is None:
+            return None
+        capacities.append((benefit, abs(float(row.pi))))
+    return Prices(tuple(budgets), tuple(sorted(capacities)))
+
+
 def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     """Resource use of a greedy fractional allocation: an LP-like split without solving one.
 
@@ -513,6 +532,7 @@ class Relaxation:
     objective: float | None  # None: not solved to optimality (no bound, no usage)
     usage: Usage
     seconds: float
+    duals: Prices | None = None  # the shared rows' shadow prices (where the Lagrangian starts)
 
 
 def solve_relaxation(task: RelaxationTask) -> Relaxation:
@@ -540,4 +560,5 @@ def solve_relaxation(task: RelaxationTask) -> Relaxation:
         return float(units), float(paid)
 
     usage = group_usage(compiled, usage_of)
-    return Relaxation(result.objective, usage, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return Relaxation(result.objective, usage, seconds, lp_duals(variables))
