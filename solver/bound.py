@@ -176,11 +176,19 @@ def lagrangian_bound(
     objective of a known allocation (at most the optimum): the Polyak steps aim there.
     """
     search = _Search()
-    prices = complete(dual.compiled, start)
+    if not _lp_steps(dual, search, complete(dual.compiled, start), target, steps):
+        return search.proven(cut_off=True)
+    if search.at is None:
+        return search.proven(cut_off=False)
+    return _integer_rounds(dual, search, target, steps=steps, rounds=rounds)
+
+
+def _lp_steps(dual: Lagrangian, search: _Search, prices: Prices, target: float, steps: int) -> bool:
+    """The LP rounds from `prices`, a step between two; False: the deadline cut one off."""
     for step in range(steps + 1):
         found = _round(dual, prices, milp=False)
         if None in found:
-            return search.proven(cut_off=True)
+            return False
         terms = [term for term in found if term is not None]
         value = dual_value(dual.compiled, prices, terms)
         search.offer(value, prices, terms, f"Lagrangian dual (per-group LPs; {step} LP steps)")
@@ -188,8 +196,14 @@ def lagrangian_bound(
         if moved is None or step == steps:
             break
         prices = moved
-    if search.at is None:
-        return search.proven(cut_off=False)
+    return True
+
+
+def _integer_rounds(
+    dual: Lagrangian, search: _Search, target: float, *, steps: int, rounds: int
+) -> Proven:
+    """The MILP rounds from the best LP round's y, a step between two."""
+    assert search.at is not None
     prices, fallback = search.at, search.terms
     for index in range(rounds):
         found = _round(dual, prices, milp=True, starts=dual.starts)
