@@ -22,6 +22,13 @@ from solver.types import Backend
 
 BackendName = Literal["highs", "cbc"]
 RANDOM_SEED = 20270101
+NO_PRIMAL_HEURISTICS: dict[str, Any] = {
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +133,14 @@ def run_model(
     time_limit_s: float | None = None,
     warm_start: bool = False,
     heuristic_effort: float | None = None,
+    primal_heuristics: bool = True,
 ) -> RunResult:
     """Solve `problem` (maximisation) and report what was found and proved.
 
     `heuristic_effort` (HiGHS only): share of the branch-and-bound work spent in primal
-    heuristics (sub-MIPs); None keeps the solver's default.
+    heuristics (sub-MIPs); None keeps the solver's default. `primal_heuristics=False`
+    (HiGHS only) switches them all off: for a bound alone they cost most of a small model's
+    root node and prove nothing.
     """
     solver: LpSolver
     if backend == "highs":
@@ -140,6 +150,8 @@ def run_model(
             options["mip_max_nodes"] = node_limit
         if heuristic_effort is not None:
             options["mip_heuristic_effort"] = heuristic_effort
+        if not primal_heuristics:
+            options |= NO_PRIMAL_HEURISTICS
         solver = _WarmHiGHS(
             warm_start,
             mip=mip,

@@ -125,11 +125,6 @@ def priced_relaxation(task: GroupTask) -> float | None:
     return result.objective if result.proven_optimal else None
 
 
-def priced_group_bound(task: GroupTask) -> float | None:
-    """The group's priced relaxation alone: a task of the engine's bound round."""
-    return priced_relaxation(task.resolved())
-
-
 def _start(task: GroupTask) -> tuple[AllocationState, bool]:
     """The task's valid start, or a constructed one (then True: already filled)."""
     maxmin = task.objective.kind == "maxmin"
@@ -374,6 +369,25 @@ class Prices:
         )
 
 
+def lp_duals(variables: ModelVars) -> Prices | None:
+    """The shadow prices of the shared rows after an LP solve (None if a dual is missing).
+
+    The magnitude is the price whatever the backend's sign convention: a <= row of a
+    maximisation has a non-negative dual.
+    """
+    budgets: list[tuple[BudgetScope, float]] = []
+    for scope, row in variables.budget_rows:
+        if row.pi is None:
+            return None
+        budgets.append((scope, abs(float(row.pi))))
+    capacities: list[tuple[str, float]] = []
+    for benefit, row in variables.capacity_rows:
+        if row.pi is None:
+            return None
+        capacities.append((benefit, abs(float(row.pi))))
+    return Prices(tuple(budgets), tuple(sorted(capacities)))
+
+
 def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     """Resource use of a greedy fractional allocation: an LP-like split without solving one.
 
@@ -515,6 +529,7 @@ class Relaxation:
     objective: float | None  # None: not solved to optimality (no bound, no usage)
     usage: Usage
     seconds: float
+    duals: Prices | None = None  # the shared rows' shadow prices (where the Lagrangian starts)
 
 
 def solve_relaxation(task: RelaxationTask) -> Relaxation:
@@ -542,4 +557,5 @@ def solve_relaxation(task: RelaxationTask) -> Relaxation:
         return float(units), float(paid)
 
     usage = group_usage(compiled, usage_of)
-    return Relaxation(result.objective, usage, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return Relaxation(result.objective, usage, seconds, lp_duals(variables))

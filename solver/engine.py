@@ -6,8 +6,8 @@ executor (`solver.executors`: worker processes or Ray tasks), opened once per so
 1. `bound_and_shares`: the proven upper bound and each peer group's share of the shared
    budgets and capacities — from the LP relaxation (up to LP_SHARES_PERSONS persons, in a
    worker), else from a greedy fractional split whose prices give a Lagrangian bound
-   (`lagrangian_bound`, after the leftover fill: per group, its persons alone under the
-   prices, or its priced LP where the time left allows). Warm-started: what each group uses
+   (`lagrangian_bound`, after the leftover fill: every person alone under the prices;
+   `proven_bound` tightens it in the time left). Warm-started: what each group uses
    now plus part of what is left (`warm_group_shares`).
 2. `group_round`: per group, the construction heuristic, then a node-limited MILP
    warm-started from it (`solver.decompose.solve_group`); a group cut off by the deadline
@@ -17,7 +17,12 @@ executor (`solver.executors`: worker processes or Ray tasks), opened once per so
    the shared resources is handed out (exact greedy fill).
 4. `polish`: small problems, a monolithic MILP warm-started from that allocation (may prove
    optimality).
-5. `finish`: the independent exact check, bound, status and what stopped the solve.
+5. `proven_bound`: utilitarian, in the time the allocation left (at least BOUND_GRACE_S):
+   the Lagrangian dual of the shared resources with per-group MILPs (`solver.bound`), from
+   the LP's duals or the greedy prices. The allocation is final by then: the bound costs it
+   nothing; a group whose MILP the clock cuts off counts with its LP term.
+6. `finish`: the independent exact check, bound (and which bound it is), status and what
+   stopped the solve.
 
 A warm start (`WarmStart`: an allocation valid for the problem, e.g. the previous step of a
 budget sweep) replaces stage 1's shares by the warm shares and stage 2 by a work-limited
@@ -36,6 +41,8 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from solver.backends import BackendName, backend_label, backend_version, resolve_backend
+from solver.bound import SUBGRADIENT_STEPS, Lagrangian
+from solver.bound import lagrangian_bound as lagrangian_dual
 from solver.candidates import Compiled, Person, by_group, compile_problem
 from solver.decompose import (
     WHOLE_TIME_SHARE,
@@ -45,7 +52,6 @@ from solver.decompose import (
     Prices,
     RelaxationTask,
     WholeTask,
-    priced_group_bound,
     priced_usage,
     solve_group,
     solve_relaxation,
@@ -77,7 +83,9 @@ POLISH_NODE_WORK = 6600
 LP_TIME_SHARE = 0.55  # the LP relaxation
 HEURISTIC_TIME_SHARE = 0.7  # the group heuristics (a late group starts empty)
 MILP_TIME_SHARE = 0.85  # the group MILPs (leaves room for the fill, the checks, the report)
-BOUND_GRACE_S = 5.0  # maxmin's bound LP may run this long after the time limit
+# A bound (maxmin's LP, the Lagrangian's rounds) may run this long after the time limit: the
+# allocation is final by then, and a bound is worth little against the clock.
+BOUND_GRACE_S = 5.0
 FLOOR_SAFETY = 1e-7  # maxmin floor rows: below the smallest gap between satisfactions
 # A warm start: the polish gets this share of the time limit (it starts from a good
 # allocation, and a sweep of N steps should cost well under N cold solves)...
@@ -115,6 +123,7 @@ class Run:
     members: dict[str, Stored[tuple[Person, ...]]]  # each group's persons, stored once
     stopped_by: set[str] = field(default_factory=set)
     bound: float | None = None
+    bound_kind: str = ""  # what proved `bound`, for the notes
     notes: list[str] = field(default_factory=list)
     last_lap: float = 0.0
     worker_peak_kib: int = 0  # largest peak memory reported by a worker process
@@ -126,15 +135,17 @@ class Run:
         self.notes.append(f"{step}: {now - max(self.started, self.last_lap):.2f}s")
         self.last_lap = now
 
-    def tighten_bound(self, bound: float) -> None:
-        self.bound = bound if self.bound is None else min(self.bound, bound)
+    def tighten_bound(self, bound: float, kind: str) -> None:
+        if self.bound is None or bound < self.bound:
+            self.bound, self.bound_kind = bound, kind
 
     def by_share(self, share: float) -> float:
         return self.started + self.options.time_limit_s * share
 
     def trivial_bound(self) -> None:
         """Each participant's satisfaction is at most 1: a valid (weak) bound."""
-        self.tighten_bound(float(sum(1 for p in self.compiled.persons if p.participant)))
+        participants = sum(1 for p in self.compiled.persons if p.participant)
+        self.tighten_bound(float(participants), "trivial (each satisfaction at most 1)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +153,10 @@ class Shares:
     """Stage 1's output: each group's limits, and the prices of the Lagrangian bound."""
 
     limits: dict[str, Limits]
-    prices: Prices | None = None
+    prices: Prices | None = None  # the heuristic round prices each group's LP (a bound)
+    # Where stage 5's Lagrangian dual starts: the LP's duals (`from_lp`) or the greedy prices.
+    multipliers: Prices | None = None
+    from_lp: bool = False
 
 
 def solve(
@@ -227,6 +241,7 @@ def _solve(  # noqa: PLR0917 - private, one call site
     if shares.prices is not None:  # the allocation first: the bound gets the time left
         lagrangian_bound(run, shares.prices)
     state, floor = polish(run, state, floor, run.deadline)
+    proven_bound(run, state, shares)
     return finish(run, state, floor)
 
 
@@ -251,7 +266,7 @@ def bound_and_shares(run: Run) -> Shares:
     greedy = split_shares(compiled, greedy_usage)
     if len(compiled.persons) > LP_SHARES_PERSONS:
         run.lap("greedy shares and prices")
-        return Shares(greedy, None if run.maxmin else prices)
+        return Shares(greedy, None if run.maxmin else prices, prices)
     task = RelaxationTask(compiled, run.full, run.backend, run.options.time_limit_s * LP_TIME_SHARE)
     (relaxation,) = run.executor.map(solve_relaxation, [task], run.by_share(LP_TIME_SHARE))
     run.lap("LP relaxation")
@@ -259,42 +274,27 @@ def bound_and_shares(run: Run) -> Shares:
         run.stopped_by.add("time_limit")
         run.notes.append("LP relaxation not solved in time: greedy shares, trivial bound")
         run.trivial_bound()
-        return Shares(greedy)
+        return Shares(greedy, multipliers=prices)
     if not run.maxmin:
-        run.tighten_bound(relaxation.objective + _penalty_slack(compiled))
-    return Shares(split_shares(compiled, relaxation.usage))
+        run.tighten_bound(relaxation.objective + _penalty_slack(compiled), "LP relaxation")
+    shares = split_shares(compiled, relaxation.usage)
+    if relaxation.duals is None:
+        return Shares(shares, multipliers=prices)
+    return Shares(shares, multipliers=relaxation.duals, from_lp=True)
 
 
 def lagrangian_bound(run: Run, prices: Prices) -> None:
-    """The groups' priced subproblems summed, plus the prices' value: a valid upper bound
-    for any non-negative prices. Each group's term is the smaller of two bounds of its
-    subproblem: its participants alone under the prices (`solver.person_bound`, always) and
-    its priced LP (the band kept; in the workers, where the clock allows)."""
+    """Every participant alone under the greedy prices (`solver.person_bound`: band,
+    prerequisites and integrality relaxed), plus the prices' value: a valid upper bound in
+    microseconds a person, complete at any size. `proven_bound` tightens it in the time the
+    allocation leaves (per-group priced LPs and MILPs)."""
     compiled = run.compiled
     terms = person_terms(compiled, prices.budgets, prices.capacities)
-    groups = [g for g in sorted(terms) if any(p.participant for p in run.members[g].get())]
-    limits = {g: Limits((), ()) for g in groups}
-    spec = ObjectiveSpec("utilitarian")
-    tasks = _tasks(run, limits, spec, {}, groups, node_limit=0, prices=prices)
-    deadline = run.deadline
-    values = (
-        run.executor.map(priced_group_bound, tasks, deadline)
-        if time.monotonic() < deadline
-        else [None] * len(tasks)
+    run.tighten_bound(
+        sum(terms.values()) + prices.value(compiled) + _penalty_slack(compiled),
+        "Lagrangian relaxation under greedy prices (every person alone)",
     )
-    by_lp = 0
-    for group, value in zip(groups, values, strict=True):
-        if value is not None:
-            terms[group] = min(terms[group], value)
-            by_lp += 1
-    if by_lp < len(groups):
-        run.stopped_by.add("time_limit")
-    run.tighten_bound(sum(terms.values()) + prices.value(compiled) + _penalty_slack(compiled))
-    run.notes.append(
-        f"bound: Lagrangian relaxation under greedy prices ({by_lp} of {len(groups)} peer "
-        "group(s) by their priced LP, the rest by their persons alone)"
-    )
-    run.lap("bound")
+    run.lap("bound: every person alone under greedy prices")
 
 
 def _penalty_slack(compiled: Compiled) -> float:
@@ -568,7 +568,7 @@ def _polish_once(
         run.min_proven = result.stopped_by == "completed"
     elif result.bound is not None:
         # maxmin: the best allocation keeps a minimum >= floor, so it is feasible here too.
-        run.tighten_bound(result.bound + _penalty_slack(compiled))
+        run.tighten_bound(result.bound + _penalty_slack(compiled), "monolithic MILP")
     polished = _state(run, result.lines)
     if polished.violations() or (floor is not None and not _keeps_floor(polished, floor)):
         return None
@@ -579,7 +579,61 @@ def polish_nodes_per_group_node(persons: int) -> int:
     return max(1, min(POLISH_NODES_PER_GROUP_NODE, POLISH_NODE_WORK // max(1, persons)))
 
 
-# --- stage 5: finish -----------------------------------------------------------------------
+# --- stage 5: the proven bound -------------------------------------------------------------
+
+
+def proven_bound(run: Run, state: AllocationState, shares: Shares) -> None:
+    """Utilitarian: the Lagrangian dual's bound when it beats the one proven so far, in the
+    time left (a late round: the best complete one, and the notes say so)."""
+    start = shares.multipliers
+    objective = float(state.objective())
+    if run.maxmin or start is None or run.node_limit <= 0 or _gap_closed(run, objective):
+        return
+    starts: dict[str, list[Line]] = {}
+    for (person_id, benefit), (units, paid) in sorted(state.lines().items()):
+        group = state.persons[person_id].person.group
+        starts.setdefault(group, []).append((person_id, benefit, units, paid))
+    by_group_lines = {group: tuple(lines) for group, lines in starts.items()}
+    # Above LP_SHARES_PERSONS no grace: the first round alone outlasts it, and the
+    # persons-alone bound stands.
+    large = len(run.compiled.persons) > LP_SHARES_PERSONS
+    deadline = run.deadline if large else _bound_deadline(run)
+    if time.monotonic() >= deadline:
+        return
+    dual = _lagrangian(run, by_group_lines, deadline)
+    steps = 0 if shares.from_lp else SUBGRADIENT_STEPS
+    proven = lagrangian_dual(dual, start, objective, steps=steps)
+    run.worker_peak_kib = max(run.worker_peak_kib, proven.peak_kib)
+    if proven.cut_off:
+        run.stopped_by.add("time_limit")
+        run.notes.append("time limit: the Lagrangian bound's rounds were cut off")
+    if proven.bound is not None:
+        origin = "the LP's duals" if shares.from_lp else "greedy prices"
+        kind = f"{proven.kind} from {origin}"
+        run.tighten_bound(proven.bound + _penalty_slack(run.compiled), kind)
+    run.lap("Lagrangian bound")
+
+
+def _lagrangian(run: Run, starts: dict[str, tuple[Line, ...]], deadline: float) -> Lagrangian:
+    return Lagrangian(run.compiled, run.members, run.executor, run.backend, deadline, starts)
+
+
+def _bound_deadline(run: Run) -> float:
+    """The time left, but at least BOUND_GRACE_S: a bound may run a little past the limit."""
+    return max(run.deadline, time.monotonic() + BOUND_GRACE_S)
+
+
+def _gap_closed(run: Run, objective: float, bound: float | None = None) -> bool:
+    """`bound` (default: the best so far) proves `objective` optimal within the gap; the
+    bound carries the contribution penalty's slack: within it, nothing is left to prove."""
+    bound = run.bound if bound is None else bound
+    if bound is None:
+        return False
+    slack = _penalty_slack(run.compiled)
+    return bound - objective <= run.options.gap * abs(bound) + slack
+
+
+# --- stage 6: finish -----------------------------------------------------------------------
 
 
 def finish(run: Run, state: AllocationState, floor: Fraction | None) -> SolveOutcome:
@@ -596,9 +650,9 @@ def finish(run: Run, state: AllocationState, floor: Fraction | None) -> SolveOut
             return _error("no allocation passed the independent check", run.backend, run.started)
     objective = float(state.objective())
     bound = None if run.bound is None else max(run.bound, objective)
-    # The bound carries the contribution penalty's slack: within it, nothing is left to prove.
-    slack = _penalty_slack(compiled)
-    proven = bound is not None and bound - objective <= run.options.gap * abs(bound) + slack
+    proven = bound is not None and _gap_closed(run, objective, bound)
+    if run.bound_kind:
+        run.notes.append(f"bound: {run.bound_kind}")
     if run.maxmin:
         low = state.min_satisfaction()
         run.notes.append(f"min_satisfaction={float(low) if low is not None else 0.0:.6f}")
@@ -624,11 +678,11 @@ def _maxmin_bound(run: Run, floor: Fraction) -> None:
     spec = ObjectiveSpec("maxmin", "total", floor=float(floor) - FLOOR_SAFETY)
     limit = run.options.time_limit_s * LP_TIME_SHARE
     task = RelaxationTask(run.compiled, run.full, run.backend, limit, objective=spec)
-    # At most a few seconds past the time limit: the bound is worth little against the clock.
-    deadline = max(run.deadline, time.monotonic() + BOUND_GRACE_S)
-    (result,) = run.executor.map(solve_relaxation, [task], deadline)
+    (result,) = run.executor.map(solve_relaxation, [task], _bound_deadline(run))
     if result is not None and result.objective is not None:
-        run.tighten_bound(result.objective + _penalty_slack(run.compiled))
+        run.tighten_bound(
+            result.objective + _penalty_slack(run.compiled), "LP relaxation above the minimum"
+        )
 
 
 def to_assignment(compiled: Compiled, state: AllocationState) -> Assignment:

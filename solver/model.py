@@ -36,6 +36,9 @@ class ModelVars:
     contributions: dict[tuple[str, str], LpVariable] = field(default_factory=dict)
     means: dict[str, LpVariable] = field(default_factory=dict)
     min_satisfaction: LpVariable | None = None
+    # The rows the peer groups share: after an LP solve their duals price them (`pi`).
+    budget_rows: list[tuple[BudgetScope, LpConstraint]] = field(default_factory=list)
+    capacity_rows: list[tuple[str, LpConstraint]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,14 +170,14 @@ def add_budgets(
                 if key in variables.contributions:
                     terms.append((variables.contributions[key], -1))
         if terms:
-            problem.addConstraint(
-                LpConstraint(
-                    LpAffineExpression(terms),
-                    const.LpConstraintLE,
-                    f"budget_{index}_{scope.id}",
-                    available,
-                )
+            row = LpConstraint(
+                LpAffineExpression(terms),
+                const.LpConstraintLE,
+                f"budget_{index}_{scope.id}",
+                available,
             )
+            problem.addConstraint(row)
+            variables.budget_rows.append((scope, row))
 
 
 def add_capacity(
@@ -188,14 +191,11 @@ def add_capacity(
             if (person.id, benefit_id) in variables.units
         ]
         if terms:
-            problem.addConstraint(
-                LpConstraint(
-                    LpAffineExpression(terms),
-                    const.LpConstraintLE,
-                    f"capacity_{benefit_id}",
-                    available,
-                )
+            row = LpConstraint(
+                LpAffineExpression(terms), const.LpConstraintLE, f"capacity_{benefit_id}", available
             )
+            problem.addConstraint(row)
+            variables.capacity_rows.append((benefit_id, row))
 
 
 def add_exclusive_groups(
