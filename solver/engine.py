@@ -86,6 +86,7 @@ MILP_TIME_SHARE = 0.85  # the group MILPs (leaves room for the fill, the checks,
 # A bound (maxmin's LP, the Lagrangian's rounds) may run this long after the time limit: the
 # allocation is final by then, and a bound is worth little against the clock.
 BOUND_GRACE_S = 5.0
+BOUND_TIME_RATIO = 1.0  # the Lagrangian dual's rounds: at most this times the allocation's time
 FLOOR_SAFETY = 1e-7  # maxmin floor rows: below the smallest gap between satisfactions
 # A warm start: the polish gets this share of the time limit (it starts from a good
 # allocation, and a sweep of N steps should cost well under N cold solves)...
@@ -595,10 +596,13 @@ def proven_bound(run: Run, state: AllocationState, shares: Shares) -> None:
         starts.setdefault(group, []).append((person_id, benefit, units, paid))
     by_group_lines = {group: tuple(lines) for group, lines in starts.items()}
     # Above LP_SHARES_PERSONS no grace: the first round alone outlasts it, and the
-    # persons-alone bound stands.
+    # persons-alone bound stands. The bound never takes longer than the allocation took
+    # (BOUND_TIME_RATIO): a long time limit is a backstop, not a budget to spend on proofs.
     large = len(run.compiled.persons) > LP_SHARES_PERSONS
+    now = time.monotonic()
     deadline = run.deadline if large else _bound_deadline(run)
-    if time.monotonic() >= deadline:
+    deadline = min(deadline, now + max(BOUND_GRACE_S, BOUND_TIME_RATIO * (now - run.started)))
+    if now >= deadline:
         return
     dual = _lagrangian(run, by_group_lines, deadline)
     steps = 0 if shares.from_lp else SUBGRADIENT_STEPS
