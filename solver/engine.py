@@ -600,15 +600,18 @@ def proven_bound(run: Run, state: AllocationState, shares: Shares) -> None:
     # (BOUND_TIME_RATIO): a long time limit is a backstop, not a budget to spend on proofs.
     large = len(run.compiled.persons) > LP_SHARES_PERSONS
     now = time.monotonic()
-    deadline = run.deadline if large else _bound_deadline(run)
-    deadline = min(deadline, now + max(BOUND_GRACE_S, BOUND_TIME_RATIO * (now - run.started)))
+    clock = run.deadline if large else _bound_deadline(run)
+    budget = now + max(BOUND_GRACE_S, BOUND_TIME_RATIO * (now - run.started))
+    deadline = min(clock, budget)
     if now >= deadline:
         return
     dual = _lagrangian(run, by_group_lines, deadline)
     steps = 0 if shares.from_lp else SUBGRADIENT_STEPS
     proven = lagrangian_dual(dual, start, objective, steps=steps)
     run.worker_peak_kib = max(run.worker_peak_kib, proven.peak_kib)
-    if proven.cut_off:
+    if proven.cut_off and budget < clock:  # its own budget, not the time limit, ended it
+        run.notes.append("the Lagrangian bound's rounds stopped after the allocation's time")
+    elif proven.cut_off:
         run.stopped_by.add("time_limit")
         run.notes.append("time limit: the Lagrangian bound's rounds were cut off")
     if proven.bound is not None:
