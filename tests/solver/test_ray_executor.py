@@ -80,7 +80,16 @@ def test_a_ray_cluster_gives_the_process_executors_allocation(
     assert outcome.status == by_processes.status, outcome.notes
     assert outcome.assignment == by_processes.assignment
     assert outcome.objective == by_processes.objective
-    assert outcome.bound == by_processes.bound
+    # The bound is the same unless the clock cut the Lagrangian dual's rounds on either
+    # executor (its closing note then says how many groups got their MILP: "N of M").
+    assert outcome.bound is not None and by_processes.bound is not None
+    assert outcome.bound >= outcome.objective
+    if not (_bound_cut(outcome) or _bound_cut(by_processes)):
+        assert outcome.bound == by_processes.bound
+
+
+def _bound_cut(outcome: SolveOutcome) -> bool:
+    return " of " in outcome.notes[-1] and outcome.notes[-1].startswith("bound: Lagrangian dual")
 
 
 def _raylet_pid(node: Any) -> int:
