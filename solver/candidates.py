@@ -16,7 +16,7 @@ All collections are tuples sorted by id, so iteration order never depends on has
 from __future__ import annotations
 
 from collections.abc import Container, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from solver.types import Benefit, Budget, Employee, Problem
@@ -97,6 +97,19 @@ class Compiled:
     budgets: tuple[BudgetScope, ...]  # in problem order
     capacities: tuple[tuple[str, int], ...]  # optional benefit -> units left after core
     benefits: tuple[tuple[str, Benefit], ...]  # sorted by id
+    # (group, benefit) -> ids of the budgets covering it, filled as asked (`covering`)
+    _covering: dict[tuple[str, str], tuple[str, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def covering(self, group: str, benefit: str) -> tuple[str, ...]:
+        """The ids of the budgets that count `benefit` given to a member of `group`."""
+        key = (group, benefit)
+        found = self._covering.get(key)
+        if found is None:
+            found = tuple(scope.id for scope in self.budgets if scope.covers(group, benefit))
+            self._covering[key] = found
+        return found
 
     def group(self, group_id: str) -> GroupRule:
         for rule in self.groups:

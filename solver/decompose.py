@@ -46,7 +46,6 @@ class GroupTask:
     node_limit: int  # 0: heuristic only
     gap: float
     start: tuple[Line, ...] | None = None  # a valid allocation to improve (else construct one)
-    prices: Prices | None = None  # also solve the group's priced relaxation (a bound share)
 
     @property
     def persons(self) -> tuple[Person, ...]:
@@ -65,7 +64,6 @@ class GroupResult:
     stopped_by: str
     improved_by_milp: bool
     seconds: float
-    priced_bound: float | None = None  # the group's priced relaxation (when prices were given)
     peak_kib: int = 0  # the worker's peak resident memory so far
 
 
@@ -86,7 +84,6 @@ def solve_group(task: GroupTask) -> GroupResult:
             fill_lowest_first(state)
         fill(state)
     lines = tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items())
-    priced = priced_relaxation(task) if task.prices is not None else None
     return GroupResult(
         task.rule.id,
         lines,
@@ -94,7 +91,6 @@ def solve_group(task: GroupTask) -> GroupResult:
         stopped_by,
         improved,
         time.perf_counter() - started,
-        priced,
         peak_kib(),
     )
 
@@ -102,27 +98,6 @@ def solve_group(task: GroupTask) -> GroupResult:
 def peak_kib() -> int:
     """This process's peak resident memory (KiB on Linux)."""
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-
-
-def priced_relaxation(task: GroupTask) -> float | None:
-    """max over the group's own rules of satisfaction minus priced resource use (an LP).
-
-    Summed over groups plus `Prices.value`, this bounds the whole problem from above for any
-    non-negative prices (Lagrangian relaxation of the shared budgets and capacities).
-    """
-    assert task.prices is not None
-    spec = replace(
-        task.objective,
-        budget_prices=task.prices.budgets,
-        capacity_prices=task.prices.capacities,
-    )
-    problem, _ = build_model(
-        f"priced_{task.rule.id}", task.persons, (task.rule,), Limits((), ()), spec, relax=True
-    )
-    if not problem.variables():
-        return 0.0
-    result = run_model(problem, task.backend, mip=False)
-    return result.objective if result.proven_optimal else None
 
 
 def _start(task: GroupTask) -> tuple[AllocationState, bool]:
@@ -226,18 +201,12 @@ def group_usage(
     usage: dict[str, tuple[dict[str, float], dict[str, float]]] = {
         rule.id: ({}, {}) for rule in compiled.groups
     }
-    covering_of: dict[tuple[str, str], list[str]] = {}
     for person in compiled.persons:
         money, places = usage[person.group]
         for candidate in person.candidates:
             units, paid = usage_of(person, candidate.benefit)
             spend = candidate.cost * units - paid
-            key = (person.group, candidate.benefit)
-            covering = covering_of.get(key)
-            if covering is None:
-                covering = [s.id for s in compiled.budgets if s.covers(*key)]
-                covering_of[key] = covering
-            for scope_id in covering:
+            for scope_id in compiled.covering(person.group, candidate.benefit):
                 money[scope_id] = money.get(scope_id, 0.0) + spend
             if candidate.benefit in capacity_ids:
                 places[candidate.benefit] = places.get(candidate.benefit, 0.0) + units
@@ -413,13 +382,8 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     taken: dict[tuple[str, str], float] = {}
     budget_price: dict[str, float] = {}
     capacity_price: dict[str, float] = {}
-    covering_of: dict[tuple[str, str], list[str]] = {}
     for negative_efficiency, person_id, _, person, candidate in items:
-        key = (person.group, candidate.benefit)
-        covering = covering_of.get(key)
-        if covering is None:
-            covering = [s.id for s in compiled.budgets if s.covers(*key)]
-            covering_of[key] = covering
+        covering = compiled.covering(person.group, candidate.benefit)
         units = float(min(candidate.max_units, candidate.wanted_units))
         cost = float(candidate.cost)
         if cost > 0:

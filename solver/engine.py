@@ -154,7 +154,7 @@ class Shares:
     """Stage 1's output: each group's limits, and the prices of the Lagrangian bound."""
 
     limits: dict[str, Limits]
-    prices: Prices | None = None  # the heuristic round prices each group's LP (a bound)
+    prices: Prices | None = None  # large problems: the persons-alone bound's greedy prices
     # Where stage 5's Lagrangian dual starts: the LP's duals (`from_lp`) or the greedy prices.
     multipliers: Prices | None = None
     from_lp: bool = False
@@ -332,7 +332,6 @@ def _tasks(
     groups: list[str],
     *,
     node_limit: int,
-    prices: Prices | None = None,
 ) -> list[GroupTask]:
     rules = {rule.id: rule for rule in run.compiled.groups}
     return [
@@ -345,7 +344,6 @@ def _tasks(
             node_limit=node_limit,
             gap=run.options.gap,
             start=starts.get(group),
-            prices=prices,
         )
         for group in groups
     ]
@@ -591,7 +589,7 @@ def proven_bound(run: Run, state: AllocationState, shares: Shares) -> None:
     if run.maxmin or start is None or run.node_limit <= 0 or _gap_closed(run, objective):
         return
     starts: dict[str, list[Line]] = {}
-    for (person_id, benefit), (units, paid) in sorted(state.lines().items()):
+    for (person_id, benefit), (units, paid) in state.lines().items():  # sorted
         group = state.persons[person_id].person.group
         starts.setdefault(group, []).append((person_id, benefit, units, paid))
     by_group_lines = {group: tuple(lines) for group, lines in starts.items()}

@@ -165,11 +165,6 @@ class _ExactEfficiency:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _efficiency(person: Person, candidate: Candidate) -> Fraction:
-    weight = satisfaction_weight(person, candidate)
-    return weight / candidate.cost if candidate.cost > 0 else weight * 10**12
-
-
 def _weight(person: Person, candidate: Candidate) -> float:
     """`satisfaction_weight` in floating point (sort keys and scores, never validity)."""
     if candidate.points == 0 or person.total_points == 0:

@@ -30,21 +30,19 @@ def person_terms(
     capacity_prices: tuple[tuple[str, float], ...],
 ) -> dict[str, float]:
     """Per peer group, the sum of its participants' priced bounds."""
-    priced = [(scope, price) for scope, price in budget_prices if price > 0]
+    budget_price = {scope.id: price for scope, price in budget_prices}
     places = dict(capacity_prices)
-    budget_price_of: dict[tuple[str, str], float] = {}
     terms: dict[str, float] = {rule.id: 0.0 for rule in compiled.groups}
     for person in compiled.persons:
         if not person.participant:
             continue  # satisfaction 0; taking nothing costs nothing
-        prices: dict[str, tuple[float, float]] = {}
-        for candidate in person.candidates:
-            key = (person.group, candidate.benefit)
-            budget_price = budget_price_of.get(key)
-            if budget_price is None:
-                budget_price = sum(price for scope, price in priced if scope.covers(*key))
-                budget_price_of[key] = budget_price
-            prices[candidate.benefit] = (budget_price, places.get(candidate.benefit, 0.0))
+        prices = {
+            c.benefit: (
+                sum(budget_price.get(b, 0.0) for b in compiled.covering(person.group, c.benefit)),
+                places.get(c.benefit, 0.0),
+            )
+            for c in person.candidates
+        }
         terms[person.group] += person_term(person, prices)
     return terms
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from solver.bound import PricedTask, solve_priced
 from solver.candidates import Compiled, compile_problem
 from solver.decompose import (
     GroupTask,
     RelaxationTask,
-    priced_relaxation,
     priced_usage,
     solve_group,
     solve_relaxation,
@@ -50,21 +50,16 @@ def test_demand_above_supply_is_scaled_for_every_group() -> None:
 
 def test_priced_group_relaxations_bound_the_lp_relaxation() -> None:
     compiled = _compiled(employees=80, seed=9, groups=4)
-    usage, prices = priced_usage(compiled)
-    shares = split_shares(compiled, usage)
+    _, prices = priced_usage(compiled)
     lagrangian = prices.value(compiled)
     for rule in compiled.groups:
-        task = GroupTask(
+        task = PricedTask(
             rule=rule,
             members=Stored(tuple(p for p in compiled.persons if p.group == rule.id)),
-            limits=shares[rule.id],
-            objective=ObjectiveSpec(),
-            backend="highs",
-            node_limit=0,
-            gap=1e-4,
             prices=prices,
+            backend="highs",
         )
-        part = priced_relaxation(task)
+        part = solve_priced(task).bound
         assert part is not None
         lagrangian += part
     relaxation = solve_relaxation(RelaxationTask(compiled, full_limits(compiled), "highs", 60))
