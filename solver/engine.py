@@ -17,12 +17,16 @@ executor (`solver.executors`: worker processes or Ray tasks), opened once per so
    the shared resources is handed out (exact greedy fill).
 4. `polish`: small problems, a monolithic MILP warm-started from that allocation (may prove
    optimality).
-5. `proven_bound`: utilitarian, in the time the allocation left (at least BOUND_GRACE_S):
+5. `check`: the independent exact check of the final allocation.
+6. `proven_bound`: utilitarian, in the time the allocation left (at least BOUND_GRACE_S):
    the Lagrangian dual of the shared resources with per-group MILPs (`solver.bound`), from
-   the LP's duals or the greedy prices. The allocation is final by then: the bound costs it
-   nothing; a group whose MILP the clock cuts off counts with its LP term.
-6. `finish`: the independent exact check, bound (and which bound it is), status and what
-   stopped the solve.
+   the LP's duals or the greedy prices. The allocation is final and checked by then: the
+   bound costs it nothing; a group whose MILP the clock cuts off counts with its LP term.
+7. `finish`: bound (and which bound it is), status and what stopped the solve.
+
+The work after the improvement stages (merge, the persons-alone bound, the check) grows with
+the problem; it is reserved before the deadline (`FINISH_PER_COMPILE`), so the stages that
+can stop early stop in time for it.
 
 A warm start (`WarmStart`: an allocation valid for the problem, e.g. the previous step of a
 budget sweep) replaces stage 1's shares by the warm shares and stage 2 by a work-limited
@@ -79,6 +83,11 @@ POLISH_NODES_PER_GROUP_NODE = 200  # the polish's node limit, relative to the gr
 # per group node, so the node limit (not the clock) ends the polish (200 persons: 330 nodes,
 # about 45 s on the benchmark machine, within its 60 s limit).
 POLISH_NODE_WORK = 6600
+# The work after the improvement stages (merge, the persons-alone bound, the assignment and
+# the exact check) is a few passes over every person and line, as compiling the problem is:
+# it is reserved as this many times the compile's measured seconds, so that the stages stop
+# in time for it and the time limit holds at any size (measured at 20,000 and 100,000).
+FINISH_PER_COMPILE = 2.0
 # Deadlines of the stages, as shares of the time limit (backstops: work limits decide).
 LP_TIME_SHARE = 0.55  # the LP relaxation
 HEURISTIC_TIME_SHARE = 0.7  # the group heuristics (a late group starts empty)
@@ -122,6 +131,7 @@ class Run:
     node_limit: int
     maxmin: bool
     members: dict[str, Stored[tuple[Person, ...]]]  # each group's persons, stored once
+    finish_s: float  # reserved before the deadline for merge, bound, assignment and check
     stopped_by: set[str] = field(default_factory=set)
     bound: float | None = None
     bound_kind: str = ""  # what proved `bound`, for the notes
@@ -142,6 +152,11 @@ class Run:
 
     def by_share(self, share: float) -> float:
         return self.started + self.options.time_limit_s * share
+
+    def stop_at(self, share: float) -> float:
+        """An improvement stage's deadline: its share of the time limit, and no later than
+        leaves the finishing work its reserved time."""
+        return min(self.by_share(share), self.deadline - self.finish_s)
 
     def trivial_bound(self) -> None:
         """Each participant's satisfaction is at most 1: a valid (weak) bound."""
@@ -220,6 +235,7 @@ def _solve(  # noqa: PLR0917 - private, one call site
             infeasibility=infeasible,
         )
     compiled = compile_problem(problem)
+    compiled_in = time.monotonic() - started
     run = Run(
         problem=problem,
         compiled=compiled,
@@ -232,7 +248,9 @@ def _solve(  # noqa: PLR0917 - private, one call site
         node_limit=options.max_rounds if options.max_rounds is not None else DEFAULT_NODE_LIMIT,
         maxmin=problem.policy.objective == "maxmin",
         members={g: executor.put(tuple(m)) for g, m in sorted(by_group(compiled.persons).items())},
+        finish_s=FINISH_PER_COMPILE * compiled_in,
     )
+    run.lap("diagnosis and compile")
     start = _warm_state(run, warm)
     if warm is not None and start is not None:
         return _warm_pipeline(run, start, warm)
@@ -242,8 +260,10 @@ def _solve(  # noqa: PLR0917 - private, one call site
     if shares.prices is not None:  # the allocation first: the bound gets the time left
         lagrangian_bound(run, shares.prices)
     state, floor = polish(run, state, floor, run.deadline)
-    proven_bound(run, state, shares)
-    return finish(run, state, floor)
+    final = check(run, state)
+    if final is not None:  # the allocation is final and checked: the bound gets the time left
+        proven_bound(run, final.state, shares)
+    return finish(run, final, floor)
 
 
 def full_limits(compiled: Compiled) -> Limits:
@@ -375,7 +395,7 @@ def group_round(
     """Every group: heuristic first (always kept), then its MILP where time allows."""
     every = [rule.id for rule in run.compiled.groups]
     tasks = _tasks(run, shares, spec, starts, every, node_limit=0)
-    results, late = _run_tasks(run, tasks, run.by_share(HEURISTIC_TIME_SHARE))
+    results, late = _run_tasks(run, tasks, run.stop_at(HEURISTIC_TIME_SHARE))
     kept = {group: _kept(group, starts[group]) for group in late if group in starts}
     results |= kept
     late = [group for group in late if group not in kept]
@@ -416,7 +436,7 @@ def milp_round(
 ) -> dict[str, GroupResult]:
     """The groups' node-limited MILPs from `starts`, stopped by `share` of the time limit."""
     tasks = _tasks(run, shares, spec, starts, groups, node_limit=run.node_limit)
-    improved, late = _run_tasks(run, tasks, run.by_share(share))
+    improved, late = _run_tasks(run, tasks, run.stop_at(share))
     for result in improved.values():
         run.stopped_by.add(result.stopped_by)
     if late:
@@ -476,15 +496,18 @@ def _state(run: Run, lines: list[Line] | tuple[Line, ...]) -> AllocationState:
 
 def merge_and_fill(run: Run, lines: list[Line]) -> AllocationState:
     """The groups' allocations as one exact state, then the leftover shared resources."""
+    merging = time.monotonic()
     state = _state(run, lines)
     if state.violations():
         run.notes.append("merged group allocations failed the exact check; rebuilt heuristically")
         compiled = run.compiled
         state = construct(compiled.persons, compiled.groups, run.full, maxmin=run.maxmin)
     run.lap(f"peer groups (total satisfaction {float(state.objective()):.4f})")
-    # Hand out what the groups left of the shared resources, stopped by the time limit.
-    fill(state, passes=GLOBAL_FILL_PASSES, deadline=run.deadline)
-    if time.monotonic() >= run.deadline:
+    # Hand out what the groups left of the shared resources, stopped in time for the rest of
+    # the finishing work (its reserve less what the merge took).
+    reserve = max(0.0, run.finish_s - (time.monotonic() - merging))
+    fill(state, passes=GLOBAL_FILL_PASSES, deadline=run.deadline - reserve)
+    if time.monotonic() >= run.deadline - reserve:
         run.stopped_by.add("time_limit")
     run.lap(f"leftover fill (total satisfaction {float(state.objective()):.4f})")
     return state
@@ -585,14 +608,8 @@ def proven_bound(run: Run, state: AllocationState, shares: Shares) -> None:
     """Utilitarian: the Lagrangian dual's bound when it beats the one proven so far, in the
     time left (a late round: the best complete one, and the notes say so)."""
     start = shares.multipliers
-    objective = float(state.objective())
-    if run.maxmin or start is None or run.node_limit <= 0 or _gap_closed(run, objective):
+    if run.maxmin or start is None or run.node_limit <= 0:
         return
-    starts: dict[str, list[Line]] = {}
-    for (person_id, benefit), (units, paid) in state.lines().items():  # sorted
-        group = state.persons[person_id].person.group
-        starts.setdefault(group, []).append((person_id, benefit, units, paid))
-    by_group_lines = {group: tuple(lines) for group, lines in starts.items()}
     # Above LP_SHARES_PERSONS no grace: the first round alone outlasts it, and the
     # persons-alone bound stands. The bound never takes longer than the allocation took
     # (BOUND_TIME_RATIO): a long time limit is a backstop, not a budget to spend on proofs.
@@ -601,8 +618,16 @@ def proven_bound(run: Run, state: AllocationState, shares: Shares) -> None:
     clock = run.deadline if large else _bound_deadline(run)
     budget = now + max(BOUND_GRACE_S, BOUND_TIME_RATIO * (now - run.started))
     deadline = min(clock, budget)
-    if now >= deadline:
+    if now >= deadline:  # checked first: at 100,000 persons even the objective costs seconds
         return
+    objective = float(state.objective())
+    if _gap_closed(run, objective):
+        return
+    starts: dict[str, list[Line]] = {}
+    for (person_id, benefit), (units, paid) in state.lines().items():  # sorted
+        group = state.persons[person_id].person.group
+        starts.setdefault(group, []).append((person_id, benefit, units, paid))
+    by_group_lines = {group: tuple(lines) for group, lines in starts.items()}
     dual = _lagrangian(run, by_group_lines, deadline)
     steps = 0 if shares.from_lp else SUBGRADIENT_STEPS
     proven = lagrangian_dual(dual, start, objective, steps=steps)
@@ -641,18 +666,37 @@ def _gap_closed(run: Run, objective: float, bound: float | None = None) -> bool:
 # --- stage 6: finish -----------------------------------------------------------------------
 
 
-def finish(run: Run, state: AllocationState, floor: Fraction | None) -> SolveOutcome:
-    """maxmin's bound on the total, the independent check, status and what stopped it."""
-    if run.maxmin and floor is not None:
-        _maxmin_bound(run, floor)
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The final allocation, and its assignment that passed the independent check."""
+
+    state: AllocationState
+    assignment: Assignment
+
+
+def check(run: Run, state: AllocationState) -> Checked | None:
+    """The independent exact check of the final allocation (the plain heuristic's if it
+    fails); None if neither passes. Before any bound round: the allocation is final."""
     compiled = run.compiled
     assignment = to_assignment(compiled, state)
+    run.lap("assignment")
     if check_assignment(run.problem, assignment):
         run.notes.append("final allocation failed the independent check; used the heuristic")
         state = construct(compiled.persons, compiled.groups, run.full, maxmin=run.maxmin)
         assignment = to_assignment(compiled, state)
         if check_assignment(run.problem, assignment):
-            return _error("no allocation passed the independent check", run.backend, run.started)
+            return None
+    run.lap("independent check")
+    return Checked(state, assignment)
+
+
+def finish(run: Run, final: Checked | None, floor: Fraction | None) -> SolveOutcome:
+    """maxmin's bound on the total, status and what stopped the solve."""
+    if final is None:
+        return _error("no allocation passed the independent check", run.backend, run.started)
+    if run.maxmin and floor is not None:
+        _maxmin_bound(run, floor)
+    state, assignment = final.state, final.assignment
     objective = float(state.objective())
     bound = None if run.bound is None else max(run.bound, objective)
     proven = bound is not None and _gap_closed(run, objective, bound)
@@ -691,14 +735,28 @@ def _maxmin_bound(run: Run, floor: Fraction) -> None:
 
 
 def to_assignment(compiled: Compiled, state: AllocationState) -> Assignment:
-    """Optional lines from the state plus every core line (u = 1, w = 0)."""
-    assignment: Assignment = {}
-    for person in compiled.persons:
-        for benefit in person.core:
-            assignment[(person.id, benefit)] = AssignmentLine(units=1, contribution=0)
+    """Optional lines from the state plus every core line (u = 1, w = 0), sorted by
+    (employee, benefit): each person's few lines sorted, not all of them at once."""
+    optional: dict[str, list[tuple[str, AssignmentLine]]] = {}
     for (person_id, benefit), (units, paid) in state.lines().items():
-        assignment[(person_id, benefit)] = AssignmentLine(units=units, contribution=paid)
-    return dict(sorted(assignment.items()))
+        line = AssignmentLine(units=units, contribution=paid)
+        optional.setdefault(person_id, []).append((benefit, line))
+    core = AssignmentLine(units=1, contribution=0)
+    assignment: Assignment = {}
+    for person in sorted(compiled.persons, key=_person_id):
+        lines = [(benefit, core) for benefit in person.core] + optional.get(person.id, [])
+        lines.sort(key=_benefit_of)
+        for benefit, line in lines:
+            assignment[(person.id, benefit)] = line
+    return assignment
+
+
+def _person_id(person: Person) -> str:
+    return person.id
+
+
+def _benefit_of(item: tuple[str, AssignmentLine]) -> str:
+    return item[0]
 
 
 def from_assignment(run: Run, assignment: Assignment) -> AllocationState:
@@ -742,11 +800,11 @@ def _warm_pipeline(run: Run, state: AllocationState, warm: WarmStart) -> SolveOu
             if _better_valid(fresh, state, floor):
                 state = fresh
         run.lap("warm groups and fresh heuristic compared")
-        return finish(run, state, None)
+        return finish(run, check(run, state), None)
     state, floor = polish(
         run, state, floor, run.by_share(WARM_POLISH_SHARE), polish_persons=warm.polish_persons
     )
-    return finish(run, state, floor)
+    return finish(run, check(run, state), floor)
 
 
 def _warm_groups(run: Run, state: AllocationState, floor: Fraction | None) -> AllocationState:

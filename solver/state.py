@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from solver.candidates import Candidate, GroupRule, Person, satisfaction_weight
+from solver.candidates import Candidate, GroupRule, Person
 from solver.model import Limits
 
 
@@ -127,21 +127,35 @@ class AllocationState:
         }
 
     def satisfaction(self, person_id: str) -> Fraction:
-        state = self.persons[person_id]
-        total = Fraction(0)
-        for candidate in state.person.candidates:
+        numerator, denominator = self._satisfaction_terms(self.persons[person_id])
+        return Fraction(numerator, denominator)
+
+    def _satisfaction_terms(self, state: _PersonState) -> tuple[int, int]:
+        """s(e) as an integer fraction (unreduced): Σ points·min(u, r)·(L/r) over L·total,
+        L the lcm of the wanted units (no Fraction per candidate)."""
+        person = state.person
+        if person.total_points == 0:
+            return 0, 1
+        common = 1
+        honoured = 0
+        for candidate in person.candidates:
+            if candidate.points:
+                common = math.lcm(common, candidate.wanted_units)
+        for candidate in person.candidates:
             units = state.units.get(candidate.benefit, 0)
-            if units:
-                total += satisfaction_weight(state.person, candidate) * min(
-                    units, candidate.wanted_units
-                )
-        return total
+            if units and candidate.points:
+                share = common // candidate.wanted_units
+                honoured += candidate.points * min(units, candidate.wanted_units) * share
+        return honoured, common * person.total_points
 
     def objective(self) -> Fraction:
-        return sum(
-            (self.satisfaction(pid) for pid, s in self.persons.items() if s.person.participant),
-            Fraction(0),
-        )
+        """Σ s(e) over participants, exact: numerators added per denominator first."""
+        by_denominator: dict[int, int] = {}
+        for state in self.persons.values():
+            if state.person.participant:
+                numerator, denominator = self._satisfaction_terms(state)
+                by_denominator[denominator] = by_denominator.get(denominator, 0) + numerator
+        return sum((Fraction(n, d) for d, n in sorted(by_denominator.items())), Fraction(0))
 
     def min_satisfaction(self) -> Fraction | None:
         values = [self.satisfaction(pid) for pid, s in self.persons.items() if s.person.participant]

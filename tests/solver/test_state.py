@@ -94,3 +94,32 @@ def test_construction_is_valid_for_the_independent_checker() -> None:
     assert state.violations() == []
     assert check_assignment(compiled.problem, to_assignment(compiled, state)) == []
     assert state.objective() > 0
+
+
+
+def test_the_objective_is_the_checkers_exact_total_with_units_pro_rata() -> None:
+    from solver.validate import objective, satisfaction
+
+    compiled = compile_problem(
+        load_problem(
+            {
+                "format": "flexben.problem/v1",
+                "currency": "EUR",
+                "points_per_employee": 100,
+                "budgets": [{"id": "total", "cap": 700}],
+                "benefits": [{"id": "X", "cost": 100, "max_units": 3}, {"id": "Y", "cost": 300}],
+                "employees": [
+                    {"id": "E1", "group": "G", "preferences": {"X": {"points": 7, "units": 3}}},
+                    {"id": "E2", "group": "G", "preferences": {"X": {"points": 4, "units": 2}}},
+                    {"id": "E3", "group": "H", "preferences": {"Y": 9, "X": 2}},
+                    {"id": "E4", "group": "H"},
+                ],
+            }
+        )
+    )
+    state = construct(compiled.persons, compiled.groups, full_limits(compiled), maxmin=False)
+    assignment = to_assignment(compiled, state)
+    scores = satisfaction(compiled.problem, assignment)
+    assert any(0 < score < 1 for score in scores.values())  # some wish only partly met
+    assert {pid: state.satisfaction(pid) for pid in scores} == scores
+    assert state.objective() == objective(compiled.problem, assignment)
