@@ -290,22 +290,46 @@ def _best_level(
     resources: _Resources,
     high: int,
 ) -> _Level | None:
-    """Bisection on the common level below `high`: the valid level with the best score."""
-    low = 0
+    """The valid common level below `high` with the best score, searched by regula falsi
+    (Illinois) on the band's margin rather than bisection: the margin (cap minus highest
+    ratio) falls nearly linearly with the level, so a few passes over the group find where
+    it crosses zero instead of one pass per halving."""
     precision = max(1, high // LEVEL_PRECISION)
+    low, low_margin = 0, float(band.rule.absolute)  # level 0: nobody has value, margin = absolute
+    high_margin: float | None = None  # `high` itself is never tried: it is the search's end
     best: _Level | None = None
+    kept = ""  # which end the last step kept (Illinois halves its margin on a repeat)
     for _ in range(LEVEL_STEPS):
         if high - low <= precision:
             break
-        level = (low + high) // 2
+        level = _next_level(low, low_margin, high, high_margin, precision)
         trial = _at_level(order, level, resources.copy())
+        margin = band.margin(trial.values)
         if band.holds(trial.values):
-            low = level
+            low, low_margin = level, margin
             if best is None or trial.score > best.score:
                 best = trial
+            if kept == "high" and high_margin is not None:
+                high_margin /= 2
+            kept = "high"
         else:
-            high = level
+            high, high_margin = level, margin
+            if kept == "low":
+                low_margin /= 2
+            kept = "low"
     return best
+
+
+def _next_level(
+    low: int, low_margin: float, high: int, high_margin: float | None, precision: int
+) -> int:
+    """Where the margin's secant between the ends crosses zero, kept at least `precision`
+    inside the bracket; the midpoint while the high end's margin is unknown or the margins
+    do not bracket zero."""
+    if high_margin is None or not low_margin > 0 > high_margin:
+        return (low + high) // 2
+    crossing = low + (high - low) * low_margin / (low_margin - high_margin)
+    return min(max(round(crossing), low + precision), high - precision)
 
 
 def _sampled_level(
@@ -347,13 +371,23 @@ class _Band:
     def holds(self, values: dict[str, int]) -> bool:
         if not self.participants:
             return True
-        ratios = [values.get(pid, 0) / need for pid, need in self.needs]
-        mean = sum(ratios) / self.rule.participants
-        cap = float(1 + self.rule.tolerance) * mean + self.rule.absolute
-        highest = max(ratios)
+        cap, highest = self._cap_and_highest(values)
         if abs(highest - cap) > self.RELATIVE_EDGE * max(1.0, abs(cap)):
             return highest < cap
         return self._holds_exactly(values)
+
+    def margin(self, values: dict[str, int]) -> float:
+        """The cap minus the highest v/need, in floats: how far inside the band (it only
+        guides the level search; `holds` decides)."""
+        if not self.participants:
+            return math.inf
+        cap, highest = self._cap_and_highest(values)
+        return cap - highest
+
+    def _cap_and_highest(self, values: dict[str, int]) -> tuple[float, float]:
+        ratios = [values.get(pid, 0) / need for pid, need in self.needs]
+        mean = sum(ratios) / self.rule.participants
+        return float(1 + self.rule.tolerance) * mean + self.rule.absolute, max(ratios)
 
     def _holds_exactly(self, values: dict[str, int]) -> bool:
         ratios = [Fraction(values.get(p.id, 0)) / p.need for p in self.participants]
