@@ -90,8 +90,9 @@ POLISH_NODE_WORK = 6600
 FINISH_PER_COMPILE = 2.0
 # Deadlines of the stages, as shares of the time limit (backstops: work limits decide).
 LP_TIME_SHARE = 0.55  # the LP relaxation
-HEURISTIC_TIME_SHARE = 0.7  # the group heuristics (a late group starts empty)
-MILP_TIME_SHARE = 0.85  # the group MILPs (leaves room for the fill, the checks, the report)
+# The group rounds: heuristics, then MILPs in what is left. A group's heuristic is worth more
+# than any MILP (a late group starts empty), so the heuristics may take all of it.
+MILP_TIME_SHARE = 0.85  # leaves room for the fill, the checks, the report
 # A bound (maxmin's LP, the Lagrangian's rounds) may run this long after the time limit: the
 # allocation is final by then, and a bound is worth little against the clock.
 BOUND_GRACE_S = 5.0
@@ -395,7 +396,7 @@ def group_round(
     """Every group: heuristic first (always kept), then its MILP where time allows."""
     every = [rule.id for rule in run.compiled.groups]
     tasks = _tasks(run, shares, spec, starts, every, node_limit=0)
-    results, late = _run_tasks(run, tasks, run.stop_at(HEURISTIC_TIME_SHARE))
+    results, late = _run_tasks(run, tasks, run.stop_at(MILP_TIME_SHARE))
     kept = {group: _kept(group, starts[group]) for group in late if group in starts}
     results |= kept
     late = [group for group in late if group not in kept]

@@ -147,6 +147,8 @@ class ProcessExecutor(Closing):
     def map(self, fn: Callable[[T], R], tasks: Sequence[T], deadline: float) -> list[R | None]:
         if not tasks:
             return []
+        if time.monotonic() >= deadline:  # nothing could finish: do not start (or kill) a pool
+            return [None] * len(tasks)
         pool = self._started()
         futures: list[Future[R]] = [pool.submit(fn, task) for task in tasks]
         done, late = wait(futures, timeout=max(0.0, deadline - time.monotonic()))

@@ -120,6 +120,8 @@ class RayExecutor(Closing):
         return Stored(ref=self._ray.put(value))
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T], deadline: float) -> list[R | None]:
+        if time.monotonic() >= deadline:  # nothing could finish: submit nothing
+            return [None] * len(tasks)
         ray = self._ray
         refs = [self._task.remote(fn, task) for task in tasks]
         pending: list[Any] = list(refs)

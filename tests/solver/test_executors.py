@@ -86,6 +86,14 @@ def test_in_process_skips_what_the_deadline_passed() -> None:
     assert executor.put("x").get() == "x"
 
 
+def test_a_process_executor_starts_no_pool_for_a_deadline_already_passed() -> None:
+    with ProcessExecutor(2) as executor:
+        first = executor.map(worker_pid, [0, 1], time.monotonic() + 60)
+        assert executor.map(worker_pid, [2, 3], time.monotonic() - 1) == [None, None]
+        again = executor.map(worker_pid, [4, 5], time.monotonic() + 60)
+    assert set(again) & set(first)  # the same pool: a passed deadline killed no worker
+
+
 def test_tiny_problems_run_in_process_whatever_was_asked() -> None:
     tiny = open_executor("ray", processes=4, ray_address="127.0.0.1:1", persons=10)
     assert isinstance(tiny, InProcessExecutor)

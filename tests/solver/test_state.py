@@ -96,7 +96,6 @@ def test_construction_is_valid_for_the_independent_checker() -> None:
     assert state.objective() > 0
 
 
-
 def test_the_objective_is_the_checkers_exact_total_with_units_pro_rata() -> None:
     from solver.validate import objective, satisfaction
 
