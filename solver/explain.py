@@ -37,13 +37,11 @@ from typing import ClassVar, Literal
 from solver.types import Assignment, Benefit, Employee, Line, Problem
 from solver.validate import (
     NO_FIXED_USE,
+    Figures,
     FixedUse,
     GroupBand,
     benefit_map,
-    employer_values,
-    group_bands,
-    participants,
-    top_ups,
+    round_float,
 )
 
 Figure = int | float | bool | str | list[str] | None
@@ -61,10 +59,15 @@ class Reason:
         return self.code
 
     def as_dict(self) -> dict[str, Figure]:
+        """The code and figures as a result document states them (floats rounded)."""
         shown: dict[str, Figure] = {"code": self.code}
         for name in _figure_names(type(self)):
             value = getattr(self, name)
-            shown[name] = list(value) if isinstance(value, tuple) else value
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, float):
+                value = round_float(value)
+            shown[name] = value
         return shown
 
 
@@ -207,61 +210,119 @@ class Explanation:
         return shown
 
 
+NOT_ELIGIBLE = NotEligible()
+NOT_SELECTED = NotSelected()
+
+
+@dataclass(frozen=True, slots=True)
+class _BudgetRoom:
+    """A budget in force for a peer group: what it covers, the room its cap leaves, and the
+    reason naming it (the same for everyone: its cap and what is left are global)."""
+
+    benefits: frozenset[str] | None  # None: every benefit
+    room: int  # cap - used; negative when already over (fixed lines)
+    reason: OverBudget
+
+
+@dataclass(frozen=True, slots=True)
+class _BandFloats:
+    """A peer group's band in floats for the fast test (`_equity_band`)."""
+
+    band: GroupBand
+    mean: float
+    factor: float  # 1 + tolerance
+    count: int  # participants
+    tolerance: float
+
+
 @dataclass(frozen=True, slots=True)
 class _Context:
-    """Everything the one-more-unit test needs, computed once per allocation."""
+    """Everything the one-more-unit test needs that does not depend on the wish, computed
+    once per allocation: its exact figures and, per peer group and benefit, the rules'
+    figures that are the same for everyone."""
 
-    problem: Problem
     benefits: dict[str, Benefit]
-    lines: dict[str, dict[str, Line]]
-    values: dict[str, int]
-    top_ups: dict[str, int]
-    budgets_used: dict[str, int]
-    capacity_used: dict[str, int]
-    bands: dict[str, GroupBand]
+    figures: Figures
+    capacity_used: dict[str, int]  # fixed use included
+    full: dict[str, CapacityFull]  # capacity-limited benefits without a place left
+    budgets_of_group: dict[str, tuple[_BudgetRoom, ...]]
     value_caps: Mapping[str, int]  # frozen band caps that replace the group's band
-    participants: set[str]
-    # group -> (mean, 1 + tolerance, participants) as floats for the fast band test
-    band_floats: dict[str, tuple[float, float, int]]
+    band_floats: dict[str, _BandFloats]  # groups with a band (>= 2 participants)
+
+    @classmethod
+    def of(cls, problem: Problem, figures: Figures, fixed: FixedUse) -> _Context:
+        capacity_used = fixed.capacity_with(figures.capacity_used)
+        budgets_used = fixed.budgets_with(figures.budgets_used)
+        rooms = [
+            (
+                budget,
+                _BudgetRoom(
+                    benefits=None if budget.benefits is None else frozenset(budget.benefits),
+                    room=budget.cap - budgets_used[budget.id],
+                    reason=OverBudget(
+                        budget.id, budget.cap, max(budget.cap - budgets_used[budget.id], 0)
+                    ),
+                ),
+            )
+            for budget in problem.budgets
+        ]
+        return cls(
+            benefits=benefit_map(problem),
+            figures=figures,
+            capacity_used=capacity_used,
+            full={
+                benefit.id: CapacityFull(benefit.capacity)
+                for benefit in problem.benefits
+                if benefit.capacity is not None and capacity_used[benefit.id] + 1 > benefit.capacity
+            },
+            budgets_of_group={
+                group: tuple(
+                    room
+                    for budget, room in rooms
+                    if budget.groups is None or group in budget.groups
+                )
+                for group in figures.bands
+            },
+            value_caps=fixed.value_caps,
+            band_floats={
+                group: _BandFloats(
+                    band=band,
+                    mean=float(band.mean),
+                    factor=1 + float(band.tolerance),
+                    count=len(band.participants),
+                    tolerance=float(band.tolerance),
+                )
+                for group, band in figures.bands.items()
+                if band.mean is not None and band.cap is not None
+            },
+        )
 
 
 def explain(
-    problem: Problem, assignment: Assignment, *, fixed: FixedUse = NO_FIXED_USE
+    problem: Problem,
+    assignment: Assignment,
+    *,
+    fixed: FixedUse = NO_FIXED_USE,
+    figures: Figures | None = None,
 ) -> dict[str, tuple[Explanation, ...]]:
     """Explanations by employee id (every employee present, possibly with none).
 
     `fixed`: use by lines outside the assignment (an event run's fixed lines), counted into
     budgets and capacities; its value caps stand for the band of the employees they name.
+    `figures`: the assignment's `Figures`, when the caller has them.
     """
-    lines: dict[str, dict[str, Line]] = {employee.id: {} for employee in problem.employees}
-    for (employee_id, benefit_id), line in assignment.items():
-        lines[employee_id][benefit_id] = line
-    bands = group_bands(problem, assignment)
-    context = _Context(
-        problem=problem,
-        benefits=benefit_map(problem),
-        lines=lines,
-        values=employer_values(problem, assignment),
-        top_ups=top_ups(problem, assignment),
-        budgets_used=fixed.budget_use(problem, assignment),
-        capacity_used=fixed.capacity_use(problem, assignment),
-        bands=bands,
-        value_caps=fixed.value_caps,
-        participants=participants(problem),
-        band_floats={
-            group: (float(band.mean), 1 + float(band.tolerance), len(band.participants))
-            for group, band in bands.items()
-            if band.mean is not None
-        },
-    )
+    if figures is None:
+        figures = Figures.of(problem, assignment)
+    context = _Context.of(problem, figures, fixed)
     return {employee.id: _explain_employee(context, employee) for employee in problem.employees}
 
 
 def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanation, ...]:
     found: list[Explanation] = []
+    held = context.figures.lines[employee.id]
     for benefit_id, preference in employee.preferences:
         benefit = context.benefits[benefit_id]
-        line = context.lines[employee.id].get(benefit_id)
+        line = held.get(benefit_id)
         received = 0 if line is None else line.units
         eligible = employee.is_eligible(benefit_id)
         if eligible and (benefit.core or received >= preference.units):
@@ -269,10 +330,10 @@ def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanatio
         package = None
         reasons: list[Reason]
         if not eligible:
-            reasons = [NotEligible()]
+            reasons = [NOT_ELIGIBLE]
         else:
             reasons, package = _blocking_rules(context, employee, benefit)
-            reasons = reasons or [NotSelected()]
+            reasons = reasons or [NOT_SELECTED]
         found.append(
             Explanation(
                 benefit=benefit_id,
@@ -293,49 +354,50 @@ class _Package:
     benefit: Benefit
     prerequisites: tuple[Benefit, ...]  # missing, addable (eligible), deepest first
     shares: tuple[tuple[Benefit, int, int], ...]  # (benefit, employer share, co-funded)
-
-    @property
-    def share(self) -> int:
-        return sum(share for _, share, _ in self.shares)
-
-    @property
-    def co_funded(self) -> int:
-        return sum(paid for _, _, paid in self.shares)
+    share: int  # the employer's, in all
+    co_funded: int
 
     @property
     def cost(self) -> int:
         return self.benefit.cost + sum(p.cost for p in self.prerequisites)
 
 
-def _package(context: _Context, employee: Employee, benefit: Benefit) -> _Package:
-    room = max(employee.top_up_limit - context.top_ups[employee.id], 0)
+def _package(
+    context: _Context, employee: Employee, benefit: Benefit, missing: list[str]
+) -> _Package:
+    room = max(employee.top_up_limit - context.figures.top_ups[employee.id], 0)
     prerequisites = tuple(
         context.benefits[name]
-        for name in missing_prerequisites(context, employee, benefit)
+        for name in missing
         if employee.is_eligible(name) and not context.benefits[name].core
     )
     shares: list[tuple[Benefit, int, int]] = []
+    share = co_funded = 0
     for item in (benefit, *prerequisites):
         paid = min(room, item.cost)
         room -= paid
         shares.append((item, item.cost - paid, paid))
-    return _Package(benefit, prerequisites, tuple(shares))
+        share += item.cost - paid
+        co_funded += paid
+    return _Package(benefit, prerequisites, tuple(shares), share, co_funded)
 
 
-def missing_prerequisites(context: _Context, employee: Employee, benefit: Benefit) -> list[str]:
+def _missing_prerequisites(
+    benefits: Mapping[str, Benefit], held: Mapping[str, Line], benefit: Benefit
+) -> list[str]:
     """Every benefit `benefit` needs (transitively) that e did not receive, deepest first."""
-    held = context.lines[employee.id]
     ordered: list[str] = []
 
     def visit(current: Benefit) -> None:
         for needed in current.requires:
             if needed in held or needed in ordered:
                 continue
-            visit(context.benefits[needed])
+            visit(benefits[needed])
             if needed not in ordered:
                 ordered.append(needed)
 
-    visit(benefit)
+    if benefit.requires:
+        visit(benefit)
     return ordered
 
 
@@ -345,35 +407,38 @@ def _blocking_rules(
     """Each rule one more unit of `benefit` would break, with the prerequisites it lacks
     added alongside (a prerequisite comes with the wish that needs it); and the package's
     figures when a reason is about money (allowance, budgets)."""
-    package = _package(context, employee, benefit)
-    found = _prerequisite_blocks(context, employee, benefit)
+    held = context.figures.lines[employee.id]
+    missing = _missing_prerequisites(context.benefits, held, benefit)
+    package = _package(context, employee, benefit, missing)
+    found = _prerequisite_blocks(context, employee, missing) if missing else []
     share = package.share
-    value = context.values[employee.id]
+    value = context.figures.values[employee.id]
     over_money = False
     if employee.allowance is not None and value + share > employee.allowance:
         found.append(OverAllowance(employee.allowance, max(employee.allowance - value, 0)))
         over_money = True
-    for budget in context.problem.budgets:
-        if budget.groups is not None and employee.group not in budget.groups:
-            continue
-        covered = [
-            part
-            for item, part, _ in package.shares
-            if budget.benefits is None or item.id in budget.benefits
-        ]
-        if not covered:
-            continue
-        used = context.budgets_used[budget.id]
-        if used + sum(covered) > budget.cap:
-            found.append(OverBudget(budget.id, budget.cap, max(budget.cap - used, 0)))
+    for budget in context.budgets_of_group[employee.group]:
+        if _over_budget(budget, package):
+            found.append(budget.reason)
             over_money = True
-    if benefit.capacity is not None and context.capacity_used[benefit.id] + 1 > benefit.capacity:
-        found.append(CapacityFull(benefit.capacity))
-    found.extend(_exclusive(context, employee, benefit))
+    full = context.full.get(benefit.id)
+    if full is not None:
+        found.append(full)
+    if benefit.exclusive_group is not None:
+        found.extend(_exclusive(context, employee, benefit))
     band = _equity_band(context, employee, share)
     if band is not None:
         found.append(band)
     return found, _package_figures(package) if over_money else None
+
+
+def _over_budget(budget: _BudgetRoom, package: _Package) -> bool:
+    """Whether the employer's share of the package's parts the budget covers exceeds its
+    room (a budget covering none of them is not touched)."""
+    if budget.benefits is None:
+        return package.share > budget.room
+    covered = [part for item, part, _ in package.shares if item.id in budget.benefits]
+    return bool(covered) and sum(covered) > budget.room
 
 
 def _package_figures(package: _Package) -> Package:
@@ -386,11 +451,11 @@ def _package_figures(package: _Package) -> Package:
     )
 
 
-def _prerequisite_blocks(context: _Context, employee: Employee, benefit: Benefit) -> list[Reason]:
+def _prerequisite_blocks(context: _Context, employee: Employee, missing: list[str]) -> list[Reason]:
     """`requires:<p>` for each missing prerequisite p that cannot come along: e is not
     eligible for it, its places are all taken, or e received an alternative to it."""
     found: list[Reason] = []
-    for name in missing_prerequisites(context, employee, benefit):
+    for name in missing:
         needed = context.benefits[name]
         if not employee.is_eligible(name) or needed.core:
             found.append(MissingPrerequisite(name, "not_eligible"))
@@ -411,9 +476,10 @@ def _exclusive(context: _Context, employee: Employee, benefit: Benefit) -> list[
     group = benefit.exclusive_group
     if group is None:
         return []
+    held = context.figures.lines[employee.id]
     return [
         Alternative(received=other, group=group)
-        for other in sorted(context.lines[employee.id])
+        for other in sorted(held)
         if other != benefit.id and context.benefits[other].exclusive_group == group
     ]
 
@@ -426,19 +492,19 @@ def _equity_band(context: _Context, employee: Employee, share: int) -> AboveBand
     """
     value_cap = context.value_caps.get(employee.id)
     if value_cap is not None:
-        value = context.values[employee.id] + share
+        value = context.figures.values[employee.id] + share
         if value <= value_cap:
             return None
         return AboveBand(value=value, cap=value_cap, per_need=False, published=True)
-    band = context.bands[employee.group]
-    if employee.id not in context.participants or band.cap is None or band.mean is None:
-        return None
-    value, need = context.values[employee.id], employee.need
-    mean_f, factor_f, count = context.band_floats[employee.group]
+    floats = context.band_floats.get(employee.group)
+    if floats is None or employee.id not in context.figures.wishes:
+        return None  # no band in the group, or not a participant
+    band = floats.band
+    value, need = context.figures.values[employee.id], employee.need
     need_f = float(need)
     new_ratio_f = (value + share) / need_f
-    new_mean_f = mean_f + (share / need_f) / count
-    new_cap_f = factor_f * new_mean_f + band.absolute
+    new_mean_f = floats.mean + (share / need_f) / floats.count
+    new_cap_f = floats.factor * new_mean_f + band.absolute
     margin = 1e-9 * max(1.0, abs(new_cap_f))
     if new_ratio_f <= new_cap_f - margin:
         return None
@@ -453,6 +519,6 @@ def _equity_band(context: _Context, employee: Employee, share: int) -> AboveBand
         per_need=need != 1,
         published=False,
         mean=round(new_mean_f),
-        tolerance=float(band.tolerance),
+        tolerance=floats.tolerance,
         absolute=band.absolute,
     )

@@ -24,7 +24,9 @@ from solver.validate import format_money
 
 def document_explanation(item: Explanation, currency: str) -> dict[str, object]:
     """The explanation as the result document carries it: codes, figures and text."""
-    return {**item.as_dict(), "text": explanation_text(item, currency)}
+    shown = item.as_dict()
+    shown["text"] = explanation_text(item, currency)
+    return shown
 
 
 def explanation_text(item: Explanation, currency: str) -> str:
