@@ -29,7 +29,7 @@ to an employee only when the group is large enough).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import ClassVar, Literal
@@ -162,6 +162,19 @@ class AboveBand(Reason):
     tolerance: float | None = None
     absolute: int | None = None
 
+    def as_dict(self) -> dict[str, Figure]:
+        """As `Reason.as_dict`, spelled out: a 100,000-employee result has ~150,000."""
+        return {
+            "code": self.code,
+            "value": self.value,
+            "cap": self.cap,
+            "per_need": self.per_need,
+            "published": self.published,
+            "mean": self.mean,
+            "tolerance": None if self.tolerance is None else round_float(self.tolerance),
+            "absolute": self.absolute,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Package:
@@ -200,7 +213,7 @@ class Explanation:
         """Codes as DESIGN.md lists them (`reasons`), each with its figures (`details`)."""
         shown: dict[str, object] = {
             "benefit": self.benefit,
-            "reasons": list(self.codes),
+            "reasons": [reason.key for reason in self.reasons],
             "details": [reason.as_dict() for reason in self.reasons],
             "units_wanted": self.units_wanted,
             "units_received": self.units_received,
@@ -237,7 +250,7 @@ class _BandFloats:
 
 @dataclass(frozen=True, slots=True)
 class _Context:
-    """Everything the one-more-unit test needs that does not depend on the wish, computed
+    """Everything the one-more-unit test needs that does not depend on the person, computed
     once per allocation: its exact figures and, per peer group and benefit, the rules'
     figures that are the same for everyone."""
 
@@ -245,27 +258,15 @@ class _Context:
     figures: Figures
     capacity_used: dict[str, int]  # fixed use included
     full: dict[str, CapacityFull]  # capacity-limited benefits without a place left
-    budgets_of_group: dict[str, tuple[_BudgetRoom, ...]]
+    budgets_of_group: dict[str, tuple[_BudgetRoom, ...]]  # in force for the group
+    covering: dict[str, dict[str, tuple[_BudgetRoom, ...]]]  # group -> benefit -> budgets
     value_caps: Mapping[str, int]  # frozen band caps that replace the group's band
     band_floats: dict[str, _BandFloats]  # groups with a band (>= 2 participants)
 
     @classmethod
     def of(cls, problem: Problem, figures: Figures, fixed: FixedUse) -> _Context:
         capacity_used = fixed.capacity_with(figures.capacity_used)
-        budgets_used = fixed.budgets_with(figures.budgets_used)
-        rooms = [
-            (
-                budget,
-                _BudgetRoom(
-                    benefits=None if budget.benefits is None else frozenset(budget.benefits),
-                    room=budget.cap - budgets_used[budget.id],
-                    reason=OverBudget(
-                        budget.id, budget.cap, max(budget.cap - budgets_used[budget.id], 0)
-                    ),
-                ),
-            )
-            for budget in problem.budgets
-        ]
+        budgets_of_group = _budgets_of_group(problem, figures, fixed)
         return cls(
             benefits=benefit_map(problem),
             figures=figures,
@@ -275,13 +276,17 @@ class _Context:
                 for benefit in problem.benefits
                 if benefit.capacity is not None and capacity_used[benefit.id] + 1 > benefit.capacity
             },
-            budgets_of_group={
-                group: tuple(
-                    room
-                    for budget, room in rooms
-                    if budget.groups is None or group in budget.groups
-                )
-                for group in figures.bands
+            budgets_of_group=budgets_of_group,
+            covering={
+                group: {
+                    benefit.id: tuple(
+                        budget
+                        for budget in budgets
+                        if budget.benefits is None or benefit.id in budget.benefits
+                    )
+                    for benefit in problem.benefits
+                }
+                for group, budgets in budgets_of_group.items()
             },
             value_caps=fixed.value_caps,
             band_floats={
@@ -295,6 +300,57 @@ class _Context:
                 for group, band in figures.bands.items()
                 if band.mean is not None and band.cap is not None
             },
+        )
+
+
+def _budgets_of_group(
+    problem: Problem, figures: Figures, fixed: FixedUse
+) -> dict[str, tuple[_BudgetRoom, ...]]:
+    """The budgets in force for each peer group, with the room their caps leave."""
+    used = fixed.budgets_with(figures.budgets_used)
+    rooms = [
+        (
+            budget,
+            _BudgetRoom(
+                benefits=None if budget.benefits is None else frozenset(budget.benefits),
+                room=budget.cap - used[budget.id],
+                reason=OverBudget(budget.id, budget.cap, max(budget.cap - used[budget.id], 0)),
+            ),
+        )
+        for budget in problem.budgets
+    ]
+    return {
+        group: tuple(
+            room for budget, room in rooms if budget.groups is None or group in budget.groups
+        )
+        for group in figures.bands
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    """An employee's side of the one-more-unit test: the same for each of their wishes."""
+
+    employee: Employee
+    held: dict[str, Line]
+    value: int  # v(e)
+    room: int  # top-up room left
+    value_cap: int | None  # a frozen band cap (event runs) instead of the group's band
+    band: _BandFloats | None  # the group's band, when they are a participant under one
+    need: float
+
+    @classmethod
+    def of(cls, context: _Context, employee: Employee) -> _Person:
+        figures = context.figures
+        in_band = employee.id in figures.wishes
+        return cls(
+            employee=employee,
+            held=figures.lines[employee.id],
+            value=figures.values[employee.id],
+            room=max(employee.top_up_limit - figures.top_ups[employee.id], 0),
+            value_cap=context.value_caps.get(employee.id),
+            band=context.band_floats.get(employee.group) if in_band else None,
+            need=float(employee.need),
         )
 
 
@@ -313,13 +369,23 @@ def explain(
     """
     if figures is None:
         figures = Figures.of(problem, assignment)
+    return {employee.id: items for employee, items in explain_each(problem, figures, fixed=fixed)}
+
+
+def explain_each(
+    problem: Problem, figures: Figures, *, fixed: FixedUse = NO_FIXED_USE
+) -> Iterator[tuple[Employee, tuple[Explanation, ...]]]:
+    """`explain`'s items one employee at a time, in the problem's order (a reader that
+    turns them into something else need not hold them all)."""
     context = _Context.of(problem, figures, fixed)
-    return {employee.id: _explain_employee(context, employee) for employee in problem.employees}
+    for employee in problem.employees:
+        yield employee, _explain_employee(context, employee)
 
 
 def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanation, ...]:
     found: list[Explanation] = []
     held = context.figures.lines[employee.id]
+    person: _Person | None = None  # made at their first wish tested against the rules
     for benefit_id, preference in employee.preferences:
         benefit = context.benefits[benefit_id]
         line = held.get(benefit_id)
@@ -332,7 +398,8 @@ def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanatio
         if not eligible:
             reasons = [NOT_ELIGIBLE]
         else:
-            reasons, package = _blocking_rules(context, employee, benefit)
+            person = person or _Person.of(context, employee)
+            reasons, package = _blocking_rules(context, person, benefit)
             reasons = reasons or [NOT_SELECTED]
         found.append(
             Explanation(
@@ -362,10 +429,8 @@ class _Package:
         return self.benefit.cost + sum(p.cost for p in self.prerequisites)
 
 
-def _package(
-    context: _Context, employee: Employee, benefit: Benefit, missing: list[str]
-) -> _Package:
-    room = max(employee.top_up_limit - context.figures.top_ups[employee.id], 0)
+def _package(context: _Context, person: _Person, benefit: Benefit, missing: list[str]) -> _Package:
+    employee, room = person.employee, person.room
     prerequisites = tuple(
         context.benefits[name]
         for name in missing
@@ -402,43 +467,51 @@ def _missing_prerequisites(
 
 
 def _blocking_rules(
-    context: _Context, employee: Employee, benefit: Benefit
+    context: _Context, person: _Person, benefit: Benefit
 ) -> tuple[list[Reason], Package | None]:
     """Each rule one more unit of `benefit` would break, with the prerequisites it lacks
     added alongside (a prerequisite comes with the wish that needs it); and the package's
     figures when a reason is about money (allowance, budgets)."""
-    held = context.figures.lines[employee.id]
-    missing = _missing_prerequisites(context.benefits, held, benefit)
-    package = _package(context, employee, benefit, missing)
-    found = _prerequisite_blocks(context, employee, missing) if missing else []
+    employee = person.employee
+    missing = _missing_prerequisites(context.benefits, person.held, benefit)
+    package = _package(context, person, benefit, missing)
+    found = _prerequisite_blocks(context, person, missing) if missing else []
     share = package.share
-    value = context.figures.values[employee.id]
     over_money = False
-    if employee.allowance is not None and value + share > employee.allowance:
-        found.append(OverAllowance(employee.allowance, max(employee.allowance - value, 0)))
+    allowance = employee.allowance
+    if allowance is not None and person.value + share > allowance:
+        found.append(OverAllowance(allowance, max(allowance - person.value, 0)))
         over_money = True
-    for budget in context.budgets_of_group[employee.group]:
-        if _over_budget(budget, package):
-            found.append(budget.reason)
-            over_money = True
+    for budget in _over_budgets(context, employee.group, package):
+        found.append(budget.reason)
+        over_money = True
     full = context.full.get(benefit.id)
     if full is not None:
         found.append(full)
     if benefit.exclusive_group is not None:
-        found.extend(_exclusive(context, employee, benefit))
-    band = _equity_band(context, employee, share)
+        found.extend(_exclusive(context, person, benefit))
+    band = _equity_band(person, share)
     if band is not None:
         found.append(band)
     return found, _package_figures(package) if over_money else None
 
 
-def _over_budget(budget: _BudgetRoom, package: _Package) -> bool:
-    """Whether the employer's share of the package's parts the budget covers exceeds its
-    room (a budget covering none of them is not touched)."""
-    if budget.benefits is None:
-        return package.share > budget.room
-    covered = [part for item, part, _ in package.shares if item.id in budget.benefits]
-    return bool(covered) and sum(covered) > budget.room
+def _over_budgets(context: _Context, group: str, package: _Package) -> list[_BudgetRoom]:
+    """The budgets in force whose room the employer's share of the package's parts they
+    cover exceeds (a budget covering none of its parts is not touched)."""
+    if not package.prerequisites:  # the wish alone: the budgets covering it
+        covering = context.covering[group][package.benefit.id]
+        return [budget for budget in covering if package.share > budget.room]
+    over = []
+    for budget in context.budgets_of_group[group]:
+        covered = [
+            part
+            for item, part, _ in package.shares
+            if budget.benefits is None or item.id in budget.benefits
+        ]
+        if covered and sum(covered) > budget.room:
+            over.append(budget)
+    return over
 
 
 def _package_figures(package: _Package) -> Package:
@@ -451,18 +524,18 @@ def _package_figures(package: _Package) -> Package:
     )
 
 
-def _prerequisite_blocks(context: _Context, employee: Employee, missing: list[str]) -> list[Reason]:
+def _prerequisite_blocks(context: _Context, person: _Person, missing: list[str]) -> list[Reason]:
     """`requires:<p>` for each missing prerequisite p that cannot come along: e is not
     eligible for it, its places are all taken, or e received an alternative to it."""
     found: list[Reason] = []
     for name in missing:
         needed = context.benefits[name]
-        if not employee.is_eligible(name) or needed.core:
+        if not person.employee.is_eligible(name) or needed.core:
             found.append(MissingPrerequisite(name, "not_eligible"))
         elif needed.capacity is not None and context.capacity_used[name] + 1 > needed.capacity:
             found.append(MissingPrerequisite(name, "capacity", places=needed.capacity))
         else:
-            rivals = tuple(rival.received for rival in _exclusive(context, employee, needed))
+            rivals = tuple(rival.received for rival in _exclusive(context, person, needed))
             if rivals:
                 found.append(
                     MissingPrerequisite(
@@ -472,42 +545,39 @@ def _prerequisite_blocks(context: _Context, employee: Employee, missing: list[st
     return found
 
 
-def _exclusive(context: _Context, employee: Employee, benefit: Benefit) -> list[Alternative]:
+def _exclusive(context: _Context, person: _Person, benefit: Benefit) -> list[Alternative]:
     group = benefit.exclusive_group
     if group is None:
         return []
-    held = context.figures.lines[employee.id]
     return [
         Alternative(received=other, group=group)
-        for other in sorted(held)
+        for other in sorted(person.held)
         if other != benefit.id and context.benefits[other].exclusive_group == group
     ]
 
 
-def _equity_band(context: _Context, employee: Employee, share: int) -> AboveBand | None:
+def _equity_band(person: _Person, share: int) -> AboveBand | None:
     """The band's figures when the extra employer share would put e above the new cap.
 
     Decided in floats when clearly on one side (speed: this runs for every unmet wish),
     exactly with Fractions within a relative 1e-9 of the boundary.
     """
-    value_cap = context.value_caps.get(employee.id)
-    if value_cap is not None:
-        value = context.figures.values[employee.id] + share
-        if value <= value_cap:
+    if person.value_cap is not None:
+        value = person.value + share
+        if value <= person.value_cap:
             return None
-        return AboveBand(value=value, cap=value_cap, per_need=False, published=True)
-    floats = context.band_floats.get(employee.group)
-    if floats is None or employee.id not in context.figures.wishes:
+        return AboveBand(value=value, cap=person.value_cap, per_need=False, published=True)
+    floats = person.band
+    if floats is None:
         return None  # no band in the group, or not a participant
-    band = floats.band
-    value, need = context.figures.values[employee.id], employee.need
-    need_f = float(need)
+    band, value, need_f = floats.band, person.value, person.need
     new_ratio_f = (value + share) / need_f
     new_mean_f = floats.mean + (share / need_f) / floats.count
     new_cap_f = floats.factor * new_mean_f + band.absolute
     margin = 1e-9 * max(1.0, abs(new_cap_f))
     if new_ratio_f <= new_cap_f - margin:
         return None
+    need = person.employee.need
     if new_ratio_f < new_cap_f + margin:
         new_ratio = Fraction(value + share) / need
         new_cap = band.cap_with(Fraction(value) / need, new_ratio)

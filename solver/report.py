@@ -57,11 +57,11 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from solver.explain import Explanation, explain
+from solver.explain import explain_each
 from solver.explain_text import document_explanation
 from solver.types import RESULT_FORMAT, Problem, SolveOutcome
 from solver.validate import (
@@ -137,8 +137,7 @@ def build_result(
         )
         return doc
     figures = Figures.of(problem, outcome.assignment)
-    explanations = explain(problem, outcome.assignment, figures=figures)
-    doc.update(_allocation_sections(problem, figures, explanations))
+    doc.update(_allocation_sections(problem, figures))
     total = exact_sum(figures.scores.values())
     doc["objective"] = _round(total)
     doc["bound"] = _honest_bound(outcome.bound, total)
@@ -177,23 +176,9 @@ def _gap(objective: float, bound: float | None) -> float | None:
 _round = round_float
 
 
-def _allocation_sections(
-    problem: Problem, figures: Figures, explanations: dict[str, tuple[Explanation, ...]]
-) -> dict[str, Any]:
-    scores, currency = figures.scores, problem.currency
-    employees = [
-        {
-            "id": employee.id,
-            "group": employee.group,
-            "satisfaction": None if employee.id not in scores else _round(scores[employee.id]),
-            "value": figures.values[employee.id],
-            "top_up": figures.top_ups[employee.id],
-            "explanations": [
-                document_explanation(item, currency) for item in explanations[employee.id]
-            ],
-        }
-        for employee in problem.employees
-    ]
+def _allocation_sections(problem: Problem, figures: Figures) -> dict[str, Any]:
+    reasons: Counter[str] = Counter()
+    employees = _employees(problem, figures, reasons)
     groups = []
     for band in figures.bands.values():
         mean_value, max_ratio = group_figures(figures, band)
@@ -224,8 +209,28 @@ def _allocation_sections(
             for benefit in problem.benefits
             if benefit.capacity is not None
         ],
-        "kpis": kpis(problem, figures, explanations),
+        "kpis": kpis(problem, figures, reasons),
     }
+
+
+def _employees(problem: Problem, figures: Figures, reasons: Counter[str]) -> list[dict[str, Any]]:
+    """Every employee's row, explanations included; `reasons` counts their reason codes."""
+    scores, currency = figures.scores, problem.currency
+    rows = []
+    for employee, items in explain_each(problem, figures):
+        reasons.update(reason.code for item in items for reason in item.reasons)
+        score = scores.get(employee.id)
+        rows.append(
+            {
+                "id": employee.id,
+                "group": employee.group,
+                "satisfaction": None if score is None else _round(score),
+                "value": figures.values[employee.id],
+                "top_up": figures.top_ups[employee.id],
+                "explanations": [document_explanation(item, currency) for item in items],
+            }
+        )
+    return rows
 
 
 def _allocations(problem: Problem, figures: Figures) -> list[dict[str, Any]]:
@@ -244,18 +249,12 @@ def _allocations(problem: Problem, figures: Figures) -> list[dict[str, Any]]:
     ]
 
 
-def kpis(
-    problem: Problem,
-    figures: Figures,
-    explanations: dict[str, tuple[Explanation, ...]],
-) -> dict[str, Any]:
-    """The KPI block (see the module docstring for every key)."""
+def kpis(problem: Problem, figures: Figures, reasons: Mapping[str, int]) -> dict[str, Any]:
+    """The KPI block (see the module docstring for every key); `reasons`: how many
+    explanations name each reason code (every `budget:<id>` is code `budget`, and
+    `exclusive:`, `requires:` alike)."""
     ordered = sorted(figures.scores.values(), key=_float_first)
     count = len(ordered)
-    # Every budget reason's key is `budget:<id>` (exclusive, requires alike): count codes.
-    codes = Counter(
-        reason.code for items in explanations.values() for item in items for reason in item.reasons
-    )
     optional_total = sum(figures.values.values())
     result: dict[str, Any] = {
         "employees": len(problem.employees),
@@ -269,14 +268,14 @@ def kpis(
             Fraction(sum(1 for s in ordered if s == 1), count) if count else None
         ),
         "gini_satisfaction": _opt(_gini(ordered) if count else None),
-        "held_back_equity_band": codes["equity_band"],
-        "held_back_capacity": codes["capacity"],
-        "held_back_budgets": codes["budget"],
-        "held_back_allowance": codes["allowance"],
-        "held_back_exclusive": codes["exclusive"],
-        "held_back_requires": codes["requires"],
-        "not_eligible": codes["not_eligible"],
-        "not_selected": codes["not_selected"],
+        "held_back_equity_band": reasons.get("equity_band", 0),
+        "held_back_capacity": reasons.get("capacity", 0),
+        "held_back_budgets": reasons.get("budget", 0),
+        "held_back_allowance": reasons.get("allowance", 0),
+        "held_back_exclusive": reasons.get("exclusive", 0),
+        "held_back_requires": reasons.get("requires", 0),
+        "not_eligible": reasons.get("not_eligible", 0),
+        "not_selected": reasons.get("not_selected", 0),
         "total_employer_cost": figures.employer_total,
         "total_employee_cost": sum(figures.top_ups.values()),
         "core_employer_cost": figures.employer_total - optional_total,
