@@ -338,6 +338,7 @@ class _Person:
     value_cap: int | None  # a frozen band cap (event runs) instead of the group's band
     band: _BandFloats | None  # the group's band, when they are a participant under one
     need: float
+    per_need: bool  # need is not 1: the band's figures are per need unit
 
     @classmethod
     def of(cls, context: _Context, employee: Employee) -> _Person:
@@ -351,6 +352,7 @@ class _Person:
             value_cap=context.value_caps.get(employee.id),
             band=context.band_floats.get(employee.group) if in_band else None,
             need=float(employee.need),
+            per_need=employee.need != 1,
         )
 
 
@@ -431,11 +433,13 @@ class _Package:
 
 def _package(context: _Context, person: _Person, benefit: Benefit, missing: list[str]) -> _Package:
     employee, room = person.employee, person.room
-    prerequisites = tuple(
-        context.benefits[name]
-        for name in missing
-        if employee.is_eligible(name) and not context.benefits[name].core
-    )
+    prerequisites: tuple[Benefit, ...] = ()
+    if missing:
+        prerequisites = tuple(
+            context.benefits[name]
+            for name in missing
+            if employee.is_eligible(name) and not context.benefits[name].core
+        )
     shares: list[tuple[Benefit, int, int]] = []
     share = co_funded = 0
     for item in (benefit, *prerequisites):
@@ -586,7 +590,7 @@ def _equity_band(person: _Person, share: int) -> AboveBand | None:
     return AboveBand(
         value=round(new_ratio_f),
         cap=math.floor(new_cap_f + 1e-9),
-        per_need=need != 1,
+        per_need=person.per_need,
         published=False,
         mean=round(new_mean_f),
         tolerance=floats.tolerance,

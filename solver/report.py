@@ -53,11 +53,13 @@ there are none; finance compares runs by these keys):
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any
 
@@ -136,8 +138,9 @@ def build_result(
             [violation.as_dict() for violation in violations[:MAX_VIOLATIONS]]
         )
         return doc
-    figures = Figures.of(problem, outcome.assignment)
-    doc.update(_allocation_sections(problem, figures))
+    with _collector_paused():
+        figures = Figures.of(problem, outcome.assignment)
+        doc.update(_allocation_sections(problem, figures))
     total = exact_sum(figures.scores.values())
     doc["objective"] = _round(total)
     doc["bound"] = _honest_bound(outcome.bound, total)
@@ -148,6 +151,30 @@ def build_result(
     doc["gap"] = _gap(doc["objective"], doc["bound"])
     doc["kpis"].update(objective=doc["objective"], bound=doc["bound"], gap=doc["gap"])
     return doc
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the sections are built.
+
+    They are millions of small dicts and lists that all survive (they are the document) and
+    hold no cycles, so each of the collector's passes would re-scan them, and the problem
+    and the assignment, for nothing: a third of the build's time at 100,000 employees.
+    Afterwards everything is moved to the oldest generation unscanned (freeze, unfreeze),
+    so the next young-generation passes do not scan the new objects either; cyclic garbage
+    among them waits for the next full pass. Skipped when something else froze objects.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
 
 
 def _without_clock(note: str) -> str:
@@ -324,7 +351,7 @@ def _top_choice_share(figures: Figures) -> Fraction:
     hits = 0
     for employee_id, wishes in figures.wishes.items():
         held = figures.lines[employee_id]
-        top = max(points for points, _ in wishes.values())
+        top, _ = max(wishes.values())  # (points, units): the highest points
         for name, (points, units) in wishes.items():
             line = held.get(name)
             if points == top and line is not None and line.units >= units:

@@ -329,8 +329,11 @@ def _scores(
     scores: dict[str, Fraction] = {}
     for employee_id, wished in wishes.items():
         held = lines[employee_id]
-        total = sum(points for points, _ in wished.values())
-        common = math.lcm(*(units for _, units in wished.values()))
+        total, common = 0, 1
+        for points, units in wished.values():
+            total += points
+            if units != 1:
+                common = math.lcm(common, units)
         honoured = 0  # in 1/common points
         for name, (points, units) in wished.items():
             line = held.get(name)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 
@@ -205,3 +206,15 @@ def test_an_error_documents_violation_figures_are_rounded_too() -> None:
     broken = build_result(problem(), outcome(), violations=[odd])
     assert broken["violations"][0]["numbers"] == {"stated": 0.333333}
     assert to_json(broken) == to_json(dict(broken))
+
+
+def test_building_a_result_leaves_the_garbage_collector_as_it_was() -> None:
+    assert gc.isenabled()
+    build_result(problem(), outcome())
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        build_result(problem(), outcome())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
