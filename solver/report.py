@@ -81,10 +81,11 @@ MAX_VIOLATIONS = 100  # an error result lists the first ones and counts them all
 
 
 class ResultDocument(dict[str, Any]):
-    """A result document whose every float was rounded to `DECIMALS` when `build_result`
+    """A result document whose every float `build_result` rounded (`round_float`) when it
     made it, so `to_json` writes it without walking it first (that walk took seconds at
     100,000 employees). tests/solver/test_report.py holds real results of every family to
-    this; a copy (`dict(doc)`) or any other document is walked and rounded as before."""
+    this; a copy (`dict(doc)`) or any other document is walked and rounded as before. Add
+    no float to one afterwards."""
 
 
 def build_result(
