@@ -29,7 +29,7 @@ to an employee only when the group is large enough).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import ClassVar, Literal
@@ -37,13 +37,11 @@ from typing import ClassVar, Literal
 from solver.types import Assignment, Benefit, Employee, Line, Problem
 from solver.validate import (
     NO_FIXED_USE,
+    Figures,
     FixedUse,
     GroupBand,
     benefit_map,
-    employer_values,
-    group_bands,
-    participants,
-    top_ups,
+    round_float,
 )
 
 Figure = int | float | bool | str | list[str] | None
@@ -61,10 +59,15 @@ class Reason:
         return self.code
 
     def as_dict(self) -> dict[str, Figure]:
+        """The code and figures as a result document states them (floats rounded)."""
         shown: dict[str, Figure] = {"code": self.code}
         for name in _figure_names(type(self)):
             value = getattr(self, name)
-            shown[name] = list(value) if isinstance(value, tuple) else value
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, float):
+                value = round_float(value)
+            shown[name] = value
         return shown
 
 
@@ -159,6 +162,19 @@ class AboveBand(Reason):
     tolerance: float | None = None
     absolute: int | None = None
 
+    def as_dict(self) -> dict[str, Figure]:
+        """As `Reason.as_dict`, spelled out: a 100,000-employee result has ~150,000."""
+        return {
+            "code": self.code,
+            "value": self.value,
+            "cap": self.cap,
+            "per_need": self.per_need,
+            "published": self.published,
+            "mean": self.mean,
+            "tolerance": None if self.tolerance is None else round_float(self.tolerance),
+            "absolute": self.absolute,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Package:
@@ -197,7 +213,7 @@ class Explanation:
         """Codes as DESIGN.md lists them (`reasons`), each with its figures (`details`)."""
         shown: dict[str, object] = {
             "benefit": self.benefit,
-            "reasons": list(self.codes),
+            "reasons": [reason.key for reason in self.reasons],
             "details": [reason.as_dict() for reason in self.reasons],
             "units_wanted": self.units_wanted,
             "units_received": self.units_received,
@@ -207,61 +223,174 @@ class Explanation:
         return shown
 
 
+NOT_ELIGIBLE = NotEligible()
+NOT_SELECTED = NotSelected()
+
+
+@dataclass(frozen=True, slots=True)
+class _BudgetRoom:
+    """A budget in force for a peer group: what it covers, the room its cap leaves, and the
+    reason naming it (the same for everyone: its cap and what is left are global)."""
+
+    benefits: frozenset[str] | None  # None: every benefit
+    room: int  # cap - used; negative when already over (fixed lines)
+    reason: OverBudget
+
+
+@dataclass(frozen=True, slots=True)
+class _BandFloats:
+    """A peer group's band in floats for the fast test (`_equity_band`)."""
+
+    band: GroupBand
+    mean: float
+    factor: float  # 1 + tolerance
+    count: int  # participants
+    tolerance: float
+
+
 @dataclass(frozen=True, slots=True)
 class _Context:
-    """Everything the one-more-unit test needs, computed once per allocation."""
+    """Everything the one-more-unit test needs that does not depend on the person, computed
+    once per allocation: its exact figures and, per peer group and benefit, the rules'
+    figures that are the same for everyone."""
 
-    problem: Problem
     benefits: dict[str, Benefit]
-    lines: dict[str, dict[str, Line]]
-    values: dict[str, int]
-    top_ups: dict[str, int]
-    budgets_used: dict[str, int]
-    capacity_used: dict[str, int]
-    bands: dict[str, GroupBand]
+    figures: Figures
+    capacity_used: dict[str, int]  # fixed use included
+    full: dict[str, CapacityFull]  # capacity-limited benefits without a place left
+    budgets_of_group: dict[str, tuple[_BudgetRoom, ...]]  # in force for the group
+    covering: dict[str, dict[str, tuple[_BudgetRoom, ...]]]  # group -> benefit -> budgets
     value_caps: Mapping[str, int]  # frozen band caps that replace the group's band
-    participants: set[str]
-    # group -> (mean, 1 + tolerance, participants) as floats for the fast band test
-    band_floats: dict[str, tuple[float, float, int]]
+    band_floats: dict[str, _BandFloats]  # groups with a band (>= 2 participants)
+
+    @classmethod
+    def of(cls, problem: Problem, figures: Figures, fixed: FixedUse) -> _Context:
+        capacity_used = fixed.capacity_with(figures.capacity_used)
+        budgets_of_group = _budgets_of_group(problem, figures, fixed)
+        return cls(
+            benefits=benefit_map(problem),
+            figures=figures,
+            capacity_used=capacity_used,
+            full={
+                benefit.id: CapacityFull(benefit.capacity)
+                for benefit in problem.benefits
+                if benefit.capacity is not None and capacity_used[benefit.id] + 1 > benefit.capacity
+            },
+            budgets_of_group=budgets_of_group,
+            covering={
+                group: {
+                    benefit.id: tuple(
+                        budget
+                        for budget in budgets
+                        if budget.benefits is None or benefit.id in budget.benefits
+                    )
+                    for benefit in problem.benefits
+                }
+                for group, budgets in budgets_of_group.items()
+            },
+            value_caps=fixed.value_caps,
+            band_floats={
+                group: _BandFloats(
+                    band=band,
+                    mean=float(band.mean),
+                    factor=1 + float(band.tolerance),
+                    count=len(band.participants),
+                    tolerance=float(band.tolerance),
+                )
+                for group, band in figures.bands.items()
+                if band.mean is not None and band.cap is not None
+            },
+        )
+
+
+def _budgets_of_group(
+    problem: Problem, figures: Figures, fixed: FixedUse
+) -> dict[str, tuple[_BudgetRoom, ...]]:
+    """The budgets in force for each peer group, with the room their caps leave."""
+    used = fixed.budgets_with(figures.budgets_used)
+    rooms = [
+        (
+            budget,
+            _BudgetRoom(
+                benefits=None if budget.benefits is None else frozenset(budget.benefits),
+                room=budget.cap - used[budget.id],
+                reason=OverBudget(budget.id, budget.cap, max(budget.cap - used[budget.id], 0)),
+            ),
+        )
+        for budget in problem.budgets
+    ]
+    return {
+        group: tuple(
+            room for budget, room in rooms if budget.groups is None or group in budget.groups
+        )
+        for group in figures.bands
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    """An employee's side of the one-more-unit test: the same for each of their wishes."""
+
+    employee: Employee
+    held: dict[str, Line]
+    value: int  # v(e)
+    room: int  # top-up room left
+    value_cap: int | None  # a frozen band cap (event runs) instead of the group's band
+    band: _BandFloats | None  # the group's band, when they are a participant under one
+    need: float
+    per_need: bool  # need is not 1: the band's figures are per need unit
+
+    @classmethod
+    def of(cls, context: _Context, employee: Employee) -> _Person:
+        figures = context.figures
+        in_band = employee.id in figures.wishes
+        return cls(
+            employee=employee,
+            held=figures.lines[employee.id],
+            value=figures.values[employee.id],
+            room=max(employee.top_up_limit - figures.top_ups[employee.id], 0),
+            value_cap=context.value_caps.get(employee.id),
+            band=context.band_floats.get(employee.group) if in_band else None,
+            need=float(employee.need),
+            per_need=employee.need != 1,
+        )
 
 
 def explain(
-    problem: Problem, assignment: Assignment, *, fixed: FixedUse = NO_FIXED_USE
+    problem: Problem,
+    assignment: Assignment,
+    *,
+    fixed: FixedUse = NO_FIXED_USE,
+    figures: Figures | None = None,
 ) -> dict[str, tuple[Explanation, ...]]:
     """Explanations by employee id (every employee present, possibly with none).
 
     `fixed`: use by lines outside the assignment (an event run's fixed lines), counted into
     budgets and capacities; its value caps stand for the band of the employees they name.
+    `figures`: the assignment's `Figures`, when the caller has them.
     """
-    lines: dict[str, dict[str, Line]] = {employee.id: {} for employee in problem.employees}
-    for (employee_id, benefit_id), line in assignment.items():
-        lines[employee_id][benefit_id] = line
-    bands = group_bands(problem, assignment)
-    context = _Context(
-        problem=problem,
-        benefits=benefit_map(problem),
-        lines=lines,
-        values=employer_values(problem, assignment),
-        top_ups=top_ups(problem, assignment),
-        budgets_used=fixed.budget_use(problem, assignment),
-        capacity_used=fixed.capacity_use(problem, assignment),
-        bands=bands,
-        value_caps=fixed.value_caps,
-        participants=participants(problem),
-        band_floats={
-            group: (float(band.mean), 1 + float(band.tolerance), len(band.participants))
-            for group, band in bands.items()
-            if band.mean is not None
-        },
-    )
-    return {employee.id: _explain_employee(context, employee) for employee in problem.employees}
+    if figures is None:
+        figures = Figures.of(problem, assignment)
+    return {employee.id: items for employee, items in explain_each(problem, figures, fixed=fixed)}
+
+
+def explain_each(
+    problem: Problem, figures: Figures, *, fixed: FixedUse = NO_FIXED_USE
+) -> Iterator[tuple[Employee, tuple[Explanation, ...]]]:
+    """`explain`'s items one employee at a time, in the problem's order (a reader that
+    turns them into something else need not hold them all)."""
+    context = _Context.of(problem, figures, fixed)
+    for employee in problem.employees:
+        yield employee, _explain_employee(context, employee)
 
 
 def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanation, ...]:
     found: list[Explanation] = []
+    held = context.figures.lines[employee.id]
+    person: _Person | None = None  # made at their first wish tested against the rules
     for benefit_id, preference in employee.preferences:
         benefit = context.benefits[benefit_id]
-        line = context.lines[employee.id].get(benefit_id)
+        line = held.get(benefit_id)
         received = 0 if line is None else line.units
         eligible = employee.is_eligible(benefit_id)
         if eligible and (benefit.core or received >= preference.units):
@@ -269,10 +398,11 @@ def _explain_employee(context: _Context, employee: Employee) -> tuple[Explanatio
         package = None
         reasons: list[Reason]
         if not eligible:
-            reasons = [NotEligible()]
+            reasons = [NOT_ELIGIBLE]
         else:
-            reasons, package = _blocking_rules(context, employee, benefit)
-            reasons = reasons or [NotSelected()]
+            person = person or _Person.of(context, employee)
+            reasons, package = _blocking_rules(context, person, benefit)
+            reasons = reasons or [NOT_SELECTED]
         found.append(
             Explanation(
                 benefit=benefit_id,
@@ -293,87 +423,99 @@ class _Package:
     benefit: Benefit
     prerequisites: tuple[Benefit, ...]  # missing, addable (eligible), deepest first
     shares: tuple[tuple[Benefit, int, int], ...]  # (benefit, employer share, co-funded)
-
-    @property
-    def share(self) -> int:
-        return sum(share for _, share, _ in self.shares)
-
-    @property
-    def co_funded(self) -> int:
-        return sum(paid for _, _, paid in self.shares)
+    share: int  # the employer's, in all
+    co_funded: int
 
     @property
     def cost(self) -> int:
         return self.benefit.cost + sum(p.cost for p in self.prerequisites)
 
 
-def _package(context: _Context, employee: Employee, benefit: Benefit) -> _Package:
-    room = max(employee.top_up_limit - context.top_ups[employee.id], 0)
-    prerequisites = tuple(
-        context.benefits[name]
-        for name in missing_prerequisites(context, employee, benefit)
-        if employee.is_eligible(name) and not context.benefits[name].core
-    )
+def _package(context: _Context, person: _Person, benefit: Benefit, missing: list[str]) -> _Package:
+    employee, room = person.employee, person.room
+    prerequisites: tuple[Benefit, ...] = ()
+    if missing:
+        prerequisites = tuple(
+            context.benefits[name]
+            for name in missing
+            if employee.is_eligible(name) and not context.benefits[name].core
+        )
     shares: list[tuple[Benefit, int, int]] = []
+    share = co_funded = 0
     for item in (benefit, *prerequisites):
         paid = min(room, item.cost)
         room -= paid
         shares.append((item, item.cost - paid, paid))
-    return _Package(benefit, prerequisites, tuple(shares))
+        share += item.cost - paid
+        co_funded += paid
+    return _Package(benefit, prerequisites, tuple(shares), share, co_funded)
 
 
-def missing_prerequisites(context: _Context, employee: Employee, benefit: Benefit) -> list[str]:
+def _missing_prerequisites(
+    benefits: Mapping[str, Benefit], held: Mapping[str, Line], benefit: Benefit
+) -> list[str]:
     """Every benefit `benefit` needs (transitively) that e did not receive, deepest first."""
-    held = context.lines[employee.id]
     ordered: list[str] = []
 
     def visit(current: Benefit) -> None:
         for needed in current.requires:
             if needed in held or needed in ordered:
                 continue
-            visit(context.benefits[needed])
+            visit(benefits[needed])
             if needed not in ordered:
                 ordered.append(needed)
 
-    visit(benefit)
+    if benefit.requires:
+        visit(benefit)
     return ordered
 
 
 def _blocking_rules(
-    context: _Context, employee: Employee, benefit: Benefit
+    context: _Context, person: _Person, benefit: Benefit
 ) -> tuple[list[Reason], Package | None]:
     """Each rule one more unit of `benefit` would break, with the prerequisites it lacks
     added alongside (a prerequisite comes with the wish that needs it); and the package's
     figures when a reason is about money (allowance, budgets)."""
-    package = _package(context, employee, benefit)
-    found = _prerequisite_blocks(context, employee, benefit)
+    employee = person.employee
+    missing = _missing_prerequisites(context.benefits, person.held, benefit)
+    package = _package(context, person, benefit, missing)
+    found = _prerequisite_blocks(context, person, missing) if missing else []
     share = package.share
-    value = context.values[employee.id]
     over_money = False
-    if employee.allowance is not None and value + share > employee.allowance:
-        found.append(OverAllowance(employee.allowance, max(employee.allowance - value, 0)))
+    allowance = employee.allowance
+    if allowance is not None and person.value + share > allowance:
+        found.append(OverAllowance(allowance, max(allowance - person.value, 0)))
         over_money = True
-    for budget in context.problem.budgets:
-        if budget.groups is not None and employee.group not in budget.groups:
-            continue
+    for budget in _over_budgets(context, employee.group, package):
+        found.append(budget.reason)
+        over_money = True
+    full = context.full.get(benefit.id)
+    if full is not None:
+        found.append(full)
+    if benefit.exclusive_group is not None:
+        found.extend(_exclusive(context, person, benefit))
+    band = _equity_band(person, share)
+    if band is not None:
+        found.append(band)
+    return found, _package_figures(package) if over_money else None
+
+
+def _over_budgets(context: _Context, group: str, package: _Package) -> list[_BudgetRoom]:
+    """The budgets in force whose room the employer's share of the package's parts they
+    cover exceeds (a budget covering none of its parts is not touched)."""
+    if not package.prerequisites:  # the wish alone: the budgets covering it
+        covering = context.covering[group][package.benefit.id]
+        return [budget for budget in covering if package.share > budget.room]
+    over = []
+    for budget in context.budgets_of_group[group]:
         covered = [
             part
             for item, part, _ in package.shares
             if budget.benefits is None or item.id in budget.benefits
         ]
-        if not covered:
-            continue
-        used = context.budgets_used[budget.id]
-        if used + sum(covered) > budget.cap:
-            found.append(OverBudget(budget.id, budget.cap, max(budget.cap - used, 0)))
-            over_money = True
-    if benefit.capacity is not None and context.capacity_used[benefit.id] + 1 > benefit.capacity:
-        found.append(CapacityFull(benefit.capacity))
-    found.extend(_exclusive(context, employee, benefit))
-    band = _equity_band(context, employee, share)
-    if band is not None:
-        found.append(band)
-    return found, _package_figures(package) if over_money else None
+        if covered and sum(covered) > budget.room:
+            over.append(budget)
+    return over
 
 
 def _package_figures(package: _Package) -> Package:
@@ -386,18 +528,18 @@ def _package_figures(package: _Package) -> Package:
     )
 
 
-def _prerequisite_blocks(context: _Context, employee: Employee, benefit: Benefit) -> list[Reason]:
+def _prerequisite_blocks(context: _Context, person: _Person, missing: list[str]) -> list[Reason]:
     """`requires:<p>` for each missing prerequisite p that cannot come along: e is not
     eligible for it, its places are all taken, or e received an alternative to it."""
     found: list[Reason] = []
-    for name in missing_prerequisites(context, employee, benefit):
+    for name in missing:
         needed = context.benefits[name]
-        if not employee.is_eligible(name) or needed.core:
+        if not person.employee.is_eligible(name) or needed.core:
             found.append(MissingPrerequisite(name, "not_eligible"))
         elif needed.capacity is not None and context.capacity_used[name] + 1 > needed.capacity:
             found.append(MissingPrerequisite(name, "capacity", places=needed.capacity))
         else:
-            rivals = tuple(rival.received for rival in _exclusive(context, employee, needed))
+            rivals = tuple(rival.received for rival in _exclusive(context, person, needed))
             if rivals:
                 found.append(
                     MissingPrerequisite(
@@ -407,41 +549,39 @@ def _prerequisite_blocks(context: _Context, employee: Employee, benefit: Benefit
     return found
 
 
-def _exclusive(context: _Context, employee: Employee, benefit: Benefit) -> list[Alternative]:
+def _exclusive(context: _Context, person: _Person, benefit: Benefit) -> list[Alternative]:
     group = benefit.exclusive_group
     if group is None:
         return []
     return [
         Alternative(received=other, group=group)
-        for other in sorted(context.lines[employee.id])
+        for other in sorted(person.held)
         if other != benefit.id and context.benefits[other].exclusive_group == group
     ]
 
 
-def _equity_band(context: _Context, employee: Employee, share: int) -> AboveBand | None:
+def _equity_band(person: _Person, share: int) -> AboveBand | None:
     """The band's figures when the extra employer share would put e above the new cap.
 
     Decided in floats when clearly on one side (speed: this runs for every unmet wish),
     exactly with Fractions within a relative 1e-9 of the boundary.
     """
-    value_cap = context.value_caps.get(employee.id)
-    if value_cap is not None:
-        value = context.values[employee.id] + share
-        if value <= value_cap:
+    if person.value_cap is not None:
+        value = person.value + share
+        if value <= person.value_cap:
             return None
-        return AboveBand(value=value, cap=value_cap, per_need=False, published=True)
-    band = context.bands[employee.group]
-    if employee.id not in context.participants or band.cap is None or band.mean is None:
-        return None
-    value, need = context.values[employee.id], employee.need
-    mean_f, factor_f, count = context.band_floats[employee.group]
-    need_f = float(need)
+        return AboveBand(value=value, cap=person.value_cap, per_need=False, published=True)
+    floats = person.band
+    if floats is None:
+        return None  # no band in the group, or not a participant
+    band, value, need_f = floats.band, person.value, person.need
     new_ratio_f = (value + share) / need_f
-    new_mean_f = mean_f + (share / need_f) / count
-    new_cap_f = factor_f * new_mean_f + band.absolute
+    new_mean_f = floats.mean + (share / need_f) / floats.count
+    new_cap_f = floats.factor * new_mean_f + band.absolute
     margin = 1e-9 * max(1.0, abs(new_cap_f))
     if new_ratio_f <= new_cap_f - margin:
         return None
+    need = person.employee.need
     if new_ratio_f < new_cap_f + margin:
         new_ratio = Fraction(value + share) / need
         new_cap = band.cap_with(Fraction(value) / need, new_ratio)
@@ -450,9 +590,9 @@ def _equity_band(context: _Context, employee: Employee, share: int) -> AboveBand
     return AboveBand(
         value=round(new_ratio_f),
         cap=math.floor(new_cap_f + 1e-9),
-        per_need=need != 1,
+        per_need=person.per_need,
         published=False,
         mean=round(new_mean_f),
-        tolerance=float(band.tolerance),
+        tolerance=floats.tolerance,
         absolute=band.absolute,
     )

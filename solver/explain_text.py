@@ -24,7 +24,9 @@ from solver.validate import format_money
 
 def document_explanation(item: Explanation, currency: str) -> dict[str, object]:
     """The explanation as the result document carries it: codes, figures and text."""
-    return {**item.as_dict(), "text": explanation_text(item, currency)}
+    shown = item.as_dict()
+    shown["text"] = explanation_text(item, currency)
+    return shown
 
 
 def explanation_text(item: Explanation, currency: str) -> str:
@@ -34,12 +36,16 @@ def explanation_text(item: Explanation, currency: str) -> str:
             f"You received {item.units_received} of the {item.units_wanted} units of "
             f"{item.benefit} you asked for. "
         )
+    if len(item.reasons) == 1:  # most explanations
+        return prefix + _sentence(item, item.reasons[0], currency)
     return prefix + " ".join(_sentence(item, reason, currency) for reason in item.reasons)
 
 
 def _sentence(item: Explanation, reason: Reason, money: str) -> str:
     benefit = item.benefit
     match reason:
+        case AboveBand():  # the most frequent reason first
+            return f"One more unit of {benefit} {_band_words(reason, money)}"
         case NotEligible():
             return f"You are not eligible for {benefit}."
         case OverAllowance(allowance=allowance, left=left):
@@ -61,8 +67,6 @@ def _sentence(item: Explanation, reason: Reason, money: str) -> str:
             )
         case MissingPrerequisite():
             return f"{benefit} requires {reason.prerequisite}, {_why_missing(reason)}."
-        case AboveBand():
-            return f"One more unit of {benefit} {_band_words(reason, money)}"
     return (
         f"No rule prevented one more unit of {benefit}; the allocation favoured other "
         f"choices (within the solver's optimality gap or to raise the lowest satisfaction)."

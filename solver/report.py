@@ -2,9 +2,10 @@
 
 `build_result(problem, outcome, reproducible=False)` turns a `SolveOutcome` into the document
 of DESIGN.md; `to_json(doc)` serialises it deterministically (sorted object keys, lists in
-their semantic order, floats rounded to `DECIMALS` decimals, trailing newline). With
-`reproducible=True`, `solver.seconds` is written as 0.0 and durations in the engine's notes
-("0.93s") as "0.00s", so two solves of the same input are byte-identical.
+their semantic order, floats rounded to `DECIMALS` decimals (solver.validate.round_float),
+trailing newline). With `reproducible=True`, `solver.seconds` is written as 0.0 and
+durations in the engine's notes ("0.93s") as "0.00s", so two solves of the same input are
+byte-identical.
 
 Document sections (beyond DESIGN.md's, all additive):
 - `allocations`: sorted by (employee, benefit); core benefits included.
@@ -52,35 +53,39 @@ there are none; finance compares runs by these keys):
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any
 
-from solver.explain import Explanation, explain
+from solver.explain import explain_each
 from solver.explain_text import document_explanation
-from solver.types import RESULT_FORMAT, Assignment, Problem, SolveOutcome
+from solver.types import RESULT_FORMAT, Problem, SolveOutcome
 from solver.validate import (
+    Figures,
     Violation,
     benefit_map,
-    budget_use,
-    capacity_use,
     employer_cost,
-    employer_values,
     exact_sum,
-    group_bands,
     group_figures,
-    participant_ratios,
-    satisfaction,
-    top_ups,
-    wanted,
+    round_float,
 )
 
-DECIMALS = 6
 _CLOCK_READING = re.compile(r"(?<![\w.])\d+\.\d+s\b")
 MAX_VIOLATIONS = 100  # an error result lists the first ones and counts them all
+
+
+class ResultDocument(dict[str, Any]):
+    """A result document whose every float `build_result` rounded (`round_float`) when it
+    made it, so `to_json` writes it without walking it first (that walk took seconds at
+    100,000 employees). tests/solver/test_report.py holds real results of every family to
+    this; a copy (`dict(doc)`) or any other document is walked and rounded as before. Add
+    no float to one afterwards."""
 
 
 def build_result(
@@ -90,7 +95,7 @@ def build_result(
     reproducible: bool = False,
     violations: Sequence[Violation] = (),
     error: str | None = None,
-) -> dict[str, Any]:
+) -> ResultDocument:
     """The result document of `outcome`; `violations`/`error` turn it into an `error` result."""
     solver_info = {
         "name": outcome.solver.name,
@@ -99,21 +104,23 @@ def build_result(
         "stopped_by": outcome.solver.stopped_by,
     }
     status = "error" if violations or error else outcome.status
-    doc: dict[str, Any] = {
-        "format": RESULT_FORMAT,
-        "status": status,
-        "objective": None,
-        "bound": None,
-        "gap": None,
-        "solver": solver_info,
-        "allocations": [],
-        "employees": [],
-        "groups": [],
-        "budgets": [],
-        "capacity": [],
-        "kpis": {},
-        "notes": [_without_clock(note) if reproducible else note for note in outcome.notes],
-    }
+    doc = ResultDocument(
+        {
+            "format": RESULT_FORMAT,
+            "status": status,
+            "objective": None,
+            "bound": None,
+            "gap": None,
+            "solver": solver_info,
+            "allocations": [],
+            "employees": [],
+            "groups": [],
+            "budgets": [],
+            "capacity": [],
+            "kpis": {},
+            "notes": [_without_clock(note) if reproducible else note for note in outcome.notes],
+        }
+    )
     if status == "infeasible":
         doc["infeasibility"] = [
             {
@@ -128,11 +135,14 @@ def build_result(
     if status == "error":
         doc["error"] = error or "the solver's allocation broke the rules; it was discarded"
         doc["violation_count"] = len(violations)
-        doc["violations"] = [violation.as_dict() for violation in violations[:MAX_VIOLATIONS]]
+        doc["violations"] = _rounded(
+            [violation.as_dict() for violation in violations[:MAX_VIOLATIONS]]
+        )
         return doc
-    scores = satisfaction(problem, outcome.assignment)
-    doc.update(_allocation_sections(problem, outcome.assignment, scores))
-    total = exact_sum(scores.values())
+    with _collector_paused():
+        figures = Figures.of(problem, outcome.assignment)
+        doc.update(_allocation_sections(problem, figures))
+    total = exact_sum(figures.scores.values())
     doc["objective"] = _round(total)
     doc["bound"] = _honest_bound(outcome.bound, total)
     if outcome.bound is not None and doc["bound"] is None:
@@ -142,6 +152,30 @@ def build_result(
     doc["gap"] = _gap(doc["objective"], doc["bound"])
     doc["kpis"].update(objective=doc["objective"], bound=doc["bound"], gap=doc["gap"])
     return doc
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the sections are built.
+
+    They are millions of small dicts and lists that all survive (they are the document) and
+    hold no cycles, so each of the collector's passes would re-scan them, and the problem
+    and the assignment, for nothing: a third of the build's time at 100,000 employees.
+    Afterwards everything is moved to the oldest generation unscanned (freeze, unfreeze),
+    so the next young-generation passes do not scan the new objects either; cyclic garbage
+    among them waits for the next full pass. Skipped when something else froze objects.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
 
 
 def _without_clock(note: str) -> str:
@@ -167,45 +201,15 @@ def _gap(objective: float, bound: float | None) -> float | None:
     return _round(max(bound - objective, 0.0) / bound)
 
 
-def _round(value: float | Fraction) -> float:
-    rounded = round(float(value), DECIMALS)
-    return rounded + 0.0  # no "-0.0"
+_round = round_float
 
 
-def _allocation_sections(
-    problem: Problem, assignment: Assignment, scores: dict[str, Fraction]
-) -> dict[str, Any]:
-    benefits = benefit_map(problem)
-    values = employer_values(problem, assignment)
-    paid = top_ups(problem, assignment)
-    explanations = explain(problem, assignment)
-    allocations = [
-        {
-            "employee": employee_id,
-            "benefit": benefit_id,
-            "units": line.units,
-            "employer_cost": employer_cost(benefits[benefit_id], line),
-            "employee_cost": line.contribution,
-        }
-        for (employee_id, benefit_id), line in sorted(assignment.items())
-    ]
-    employees = [
-        {
-            "id": employee.id,
-            "group": employee.group,
-            "satisfaction": None if employee.id not in scores else _round(scores[employee.id]),
-            "value": values[employee.id],
-            "top_up": paid[employee.id],
-            "explanations": [
-                document_explanation(item, problem.currency) for item in explanations[employee.id]
-            ],
-        }
-        for employee in problem.employees
-    ]
-    ratios = participant_ratios(problem, assignment)
+def _allocation_sections(problem: Problem, figures: Figures) -> dict[str, Any]:
+    reasons: Counter[str] = Counter()
+    employees = _employees(problem, figures, reasons)
     groups = []
-    for band in group_bands(problem, assignment).values():
-        mean_value, max_ratio = group_figures(band, ratios)
+    for band in figures.bands.values():
+        mean_value, max_ratio = group_figures(figures, band)
         groups.append(
             {
                 "id": band.id,
@@ -216,40 +220,70 @@ def _allocation_sections(
                 "absolute": band.absolute,
             }
         )
-    budgets_used = budget_use(problem, assignment)
-    capacity_used = capacity_use(problem, assignment)
     return {
-        "allocations": allocations,
+        "allocations": _allocations(problem, figures),
         "employees": employees,
         "groups": groups,
         "budgets": [
-            {"id": budget.id, "cap": budget.cap, "used": budgets_used[budget.id]}
+            {"id": budget.id, "cap": budget.cap, "used": figures.budgets_used[budget.id]}
             for budget in problem.budgets
         ],
         "capacity": [
-            {"benefit": benefit.id, "capacity": benefit.capacity, "used": capacity_used[benefit.id]}
+            {
+                "benefit": benefit.id,
+                "capacity": benefit.capacity,
+                "used": figures.capacity_used[benefit.id],
+            }
             for benefit in problem.benefits
             if benefit.capacity is not None
         ],
-        "kpis": kpis(problem, assignment, scores, explanations),
+        "kpis": kpis(problem, figures, reasons),
     }
 
 
-def kpis(
-    problem: Problem,
-    assignment: Assignment,
-    scores: dict[str, Fraction],
-    explanations: dict[str, tuple[Explanation, ...]],
-) -> dict[str, Any]:
-    """The KPI block (see the module docstring for every key)."""
+def _employees(problem: Problem, figures: Figures, reasons: Counter[str]) -> list[dict[str, Any]]:
+    """Every employee's row, explanations included; `reasons` counts their reason codes."""
+    scores, currency = figures.scores, problem.currency
+    rows = []
+    for employee, items in explain_each(problem, figures):
+        reasons.update(reason.code for item in items for reason in item.reasons)
+        score = scores.get(employee.id)
+        rows.append(
+            {
+                "id": employee.id,
+                "group": employee.group,
+                "satisfaction": None if score is None else _round(score),
+                "value": figures.values[employee.id],
+                "top_up": figures.top_ups[employee.id],
+                "explanations": [document_explanation(item, currency) for item in items],
+            }
+        )
+    return rows
+
+
+def _allocations(problem: Problem, figures: Figures) -> list[dict[str, Any]]:
+    """Every line, sorted by (employee, benefit): by employee, then each one's few lines."""
     benefits = benefit_map(problem)
-    ordered = sorted(scores.values(), key=_float_first)
+    return [
+        {
+            "employee": employee_id,
+            "benefit": benefit_id,
+            "units": line.units,
+            "employer_cost": employer_cost(benefits[benefit_id], line),
+            "employee_cost": line.contribution,
+        }
+        for employee_id in sorted(figures.lines)
+        for benefit_id, line in sorted(figures.lines[employee_id].items())
+    ]
+
+
+def kpis(problem: Problem, figures: Figures, reasons: Mapping[str, int]) -> dict[str, Any]:
+    """The KPI block (see the module docstring for every key); `reasons`: how many
+    explanations name each reason code (every `budget:<id>` is code `budget`, and
+    `exclusive:`, `requires:` alike)."""
+    ordered = sorted(figures.scores.values(), key=_float_first)
     count = len(ordered)
-    reasons = [reason for items in explanations.values() for item in items for reason in item.codes]
-    employer_total = sum(
-        employer_cost(benefits[benefit_id], line) for (_, benefit_id), line in assignment.items()
-    )
-    optional_total = sum(employer_values(problem, assignment).values())
+    optional_total = sum(figures.values.values())
     result: dict[str, Any] = {
         "employees": len(problem.employees),
         "participants": count,
@@ -257,22 +291,22 @@ def kpis(
         "median_satisfaction": _opt(_median(ordered)),
         "p10_satisfaction": _opt(ordered[math.ceil(0.1 * count) - 1] if count else None),
         "min_satisfaction": _opt(ordered[0] if count else None),
-        "top_choice_share": _opt(_top_choice_share(problem, assignment) if count else None),
+        "top_choice_share": _opt(_top_choice_share(figures) if count else None),
         "full_satisfaction_share": _opt(
             Fraction(sum(1 for s in ordered if s == 1), count) if count else None
         ),
         "gini_satisfaction": _opt(_gini(ordered) if count else None),
-        "held_back_equity_band": reasons.count("equity_band"),
-        "held_back_capacity": reasons.count("capacity"),
-        "held_back_budgets": sum(1 for reason in reasons if reason.startswith("budget:")),
-        "held_back_allowance": reasons.count("allowance"),
-        "held_back_exclusive": sum(1 for reason in reasons if reason.startswith("exclusive:")),
-        "held_back_requires": sum(1 for reason in reasons if reason.startswith("requires:")),
-        "not_eligible": reasons.count("not_eligible"),
-        "not_selected": reasons.count("not_selected"),
-        "total_employer_cost": employer_total,
-        "total_employee_cost": sum(line.contribution for line in assignment.values()),
-        "core_employer_cost": employer_total - optional_total,
+        "held_back_equity_band": reasons.get("equity_band", 0),
+        "held_back_capacity": reasons.get("capacity", 0),
+        "held_back_budgets": reasons.get("budget", 0),
+        "held_back_allowance": reasons.get("allowance", 0),
+        "held_back_exclusive": reasons.get("exclusive", 0),
+        "held_back_requires": reasons.get("requires", 0),
+        "not_eligible": reasons.get("not_eligible", 0),
+        "not_selected": reasons.get("not_selected", 0),
+        "total_employer_cost": figures.employer_total,
+        "total_employee_cost": sum(figures.top_ups.values()),
+        "core_employer_cost": figures.employer_total - optional_total,
         "optional_employer_cost": optional_total,
     }
     return result
@@ -292,16 +326,21 @@ def _median(ordered: list[Fraction]) -> Fraction | None:
 
 
 def _gini(ordered: list[Fraction]) -> Fraction:
-    """Gini = Σ_i (2i − n − 1)·x_i / (n · Σ x) over ascending x (exact)."""
+    """Gini = Σ_i (2i − n − 1)·x_i / (n · Σ x) over ascending x (exact: the weighted
+    numerators are added per denominator, as `exact_sum` does)."""
     total = exact_sum(ordered)
     if total == 0:
         return Fraction(0)
     count = len(ordered)
-    weighted = exact_sum(
-        Fraction((2 * rank - count - 1) * value.numerator, value.denominator)
-        for rank, value in enumerate(ordered, 1)
+    by_denominator: dict[int, int] = {}
+    for rank, value in enumerate(ordered, 1):
+        weighted = (2 * rank - count - 1) * value.numerator
+        by_denominator[value.denominator] = by_denominator.get(value.denominator, 0) + weighted
+    weighted_sum = sum(
+        (Fraction(numerator, denominator) for denominator, numerator in by_denominator.items()),
+        Fraction(0),
     )
-    return weighted / (count * total)
+    return weighted_sum / (count * total)
 
 
 def _float_first(value: Fraction) -> tuple[float, Fraction]:
@@ -309,32 +348,29 @@ def _float_first(value: Fraction) -> tuple[float, Fraction]:
     return float(value), value
 
 
-def _top_choice_share(problem: Problem, assignment: Assignment) -> Fraction:
-    benefits = benefit_map(problem)
+def _top_choice_share(figures: Figures) -> Fraction:
     hits = 0
-    total = 0
-    for employee in problem.employees:
-        wishes = wanted(employee, benefits)
-        if not wishes:
-            continue
-        total += 1
-        top = max(points for points, _ in wishes.values())
+    for employee_id, wishes in figures.wishes.items():
+        held = figures.lines[employee_id]
+        top, _ = max(wishes.values())  # (points, units): the highest points
         for name, (points, units) in wishes.items():
-            line = assignment.get((employee.id, name))
+            line = held.get(name)
             if points == top and line is not None and line.units >= units:
                 hits += 1
                 break
-    return Fraction(hits, total)
+    return Fraction(hits, len(figures.wishes))
 
 
 def to_json(doc: Any, *, indent: int | None = None) -> str:
     """Deterministic JSON: sorted keys, floats rounded to `DECIMALS`, one trailing newline.
 
-    Compact by default (results of 100,000 employees are large); `indent` for people.
+    Compact by default (results of 100,000 employees are large); `indent` for people. A
+    `ResultDocument`'s floats are already rounded; any other document is rounded here.
     """
     separators = (",", ":") if indent is None else (",", ": ")
+    body = doc if type(doc) is ResultDocument else _rounded(doc)
     text = json.dumps(
-        _rounded(doc), sort_keys=True, ensure_ascii=False, indent=indent, separators=separators
+        body, sort_keys=True, ensure_ascii=False, indent=indent, separators=separators
     )
     return text + "\n"
 

@@ -8,9 +8,10 @@ comparing with the floats a result document states (tolerance `FLOAT_TOLERANCE`)
 - `check_result(problem, result_doc)` -> the same for a `flexben.allocation/v1` document's
   lines, plus every figure the document states (satisfaction, value, top_up, objective,
   groups, budgets, capacity use, gap) recomputed and compared.
-- exact helpers for the engine and the report: `satisfaction`, `objective`,
-  `minimum_satisfaction`, `employer_values`, `group_bands`, `budget_use`, `capacity_use`,
-  `allowed_units`, `participants`.
+- `Figures.of(problem, assignment)`: every exact figure of an allocation (v(e), top-ups,
+  s(e), group bands, budget and capacity use), computed in one pass; the report, the
+  explanations and the checks here all read them. Helpers: `satisfaction`, `objective`,
+  `minimum_satisfaction`, `allowed_units`, `participants`, `wanted`.
 
 Rules as implemented (the policy the loader documents):
 - core benefit: exactly 1 unit, no contribution, for every eligible employee; none otherwise;
@@ -34,13 +35,16 @@ from solver.types import (
     RESULT_FORMAT,
     Assignment,
     Benefit,
+    Budget,
     Employee,
     FixedLine,
     Line,
     Problem,
 )
 
-# Floats in a result document are rounded (report: 6 decimals); compare with this slack.
+# Floats in a result document are rounded to DECIMALS decimals (`round_float`, the one
+# home of that rule: the report and the explanations' figures); compare with this slack.
+DECIMALS = 6
 FLOAT_TOLERANCE = 1e-6
 _ZERO_DECIMAL_CURRENCIES = frozenset(
     {
@@ -92,6 +96,12 @@ def _plain(value: Number) -> int | float | str | None:
     if isinstance(value, Fraction):
         return int(value) if value.denominator == 1 else str(value)
     return value
+
+
+def round_float(value: float | Fraction) -> float:
+    """A figure as a result document states it: `DECIMALS` decimals, never "-0.0"."""
+    rounded = round(float(value), DECIMALS)
+    return rounded + 0.0
 
 
 @functools.lru_cache(maxsize=65536)
@@ -152,42 +162,11 @@ def employer_cost(benefit: Benefit, line: Line) -> int:
     return benefit.cost * line.units - line.contribution
 
 
-def employer_values(problem: Problem, assignment: Assignment) -> dict[str, int]:
-    """v(e): the employer-funded cost of e's optional benefits, for every employee."""
-    benefits = benefit_map(problem)
-    values = {employee.id: 0 for employee in problem.employees}
-    for (employee_id, benefit_id), line in assignment.items():
-        benefit = benefits.get(benefit_id)
-        if benefit is not None and not benefit.core and employee_id in values:
-            values[employee_id] += employer_cost(benefit, line)
-    return values
-
-
-def top_ups(problem: Problem, assignment: Assignment) -> dict[str, int]:
-    totals = {employee.id: 0 for employee in problem.employees}
-    for (employee_id, _), line in assignment.items():
-        if employee_id in totals:
-            totals[employee_id] += line.contribution
-    return totals
-
-
-def satisfaction(problem: Problem, assignment: Assignment) -> dict[str, Fraction]:
-    """s(e) for every participant: the share of their points honoured, units pro rata."""
-    benefits = benefit_map(problem)
-    result: dict[str, Fraction] = {}
-    for employee in problem.employees:
-        wishes = wanted(employee, benefits)
-        if not wishes:
-            continue
-        total = sum(points for points, _ in wishes.values())
-        common = math.lcm(*(units for _, units in wishes.values()))
-        honoured = 0  # in 1/common points
-        for name, (points, units) in wishes.items():
-            line = assignment.get((employee.id, name))
-            if line is not None:
-                honoured += points * min(line.units, units) * (common // units)
-        result[employee.id] = Fraction(honoured, common * total)
-    return result
+def budget_covers(budget: Budget, group: str, benefit_id: str) -> bool:
+    """Whether employer cost of `benefit_id` given to a member of `group` counts against it."""
+    return (budget.groups is None or group in budget.groups) and (
+        budget.benefits is None or benefit_id in budget.benefits
+    )
 
 
 def exact_sum(values: Iterable[Fraction]) -> Fraction:
@@ -202,16 +181,6 @@ def exact_sum(values: Iterable[Fraction]) -> Fraction:
         (Fraction(numerator, denominator) for denominator, numerator in by_denominator.items()),
         Fraction(0),
     )
-
-
-def objective(problem: Problem, assignment: Assignment) -> Fraction:
-    """Σ s(e) over participants: the reported objective under both policies."""
-    return exact_sum(satisfaction(problem, assignment).values())
-
-
-def minimum_satisfaction(problem: Problem, assignment: Assignment) -> Fraction | None:
-    values = satisfaction(problem, assignment).values()
-    return min(values) if values else None
 
 
 def group_tolerance(problem: Problem, group: str) -> tuple[Fraction, int]:
@@ -246,57 +215,198 @@ class GroupBand:
         return (1 + self.tolerance) * mean + self.absolute
 
 
-def group_bands(problem: Problem, assignment: Assignment) -> dict[str, GroupBand]:
-    """Every peer group with employees, by id (sorted)."""
-    values = employer_values(problem, assignment)
-    members = participants(problem)
-    ratios: dict[str, list[tuple[str, Fraction]]] = {}
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The exact figures of one allocation, from one pass over its lines: what the report
+    states, what the explanations test one more unit against and what the checker holds
+    against the caps. Lines naming an unknown employee or benefit are left out (the checker
+    reports those before it looks at any figure)."""
+
+    lines: dict[str, dict[str, Line]]  # every employee: benefit -> line
+    wishes: dict[str, dict[str, tuple[int, int]]]  # participants: `wanted`
+    values: dict[str, int]  # v(e), every employee
+    top_ups: dict[str, int]  # every employee's contributions
+    scores: dict[str, Fraction]  # s(e), participants
+    bands: dict[str, GroupBand]  # every peer group with employees, by id (sorted)
+    highest_ratios: dict[str, Fraction]  # groups with participants: the highest v/need
+    budgets_used: dict[str, int]  # employer cost counted against each budget, core included
+    capacity_used: dict[str, int]  # units given of each capacity-limited benefit
+    employer_total: int  # employer cost of every line, core included
+
+    @classmethod
+    def of(cls, problem: Problem, assignment: Assignment) -> Figures:
+        benefits = benefit_map(problem)
+        lines = _lines_by_employee(problem, benefits, assignment)
+        wishes = {
+            employee.id: wishes
+            for employee in problem.employees
+            if (wishes := wanted(employee, benefits))
+        }
+        money = _Money.of(problem, benefits, lines)
+        bands, highest = _bands(problem, money.values, wishes)
+        return cls(
+            lines=lines,
+            wishes=wishes,
+            values=money.values,
+            top_ups=money.top_ups,
+            scores=_scores(wishes, lines),
+            bands=bands,
+            highest_ratios=highest,
+            budgets_used=money.budgets_used,
+            capacity_used=money.capacity_used,
+            employer_total=money.employer_total,
+        )
+
+
+def _lines_by_employee(
+    problem: Problem, benefits: Mapping[str, Benefit], assignment: Assignment
+) -> dict[str, dict[str, Line]]:
+    lines: dict[str, dict[str, Line]] = {employee.id: {} for employee in problem.employees}
+    for (employee_id, benefit_id), line in assignment.items():
+        held = lines.get(employee_id)
+        if held is not None and benefit_id in benefits:
+            held[benefit_id] = line
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class _Money:
+    """Employer cost and contributions of every line, summed per employee, budget and
+    capacity-limited benefit."""
+
+    values: dict[str, int]
+    top_ups: dict[str, int]
+    budgets_used: dict[str, int]
+    capacity_used: dict[str, int]
+    employer_total: int
+
+    @classmethod
+    def of(
+        cls,
+        problem: Problem,
+        benefits: Mapping[str, Benefit],
+        lines: Mapping[str, Mapping[str, Line]],
+    ) -> _Money:
+        values: dict[str, int] = {}
+        top_ups: dict[str, int] = {}
+        budgets_used = {budget.id: 0 for budget in problem.budgets}
+        capacity_used = {b.id: 0 for b in problem.benefits if b.capacity is not None}
+        covering: dict[str, dict[str, tuple[str, ...]]] = {}  # group -> benefit -> budget ids
+        employer_total = 0
+        for employee in problem.employees:
+            budgets_of = covering.setdefault(employee.group, {})
+            value = paid = 0
+            for benefit_id, line in lines[employee.id].items():
+                benefit = benefits[benefit_id]
+                cost = benefit.cost * line.units - line.contribution  # employer_cost
+                paid += line.contribution
+                employer_total += cost
+                if not benefit.core:
+                    value += cost
+                if benefit.capacity is not None:
+                    capacity_used[benefit_id] += line.units
+                budget_ids = budgets_of.get(benefit_id)
+                if budget_ids is None:
+                    budget_ids = budgets_of[benefit_id] = tuple(
+                        budget.id
+                        for budget in problem.budgets
+                        if budget_covers(budget, employee.group, benefit_id)
+                    )
+                for budget_id in budget_ids:
+                    budgets_used[budget_id] += cost
+            values[employee.id] = value
+            top_ups[employee.id] = paid
+        return cls(values, top_ups, budgets_used, capacity_used, employer_total)
+
+
+def _scores(
+    wishes: Mapping[str, Mapping[str, tuple[int, int]]], lines: Mapping[str, Mapping[str, Line]]
+) -> dict[str, Fraction]:
+    """s(e) for every participant: the share of their points honoured, units pro rata
+    (one Fraction per distinct value: they repeat, and sorting them then compares
+    identical objects)."""
+    distinct: dict[tuple[int, int], Fraction] = {}
+    scores: dict[str, Fraction] = {}
+    for employee_id, wished in wishes.items():
+        held = lines[employee_id]
+        total, common = 0, 1
+        for points, units in wished.values():
+            total += points
+            if units != 1:
+                common = math.lcm(common, units)
+        honoured = 0  # in 1/common points
+        for name, (points, units) in wished.items():
+            line = held.get(name)
+            if line is not None:
+                honoured += points * min(line.units, units) * (common // units)
+        key = (honoured, common * total)
+        score = distinct.get(key)
+        if score is None:
+            score = distinct[key] = Fraction(*key)
+        scores[employee_id] = score
+    return scores
+
+
+def _bands(
+    problem: Problem,
+    values: Mapping[str, int],
+    wishes: Mapping[str, object],
+) -> tuple[dict[str, GroupBand], dict[str, Fraction]]:
+    """Every peer group's band, by id (sorted), and each group's highest v/need."""
+    members: dict[str, list[Employee]] = {}
     for employee in problem.employees:
-        ratios.setdefault(employee.group, [])
-        if employee.id in members:
-            ratios[employee.group].append((employee.id, values[employee.id] / employee.need))
+        entries = members.setdefault(employee.group, [])
+        if employee.id in wishes:
+            entries.append(employee)
     bands: dict[str, GroupBand] = {}
-    for group in sorted(ratios):
+    highest: dict[str, Fraction] = {}
+    for group in sorted(members):
         tolerance, absolute = group_tolerance(problem, group)
-        entries = ratios[group]
-        mean = exact_sum(ratio for _, ratio in entries) / len(entries) if entries else None
+        entries = members[group]
+        mean = None
+        if entries:
+            mean, highest[group] = _ratio_figures(entries, values)
         cap = (1 + tolerance) * mean + absolute if mean is not None and len(entries) >= 2 else None
         bands[group] = GroupBand(
             id=group,
-            participants=tuple(employee_id for employee_id, _ in entries),
+            participants=tuple(employee.id for employee in entries),
             mean=mean,
             cap=cap,
             tolerance=tolerance,
             absolute=absolute,
         )
-    return bands
+    return bands, highest
 
 
-def budget_use(problem: Problem, assignment: Assignment) -> dict[str, int]:
-    """Employer cost counted against each budget (core included), by budget id."""
-    benefits = benefit_map(problem)
-    group_of = {employee.id: employee.group for employee in problem.employees}
-    used = {budget.id: 0 for budget in problem.budgets}
-    for (employee_id, benefit_id), line in assignment.items():
-        if benefit_id not in benefits or employee_id not in group_of:
-            continue
-        cost = employer_cost(benefits[benefit_id], line)
-        for budget in problem.budgets:
-            if budget.groups is not None and group_of[employee_id] not in budget.groups:
-                continue
-            if budget.benefits is not None and benefit_id not in budget.benefits:
-                continue
-            used[budget.id] += cost
-    return used
+def _ratio_figures(entries: list[Employee], values: Mapping[str, int]) -> tuple[Fraction, Fraction]:
+    """(mean, highest) of v/need over `entries`, exact: v/need = v·q/p for need = p/q, so
+    the sum gathers integers per p and the highest compares by cross-multiplying."""
+    by_numerator: dict[int, int] = {}
+    top: tuple[int, int] | None = None  # the highest v·q/p so far, as (v·q, p)
+    for employee in entries:
+        p, q = employee.need.numerator, employee.need.denominator
+        scaled = values[employee.id] * q
+        by_numerator[p] = by_numerator.get(p, 0) + scaled
+        if top is None or scaled * top[1] > top[0] * p:
+            top = (scaled, p)
+    assert top is not None  # entries is not empty
+    total = sum((Fraction(s, p) for p, s in by_numerator.items()), Fraction(0))
+    return total / len(entries), Fraction(*top)
 
 
-def capacity_use(problem: Problem, assignment: Assignment) -> dict[str, int]:
-    """Units given of every capacity-limited benefit, by benefit id."""
-    used = {benefit.id: 0 for benefit in problem.benefits if benefit.capacity is not None}
-    for (_, benefit_id), line in assignment.items():
-        if benefit_id in used:
-            used[benefit_id] += line.units
-    return used
+def satisfaction(problem: Problem, assignment: Assignment) -> dict[str, Fraction]:
+    """s(e) for every participant (see `Figures`)."""
+    return Figures.of(problem, assignment).scores
+
+
+def objective(problem: Problem, assignment: Assignment) -> Fraction:
+    """Σ s(e) over participants: the reported objective under both policies."""
+    return exact_sum(satisfaction(problem, assignment).values())
+
+
+def minimum_satisfaction(problem: Problem, assignment: Assignment) -> Fraction | None:
+    values = satisfaction(problem, assignment).values()
+    return min(values) if values else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,21 +428,21 @@ class FixedUse:
         capacity: dict[str, int] = {}
         for line in lines:
             for budget in problem.budgets:
-                if budget.groups is not None and line.group not in budget.groups:
-                    continue
-                if budget.benefits is not None and line.benefit not in budget.benefits:
-                    continue
-                budgets[budget.id] += line.employer_cost
+                if budget_covers(budget, line.group, line.benefit):
+                    budgets[budget.id] += line.employer_cost
             if line.holds_place:
                 capacity[line.benefit] = capacity.get(line.benefit, 0) + line.units
         return cls(budgets=budgets, capacity=capacity)
 
     def budget_use(self, problem: Problem, assignment: Assignment) -> dict[str, int]:
-        used = budget_use(problem, assignment)
+        return self.budgets_with(Figures.of(problem, assignment).budgets_used)
+
+    def budgets_with(self, used: Mapping[str, int]) -> dict[str, int]:
+        """Budget use of an assignment (`Figures.budgets_used`) plus these lines'."""
         return {key: amount + self.budgets.get(key, 0) for key, amount in used.items()}
 
-    def capacity_use(self, problem: Problem, assignment: Assignment) -> dict[str, int]:
-        used = capacity_use(problem, assignment)
+    def capacity_with(self, used: Mapping[str, int]) -> dict[str, int]:
+        """Capacity use of an assignment (`Figures.capacity_used`) plus these lines'."""
         return {key: units + self.capacity.get(key, 0) for key, units in used.items()}
 
 
@@ -356,14 +466,13 @@ def check_assignment(
     found = _check_lines(assignment, employees, benefits, money)
     if any(violation.family == "unknown" for violation in found):
         return found
-    lines_of: dict[str, dict[str, Line]] = {employee.id: {} for employee in problem.employees}
-    for (employee_id, benefit_id), line in assignment.items():
-        lines_of[employee_id][benefit_id] = line
+    figures = Figures.of(problem, assignment)
     for employee in problem.employees:
-        found.extend(_check_employee(employee, lines_of[employee.id], benefits, money))
-    found.extend(_check_budgets(problem, assignment, fixed))
-    found.extend(_check_capacity(problem, assignment, fixed))
-    found.extend(_check_band(problem, assignment, fixed))
+        wishes = figures.wishes.get(employee.id, {})
+        found.extend(_check_employee(employee, figures.lines[employee.id], benefits, wishes, money))
+    found.extend(_check_budgets(problem, fixed.budgets_with(figures.budgets_used)))
+    found.extend(_check_capacity(problem, fixed.capacity_with(figures.capacity_used)))
+    found.extend(_check_band(problem, figures, fixed))
     return found
 
 
@@ -419,11 +528,14 @@ def _check_line(key: str, benefit: Benefit, line: Line, money: str) -> list[Viol
 
 
 def _check_employee(
-    employee: Employee, lines: dict[str, Line], benefits: Mapping[str, Benefit], money: str
+    employee: Employee,
+    lines: dict[str, Line],
+    benefits: Mapping[str, Benefit],
+    wishes: Mapping[str, tuple[int, int]],
+    money: str,
 ) -> list[Violation]:
     found: list[Violation] = []
     e = employee.id
-    wishes = wanted(employee, benefits)
     limits = allowed_units(employee, benefits, wishes)
     for benefit in benefits.values():
         line = lines.get(benefit.id)
@@ -571,8 +683,7 @@ def _check_exclusive(
     ]
 
 
-def _check_budgets(problem: Problem, assignment: Assignment, fixed: FixedUse) -> list[Violation]:
-    used = fixed.budget_use(problem, assignment)
+def _check_budgets(problem: Problem, used: Mapping[str, int]) -> list[Violation]:
     return [
         Violation(
             "budget",
@@ -586,8 +697,7 @@ def _check_budgets(problem: Problem, assignment: Assignment, fixed: FixedUse) ->
     ]
 
 
-def _check_capacity(problem: Problem, assignment: Assignment, fixed: FixedUse) -> list[Violation]:
-    used = fixed.capacity_use(problem, assignment)
+def _check_capacity(problem: Problem, used: Mapping[str, int]) -> list[Violation]:
     return [
         Violation(
             "capacity",
@@ -600,8 +710,8 @@ def _check_capacity(problem: Problem, assignment: Assignment, fixed: FixedUse) -
     ]
 
 
-def _check_band(problem: Problem, assignment: Assignment, fixed: FixedUse) -> list[Violation]:
-    values = employer_values(problem, assignment)
+def _check_band(problem: Problem, figures: Figures, fixed: FixedUse) -> list[Violation]:
+    values = figures.values
     employees = {employee.id: employee for employee in problem.employees}
     found: list[Violation] = [
         Violation(
@@ -615,7 +725,7 @@ def _check_band(problem: Problem, assignment: Assignment, fixed: FixedUse) -> li
         for employee_id, cap in sorted(fixed.value_caps.items())
         if employee_id in values and values[employee_id] > cap
     ]
-    for band in group_bands(problem, assignment).values():
+    for band in figures.bands.values():
         if band.cap is None:
             continue
         for employee_id in band.participants:
@@ -739,8 +849,9 @@ def check_result(problem: Problem, result_doc: Mapping[str, Any]) -> list[Violat
     found = check_assignment(problem, assignment)
     if found:
         return found
-    found.extend(_compare_employees(problem, assignment, result_doc.get("employees")))
-    found.extend(_compare_summary(problem, assignment, result_doc))
+    figures = Figures.of(problem, assignment)
+    found.extend(_compare_employees(problem, figures, result_doc.get("employees")))
+    found.extend(_compare_summary(problem, figures, result_doc))
     return found
 
 
@@ -764,7 +875,7 @@ def _mismatch(family: str, key: str, name: str, stated: Any, exact: Number) -> V
     )
 
 
-def _compare_employees(problem: Problem, assignment: Assignment, rows: Any) -> list[Violation]:
+def _compare_employees(problem: Problem, figures: Figures, rows: Any) -> list[Violation]:
     if not isinstance(rows, list) or not all(isinstance(row, Mapping) for row in rows):
         return [Violation("document", "employees", "employees must be a list of objects")]
     stated = {row.get("id"): row for row in rows}
@@ -777,9 +888,7 @@ def _compare_employees(problem: Problem, assignment: Assignment, rows: Any) -> l
                 "employees must list every employee of the problem once, by id",
             )
         ]
-    scores = satisfaction(problem, assignment)
-    values = employer_values(problem, assignment)
-    paid = top_ups(problem, assignment)
+    scores, values, paid = figures.scores, figures.values, figures.top_ups
     found: list[Violation] = []
     for employee_id in expected_ids:
         row = stated[employee_id]
@@ -804,11 +913,9 @@ def _compare_employees(problem: Problem, assignment: Assignment, rows: Any) -> l
     return found
 
 
-def _compare_summary(
-    problem: Problem, assignment: Assignment, doc: Mapping[str, Any]
-) -> list[Violation]:
+def _compare_summary(problem: Problem, figures: Figures, doc: Mapping[str, Any]) -> list[Violation]:
     found: list[Violation] = []
-    total = objective(problem, assignment)
+    total = exact_sum(figures.scores.values())
     if not _close(doc.get("objective"), total):
         found.append(_mismatch("objective", "objective", "objective", doc.get("objective"), total))
     bound = doc.get("bound")
@@ -818,42 +925,32 @@ def _compare_summary(
         found.append(
             Violation("bound", "bound", f"bound {bound} is below the objective {float(total)}")
         )
-    found.extend(_compare_groups(problem, assignment, doc.get("groups")))
-    found.extend(_compare_budgets(problem, assignment, doc.get("budgets")))
-    found.extend(_compare_capacity(problem, assignment, doc.get("capacity")))
-    found.extend(_compare_kpis(problem, assignment, doc.get("kpis")))
+    found.extend(_compare_groups(figures, doc.get("groups")))
+    found.extend(_compare_budgets(problem, figures, doc.get("budgets")))
+    found.extend(_compare_capacity(problem, figures, doc.get("capacity")))
+    found.extend(_compare_kpis(problem, figures, doc.get("kpis")))
     return found
 
 
-def group_figures(
-    band: GroupBand, ratios: Mapping[str, Fraction]
-) -> tuple[int | None, Fraction | None]:
+def group_figures(figures: Figures, band: GroupBand) -> tuple[int | None, Fraction | None]:
     """(mean_value rounded to minor units, max ratio of v/need to the mean) of a group."""
     if band.mean is None:
         return None, None
     if band.mean == 0:
         return 0, None
-    highest = max(ratios[employee_id] for employee_id in band.participants)
-    return round(band.mean), highest / band.mean
+    return round(band.mean), figures.highest_ratios[band.id] / band.mean
 
 
-def participant_ratios(problem: Problem, assignment: Assignment) -> dict[str, Fraction]:
-    """v(e)/need(e) for every employee."""
-    values = employer_values(problem, assignment)
-    return {employee.id: values[employee.id] / employee.need for employee in problem.employees}
-
-
-def _compare_groups(problem: Problem, assignment: Assignment, rows: Any) -> list[Violation]:
-    bands = group_bands(problem, assignment)
+def _compare_groups(figures: Figures, rows: Any) -> list[Violation]:
+    bands = figures.bands
     if not isinstance(rows, list) or [
         row.get("id") if isinstance(row, Mapping) else None for row in rows
     ] != list(bands):
         return [Violation("document", "groups", "groups must list every peer group once, by id")]
-    ratios = participant_ratios(problem, assignment)
     found: list[Violation] = []
     for row in rows:
         band = bands[row["id"]]
-        mean_value, max_ratio = group_figures(band, ratios)
+        mean_value, max_ratio = group_figures(figures, band)
         if row.get("participants") != len(band.participants):
             found.append(
                 _mismatch(
@@ -873,14 +970,14 @@ def _compare_groups(problem: Problem, assignment: Assignment, rows: Any) -> list
     return found
 
 
-def _compare_budgets(problem: Problem, assignment: Assignment, rows: Any) -> list[Violation]:
-    used = budget_use(problem, assignment)
+def _compare_budgets(problem: Problem, figures: Figures, rows: Any) -> list[Violation]:
+    used = figures.budgets_used
     expected = [{"id": b.id, "cap": b.cap, "used": used[b.id]} for b in problem.budgets]
     return _compare_rows("budget", "budgets", rows, expected)
 
 
-def _compare_capacity(problem: Problem, assignment: Assignment, rows: Any) -> list[Violation]:
-    used = capacity_use(problem, assignment)
+def _compare_capacity(problem: Problem, figures: Figures, rows: Any) -> list[Violation]:
+    used = figures.capacity_used
     expected = [
         {"benefit": b.id, "capacity": b.capacity, "used": used[b.id]}
         for b in problem.benefits
@@ -907,21 +1004,18 @@ def _compare_rows(
     return found
 
 
-def _compare_kpis(problem: Problem, assignment: Assignment, kpis: Any) -> list[Violation]:
+def _compare_kpis(problem: Problem, figures: Figures, kpis: Any) -> list[Violation]:
     """The KPIs that follow directly from the lines (the rest depend on explanations)."""
     if not isinstance(kpis, Mapping):
         return [Violation("document", "kpis", "kpis must be an object")]
-    scores = sorted(satisfaction(problem, assignment).values())
-    benefits = benefit_map(problem)
+    scores = figures.scores.values()
     exact: dict[str, Fraction | int | None] = {
         "employees": len(problem.employees),
         "participants": len(scores),
-        "min_satisfaction": scores[0] if scores else None,
-        "mean_satisfaction": sum(scores, Fraction(0)) / len(scores) if scores else None,
-        "total_employer_cost": sum(
-            employer_cost(benefits[b], line) for (_, b), line in assignment.items()
-        ),
-        "total_employee_cost": sum(line.contribution for line in assignment.values()),
+        "min_satisfaction": min(scores) if scores else None,
+        "mean_satisfaction": exact_sum(scores) / len(scores) if scores else None,
+        "total_employer_cost": figures.employer_total,
+        "total_employee_cost": sum(figures.top_ups.values()),
     }
     found: list[Violation] = []
     for name, value in exact.items():

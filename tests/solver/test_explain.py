@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import pytest
 
 from solver.engine import solve
-from solver.explain import AboveBand, Alternative, MissingPrerequisite, OverAllowance, explain
+from solver.explain import (
+    AboveBand,
+    Alternative,
+    CapacityFull,
+    MissingPrerequisite,
+    NotEligible,
+    NotSelected,
+    OverAllowance,
+    OverBudget,
+    Reason,
+    explain,
+)
 from solver.explain_text import explanation_text
 from solver.generate import generate
 from solver.load import load_problem
@@ -155,6 +167,35 @@ def test_equity_band_with_the_group_figures() -> None:
             absolute=0,
         ),
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        NotEligible(),
+        NotSelected(),
+        OverAllowance(allowance=300, left=20),
+        OverBudget(budget="total", cap=900, left=0),
+        CapacityFull(places=2),
+        Alternative(received="DENTAL-B", group="dental"),
+        MissingPrerequisite("HEALTH", "exclusive", rivals=("A", "B"), group="tier"),
+        AboveBand(
+            value=400, cap=176, per_need=True, published=False, mean=160, tolerance=1 / 3,
+            absolute=5,
+        ),
+    ],
+    ids=lambda reason: reason.code,
+)  # fmt: skip
+def test_a_reasons_details_are_its_code_and_every_figure_as_the_document_states_it(
+    reason: Reason,
+) -> None:
+    shown = reason.as_dict()
+    names = [item.name for item in fields(reason)]
+    assert list(shown) == ["code", *names] and shown["code"] == reason.code
+    for name in names:
+        value = getattr(reason, name)
+        expected = list(value) if isinstance(value, tuple) else value
+        assert shown[name] == (round(value, 6) if isinstance(value, float) else expected)
 
 
 def test_a_small_groups_band_keeps_its_figures_for_the_reader_to_withhold() -> None:

@@ -1,11 +1,26 @@
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
 
+import pytest
+
+from solver.engine import solve
+from solver.families import FAMILIES
+from solver.generate import generate
 from solver.load import load_problem
-from solver.report import build_result, to_json
-from solver.types import Assignment, Infeasibility, Line, Problem, SolveOutcome, SolverInfo
-from solver.validate import Violation, check_result
+from solver.report import ResultDocument, build_result, to_json
+from solver.types import (
+    Assignment,
+    Infeasibility,
+    Line,
+    Problem,
+    SolveOptions,
+    SolveOutcome,
+    SolverInfo,
+)
+from solver.validate import Violation, check_result, round_float
 from tests.solver.factories import benefit, employee, problem_doc
 
 
@@ -159,3 +174,47 @@ def test_reproducible_mode_zeroes_durations_in_notes() -> None:
         "rounds 3",
     ]
     assert build_result(problem(), noted)["notes"][0].endswith("0.72s")
+
+
+def _floats(value: object) -> Iterator[float]:
+    if isinstance(value, float):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _floats(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _floats(item)
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_every_float_of_a_real_result_is_rounded_when_it_is_made(name: str) -> None:
+    """to_json writes a ResultDocument without rounding it: build_result must have."""
+    doc = generate(employees=60, seed=5, family_name=name)
+    doc["policy"]["equity_tolerance"] = 0.12345678  # the band's figures: a float to round
+    problem = load_problem(doc)
+    result = build_result(problem, solve(problem, SolveOptions(time_limit_s=20, max_rounds=0)))
+    floats = list(_floats(result))
+    assert isinstance(result, ResultDocument) and result["status"] in ("optimal", "feasible")
+    assert 0.123457 in floats  # a group's tolerance, and the figures of any equity_band reason
+    assert [value for value in floats if value != round_float(value) or str(value) == "-0.0"] == []
+    assert to_json(result) == to_json(dict(result))  # a plain copy is walked and rounded
+
+
+def test_an_error_documents_violation_figures_are_rounded_too() -> None:
+    odd = Violation("value", "A", "stated 1/3", {"stated": 1 / 3})
+    broken = build_result(problem(), outcome(), violations=[odd])
+    assert broken["violations"][0]["numbers"] == {"stated": 0.333333}
+    assert to_json(broken) == to_json(dict(broken))
+
+
+def test_building_a_result_leaves_the_garbage_collector_as_it_was() -> None:
+    assert gc.isenabled()
+    build_result(problem(), outcome())
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        build_result(problem(), outcome())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

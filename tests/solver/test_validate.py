@@ -9,6 +9,7 @@ from solver.load import load_problem
 from solver.report import build_result
 from solver.types import Assignment, Line, Problem, SolveOutcome, SolverInfo
 from solver.validate import (
+    Figures,
     check_assignment,
     check_result,
     format_money,
@@ -132,6 +133,68 @@ def test_exact_satisfaction_and_objective() -> None:
     assert scores == {"A": Fraction(40, 100), "B": Fraction(1, 2), "C": Fraction(1)}
     assert objective(problem, good_assignment()) == Fraction(19, 10)
     assert minimum_satisfaction(problem, good_assignment()) == Fraction(2, 5)
+
+
+def test_figures_of_an_allocation_in_one_pass() -> None:
+    problem = load_problem(
+        problem_doc(
+            policy={"equity_tolerance": 0.5, "equity_absolute": 10},
+            budgets=[
+                {"id": "total", "cap": 10000},
+                {"id": "north", "cap": 900, "groups": ["N"]},
+                {"id": "parking", "cap": 500, "benefits": ["PARK"]},
+            ],
+            benefits=[
+                benefit("CORE", cost=100, core=True),
+                benefit("GYM", cost=300),
+                benefit("PARK", cost=200, capacity=3, max_units=2),
+            ],
+            employees=[
+                employee("A", group="N", need=1.5, preferences={"GYM": 60, "PARK": 40}),
+                employee("B", group="N", preferences={"PARK": {"points": 10, "units": 2}}),
+                employee("C", group="S", top_up_limit=100, preferences={"GYM": 10}),
+                employee("D", group="S"),  # not a participant
+            ],
+        )
+    )
+    lines = {(e, "CORE"): Line(1) for e in "ABCD"}
+    lines |= {("A", "GYM"): Line(1), ("B", "PARK"): Line(1), ("C", "GYM"): Line(1, 100)}
+    figures = Figures.of(problem, lines)
+    assert figures.lines["A"] == {"CORE": Line(1), "GYM": Line(1)} and figures.lines["D"] == {
+        "CORE": Line(1)
+    }
+    assert figures.wishes == {
+        "A": {"GYM": (60, 1), "PARK": (40, 1)},
+        "B": {"PARK": (10, 2)},
+        "C": {"GYM": (10, 1)},
+    }
+    assert figures.values == {"A": 300, "B": 200, "C": 200, "D": 0}
+    assert figures.top_ups == {"A": 0, "B": 0, "C": 100, "D": 0}
+    assert figures.scores == {"A": Fraction(3, 5), "B": Fraction(1, 2), "C": Fraction(1)}
+    # N: v/need 300/1.5 = 200 and 200/1 = 200; S: only C (D is no participant)
+    north, south = figures.bands["N"], figures.bands["S"]
+    assert (north.participants, north.mean, north.cap) == (("A", "B"), 200, 310)
+    assert (south.participants, south.mean, south.cap) == (("C",), 200, None)
+    assert figures.highest_ratios == {"N": 200, "S": 200}
+    assert figures.budgets_used == {"total": 1100, "north": 700, "parking": 200}
+    assert figures.capacity_used == {"PARK": 1}
+    assert figures.employer_total == 1100
+
+
+def test_the_highest_ratio_compares_exactly_across_needs() -> None:
+    problem = load_problem(
+        problem_doc(
+            benefits=[benefit("GYM", cost=300), benefit("SPA", cost=301)],
+            employees=[
+                employee("A", need=3, preferences={"SPA": 10}),  # 301/3 = 100.33
+                employee("B", need=0.75, preferences={"GYM": 10}),  # 300/0.75 = 400
+                employee("C", need=0.7, preferences={"GYM": 10}),  # nothing: 0
+            ],
+        )
+    )
+    figures = Figures.of(problem, {("A", "SPA"): Line(1), ("B", "GYM"): Line(1)})
+    assert figures.highest_ratios == {"G": 400}
+    assert figures.bands["G"].mean == (Fraction(301, 3) + 400) / 3
 
 
 def test_money_format() -> None:
