@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import resource
 import time
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -22,7 +23,6 @@ from pulp import LpVariable
 from solver.backends import BackendName, run_model
 from solver.candidates import (
     BudgetScope,
-    Candidate,
     Compiled,
     GroupRule,
     Person,
@@ -365,52 +365,126 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     covering it have room. The equity band is ignored: this only decides who gets which share
     of the shared resources, before the exact per-group work.
     """
-    items: list[tuple[float, str, int, Person, Candidate]] = []
-    for person in compiled.persons:
-        for candidate in person.candidates:
-            if candidate.points > 0:
-                weight = candidate.points / (candidate.wanted_units * person.total_points)
-                efficiency = weight / max(1, candidate.cost)
-                items.append((-efficiency, person.id, len(items), person, candidate))
-    items.sort(key=lambda item: item[:3])
+    covering = _covering(compiled)
+    wishes = _Wishes.of(compiled, covering)
     budget_room = {scope.id: float(scope.cap - scope.core_use) for scope in compiled.budgets}
     capacity_room = {benefit: float(left) for benefit, left in compiled.capacities}
-    allowance_room = {
-        p.id: float(p.allowance + p.top_up_limit) if p.allowance is not None else math.inf
-        for p in compiled.persons
-    }
-    taken: dict[tuple[str, str], float] = {}
+    allowance_room = array(
+        "d",
+        (
+            float(p.allowance + p.top_up_limit) if p.allowance is not None else math.inf
+            for p in compiled.persons
+        ),
+    )
+    taken = [0.0] * len(wishes.owner)
     budget_price: dict[str, float] = {}
     capacity_price: dict[str, float] = {}
-    for negative_efficiency, person_id, _, person, candidate in items:
-        covering = compiled.covering(person.group, candidate.benefit)
-        units = float(min(candidate.max_units, candidate.wanted_units))
-        cost = float(candidate.cost)
+    for index in wishes.ranked():
+        benefit, scopes, limited = wishes.kinds[wishes.kind[index]]
+        owner, units, cost = wishes.owner[index], wishes.units[index], wishes.cost[index]
         if cost > 0:
-            rooms = [budget_room[b] for b in covering] + [allowance_room[person_id]]
-            units = min(units, min(rooms) / cost)
-        if candidate.benefit in capacity_room:
-            units = min(units, capacity_room[candidate.benefit])
+            room = allowance_room[owner]  # the least room of the allowance and the budgets
+            for b in scopes:
+                room = min(room, budget_room[b])
+            units = min(units, room / cost)
+        if limited:
+            units = min(units, capacity_room[benefit])
         if units <= 0:
             continue
-        taken[(person_id, candidate.benefit)] = units
-        for b in covering:
-            budget_room[b] -= units * cost
+        taken[index] = units
+        efficiency = -wishes.negative_efficiency[index]
+        spend = units * cost
+        for b in scopes:
+            budget_room[b] -= spend
             if budget_room[b] <= 1e-6 * max(1.0, cost):
-                budget_price.setdefault(b, -negative_efficiency)
-        allowance_room[person_id] -= units * cost
-        if candidate.benefit in capacity_room:
-            capacity_room[candidate.benefit] -= units
-            if capacity_room[candidate.benefit] <= 1e-9:
-                capacity_price.setdefault(candidate.benefit, -negative_efficiency * max(1, cost))
-    usage = group_usage(
-        compiled, lambda person, benefit: (taken.get((person.id, benefit), 0.0), 0.0)
-    )
+                budget_price.setdefault(b, efficiency)
+        allowance_room[owner] -= spend
+        if limited:
+            capacity_room[benefit] -= units
+            if capacity_room[benefit] <= 1e-9:
+                capacity_price.setdefault(benefit, efficiency * max(1, cost))
     prices = Prices(
         budgets=tuple((s, budget_price[s.id]) for s in compiled.budgets if s.id in budget_price),
         capacities=tuple(sorted(capacity_price.items())),
     )
-    return usage, prices
+    return _wished_usage(compiled, covering, taken), prices
+
+
+@dataclass(frozen=True, slots=True)
+class _Wishes:
+    """Every wanted candidate (points > 0), persons in order, their candidates in order, as
+    columns: the greedy visits them in efficiency order, all over memory, and compact
+    columns of numbers keep that cheap at 100,000 persons."""
+
+    negative_efficiency: array[float]  # -(satisfaction per unit / cost)
+    owner: array[int]  # the person's position in `Compiled.persons`
+    units: array[float]  # the units asked for: min(max_units, wanted_units)
+    cost: array[float]
+    kind: array[int]  # the position in `kinds`
+    # (benefit, the budgets covering it, whether it has a capacity) of each (group, benefit)
+    kinds: list[tuple[str, tuple[str, ...], bool]]
+
+    @staticmethod
+    def of(compiled: Compiled, covering: dict[tuple[str, str], tuple[str, ...]]) -> _Wishes:
+        wishes = _Wishes(array("d"), array("q"), array("d"), array("d"), array("q"), [])
+        kind_of: dict[tuple[str, str], int] = {}
+        capacities = {benefit for benefit, _ in compiled.capacities}
+        for owner, person in enumerate(compiled.persons):
+            for candidate in person.candidates:
+                if candidate.points <= 0:
+                    continue
+                weight = candidate.points / (candidate.wanted_units * person.total_points)
+                wishes.negative_efficiency.append(-(weight / max(1, candidate.cost)))
+                wishes.owner.append(owner)
+                wishes.units.append(min(candidate.max_units, candidate.wanted_units))
+                wishes.cost.append(candidate.cost)
+                key = (person.group, candidate.benefit)
+                if key not in kind_of:
+                    kind_of[key] = len(wishes.kinds)
+                    limited = candidate.benefit in capacities
+                    wishes.kinds.append((candidate.benefit, covering[key], limited))
+                wishes.kind.append(kind_of[key])
+        return wishes
+
+    def ranked(self) -> list[int]:
+        """The wishes' positions, most satisfaction per cost first; ties by person id, then
+        in order. Wishes are in person order (`Compiled.persons` is sorted by id), so the
+        stable sort on efficiency alone gives that order (and compares floats only)."""
+        return sorted(range(len(self.owner)), key=self.negative_efficiency.__getitem__)
+
+
+def _covering(compiled: Compiled) -> dict[tuple[str, str], tuple[str, ...]]:
+    """`Compiled.covering` of every (group, benefit) a candidate has, as one dict."""
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for person in compiled.persons:
+        for candidate in person.candidates:
+            key = (person.group, candidate.benefit)
+            if key not in found:
+                found[key] = compiled.covering(*key)
+    return found
+
+
+def _wished_usage(
+    compiled: Compiled, covering: dict[tuple[str, str], tuple[str, ...]], taken: list[float]
+) -> Usage:
+    """`group_usage` of the greedy allocation: `taken[i]` units of the i-th wish (the
+    wanted candidates in person order), nothing of the other candidates, no top-up."""
+    capacity_ids = {b for b, _ in compiled.capacities}
+    usage: Usage = {rule.id: ({}, {}) for rule in compiled.groups}
+    index = 0
+    for person in compiled.persons:
+        money, places = usage[person.group]
+        for candidate in person.candidates:
+            units = 0.0
+            if candidate.points > 0:
+                units = taken[index]
+                index += 1
+            spend = candidate.cost * units
+            for scope_id in covering[person.group, candidate.benefit]:
+                money[scope_id] = money.get(scope_id, 0.0) + spend
+            if candidate.benefit in capacity_ids:
+                places[candidate.benefit] = places.get(candidate.benefit, 0.0) + units
+    return usage
 
 
 # --- the monolithic polish -------------------------------------------------------------------
