@@ -178,25 +178,19 @@ class _Catalogue:
         )
 
     def candidate(
-        self, benefit_id: str, bound: int, wanted: Preference | None, required_by: tuple[str, ...]
+        self, benefit_id: str, bound: int, points: int, units: int, required_by: tuple[str, ...]
     ) -> Candidate:
-        points, units = (wanted.points, wanted.units) if wanted is not None else (0, 1)
-        key = (benefit_id, bound, points, units, required_by)
-        found = self.shared_candidates.get(key)
-        if found is None:
-            benefit = self.benefits[benefit_id]
-            found = Candidate(
-                benefit=benefit_id,
-                cost=benefit.cost,
-                max_units=bound,
-                points=points,
-                wanted_units=units,
-                exclusive_group=benefit.exclusive_group,
-                requires=self.optional_requires[benefit_id],
-                required_by=required_by,
-            )
-            self.shared_candidates[key] = found
-        return found
+        benefit = self.benefits[benefit_id]
+        return Candidate(
+            benefit=benefit_id,
+            cost=benefit.cost,
+            max_units=bound,
+            points=points,
+            wanted_units=units,
+            exclusive_group=benefit.exclusive_group,
+            requires=self.optional_requires[benefit_id],
+            required_by=required_by,
+        )
 
     def limits(self, eligible: frozenset[str] | None, room: int | None) -> dict[str, int]:
         """The most units of each optional benefit an employee can hold, by what they are
@@ -250,19 +244,11 @@ def _person(employee: Employee, catalogue: _Catalogue) -> Person:
         if preference.points > 0 and benefit_id in limits
     }
     bounds = {b: min(p.units, limits[b]) for b, p in wanted.items()}
-    if not catalogue.requiring.isdisjoint(bounds):
+    if catalogue.requiring.isdisjoint(bounds):  # no requirements: only the limits drop
+        bounds = {b: bound for b, bound in bounds.items() if bound > 0}
+    else:
         _add_requirements(bounds, limits, catalogue)
-    bounds = _reachable(bounds, wanted, catalogue)
-    dependents = catalogue.dependents
-    candidates = tuple(
-        catalogue.candidate(
-            b,
-            bounds[b],
-            wanted.get(b),
-            tuple(d for d in dependents[b] if d in bounds) if b in dependents else (),
-        )
-        for b in sorted(bounds)
-    )
+        bounds = _reachable(bounds, wanted, catalogue)
     return Person(
         id=employee.id,
         group=employee.group,
@@ -271,9 +257,30 @@ def _person(employee: Employee, catalogue: _Catalogue) -> Person:
         top_up_limit=employee.top_up_limit,
         total_points=sum(p.points for p in wanted.values()),
         participant=bool(wanted),
-        candidates=candidates,
+        candidates=_candidates(bounds, wanted, catalogue),
         core=catalogue.core_of(eligible),
     )
+
+
+def _candidates(
+    bounds: dict[str, int], wanted: dict[str, Preference], catalogue: _Catalogue
+) -> tuple[Candidate, ...]:
+    """The candidates of `bounds`, sorted by benefit, shared with equal ones (`_Catalogue`)."""
+    dependents = catalogue.dependents
+    shared = catalogue.shared_candidates
+    found: list[Candidate] = []
+    for benefit_id in sorted(bounds):
+        required_by: tuple[str, ...] = ()
+        if benefit_id in dependents:
+            required_by = tuple(d for d in dependents[benefit_id] if d in bounds)
+        preference = wanted.get(benefit_id)
+        points, units = (preference.points, preference.units) if preference else (0, 1)
+        key = (benefit_id, bounds[benefit_id], points, units, required_by)
+        candidate = shared.get(key)
+        if candidate is None:
+            candidate = shared[key] = catalogue.candidate(*key)
+        found.append(candidate)
+    return tuple(found)
 
 
 def _add_requirements(

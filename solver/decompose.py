@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 import resource
 import time
-from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 
 from pulp import LpVariable
 
@@ -366,43 +366,39 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     of the shared resources, before the exact per-group work.
     """
     covering = _covering(compiled)
-    wishes = _Wishes.of(compiled, covering)
+    wishes = _ranked_wishes(compiled, covering)
     budget_room = {scope.id: float(scope.cap - scope.core_use) for scope in compiled.budgets}
     capacity_room = {benefit: float(left) for benefit, left in compiled.capacities}
-    allowance_room = array(
-        "d",
-        (
-            float(p.allowance + p.top_up_limit) if p.allowance is not None else math.inf
-            for p in compiled.persons
-        ),
-    )
-    taken = [0.0] * len(wishes.owner)
+    allowance_room = [
+        float(p.allowance + p.top_up_limit) if p.allowance is not None else math.inf
+        for p in compiled.persons
+    ]
+    taken = [0.0] * len(wishes)
     budget_price: dict[str, float] = {}
     capacity_price: dict[str, float] = {}
-    for index in wishes.ranked():
-        benefit, scopes, limited = wishes.kinds[wishes.kind[index]]
-        owner, units, cost = wishes.owner[index], wishes.units[index], wishes.cost[index]
+    for negative_efficiency, index, owner, asked, cost, benefit, scopes in wishes:
+        units = asked
         if cost > 0:
             room = allowance_room[owner]  # the least room of the allowance and the budgets
             for b in scopes:
                 room = min(room, budget_room[b])
             units = min(units, room / cost)
+        limited = benefit in capacity_room
         if limited:
             units = min(units, capacity_room[benefit])
         if units <= 0:
             continue
         taken[index] = units
-        efficiency = -wishes.negative_efficiency[index]
-        spend = units * cost
+        spend, emptied = units * cost, 1e-6 * max(1.0, cost)
         for b in scopes:
             budget_room[b] -= spend
-            if budget_room[b] <= 1e-6 * max(1.0, cost):
-                budget_price.setdefault(b, efficiency)
+            if budget_room[b] <= emptied:
+                budget_price.setdefault(b, -negative_efficiency)
         allowance_room[owner] -= spend
         if limited:
             capacity_room[benefit] -= units
             if capacity_room[benefit] <= 1e-9:
-                capacity_price.setdefault(benefit, efficiency * max(1, cost))
+                capacity_price.setdefault(benefit, -negative_efficiency * max(1, cost))
     prices = Prices(
         budgets=tuple((s, budget_price[s.id]) for s in compiled.budgets if s.id in budget_price),
         capacities=tuple(sorted(capacity_price.items())),
@@ -410,47 +406,36 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     return _wished_usage(compiled, covering, taken), prices
 
 
-@dataclass(frozen=True, slots=True)
-class _Wishes:
-    """Every wanted candidate (points > 0), persons in order, their candidates in order, as
-    columns: the greedy visits them in efficiency order, all over memory, and compact
-    columns of numbers keep that cheap at 100,000 persons."""
+# A wanted candidate (points > 0) in the greedy: -(satisfaction per cost), its position
+# among the wishes (persons in order, their candidates in order), the person's position in
+# `Compiled.persons`, the units it asks for, its cost, the benefit, the budgets covering it.
+_Wish = tuple[float, int, int, float, float, str, tuple[str, ...]]
 
-    negative_efficiency: array[float]  # -(satisfaction per unit / cost)
-    owner: array[int]  # the person's position in `Compiled.persons`
-    units: array[float]  # the units asked for: min(max_units, wanted_units)
-    cost: array[float]
-    kind: array[int]  # the position in `kinds`
-    # (benefit, the budgets covering it, whether it has a capacity) of each (group, benefit)
-    kinds: list[tuple[str, tuple[str, ...], bool]]
 
-    @staticmethod
-    def of(compiled: Compiled, covering: dict[tuple[str, str], tuple[str, ...]]) -> _Wishes:
-        wishes = _Wishes(array("d"), array("q"), array("d"), array("d"), array("q"), [])
-        kind_of: dict[tuple[str, str], int] = {}
-        capacities = {benefit for benefit, _ in compiled.capacities}
-        for owner, person in enumerate(compiled.persons):
-            for candidate in person.candidates:
-                if candidate.points <= 0:
-                    continue
+def _ranked_wishes(
+    compiled: Compiled, covering: dict[tuple[str, str], tuple[str, ...]]
+) -> list[_Wish]:
+    """Every wish, most satisfaction per cost first; ties by person id, then in order."""
+    wishes: list[_Wish] = []
+    for owner, person in enumerate(compiled.persons):
+        for candidate in person.candidates:
+            if candidate.points > 0:
                 weight = candidate.points / (candidate.wanted_units * person.total_points)
-                wishes.negative_efficiency.append(-(weight / max(1, candidate.cost)))
-                wishes.owner.append(owner)
-                wishes.units.append(min(candidate.max_units, candidate.wanted_units))
-                wishes.cost.append(candidate.cost)
-                key = (person.group, candidate.benefit)
-                if key not in kind_of:
-                    kind_of[key] = len(wishes.kinds)
-                    limited = candidate.benefit in capacities
-                    wishes.kinds.append((candidate.benefit, covering[key], limited))
-                wishes.kind.append(kind_of[key])
-        return wishes
-
-    def ranked(self) -> list[int]:
-        """The wishes' positions, most satisfaction per cost first; ties by person id, then
-        in order. Wishes are in person order (`Compiled.persons` is sorted by id), so the
-        stable sort on efficiency alone gives that order (and compares floats only)."""
-        return sorted(range(len(self.owner)), key=self.negative_efficiency.__getitem__)
+                wishes.append(
+                    (
+                        -(weight / max(1, candidate.cost)),
+                        len(wishes),
+                        owner,
+                        float(min(candidate.max_units, candidate.wanted_units)),
+                        float(candidate.cost),
+                        candidate.benefit,
+                        covering[person.group, candidate.benefit],
+                    )
+                )
+    # Wishes come in person order and `Compiled.persons` is sorted by id, so a stable sort
+    # on efficiency alone breaks ties by person id, then order (and compares floats only).
+    wishes.sort(key=itemgetter(0))
+    return wishes
 
 
 def _covering(compiled: Compiled) -> dict[tuple[str, str], tuple[str, ...]]:
