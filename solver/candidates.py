@@ -19,6 +19,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from solver.collector import collector_paused
 from solver.types import Benefit, Budget, Employee, Preference, Problem
 
 
@@ -121,7 +122,8 @@ class Compiled:
 def compile_problem(problem: Problem) -> Compiled:
     benefits = {benefit.id: benefit for benefit in problem.benefits}
     catalogue = _Catalogue.of(benefits)
-    persons = tuple(_person(employee, catalogue) for employee in problem.employees)
+    with collector_paused():  # a person and its candidates for every employee
+        persons = tuple(_person(employee, catalogue) for employee in problem.employees)
     holders = _core_holders(persons)
     return Compiled(
         problem=problem,

@@ -27,6 +27,7 @@ from solver.candidates import (
     GroupRule,
     Person,
 )
+from solver.collector import collector_paused
 from solver.executors import Stored
 from solver.heuristic import construct, fill, fill_lowest_first
 from solver.model import Limits, ModelVars, ObjectiveSpec, build_model
@@ -366,7 +367,8 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     of the shared resources, before the exact per-group work.
     """
     covering = _covering(compiled)
-    wishes = _ranked_wishes(compiled, covering)
+    with collector_paused():  # a tuple for every wish
+        wishes = _ranked_wishes(compiled, covering)
     budget_room = {scope.id: float(scope.cap - scope.core_use) for scope in compiled.budgets}
     capacity_room = {benefit: float(left) for benefit, left in compiled.capacities}
     allowance_room = [
@@ -376,20 +378,22 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     taken = [0.0] * len(wishes)
     budget_price: dict[str, float] = {}
     capacity_price: dict[str, float] = {}
+    # The hot loop (once per wish): min() and max() as comparisons, which give the same
+    # floats without a call each.
     for negative_efficiency, index, owner, asked, cost, benefit, scopes in wishes:
         units = asked
         if cost > 0:
             room = allowance_room[owner]  # the least room of the allowance and the budgets
             for b in scopes:
-                room = min(room, budget_room[b])
-            units = min(units, room / cost)
+                room = budget_room[b] if budget_room[b] < room else room
+            units = room / cost if room / cost < units else units
         limited = benefit in capacity_room
         if limited:
-            units = min(units, capacity_room[benefit])
+            units = capacity_room[benefit] if capacity_room[benefit] < units else units
         if units <= 0:
             continue
         taken[index] = units
-        spend, emptied = units * cost, 1e-6 * max(1.0, cost)
+        spend, emptied = units * cost, 1e-6 * (cost if cost > 1.0 else 1.0)
         for b in scopes:
             budget_room[b] -= spend
             if budget_room[b] <= emptied:
@@ -413,23 +417,25 @@ _Wish = tuple[float, int, int, float, float, str, tuple[str, ...]]
 
 
 def _ranked_wishes(
-    compiled: Compiled, covering: dict[tuple[str, str], tuple[str, ...]]
+    compiled: Compiled, covering: dict[str, dict[str, tuple[str, ...]]]
 ) -> list[_Wish]:
     """Every wish, most satisfaction per cost first; ties by person id, then in order."""
     wishes: list[_Wish] = []
     for owner, person in enumerate(compiled.persons):
+        group_covering = covering[person.group]
         for candidate in person.candidates:
             if candidate.points > 0:
                 weight = candidate.points / (candidate.wanted_units * person.total_points)
+                cost, most, wanted = candidate.cost, candidate.max_units, candidate.wanted_units
                 wishes.append(
                     (
-                        -(weight / max(1, candidate.cost)),
+                        -(weight / (cost if cost > 1 else 1)),  # max(1, cost), without a call
                         len(wishes),
                         owner,
-                        float(min(candidate.max_units, candidate.wanted_units)),
-                        float(candidate.cost),
+                        float(wanted if wanted < most else most),
+                        float(cost),
                         candidate.benefit,
-                        covering[person.group, candidate.benefit],
+                        group_covering[candidate.benefit],
                     )
                 )
     # Wishes come in person order and `Compiled.persons` is sorted by id, so a stable sort
@@ -438,19 +444,16 @@ def _ranked_wishes(
     return wishes
 
 
-def _covering(compiled: Compiled) -> dict[tuple[str, str], tuple[str, ...]]:
-    """`Compiled.covering` of every (group, benefit) a candidate has, as one dict."""
-    found: dict[tuple[str, str], tuple[str, ...]] = {}
-    for person in compiled.persons:
-        for candidate in person.candidates:
-            key = (person.group, candidate.benefit)
-            if key not in found:
-                found[key] = compiled.covering(*key)
-    return found
+def _covering(compiled: Compiled) -> dict[str, dict[str, tuple[str, ...]]]:
+    """`Compiled.covering` of every group and benefit, by group then benefit."""
+    return {
+        rule.id: {benefit: compiled.covering(rule.id, benefit) for benefit, _ in compiled.benefits}
+        for rule in compiled.groups
+    }
 
 
 def _wished_usage(
-    compiled: Compiled, covering: dict[tuple[str, str], tuple[str, ...]], taken: list[float]
+    compiled: Compiled, covering: dict[str, dict[str, tuple[str, ...]]], taken: list[float]
 ) -> Usage:
     """`group_usage` of the greedy allocation: `taken[i]` units of the i-th wish (the
     wanted candidates in person order), nothing of the other candidates, no top-up."""
@@ -459,13 +462,14 @@ def _wished_usage(
     index = 0
     for person in compiled.persons:
         money, places = usage[person.group]
+        group_covering = covering[person.group]
         for candidate in person.candidates:
             units = 0.0
             if candidate.points > 0:
                 units = taken[index]
                 index += 1
             spend = candidate.cost * units
-            for scope_id in covering[person.group, candidate.benefit]:
+            for scope_id in group_covering[candidate.benefit]:
                 money[scope_id] = money.get(scope_id, 0.0) + spend
             if candidate.benefit in capacity_ids:
                 places[candidate.benefit] = places.get(candidate.benefit, 0.0) + units

@@ -26,16 +26,15 @@ Policy decisions the format leaves open (documented here, relied on by the check
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from solver.collector import collector_paused
 from solver.errors import Issue, ProblemError
 from solver.types import (
     PROBLEM_FORMAT,
@@ -194,24 +193,6 @@ def load_problem_file(path: str | Path) -> Problem:
         except ValueError as error:
             raise ProblemError([Issue("$", None, f"is not valid JSON: {error}")]) from error
         return _load(doc)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a document's objects are built.
-
-    A 100,000-employee document is millions of objects, none in a reference cycle; the
-    collector's passes over that growing heap took longer than parsing it (half of a 44 MB
-    load). Reference counting still frees everything as usual.
-    """
-    if not gc.isenabled():  # nested, or the caller turned it off
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _load(doc: Mapping[str, Any]) -> Problem:
