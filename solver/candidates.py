@@ -19,7 +19,8 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from solver.types import Benefit, Budget, Employee, Problem
+from solver.collector import collector_paused
+from solver.types import Benefit, Budget, Employee, Preference, Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,25 +122,39 @@ class Compiled:
 def compile_problem(problem: Problem) -> Compiled:
     benefits = {benefit.id: benefit for benefit in problem.benefits}
     catalogue = _Catalogue.of(benefits)
-    persons = tuple(_person(employee, catalogue) for employee in problem.employees)
+    with collector_paused():  # a person and its candidates for every employee
+        persons = tuple(_person(employee, catalogue) for employee in problem.employees)
+    holders = _core_holders(persons)
     return Compiled(
         problem=problem,
         persons=tuple(sorted(persons, key=lambda p: p.id)),
         groups=_groups(problem, persons),
-        budgets=tuple(_budget_scope(budget, persons, benefits) for budget in problem.budgets),
-        capacities=_capacities(problem, persons),
+        budgets=tuple(_budget_scope(budget, holders, benefits) for budget in problem.budgets),
+        capacities=_capacities(problem, holders),
         benefits=tuple(sorted(benefits.items())),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class _Catalogue:
-    """What every person's compilation asks of the catalogue, worked out once."""
+    """What every person's compilation asks of the catalogue, worked out once, and the
+    values many persons share (candidates, core lists), built once per compilation."""
 
     benefits: dict[str, Benefit]
     core: tuple[str, ...]  # core benefit ids, sorted
+    optional: frozenset[str]  # the optional benefit ids
     optional_requires: dict[str, tuple[str, ...]]  # the optional benefits each requires, sorted
+    core_requires: dict[str, tuple[str, ...]]  # the core benefits each requires
+    requiring: frozenset[str]  # the benefits that require an optional one
     dependents: dict[str, tuple[str, ...]]  # the benefits requiring each one, sorted
+    # Frozen values shared by every person they describe (equal values, built once).
+    shared_candidates: dict[tuple[str, int, int, int, tuple[str, ...]], Candidate] = field(
+        default_factory=dict
+    )
+    shared_core: dict[frozenset[str] | None, tuple[str, ...]] = field(default_factory=dict)
+    shared_limits: dict[tuple[frozenset[str] | None, int | None], dict[str, int]] = field(
+        default_factory=dict
+    )
 
     @staticmethod
     def of(benefits: dict[str, Benefit]) -> _Catalogue:
@@ -150,12 +165,68 @@ class _Catalogue:
         return _Catalogue(
             benefits=benefits,
             core=tuple(sorted(b.id for b in benefits.values() if b.core)),
+            optional=frozenset(b.id for b in benefits.values() if not b.core),
             optional_requires={
                 b.id: tuple(sorted(r for r in b.requires if not benefits[r].core))
                 for b in benefits.values()
             },
+            core_requires={
+                b.id: tuple(r for r in b.requires if benefits[r].core) for b in benefits.values()
+            },
+            requiring=frozenset(
+                b.id for b in benefits.values() if any(not benefits[r].core for r in b.requires)
+            ),
             dependents={b: tuple(found) for b, found in dependents.items()},
         )
+
+    def candidate(
+        self, benefit_id: str, bound: int, points: int, units: int, required_by: tuple[str, ...]
+    ) -> Candidate:
+        benefit = self.benefits[benefit_id]
+        return Candidate(
+            benefit=benefit_id,
+            cost=benefit.cost,
+            max_units=bound,
+            points=points,
+            wanted_units=units,
+            exclusive_group=benefit.exclusive_group,
+            requires=self.optional_requires[benefit_id],
+            required_by=required_by,
+        )
+
+    def limits(self, eligible: frozenset[str] | None, room: int | None) -> dict[str, int]:
+        """The most units of each optional benefit an employee can hold, by what they are
+        eligible for and their allowance room (allowance + top-up limit, None: no cap):
+        max_units, capped by the room and the capacity; 0 when a core benefit it requires
+        is not theirs. Only the eligible optional benefits are keys."""
+        key = (eligible, room)
+        found = self.shared_limits.get(key)
+        if found is None:
+            found = {}
+            for benefit_id in self.optional:
+                if eligible is None or benefit_id in eligible:
+                    found[benefit_id] = self._limit(self.benefits[benefit_id], eligible, room)
+            self.shared_limits[key] = found
+        return found
+
+    def _limit(self, benefit: Benefit, eligible: frozenset[str] | None, room: int | None) -> int:
+        if eligible is not None and not all(r in eligible for r in self.core_requires[benefit.id]):
+            return 0
+        limit = benefit.max_units
+        if room is not None and benefit.cost > 0:
+            # employer cost c*u - w <= allowance with w <= top-up limit
+            limit = min(limit, room // benefit.cost)
+        if benefit.capacity is not None:
+            limit = min(limit, benefit.capacity)
+        return limit
+
+    def core_of(self, eligible: frozenset[str] | None) -> tuple[str, ...]:
+        """The core benefits an employee eligible for `eligible` holds, sorted."""
+        found = self.shared_core.get(eligible)
+        if found is None:
+            found = tuple(b for b in self.core if eligible is None or b in eligible)
+            self.shared_core[eligible] = found
+        return found
 
 
 def satisfaction_weight(person: Person, candidate: Candidate) -> Fraction:
@@ -166,32 +237,20 @@ def satisfaction_weight(person: Person, candidate: Candidate) -> Fraction:
 
 
 def _person(employee: Employee, catalogue: _Catalogue) -> Person:
-    benefits = catalogue.benefits
+    eligible = employee.eligible
+    room = None if employee.allowance is None else employee.allowance + employee.top_up_limit
+    limits = catalogue.limits(eligible, room)
     wanted = {
         benefit_id: preference
         for benefit_id, preference in employee.preferences
-        if preference.points > 0
-        and benefit_id in benefits
-        and not benefits[benefit_id].core
-        and employee.is_eligible(benefit_id)
+        if preference.points > 0 and benefit_id in limits
     }
-    bounds: dict[str, int] = {b: min(p.units, benefits[b].max_units) for b, p in wanted.items()}
-    _add_requirements(employee, benefits, bounds)
-    _drop_unreachable(employee, catalogue, bounds, wanted)
-    candidates = tuple(
-        Candidate(
-            benefit=b,
-            cost=benefits[b].cost,
-            max_units=bounds[b],
-            points=wanted[b].points if b in wanted else 0,
-            wanted_units=wanted[b].units if b in wanted else 1,
-            exclusive_group=benefits[b].exclusive_group,
-            requires=catalogue.optional_requires[b],
-            required_by=_dependents(b, bounds, catalogue),
-        )
-        for b in sorted(bounds)
-    )
-    core = tuple(b for b in catalogue.core if employee.is_eligible(b))
+    bounds = {b: min(p.units, limits[b]) for b, p in wanted.items()}
+    if catalogue.requiring.isdisjoint(bounds):  # no requirements: only the limits drop
+        bounds = {b: bound for b, bound in bounds.items() if bound > 0}
+    else:
+        _add_requirements(bounds, limits, catalogue)
+        bounds = _reachable(bounds, wanted, catalogue)
     return Person(
         id=employee.id,
         group=employee.group,
@@ -200,69 +259,74 @@ def _person(employee: Employee, catalogue: _Catalogue) -> Person:
         top_up_limit=employee.top_up_limit,
         total_points=sum(p.points for p in wanted.values()),
         participant=bool(wanted),
-        candidates=candidates,
-        core=core,
+        candidates=_candidates(bounds, wanted, catalogue),
+        core=catalogue.core_of(eligible),
     )
 
 
+def _candidates(
+    bounds: dict[str, int], wanted: dict[str, Preference], catalogue: _Catalogue
+) -> tuple[Candidate, ...]:
+    """The candidates of `bounds`, sorted by benefit, shared with equal ones (`_Catalogue`)."""
+    dependents = catalogue.dependents
+    shared = catalogue.shared_candidates
+    found: list[Candidate] = []
+    for benefit_id in sorted(bounds):
+        required_by: tuple[str, ...] = ()
+        if benefit_id in dependents:
+            required_by = tuple(d for d in dependents[benefit_id] if d in bounds)
+        preference = wanted.get(benefit_id)
+        points, units = (preference.points, preference.units) if preference else (0, 1)
+        key = (benefit_id, bounds[benefit_id], points, units, required_by)
+        candidate = shared.get(key)
+        if candidate is None:
+            candidate = shared[key] = catalogue.candidate(*key)
+        found.append(candidate)
+    return tuple(found)
+
+
 def _add_requirements(
-    employee: Employee, benefits: dict[str, Benefit], bounds: dict[str, int]
+    bounds: dict[str, int], limits: dict[str, int], catalogue: _Catalogue
 ) -> None:
-    """Optional benefits required by candidates become candidates (at least one unit)."""
-    pending = sorted(bounds)
+    """The eligible optional benefits that candidates require, directly or not, become
+    candidates of one unit (at most their limit)."""
+    pending = [b for b in bounds if catalogue.optional_requires[b]]
     while pending:
-        benefit_id = pending.pop()
-        for required in benefits[benefit_id].requires:
-            if required not in benefits or benefits[required].core:
-                continue
-            if not employee.is_eligible(required):
-                continue  # unreachable: dropped below
-            if required not in bounds:
-                bounds[required] = 1
+        for required in catalogue.optional_requires[pending.pop()]:
+            if required not in bounds and required in limits:
+                bounds[required] = min(1, limits[required])
                 pending.append(required)
 
 
-def _dependents(benefit_id: str, bounds: dict[str, int], catalogue: _Catalogue) -> tuple[str, ...]:
-    """The person's candidates (`bounds`) that require `benefit_id`, sorted."""
-    return tuple(b for b in catalogue.dependents.get(benefit_id, ()) if b in bounds)
+def _reachable(
+    bounds: dict[str, int], wanted: Container[str], catalogue: _Catalogue
+) -> dict[str, int]:
+    """The candidates that can be non-zero.
 
-
-def _drop_unreachable(
-    employee: Employee,
-    catalogue: _Catalogue,
-    bounds: dict[str, int],
-    wanted: Container[str],
-) -> None:
-    """Remove candidates that can never be non-zero, until nothing changes.
-
-    A prerequisite nobody wants is reachable only while a candidate that requires it is.
+    A candidate is dropped when its limit is 0 (`_Catalogue.limits`), when a requirement
+    was dropped, or, for a prerequisite nobody wants, when every candidate requiring it was.
+    Each drop can cause others, so this repeats until nothing changes: the largest set
+    where none applies, whatever the order of the drops.
     """
-    benefits = catalogue.benefits
-    changed = True
+    kept = {b: bound for b, bound in bounds.items() if bound > 0}
+    linked = [b for b in kept if catalogue.optional_requires[b] or b not in wanted]
+    changed = bool(linked)  # with no requirement nor prerequisite, nothing else drops
     while changed:
         changed = False
-        for benefit_id in sorted(bounds):
-            benefit = benefits[benefit_id]
-            reachable = (
-                all(
-                    r in benefits and employee.is_eligible(r) and (benefits[r].core or r in bounds)
-                    for r in benefit.requires
-                )
-                and benefit.capacity != 0
-                and (benefit_id in wanted or bool(_dependents(benefit_id, bounds, catalogue)))
-            )
-            bound = bounds[benefit_id]
-            if employee.allowance is not None and benefit.cost > 0:
-                # employer cost c*u - w <= allowance with w <= top-up limit
-                bound = min(bound, (employee.allowance + employee.top_up_limit) // benefit.cost)
-            if benefit.capacity is not None:
-                bound = min(bound, benefit.capacity)
-            if not reachable or bound <= 0:
-                del bounds[benefit_id]
+        for benefit_id in linked:
+            if benefit_id in kept and not _links_held(benefit_id, kept, wanted, catalogue):
+                del kept[benefit_id]
                 changed = True
-            elif bound != bounds[benefit_id]:
-                bounds[benefit_id] = bound
-                changed = True
+    return kept
+
+
+def _links_held(
+    benefit_id: str, kept: Container[str], wanted: Container[str], catalogue: _Catalogue
+) -> bool:
+    """Its optional requirements are kept, and someone wants it or a kept candidate needs it."""
+    return all(r in kept for r in catalogue.optional_requires[benefit_id]) and (
+        benefit_id in wanted or any(d in kept for d in catalogue.dependents.get(benefit_id, ()))
+    )
 
 
 def _groups(problem: Problem, persons: tuple[Person, ...]) -> tuple[GroupRule, ...]:
@@ -293,25 +357,41 @@ def _groups(problem: Problem, persons: tuple[Person, ...]) -> tuple[GroupRule, .
     return tuple(rules)
 
 
+def _core_holders(persons: tuple[Person, ...]) -> dict[tuple[str, tuple[str, ...]], int]:
+    """How many persons of each group hold each combination of core benefits."""
+    holders: dict[tuple[str, tuple[str, ...]], int] = {}
+    for person in persons:
+        key = (person.group, person.core)
+        holders[key] = holders.get(key, 0) + 1
+    return holders
+
+
 def _budget_scope(
-    budget: Budget, persons: tuple[Person, ...], benefits: dict[str, Benefit]
+    budget: Budget,
+    holders: dict[tuple[str, tuple[str, ...]], int],
+    benefits: dict[str, Benefit],
 ) -> BudgetScope:
     groups = frozenset(budget.groups) if budget.groups is not None else None
     covered = frozenset(budget.benefits) if budget.benefits is not None else None
     scope = BudgetScope(id=budget.id, cap=budget.cap, groups=groups, benefits=covered, core_use=0)
     core_use = sum(
-        benefits[b].cost for person in persons for b in person.core if scope.covers(person.group, b)
+        count * benefits[b].cost
+        for (group, core), count in holders.items()
+        for b in core
+        if scope.covers(group, b)
     )
     return BudgetScope(
         id=budget.id, cap=budget.cap, groups=groups, benefits=covered, core_use=core_use
     )
 
 
-def _capacities(problem: Problem, persons: tuple[Person, ...]) -> tuple[tuple[str, int], ...]:
+def _capacities(
+    problem: Problem, holders: dict[tuple[str, tuple[str, ...]], int]
+) -> tuple[tuple[str, int], ...]:
     core_counts: dict[str, int] = {}
-    for person in persons:
-        for benefit_id in person.core:
-            core_counts[benefit_id] = core_counts.get(benefit_id, 0) + 1
+    for (_, core), count in holders.items():
+        for benefit_id in core:
+            core_counts[benefit_id] = core_counts.get(benefit_id, 0) + count
     return tuple(
         sorted(
             (b.id, b.capacity - core_counts.get(b.id, 0))

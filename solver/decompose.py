@@ -16,17 +16,18 @@ import resource
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 
 from pulp import LpVariable
 
 from solver.backends import BackendName, run_model
 from solver.candidates import (
     BudgetScope,
-    Candidate,
     Compiled,
     GroupRule,
     Person,
 )
+from solver.collector import collector_paused
 from solver.executors import Stored
 from solver.heuristic import construct, fill, fill_lowest_first
 from solver.model import Limits, ModelVars, ObjectiveSpec, build_model
@@ -365,52 +366,114 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     covering it have room. The equity band is ignored: this only decides who gets which share
     of the shared resources, before the exact per-group work.
     """
-    items: list[tuple[float, str, int, Person, Candidate]] = []
-    for person in compiled.persons:
-        for candidate in person.candidates:
-            if candidate.points > 0:
-                weight = candidate.points / (candidate.wanted_units * person.total_points)
-                efficiency = weight / max(1, candidate.cost)
-                items.append((-efficiency, person.id, len(items), person, candidate))
-    items.sort(key=lambda item: item[:3])
+    covering = _covering(compiled)
+    with collector_paused():  # a tuple for every wish
+        wishes = _ranked_wishes(compiled, covering)
     budget_room = {scope.id: float(scope.cap - scope.core_use) for scope in compiled.budgets}
     capacity_room = {benefit: float(left) for benefit, left in compiled.capacities}
-    allowance_room = {
-        p.id: float(p.allowance + p.top_up_limit) if p.allowance is not None else math.inf
+    allowance_room = [
+        float(p.allowance + p.top_up_limit) if p.allowance is not None else math.inf
         for p in compiled.persons
-    }
-    taken: dict[tuple[str, str], float] = {}
+    ]
+    taken = [0.0] * len(wishes)
     budget_price: dict[str, float] = {}
     capacity_price: dict[str, float] = {}
-    for negative_efficiency, person_id, _, person, candidate in items:
-        covering = compiled.covering(person.group, candidate.benefit)
-        units = float(min(candidate.max_units, candidate.wanted_units))
-        cost = float(candidate.cost)
+    # The hot loop (once per wish): min() and max() as comparisons, which give the same
+    # floats without a call each.
+    for negative_efficiency, index, owner, asked, cost, benefit, scopes in wishes:
+        units = asked
         if cost > 0:
-            rooms = [budget_room[b] for b in covering] + [allowance_room[person_id]]
-            units = min(units, min(rooms) / cost)
-        if candidate.benefit in capacity_room:
-            units = min(units, capacity_room[candidate.benefit])
+            room = allowance_room[owner]  # the least room of the allowance and the budgets
+            for b in scopes:
+                room = budget_room[b] if budget_room[b] < room else room
+            units = room / cost if room / cost < units else units
+        limited = benefit in capacity_room
+        if limited:
+            units = capacity_room[benefit] if capacity_room[benefit] < units else units
         if units <= 0:
             continue
-        taken[(person_id, candidate.benefit)] = units
-        for b in covering:
-            budget_room[b] -= units * cost
-            if budget_room[b] <= 1e-6 * max(1.0, cost):
+        taken[index] = units
+        spend, emptied = units * cost, 1e-6 * (cost if cost > 1.0 else 1.0)
+        for b in scopes:
+            budget_room[b] -= spend
+            if budget_room[b] <= emptied:
                 budget_price.setdefault(b, -negative_efficiency)
-        allowance_room[person_id] -= units * cost
-        if candidate.benefit in capacity_room:
-            capacity_room[candidate.benefit] -= units
-            if capacity_room[candidate.benefit] <= 1e-9:
-                capacity_price.setdefault(candidate.benefit, -negative_efficiency * max(1, cost))
-    usage = group_usage(
-        compiled, lambda person, benefit: (taken.get((person.id, benefit), 0.0), 0.0)
-    )
+        allowance_room[owner] -= spend
+        if limited:
+            capacity_room[benefit] -= units
+            if capacity_room[benefit] <= 1e-9:
+                capacity_price.setdefault(benefit, -negative_efficiency * max(1, cost))
     prices = Prices(
         budgets=tuple((s, budget_price[s.id]) for s in compiled.budgets if s.id in budget_price),
         capacities=tuple(sorted(capacity_price.items())),
     )
-    return usage, prices
+    return _wished_usage(compiled, covering, taken), prices
+
+
+# A wanted candidate (points > 0) in the greedy: -(satisfaction per cost), its position
+# among the wishes (persons in order, their candidates in order), the person's position in
+# `Compiled.persons`, the units it asks for, its cost, the benefit, the budgets covering it.
+_Wish = tuple[float, int, int, float, float, str, tuple[str, ...]]
+
+
+def _ranked_wishes(
+    compiled: Compiled, covering: dict[str, dict[str, tuple[str, ...]]]
+) -> list[_Wish]:
+    """Every wish, most satisfaction per cost first; ties by person id, then in order."""
+    wishes: list[_Wish] = []
+    for owner, person in enumerate(compiled.persons):
+        group_covering = covering[person.group]
+        for candidate in person.candidates:
+            if candidate.points > 0:
+                weight = candidate.points / (candidate.wanted_units * person.total_points)
+                cost, most, wanted = candidate.cost, candidate.max_units, candidate.wanted_units
+                wishes.append(
+                    (
+                        -(weight / (cost if cost > 1 else 1)),  # max(1, cost), without a call
+                        len(wishes),
+                        owner,
+                        float(wanted if wanted < most else most),
+                        float(cost),
+                        candidate.benefit,
+                        group_covering[candidate.benefit],
+                    )
+                )
+    # Wishes come in person order and `Compiled.persons` is sorted by id, so a stable sort
+    # on efficiency alone breaks ties by person id, then order (and compares floats only).
+    wishes.sort(key=itemgetter(0))
+    return wishes
+
+
+def _covering(compiled: Compiled) -> dict[str, dict[str, tuple[str, ...]]]:
+    """`Compiled.covering` of every group and benefit, by group then benefit."""
+    return {
+        rule.id: {benefit: compiled.covering(rule.id, benefit) for benefit, _ in compiled.benefits}
+        for rule in compiled.groups
+    }
+
+
+def _wished_usage(
+    compiled: Compiled, covering: dict[str, dict[str, tuple[str, ...]]], taken: list[float]
+) -> Usage:
+    """`group_usage` of the greedy allocation: `taken[i]` units of the i-th wish (the
+    wanted candidates in person order), nothing of the other candidates, no top-up."""
+    capacity_ids = {b for b, _ in compiled.capacities}
+    usage: Usage = {rule.id: ({}, {}) for rule in compiled.groups}
+    index = 0
+    for person in compiled.persons:
+        money, places = usage[person.group]
+        group_covering = covering[person.group]
+        for candidate in person.candidates:
+            units = 0.0
+            if candidate.points > 0:
+                units = taken[index]
+                index += 1
+            spend = candidate.cost * units
+            for scope_id in group_covering[candidate.benefit]:
+                money[scope_id] = money.get(scope_id, 0.0) + spend
+            if candidate.benefit in capacity_ids:
+                places[candidate.benefit] = places.get(candidate.benefit, 0.0) + units
+    return usage
 
 
 # --- the monolithic polish -------------------------------------------------------------------

@@ -34,6 +34,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from solver.collector import collector_paused
 from solver.errors import Issue, ProblemError
 from solver.types import (
     PROBLEM_FORMAT,
@@ -70,6 +71,8 @@ _EMPLOYEE_FIELDS = (
     "preferences",
 )
 _PREFERENCE_FIELDS = ("points", "units")
+_EMPLOYEE_FIELD_SET = frozenset(_EMPLOYEE_FIELDS)
+_PREFERENCE_FIELD_SET = frozenset(_PREFERENCE_FIELDS)
 
 
 def key_path(path: str, key: str) -> str:
@@ -177,6 +180,22 @@ class _Issues:
 
 def load_problem(doc: Mapping[str, Any]) -> Problem:
     """Validate `doc` and build the problem; raises `ProblemError` listing every issue."""
+    with collector_paused():
+        return _load(doc)
+
+
+def load_problem_file(path: str | Path) -> Problem:
+    """Read a JSON problem file; unreadable JSON is reported like any other issue."""
+    text = Path(path).read_text(encoding="utf-8")
+    with collector_paused():
+        try:
+            doc = json.loads(text, parse_constant=_reject_constant)
+        except ValueError as error:
+            raise ProblemError([Issue("$", None, f"is not valid JSON: {error}")]) from error
+        return _load(doc)
+
+
+def _load(doc: Mapping[str, Any]) -> Problem:
     issues = _Issues()
     top = issues.object("$", doc, _TOP_REQUIRED, _TOP_OPTIONAL)
     if top is None:
@@ -220,16 +239,6 @@ def load_problem(doc: Mapping[str, Any]) -> Problem:
         benefits=tuple(benefits.values()),
         employees=tuple(sorted(employees, key=lambda employee: employee.id)),
     )
-
-
-def load_problem_file(path: str | Path) -> Problem:
-    """Read a JSON problem file; unreadable JSON is reported like any other issue."""
-    text = Path(path).read_text(encoding="utf-8")
-    try:
-        doc = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as error:
-        raise ProblemError([Issue("$", None, f"is not valid JSON: {error}")]) from error
-    return load_problem(doc)
 
 
 def _raw_groups(raws: Any) -> set[str]:
@@ -408,23 +417,159 @@ def _employees(
     _unique_ids(issues, "$.employees", raws, "employee")
     employees: list[Employee] = []
     seen: set[str] = set()
+    plain = _PlainEmployees(benefits, benefit_ids, points_per_employee)
     for index, raw_value in enumerate(raws):
-        path = f"$.employees[{index}]"
-        raw = issues.object(path, raw_value, ("id", "group"), _EMPLOYEE_FIELDS)
-        if raw is None:
-            continue
-        employee = _employee(
-            issues,
-            path,
-            raw,
-            benefits=benefits,
-            benefit_ids=benefit_ids,
-            points_per_employee=points_per_employee,
-        )
+        employee = plain.employee(raw_value)
+        if employee is None:  # something is wrong, or unusual: the issue-collecting path
+            path = f"$.employees[{index}]"
+            raw = issues.object(path, raw_value, ("id", "group"), _EMPLOYEE_FIELDS)
+            if raw is None:
+                continue
+            employee = _employee(
+                issues,
+                path,
+                raw,
+                benefits=benefits,
+                benefit_ids=benefit_ids,
+                points_per_employee=points_per_employee,
+            )
         if employee is not None and employee.id not in seen:
             seen.add(employee.id)
             employees.append(employee)
     return employees
+
+
+class _PlainEmployees:
+    """Employees that break no rule, built without collecting issues (large documents).
+
+    `employee` accepts only the common forms (plain dicts, str ids, int amounts, int or
+    {points, units} preferences) and returns None for anything else, valid or not: the
+    issue-collecting `_employee` then decides, so both paths give the same `Employee` and
+    the same issues. The values many employees share (eligibility lists, need ratios,
+    preferences) are checked and built once.
+    """
+
+    def __init__(
+        self, benefits: dict[str, Benefit], benefit_ids: set[str], points_per_employee: int | None
+    ) -> None:
+        self.benefits = benefits
+        self.benefit_ids = benefit_ids
+        self.points_per_employee = points_per_employee
+        # Core benefits with requirements: an eligible employee must be eligible for those too.
+        self.core_requires = tuple(
+            (b.id, b.requires) for b in benefits.values() if b.core and b.requires
+        )
+        self.eligible_sets: dict[tuple[Any, ...], frozenset[str] | None] = {}
+        self.ratios: dict[tuple[type, Any], Fraction | None] = {}
+        self.preferences: dict[tuple[int, int], Preference] = {}
+        self.plain: dict[int, Preference] = {}  # points alone (units 1), by points
+
+    def employee(self, raw: Any) -> Employee | None:
+        if type(raw) is not dict or not raw.keys() <= _EMPLOYEE_FIELD_SET:
+            return None
+        ident, group = raw.get("id"), raw.get("group")
+        if type(ident) is not str or type(group) is not str or not ident.strip():
+            return None
+        if not group.strip():
+            return None
+        allowance = raw.get("allowance")
+        if allowance is not None and (type(allowance) is not int or allowance < 0):
+            return None
+        top_up_limit = raw.get("top_up_limit", 0)
+        if type(top_up_limit) is not int or top_up_limit < 0:
+            return None
+        need = self.positive_ratio(raw.get("need", 1))
+        eligible = raw.get("eligible")
+        if eligible is not None:
+            eligible = self.eligible(eligible)
+            if eligible is None:
+                return None
+        preferences = self.preference_list(raw.get("preferences") or {})
+        if need is None or preferences is None:
+            return None
+        return Employee(
+            id=ident,
+            group=group,
+            allowance=allowance,
+            need=need,
+            top_up_limit=top_up_limit,
+            eligible=eligible,
+            preferences=preferences,
+        )
+
+    def positive_ratio(self, value: Any) -> Fraction | None:
+        """`_Issues.ratio(positive=True)` of an int or float, or None."""
+        kind = type(value)
+        if kind is not int and kind is not float:
+            return None
+        key = (kind, value)
+        if key not in self.ratios:
+            exact = None
+            if kind is int or math.isfinite(value):
+                exact = Fraction(str(value))
+            self.ratios[key] = exact if exact is not None and exact > 0 else None
+        return self.ratios[key]
+
+    def eligible(self, value: Any) -> frozenset[str] | None:
+        """A list of distinct known benefit ids that satisfies the core requirements, or None."""
+        if type(value) is not list:
+            return None
+        key = tuple(value)
+        try:
+            return self.eligible_sets[key]
+        except KeyError:
+            found = frozenset(key)
+            valid = (
+                all(type(item) is str for item in key)
+                and len(found) == len(key)
+                and found <= self.benefit_ids
+                and all(
+                    core not in found or all(needed in found for needed in requires)
+                    for core, requires in self.core_requires
+                )
+            )
+            self.eligible_sets[key] = found if valid else None
+            return self.eligible_sets[key]
+        except TypeError:  # an unhashable item: not an id
+            return None
+
+    def preference_list(self, value: Any) -> tuple[tuple[str, Preference], ...] | None:
+        """Preferences sorted by benefit id within points_per_employee, or None."""
+        if type(value) is not dict or not value.keys() <= self.benefit_ids:
+            return None
+        result: list[tuple[str, Preference]] = []
+        total = 0
+        for name in sorted(value):
+            item = value[name]
+            preference = self.plain.get(item) if type(item) is int else None
+            if preference is None:
+                preference = self.preference(name, item)
+            if preference is None:
+                return None
+            total += preference.points
+            result.append((name, preference))
+        if self.points_per_employee is not None and total > self.points_per_employee:
+            return None
+        return tuple(result)
+
+    def preference(self, name: str, value: Any) -> Preference | None:
+        """Points alone, or {points, units} within the benefit's max_units; else None."""
+        points: Any = value
+        units: Any = 1
+        if type(value) is dict and value.keys() <= _PREFERENCE_FIELD_SET:
+            points, units = value.get("points"), value.get("units", 1)
+            benefit = self.benefits.get(name)
+            if type(units) is not int or benefit is None or not 1 <= units <= benefit.max_units:
+                return None
+        if type(points) is not int or points < 1:
+            return None
+        key = (points, units)
+        preference = self.preferences.get(key)
+        if preference is None:
+            preference = self.preferences[key] = Preference(points=points, units=units)
+        if type(value) is int:
+            self.plain[points] = preference
+        return preference
 
 
 def _employee(

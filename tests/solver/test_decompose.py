@@ -20,6 +20,7 @@ from solver.generate import generate
 from solver.load import load_problem
 from solver.model import ObjectiveSpec
 from solver.state import AllocationState
+from tests.solver import factories
 
 
 def _compiled(*, employees: int, seed: int, groups: int) -> Compiled:
@@ -83,3 +84,17 @@ def test_a_group_task_returns_a_valid_allocation_within_its_shares(node_limit: i
     state.load(result.lines)
     assert state.violations() == []
     assert state.objective() > 0
+
+
+def test_the_greedy_breaks_ties_by_person_id() -> None:
+    """Two equal wishes for the last place: the lower id takes it, whatever the order."""
+    doc = factories.problem_doc(
+        benefits=[factories.benefit("PARKING", cost=500, capacity=1)],
+        employees=[
+            factories.employee("B", group="FIRST", preferences={"PARKING": 10}),
+            factories.employee("A", group="SECOND", preferences={"PARKING": 10}),
+        ],
+    )
+    usage, prices = priced_usage(compile_problem(load_problem(doc)))
+    assert (usage["FIRST"][1], usage["SECOND"][1]) == ({"PARKING": 0.0}, {"PARKING": 1.0})
+    assert prices.capacities == (("PARKING", 1.0),)  # a whole satisfaction per place

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from solver.errors import ProblemError
 from solver.load import load_problem, load_problem_file
 from solver.types import Preference
-from tests.solver.factories import design_example
+from tests.solver.factories import benefit, design_example, employee, problem_doc
 
 Doc = dict[str, Any]
 
@@ -368,4 +369,62 @@ def test_the_leftover_policy_is_carried_and_checked_but_never_changes_the_solve(
         load_problem({**design_example(), "leftover_policy": "burn"})
     assert [(i.path, i.message) for i in raised.value.issues] == [
         ("$.leftover_policy", "must be one of: forfeit, cash, carry_over")
+    ]
+
+
+def test_every_valid_form_of_an_employee_loads_alike() -> None:
+    forms: list[Any] = [
+        employee("A", preferences={"GYM": 5}),
+        employee(
+            "A",
+            preferences={"GYM": {"points": 5}},
+            allowance=None,
+            need=1,
+            top_up_limit=0,
+            eligible=None,
+        ),
+        employee("A", preferences={"GYM": {"points": 5, "units": 1}}, need=1.0),
+        OrderedDict(employee("A", preferences=OrderedDict(GYM=5))),  # not a plain dict
+    ]
+    loaded = [
+        load_problem(problem_doc(benefits=[benefit("GYM")], employees=[form])) for form in forms
+    ]
+    assert all(problem == loaded[0] for problem in loaded)
+
+
+def test_a_broken_value_shared_by_employees_is_reported_for_each() -> None:
+    doc = problem_doc(
+        benefits=[
+            benefit("HEALTH", core=True, requires=["LIFE"]),
+            benefit("LIFE", core=True),
+            benefit("GYM"),
+        ],
+        employees=[
+            employee("A", eligible=["HEALTH", "GYM"], preferences={"GYM": 0}),
+            employee("B", eligible=["HEALTH", "GYM"], preferences={"GYM": 0}),
+            employee("C", eligible=["HEALTH", "LIFE", "GYM"], preferences={"GYM": 5}),
+        ],
+    )
+    with pytest.raises(ProblemError) as raised:
+        load_problem(doc)
+    assert [issue.path for issue in raised.value.issues] == [
+        "$.employees[0].eligible",
+        "$.employees[0].preferences.GYM",
+        "$.employees[1].eligible",
+        "$.employees[1].preferences.GYM",
+    ]
+
+
+def test_what_one_document_allows_is_checked_again_for_the_next() -> None:
+    def doc(*, max_units: int) -> Doc:
+        return problem_doc(
+            benefits=[benefit("LEAVE", max_units=max_units)],
+            employees=[employee("A", preferences={"LEAVE": {"points": 5, "units": 3}})],
+        )
+
+    load_problem(doc(max_units=3))
+    with pytest.raises(ProblemError) as raised:
+        load_problem(doc(max_units=2))
+    assert [issue.path for issue in raised.value.issues] == [
+        "$.employees[0].preferences.LEAVE.units"
     ]
