@@ -48,6 +48,7 @@ from solver.backends import BackendName, backend_label, backend_version, resolve
 from solver.bound import SUBGRADIENT_STEPS, Lagrangian
 from solver.bound import lagrangian_bound as lagrangian_dual
 from solver.candidates import Compiled, Person, by_group, compile_problem
+from solver.collector import collector_paused
 from solver.decompose import (
     WHOLE_TIME_SHARE,
     GroupResult,
@@ -190,7 +191,9 @@ def solve(
     except RuntimeError as error:
         return _error(str(error), "unknown", started)
     try:
-        with _executor(problem, options, executor) as chosen:
+        # The main process builds millions of surviving objects (states, lines, the check's
+        # figures): without the collector's passes over them (`collector_paused`).
+        with _executor(problem, options, executor) as chosen, collector_paused():
             return _solve(problem, options, backend, started, chosen, warm)
     except ExecutorError as error:
         return _error(f"executor: {error}", backend, started)

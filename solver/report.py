@@ -53,16 +53,15 @@ there are none; finance compares runs by these keys):
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+from solver.collector import collector_paused
 from solver.explain import explain_each
 from solver.explain_text import document_explanation
 from solver.types import RESULT_FORMAT, Problem, SolveOutcome
@@ -139,7 +138,7 @@ def build_result(
             [violation.as_dict() for violation in violations[:MAX_VIOLATIONS]]
         )
         return doc
-    with _collector_paused():
+    with collector_paused():
         figures = Figures.of(problem, outcome.assignment)
         doc.update(_allocation_sections(problem, figures))
     total = exact_sum(figures.scores.values())
@@ -152,30 +151,6 @@ def build_result(
     doc["gap"] = _gap(doc["objective"], doc["bound"])
     doc["kpis"].update(objective=doc["objective"], bound=doc["bound"], gap=doc["gap"])
     return doc
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while the sections are built.
-
-    They are millions of small dicts and lists that all survive (they are the document) and
-    hold no cycles, so each of the collector's passes would re-scan them, and the problem
-    and the assignment, for nothing: a third of the build's time at 100,000 employees.
-    Afterwards everything is moved to the oldest generation unscanned (freeze, unfreeze),
-    so the next young-generation passes do not scan the new objects either; cyclic garbage
-    among them waits for the next full pass. Skipped when something else froze objects.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
 
 
 def _without_clock(note: str) -> str:
