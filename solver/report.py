@@ -139,7 +139,7 @@ def build_result(
         )
         return doc
     with collector_paused():
-        figures = Figures.of(problem, outcome.assignment)
+        figures = outcome.figures or Figures.of(problem, outcome.assignment)
         doc.update(_allocation_sections(problem, figures))
     total = exact_sum(figures.scores.values())
     doc["objective"] = _round(total)

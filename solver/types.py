@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the checker's figures ride along with an outcome it checked
+    from solver.validate import Figures
 
 PROBLEM_FORMAT = "flexben.problem/v1"
 RESULT_FORMAT = "flexben.allocation/v1"
@@ -138,6 +141,9 @@ class SolveOutcome:
     # The engine ran the independent exact checker (`solver.validate.check_assignment`) on
     # exactly this assignment and it found nothing: the pipeline checks once, not twice.
     checked: bool = False
+    # The exact figures that check computed on this assignment, for the report to reuse
+    # (None: the report computes them).
+    figures: Figures | None = None
 
 
 Backend = Literal["auto", "highs", "cbc"]

@@ -460,12 +460,19 @@ def check_assignment(
     `fixed`: use by lines outside the assignment, counted into budgets and capacities, and
     frozen value caps checked instead of the band for the employees they name.
     """
+    return checked_figures(problem, assignment, fixed=fixed)[0]
+
+
+def checked_figures(
+    problem: Problem, assignment: Assignment, *, fixed: FixedUse = NO_FIXED_USE
+) -> tuple[list[Violation], Figures | None]:
+    """`check_assignment`, with the figures it computed (None: lines naming unknown ids)."""
     benefits = benefit_map(problem)
     employees = {employee.id: employee for employee in problem.employees}
     money = problem.currency
     found = _check_lines(assignment, employees, benefits, money)
     if any(violation.family == "unknown" for violation in found):
-        return found
+        return found, None
     figures = Figures.of(problem, assignment)
     for employee in problem.employees:
         wishes = figures.wishes.get(employee.id, {})
@@ -473,7 +480,7 @@ def check_assignment(
     found.extend(_check_budgets(problem, fixed.budgets_with(figures.budgets_used)))
     found.extend(_check_capacity(problem, fixed.capacity_with(figures.capacity_used)))
     found.extend(_check_band(problem, figures, fixed))
-    return found
+    return found, figures
 
 
 def _check_lines(

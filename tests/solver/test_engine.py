@@ -211,3 +211,13 @@ def test_above_the_lp_size_the_bound_is_lagrangian_and_holds(
     # With rounds, the time left tightens it (the Lagrangian dual's or the polish's bound).
     assert full.bound is not None and full.bound <= alone.bound + 1e-6
     assert full.notes[-1] != alone.notes[-1]
+
+
+def test_the_outcome_carries_the_figures_its_check_computed_on_its_assignment() -> None:
+    from solver.validate import Figures
+
+    problem = _generated(employees=40, seed=4)
+    outcome = solve(problem, SolveOptions(time_limit_s=30, max_rounds=0))
+    _assert_valid(problem, outcome)
+    assert outcome.checked and outcome.figures is not None
+    assert outcome.figures == Figures.of(problem, outcome.assignment)
