@@ -14,7 +14,10 @@ its minimum) or from the greedy prices, which a few projected subgradient steps 
 groups' priced LPs improve (Polyak step toward the best known allocation). The final round
 solves each group's priced problem as an integer MILP: its dual bound after a node limit
 bounds that group's term and lies below its LP, since per-person integrality (a favourite
-costing more than the allowance is not 0.7 of a benefit) now counts.
+costing more than the allowance is not 0.7 of a benefit) now counts. The LP rounds also
+take each group's band bound (`solver.band_bound`: whole units under the equity band, a
+second valid bound of the same term) where it is lower: it needs no MILP, so a group the
+clock cuts off in the first MILP round still counts with it.
 
 Every round is one picklable task per group on the solve's executor. Work limits (steps,
 nodes per group size) decide the bound; the deadline only cuts a round off, and then the
@@ -28,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from solver.backends import BackendName, run_model
+from solver.band_bound import band_term
 from solver.candidates import Compiled, GroupRule, Person
 from solver.decompose import Line, Prices, peak_kib, set_start
 from solver.executors import Executor, Stored
@@ -82,6 +86,7 @@ def solve_priced(task: PricedTask) -> PricedTerm:
     if relax:
         result = run_model(problem, task.backend, mip=False)
         bound = result.objective if result.proven_optimal else None
+        bound = _with_band(bound, task, persons)
     else:
         start = AllocationState(persons, (task.rule,), NO_LIMITS)
         start.load(task.start)
@@ -96,6 +101,30 @@ def solve_priced(task: PricedTask) -> PricedTerm:
         bound = result.bound
     use = _use(persons, task.prices, variables) if result.has_solution else ({}, {})
     return PricedTerm(task.rule.id, bound, use, peak_kib())
+
+
+def _with_band(bound: float | None, task: PricedTask, persons: tuple[Person, ...]) -> float | None:
+    """The smaller of the group's LP bound and its band bound (`solver.band_bound`: whole
+    units kept), both valid for the same priced problem. Only the LP rounds compute it: the
+    first MILP round falls back on (and compares with) their terms."""
+    budget_prices = task.prices.budgets
+    places = dict(task.prices.capacities)
+    prices = {
+        candidate.benefit: (
+            sum(
+                price
+                for scope, price in budget_prices
+                if scope.covers(task.rule.id, candidate.benefit)
+            ),
+            places.get(candidate.benefit, 0.0),
+        )
+        for person in persons
+        for candidate in person.candidates
+    }
+    band = band_term(task.rule, persons, prices)
+    if band is None:
+        return bound
+    return band if bound is None else min(bound, band)
 
 
 def _use(persons: tuple[Person, ...], prices: Prices, variables: ModelVars) -> Use:
@@ -191,7 +220,8 @@ def _lp_steps(dual: Lagrangian, search: _Search, prices: Prices, target: float, 
             return False
         terms = [term for term in found if term is not None]
         value = dual_value(dual.compiled, prices, terms)
-        search.offer(value, prices, terms, f"Lagrangian dual (per-group LPs; {step} LP steps)")
+        kind = f"Lagrangian dual (per-group LPs and band bounds; {step} LP steps)"
+        search.offer(value, prices, terms, kind)
         moved = _step(dual, prices, terms, value=value, target=target, theta=search.theta)
         if moved is None or step == steps:
             break
@@ -243,7 +273,7 @@ def _integer_kind(steps: int, integer_steps: int, solved: int, groups: int) -> s
     which = (
         "per-group MILPs"
         if solved == groups
-        else f"per-group MILPs for {solved} of {groups} groups, LPs for the rest"
+        else f"per-group MILPs for {solved} of {groups} groups, LPs and band bounds for the rest"
     )
     return f"Lagrangian dual ({which}; {steps} LP and {integer_steps} integer steps)"
 
