@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -46,6 +47,12 @@ FILL_PASSES = 6
 # and at most this many steps each (each step lowers the level to the band's cap).
 LEVEL_STARTS = 32
 DESCENT_STEPS = 12
+# A participant with at most BUNDLES whole-unit bundles has them listed (`bundle_options`):
+# at a level they take the bundle that best trades satisfaction against value lifting the
+# group's mean (`_rewarded_levels`), over VALUE_LEVELS levels, REWARD_STEPS bisection steps.
+BUNDLES = 64
+VALUE_LEVELS = 16
+REWARD_STEPS = 8
 
 Line = tuple[str, str, int, int]  # person, benefit, units, contribution
 
@@ -125,6 +132,25 @@ class _Resources:
                 places[candidate.benefit] = places.get(candidate.benefit, 0) + 1
             for b in self.budgets_of(candidate.benefit):
                 money[b] = money.get(b, 0) + candidate.cost
+        if any(self.capacity_left[b] < n for b, n in places.items()):
+            return False
+        if any(self.budget_left[b] < spend for b, spend in money.items()):
+            return False
+        for b, n in places.items():
+            self.capacity_left[b] -= n
+        for b, spend in money.items():
+            self.budget_left[b] -= spend
+        return True
+
+    def take_units(self, package: Sequence[tuple[Candidate, int]]) -> bool:
+        """Reserve `units` of every candidate of `package` at full cost, or nothing."""
+        money: dict[str, int] = {}
+        places: dict[str, int] = {}
+        for candidate, units in package:
+            if candidate.benefit in self.capacity_left:
+                places[candidate.benefit] = places.get(candidate.benefit, 0) + units
+            for b in self.budgets_of(candidate.benefit):
+                money[b] = money.get(b, 0) + candidate.cost * units
         if any(self.capacity_left[b] < n for b, n in places.items()):
             return False
         if any(self.budget_left[b] < spend for b, spend in money.items()):
@@ -281,6 +307,9 @@ def level_allocation(
                 return trial.lines
             high = sampled  # the whole group's level is lower than its sample's
     best = _best_level(order, band, resources, high)
+    rewarded = _rewarded_levels(order, band, resources)
+    if rewarded is not None and (best is None or rewarded.score > best.score):
+        best = rewarded
     if best is None:
         trial = _at_level(order, 0, resources.copy())
         best = trial if band.holds(trial.values) else _Level([], resources.copy(), {}, 0.0)
@@ -359,6 +388,124 @@ def _whole_wish_level(person: Person, wanted: Sequence[Candidate]) -> int:
     if person.allowance is not None:
         employer = min(employer, person.allowance)
     return math.ceil(Fraction(employer) / person.need)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bundle:
+    """One whole-unit bundle of a participant's wishes, with the prerequisites it needs."""
+
+    cost: int
+    satisfaction: float  # float: ranks bundles, never decides validity
+    units: tuple[tuple[Candidate, int], ...]  # sorted by benefit id
+
+
+@functools.lru_cache(maxsize=65536)
+def bundle_options(person: Person) -> tuple[_Bundle, ...] | None:
+    """Every bundle of the person's wishes (whole units up to those wanted, prerequisites
+    added, one benefit per exclusive tier, within allowance plus top-up), cheapest first;
+    None when there are more than BUNDLES combinations to list."""
+    wanted = [c for c in person.candidates if c.points > 0]
+    ranges = [range(min(c.max_units, c.wanted_units) + 1) for c in wanted]
+    if math.prod(len(r) for r in ranges) > BUNDLES:
+        return None
+    limit = None if person.allowance is None else person.allowance + person.top_up_limit
+    bundles: list[_Bundle] = []
+    for counts in itertools.product(*ranges):
+        units = {c.benefit: n for c, n in zip(wanted, counts, strict=True) if n}
+        package = dict(units)
+        for c in wanted:
+            if units.get(c.benefit) and c.requires:
+                for needed in missing_prerequisites(person, c, package):
+                    package[needed.benefit] = 1
+        chosen = tuple((c, package[c.benefit]) for c in person.candidates if c.benefit in package)
+        tiers = [c.exclusive_group for c, _ in chosen if c.exclusive_group is not None]
+        cost = sum(c.cost * n for c, n in chosen)
+        if len(tiers) != len(set(tiers)) or (limit is not None and cost > limit):
+            continue
+        satisfaction = sum(_weight(person, c) * min(n, c.wanted_units) for c, n in chosen)
+        bundles.append(_Bundle(cost, satisfaction, chosen))
+    return tuple(sorted(bundles, key=lambda b: (b.cost, -b.satisfaction)))
+
+
+def _rewarded_levels(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
+    band: _Band,
+    resources: _Resources,
+) -> _Level | None:
+    """The best valid allocation where, at a level L, each participant takes the bundle with
+    the most satisfaction + reward * v / (need L) (v their employer value, at most L need).
+
+    The band needs the participants' mean close to the highest ratio: at a high level a
+    few reach it and the rest pull the mean down. A reward for value makes everyone fill
+    their room with what they also want (the Lagrangian of the band's mean, as in
+    `solver.band_bound`); the smallest reward that makes the band hold is found by
+    bisection. Levels: the VALUE_LEVELS ratios most bundles land on exactly (where many
+    participants can sit at the cap)."""
+    if len(order) > LEVEL_SAMPLE:
+        return None  # the sampled search of large groups stays as it is (work)
+    best: _Level | None = None
+    for level in _bundle_levels(order):
+        found = _rewarded_level(order, band, resources, level)
+        if found is not None and (best is None or found.score > best.score):
+            best = found
+    return best
+
+
+def _bundle_levels(order: Sequence[tuple[Person, tuple[Candidate, ...]]]) -> list[int]:
+    counts: dict[int, int] = {}
+    for person, _ in order:
+        options = bundle_options(person) if person.participant else None
+        for bundle in options or ():
+            if bundle.cost > 0 and (person.allowance is None or bundle.cost <= person.allowance):
+                ratio = bundle.cost * person.need.denominator // person.need.numerator
+                counts[ratio] = counts.get(ratio, 0) + 1
+    ranked = sorted(counts, key=lambda ratio: (-counts[ratio], ratio))
+    return sorted(ranked[:VALUE_LEVELS], reverse=True)
+
+
+def _rewarded_level(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
+    band: _Band,
+    resources: _Resources,
+    level: int,
+) -> _Level | None:
+    """At `level`, the smallest reward (bisection on a doubling range) that makes the band
+    hold, and its allocation (None: none holds)."""
+    trial = _at_level(order, level, resources.copy(), reward=0.0)
+    if band.holds(trial.values):
+        return trial
+    high = 1.0
+    trial = _at_level(order, level, resources.copy(), reward=high)
+    while not band.holds(trial.values):
+        if high >= 2.0**REWARD_STEPS:
+            return None
+        high *= 2
+        trial = _at_level(order, level, resources.copy(), reward=high)
+    found, low = trial, 0.0
+    for _ in range(REWARD_STEPS):
+        middle = (low + high) / 2
+        trial = _at_level(order, level, resources.copy(), reward=middle)
+        if band.holds(trial.values):
+            found, high = trial, middle
+        else:
+            low = middle
+    return found
+
+
+def _rewarded_bundle(
+    person: Person, bundles: tuple[_Bundle, ...], value_limit: int, reward: float
+) -> _Bundle | None:
+    """The bundle with the most satisfaction + reward * v / value_limit that fits."""
+    room = value_limit + person.top_up_limit
+    best: _Bundle | None = None
+    best_score = 0.0
+    for bundle in bundles:  # cheapest first: ties keep the cheaper bundle
+        if bundle.cost > room:
+            break
+        score = bundle.satisfaction + reward * min(bundle.cost, value_limit) / value_limit
+        if score > best_score:
+            best, best_score = bundle, score
+    return best
 
 
 def _descend(
@@ -460,10 +607,16 @@ def _most_value(person: Person) -> int:
 
 
 def _at_level(
-    order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int | None, resources: _Resources
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
+    level: int | None,
+    resources: _Resources,
+    *,
+    reward: float | None = None,
 ) -> _Level:
     """Every person of `order` (with their wanted candidates) takes the best bundle whose
-    employer value fits `level * need` (participants) and their allowance."""
+    employer value fits `level * need` (participants) and their allowance: greedily by
+    satisfaction per cost, or (`reward` given, a listed participant) the listed bundle with
+    the most satisfaction + reward * v / (level need) whose places and money are left."""
     lines: list[Line] = []
     values: dict[str, int] = {}
     score = 0.0
@@ -476,7 +629,9 @@ def _at_level(
                 person.allowance if value_limit is None else min(value_limit, person.allowance)
             )
         cost_limit = 10**15 if value_limit is None else value_limit + person.top_up_limit
-        units = greedy_bundle(person, cost_limit, resources, wanted)
+        units = _rewarded_units(person, value_limit, resources, reward)
+        if units is None:
+            units = greedy_bundle(person, cost_limit, resources, wanted)
         if not units:
             continue
         chosen = [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
@@ -489,6 +644,24 @@ def _at_level(
             lines.append((person.id, candidate.benefit, count, paid))
             score += _weight(person, candidate) * min(count, candidate.wanted_units)
     return _Level(lines, resources, values, score, level)
+
+
+def _rewarded_units(
+    person: Person, value_limit: int | None, resources: _Resources, reward: float | None
+) -> dict[str, int] | None:
+    """The rewarded bundle's units, reserved (None: not listed, or its resources are gone:
+    the caller falls back on the greedy bundle)."""
+    if reward is None or value_limit is None or value_limit <= 0 or not person.participant:
+        return None
+    bundles = bundle_options(person)
+    if bundles is None:
+        return None
+    bundle = _rewarded_bundle(person, bundles, value_limit, reward)
+    if bundle is None:
+        return {}
+    if not resources.take_units(bundle.units):
+        return None
+    return {c.benefit: n for c, n in bundle.units}
 
 
 def fill(
