@@ -42,6 +42,9 @@ from solver.candidates import GroupRule, Person
 POINTS = 64  # per participant: (cost, value) points kept before neighbours merge
 EDGES = 16  # the first intervals of the cap C, between breakpoints of the choices
 INTERVALS = 256  # per group: evaluations of the cap C at most (a work limit)
+# ...and at most this many participant points evaluated in all (a large group's bound costs
+# about what a group of a few hundred persons costs: fewer, coarser intervals).
+POINT_WORK = 400_000
 PRECISION = 1e-3  # stop splitting within this much satisfaction per participant
 
 
@@ -88,10 +91,17 @@ def band_term(
     def required(cap: float) -> float:
         return rule.participants * (cap - rule.absolute) / factor
 
+    # A participant whose every choice fits lo whole has the same envelope for any C above.
+    whole = [_envelope(_lines(c, math.inf, math.inf)[0]) for c in choices]
+    fits = [_whole_fit(c) for c in choices]
+
     def bound(lo: float, hi: float) -> float:
         envelopes: list[list[Line]] = []
         rising = 0
-        for c in choices:
+        for c, envelope, fit in zip(choices, whole, fits, strict=True):
+            if lo >= fit:
+                envelopes.append(envelope)
+                continue
             lines, rises = _lines(c, lo, hi)
             envelopes.append(_envelope(lines))
             rising += rises
@@ -100,7 +110,9 @@ def band_term(
         slack = (hi - lo) * max(0.0, rising - rule.participants / factor)
         return _minimise(envelopes, required(lo) - slack)
 
-    edges = _edges(choices, top, EDGES)
+    points = sum(len(c.points) for c in choices)
+    intervals = min(intervals, max(3, POINT_WORK // points))
+    edges = _edges(choices, top, max(1, min(EDGES, intervals - 2)))
     heap: list[tuple[float, float, float]] = []  # (-bound, lo, hi)
     for lo, hi in itertools.pairwise(edges):
         heapq.heappush(heap, (-bound(lo, hi), lo, hi))
@@ -169,6 +181,14 @@ def _thinned(points: dict[int, _Point]) -> dict[int, _Point]:
     return {point.low: point for point in ordered}
 
 
+def _whole_fit(choices: _Choices) -> float:
+    """The smallest cap C from which every choice fits with its whole value in v."""
+    most = max(point.high for point in choices.points)
+    if most > choices.allowance:
+        return math.inf
+    return most / choices.need
+
+
 def _highest_ratio(choices: _Choices) -> float:
     most = max(point.high for point in choices.points)
     return min(float(most), choices.allowance) / choices.need
@@ -198,10 +218,10 @@ def _lines(choices: _Choices, lo: float, hi: float) -> tuple[list[Line], bool]:
     room_hi = min(choices.allowance, hi * choices.need)
     lines: list[Line] = []
     rises = False
-    for point in choices.points:
+    for point in choices.points:  # by increasing cost
         lowest = max(0.0, point.low - choices.top_up)
         if lowest > room_hi:
-            continue
+            break
         highest = max(lowest, min(float(point.high), room_lo))
         rises = rises or min(float(point.high), room_hi) > highest
         base = point.value + choices.refund * point.high

@@ -43,10 +43,6 @@ LEVEL_PRECISION = 2000  # stop once the level is known to 1/2000 of its range
 LEVEL_SAMPLE = 400
 LEVEL_SAMPLE_GROUPS = 3
 FILL_PASSES = 6
-# Descents from at most this many starting levels (work: one pass over the group each step)
-# and at most this many steps each (each step lowers the level to the band's cap).
-LEVEL_STARTS = 32
-DESCENT_STEPS = 12
 # A participant with at most BUNDLES whole-unit bundles has them listed (`bundle_options`):
 # at a level they take the bundle that best trades satisfaction against value lifting the
 # group's mean (`_rewarded_levels`), over VALUE_LEVELS levels, REWARD_STEPS bisection steps.
@@ -125,22 +121,7 @@ class _Resources:
         """Reserve one unit of every candidate of `package`, or nothing."""
         if len(package) == 1:
             return self.take(package[0], 1)
-        money: dict[str, int] = {}
-        places: dict[str, int] = {}
-        for candidate in package:
-            if candidate.benefit in self.capacity_left:
-                places[candidate.benefit] = places.get(candidate.benefit, 0) + 1
-            for b in self.budgets_of(candidate.benefit):
-                money[b] = money.get(b, 0) + candidate.cost
-        if any(self.capacity_left[b] < n for b, n in places.items()):
-            return False
-        if any(self.budget_left[b] < spend for b, spend in money.items()):
-            return False
-        for b, n in places.items():
-            self.capacity_left[b] -= n
-        for b, spend in money.items():
-            self.budget_left[b] -= spend
-        return True
+        return self.take_units([(candidate, 1) for candidate in package])
 
     def take_units(self, package: Sequence[tuple[Candidate, int]]) -> bool:
         """Reserve `units` of every candidate of `package` at full cost, or nothing."""
@@ -323,27 +304,6 @@ def _best_level(
     resources: _Resources,
     high: int,
 ) -> _Level | None:
-    """The valid common level below `high` with the best score: bisection, then a descent
-    from each of the levels where some participant's whole wish list fits.
-
-    Validity is not monotone in the level: a low level is valid thanks to the band's
-    absolute allowance, a higher one can be valid again once enough participants reach it
-    (the mean rises with them). Bisection finds the low region only; each descent starts
-    high and lowers the level to the band's cap until the band holds."""
-    best = _bisected_level(order, band, resources, high)
-    for start in _wish_levels(order, high):
-        found = _descend(order, band, resources, start)
-        if found is not None and (best is None or found.score > best.score):
-            best = found
-    return best
-
-
-def _bisected_level(
-    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
-    band: _Band,
-    resources: _Resources,
-    high: int,
-) -> _Level | None:
     """Bisection on the common level below `high`: the valid level with the best score."""
     low = 0
     precision = max(1, high // LEVEL_PRECISION)
@@ -360,34 +320,6 @@ def _bisected_level(
         else:
             high = level
     return best
-
-
-def _wish_levels(order: Sequence[tuple[Person, tuple[Candidate, ...]]], high: int) -> list[int]:
-    """The levels (below `high`) at which a participant's whole wish list first fits, paying
-    what their top-up limit allows: where the group's allocation changes most. At most
-    LEVEL_STARTS of them, evenly spread over the sorted list, highest first."""
-    levels = sorted(
-        {
-            level
-            for person, wanted in order
-            if person.participant and wanted
-            for level in (_whole_wish_level(person, wanted),)
-            if 0 < level < high
-        }
-    )
-    if len(levels) > LEVEL_STARTS:
-        step = len(levels) / LEVEL_STARTS
-        levels = [levels[int(index * step)] for index in range(LEVEL_STARTS)]
-    return levels[::-1]
-
-
-def _whole_wish_level(person: Person, wanted: Sequence[Candidate]) -> int:
-    """The smallest level whose value limit, plus the top-up limit, pays every wanted unit."""
-    cost = sum(c.cost * min(c.max_units, c.wanted_units) for c in wanted)
-    employer = max(0, cost - person.top_up_limit)
-    if person.allowance is not None:
-        employer = min(employer, person.allowance)
-    return math.ceil(Fraction(employer) / person.need)
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,12 +375,36 @@ def _rewarded_levels(
     participants can sit at the cap)."""
     if len(order) > LEVEL_SAMPLE:
         return None  # the sampled search of large groups stays as it is (work)
+    levels = _bundle_levels(order)
+    if not levels:
+        return None  # nobody's bundles are listed: the plain levels already did this
+    # The most promising levels first; none can score above what fits it, band ignored.
+    hopes = {level: _most_satisfaction(order, level) for level in levels}
     best: _Level | None = None
-    for level in _bundle_levels(order):
+    for level in sorted(levels, key=lambda level: (-hopes[level], level)):
+        if best is not None and hopes[level] <= best.score:
+            break
         found = _rewarded_level(order, band, resources, level)
         if found is not None and (best is None or found.score > best.score):
             best = found
     return best
+
+
+def _most_satisfaction(order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int) -> float:
+    """At most the score of any allocation at `level`: each listed participant's best bundle
+    that fits it, everyone else all they asked for (band, budgets and capacities ignored)."""
+    total = 0.0
+    for person, wanted in order:
+        bundles = bundle_options(person) if person.participant else None
+        if bundles is None:
+            total += sum(_weight(person, c) * c.wanted_units for c in wanted)
+            continue
+        limit = level * person.need.numerator // person.need.denominator
+        if person.allowance is not None:
+            limit = min(limit, person.allowance)
+        room = limit + person.top_up_limit
+        total += max((b.satisfaction for b in bundles if b.cost <= room), default=0.0)
+    return total
 
 
 def _bundle_levels(order: Sequence[tuple[Person, tuple[Candidate, ...]]]) -> list[int]:
@@ -508,26 +464,6 @@ def _rewarded_bundle(
     return best
 
 
-def _descend(
-    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
-    band: _Band,
-    resources: _Resources,
-    level: int,
-) -> _Level | None:
-    """From `level`, lower the level to the band's cap of the allocation it gives until the
-    band holds (at most DESCENT_STEPS times): the highest valid level reached this way."""
-    for _ in range(DESCENT_STEPS):
-        trial = _at_level(order, level, resources.copy())
-        if band.holds(trial.values):
-            return trial
-        cap = band.cap(trial.values)
-        lower = min(level - 1, math.floor(cap))
-        if lower <= 0:
-            return None
-        level = lower
-    return None
-
-
 def _sampled_level(
     order: Sequence[tuple[Person, tuple[Candidate, ...]]],
     rule: GroupRule,
@@ -574,11 +510,6 @@ class _Band:
         if abs(highest - cap) > self.RELATIVE_EDGE * max(1.0, abs(cap)):
             return highest < cap
         return self._holds_exactly(values)
-
-    def cap(self, values: dict[str, int]) -> float:
-        """The highest v/need the band allows with these values (float: a level to try)."""
-        mean = sum(values.get(pid, 0) / need for pid, need in self.needs) / self.rule.participants
-        return float(1 + self.rule.tolerance) * mean + self.rule.absolute
 
     def _holds_exactly(self, values: dict[str, int]) -> bool:
         ratios = [Fraction(values.get(p.id, 0)) / p.need for p in self.participants]
