@@ -13,7 +13,8 @@ highest ratio, at most C, is within the band of the mean. For any multiplier mu 
                 (satisfaction - priced use + mu v/need)  -  mu R(C),
 
 and the group's priced optimum is the largest F(C) over C. Each participant's choices are
-enumerated with whole units (exclusive tiers and requirements relaxed; prerequisites may
+their listed bundles (`solver.bundles`), or, when there are too many to list, every
+combination of whole units (exclusive tiers and requirements relaxed; prerequisites may
 come alone, adding value), as (employer cost, satisfaction - priced use) points merged by
 cost; when there are more than POINTS points, neighbours merge into one optimistic point
 (the cheapest cost for what fits, the dearest for the value it adds): a relaxation again.
@@ -37,6 +38,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from solver.bundles import Bundle, bundle_options
 from solver.candidates import GroupRule, Person
 
 POINTS = 64  # per participant: (cost, value) points kept before neighbours merge
@@ -133,11 +135,42 @@ def band_term(
 
 
 def _choices(person: Person, prices: Mapping[str, tuple[float, float]]) -> _Choices:
+    refund = max(prices[candidate.benefit][0] for candidate in person.candidates)
+    bundles = bundle_options(person)
+    if bundles is not None:
+        points = _bundle_points(bundles, prices)
+    else:
+        points = _relaxed_points(person, prices)
+    allowance = math.inf if person.allowance is None else float(person.allowance)
+    return _Choices(
+        tuple(points[key] for key in sorted(points)),
+        float(person.need),
+        allowance,
+        float(person.top_up_limit),
+        refund,
+    )
+
+
+def _bundle_points(
+    bundles: tuple[Bundle, ...], prices: Mapping[str, tuple[float, float]]
+) -> dict[int, _Point]:
+    """The listed bundles (every valid choice, exactly), the best at each cost."""
+    points: dict[int, _Point] = {}
+    for bundle in bundles:
+        value = bundle.satisfaction - sum(
+            n * (prices[c.benefit][1] + prices[c.benefit][0] * c.cost) for c, n in bundle.units
+        )
+        found = points.get(bundle.cost)
+        if found is None or found.value < value:
+            points[bundle.cost] = _Point(bundle.cost, bundle.cost, value)
+    return _thinned(points)
+
+
+def _relaxed_points(person: Person, prices: Mapping[str, tuple[float, float]]) -> dict[int, _Point]:
+    """Every combination of whole units, tiers and requirements relaxed, merged by cost."""
     points = {0: _Point(0, 0, 0.0)}
-    refund = 0.0
     for candidate in person.candidates:
         money, place = prices[candidate.benefit]
-        refund = max(refund, money)
         weight = 0.0
         if candidate.points > 0:
             weight = candidate.points / (candidate.wanted_units * person.total_points)
@@ -157,14 +190,7 @@ def _choices(person: Person, prices: Mapping[str, tuple[float, float]]) -> _Choi
                     low, max(high, found.high), max(point.value + value, found.value)
                 )
         points = _thinned(merged)
-    allowance = math.inf if person.allowance is None else float(person.allowance)
-    return _Choices(
-        tuple(points[key] for key in sorted(points)),
-        float(person.need),
-        allowance,
-        float(person.top_up_limit),
-        refund,
-    )
+    return points
 
 
 def _thinned(points: dict[int, _Point]) -> dict[int, _Point]:

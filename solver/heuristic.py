@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import functools
 import heapq
-import itertools
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from solver.bundles import Bundle, bundle_options
 from solver.candidates import (
     BudgetScope,
     Candidate,
@@ -43,10 +43,9 @@ LEVEL_PRECISION = 2000  # stop once the level is known to 1/2000 of its range
 LEVEL_SAMPLE = 400
 LEVEL_SAMPLE_GROUPS = 3
 FILL_PASSES = 6
-# A participant with at most BUNDLES whole-unit bundles has them listed (`bundle_options`):
-# at a level they take the bundle that best trades satisfaction against value lifting the
-# group's mean (`_rewarded_levels`), over VALUE_LEVELS levels, REWARD_STEPS bisection steps.
-BUNDLES = 64
+# A participant whose whole-unit bundles are listed (`solver.bundles`) takes, at a level,
+# the bundle that best trades satisfaction against value lifting the group's mean
+# (`_rewarded_levels`): over VALUE_LEVELS levels, with REWARD_STEPS bisection steps each.
 VALUE_LEVELS = 16
 REWARD_STEPS = 8
 
@@ -322,43 +321,6 @@ def _best_level(
     return best
 
 
-@dataclass(frozen=True, slots=True)
-class _Bundle:
-    """One whole-unit bundle of a participant's wishes, with the prerequisites it needs."""
-
-    cost: int
-    satisfaction: float  # float: ranks bundles, never decides validity
-    units: tuple[tuple[Candidate, int], ...]  # sorted by benefit id
-
-
-@functools.lru_cache(maxsize=65536)
-def bundle_options(person: Person) -> tuple[_Bundle, ...] | None:
-    """Every bundle of the person's wishes (whole units up to those wanted, prerequisites
-    added, one benefit per exclusive tier, within allowance plus top-up), cheapest first;
-    None when there are more than BUNDLES combinations to list."""
-    wanted = [c for c in person.candidates if c.points > 0]
-    ranges = [range(min(c.max_units, c.wanted_units) + 1) for c in wanted]
-    if math.prod(len(r) for r in ranges) > BUNDLES:
-        return None
-    limit = None if person.allowance is None else person.allowance + person.top_up_limit
-    bundles: list[_Bundle] = []
-    for counts in itertools.product(*ranges):
-        units = {c.benefit: n for c, n in zip(wanted, counts, strict=True) if n}
-        package = dict(units)
-        for c in wanted:
-            if units.get(c.benefit) and c.requires:
-                for needed in missing_prerequisites(person, c, package):
-                    package[needed.benefit] = 1
-        chosen = tuple((c, package[c.benefit]) for c in person.candidates if c.benefit in package)
-        tiers = [c.exclusive_group for c, _ in chosen if c.exclusive_group is not None]
-        cost = sum(c.cost * n for c, n in chosen)
-        if len(tiers) != len(set(tiers)) or (limit is not None and cost > limit):
-            continue
-        satisfaction = sum(_weight(person, c) * min(n, c.wanted_units) for c, n in chosen)
-        bundles.append(_Bundle(cost, satisfaction, chosen))
-    return tuple(sorted(bundles, key=lambda b: (b.cost, -b.satisfaction)))
-
-
 def _rewarded_levels(
     order: Sequence[tuple[Person, tuple[Candidate, ...]]],
     band: _Band,
@@ -449,11 +411,11 @@ def _rewarded_level(
 
 
 def _rewarded_bundle(
-    person: Person, bundles: tuple[_Bundle, ...], value_limit: int, reward: float
-) -> _Bundle | None:
+    person: Person, bundles: tuple[Bundle, ...], value_limit: int, reward: float
+) -> Bundle | None:
     """The bundle with the most satisfaction + reward * v / value_limit that fits."""
     room = value_limit + person.top_up_limit
-    best: _Bundle | None = None
+    best: Bundle | None = None
     best_score = 0.0
     for bundle in bundles:  # cheapest first: ties keep the cheaper bundle
         if bundle.cost > room:

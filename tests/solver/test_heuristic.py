@@ -8,7 +8,8 @@ import pytest
 
 from solver.candidates import Compiled, compile_problem
 from solver.engine import full_limits
-from solver.heuristic import BUNDLES, bundle_options, construct
+from solver.bundles import BUNDLES, bundle_options
+from solver.heuristic import construct
 from solver.load import load_problem
 
 
