@@ -141,6 +141,17 @@ class _Resources:
             self.budget_left[b] -= spend
         return True
 
+    def unlimited(self) -> _Resources:
+        """The same scopes with money and places to spare (what a person would take)."""
+        plenty = 10**18
+        return _Resources(
+            self.group,
+            self.scopes,
+            dict.fromkeys(self.budget_left, plenty),
+            dict.fromkeys(self.capacity_left, plenty),
+            self.covering,
+        )
+
     def copy(self) -> _Resources:
         return _Resources(
             self.group,
@@ -205,12 +216,15 @@ def greedy_bundle(
     cost_limit: int,
     resources: _Resources,
     wanted: Sequence[Candidate] | None = None,
+    held: dict[str, int] | None = None,
 ) -> dict[str, int]:
     """The units a person takes within `cost_limit`: best satisfaction per cost first
-    (`wanted`: the person's `wanted_by_efficiency`, when the caller has it)."""
-    units: dict[str, int] = {}  # only benefits with at least one unit
-    spent = 0
-    taken_groups: set[str] = set()
+    (`wanted`: the person's `wanted_by_efficiency`, when the caller has it), on top of
+    `held` (already reserved; such benefits get no more units)."""
+    units: dict[str, int] = dict(held or {})  # only benefits with at least one unit
+    chosen = [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
+    spent = sum(c.cost * n for c, n in chosen)
+    taken_groups = {c.exclusive_group for c, _ in chosen if c.exclusive_group is not None}
     for candidate in wanted_by_efficiency(person) if wanted is None else wanted:
         if candidate.benefit in units:
             continue
@@ -509,10 +523,15 @@ def _at_level(
     """Every person of `order` (with their wanted candidates) takes the best bundle whose
     employer value fits `level * need` (participants) and their allowance: greedily by
     satisfaction per cost, or (`reward` given, a listed participant) the listed bundle with
-    the most satisfaction + reward * v / (level need) whose places and money are left."""
-    lines: list[Line] = []
-    values: dict[str, int] = {}
-    score = 0.0
+    the most satisfaction + reward * v / (level need).
+
+    The shared money and places go to the most satisfaction per cost first, whoever asks
+    (`_granted`): handed out person by person, the first persons' least efficient units
+    would take what later persons' best ones need. Then each person tops their bundle up
+    with what is still left, in `order`."""
+    limits: dict[str, int | None] = {}
+    wishes: dict[str, dict[str, int]] = {}
+    free = resources.unlimited()
     for person, wanted in order:
         value_limit: int | None = None
         if level is not None and person.participant:
@@ -521,13 +540,25 @@ def _at_level(
             value_limit = (
                 person.allowance if value_limit is None else min(value_limit, person.allowance)
             )
-        cost_limit = 10**15 if value_limit is None else value_limit + person.top_up_limit
-        units = _rewarded_units(person, value_limit, resources, reward)
+        limits[person.id] = value_limit
+        units = _rewarded_units(person, value_limit, reward)
         if units is None:
-            units = greedy_bundle(person, cost_limit, resources, wanted)
-        if not units:
+            units = greedy_bundle(person, _cost_limit(person, value_limit), free, wanted)
+        wishes[person.id] = units
+    granted = _granted(order, wishes, resources)
+    lines: list[Line] = []
+    values: dict[str, int] = {}
+    score = 0.0
+    for person, wanted in order:
+        value_limit = limits[person.id]
+        held = granted.get(person.id, {})
+        if held != wishes[person.id]:
+            held = greedy_bundle(
+                person, _cost_limit(person, value_limit), resources, wanted, held=held
+            )
+        if not held:
             continue
-        chosen = [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
+        chosen = [(c, held[c.benefit]) for c in person.candidates if c.benefit in held]
         cost = sum(c.cost * u for c, u in chosen)
         top_up = 0 if value_limit is None else max(0, cost - value_limit)
         values[person.id] = cost - top_up
@@ -539,22 +570,60 @@ def _at_level(
     return _Level(lines, resources, values, score, level)
 
 
+def _cost_limit(person: Person, value_limit: int | None) -> int:
+    return 10**15 if value_limit is None else value_limit + person.top_up_limit
+
+
+def _granted(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
+    wishes: dict[str, dict[str, int]],
+    resources: _Resources,
+) -> dict[str, dict[str, int]]:
+    """The wished units `resources` can give, most satisfaction per cost first: each unit
+    with the prerequisites it needs as one package, given only once those it requires from
+    the person's other packages are given (ties: person, then the person's own order)."""
+    packages: list[tuple[float, str, int, list[Candidate]]] = []
+    for person, wanted in order:
+        wish = wishes[person.id]
+        listed: dict[str, int] = {}
+        for candidate in wanted:
+            for _ in range(wish.get(candidate.benefit, 0) - listed.get(candidate.benefit, 0)):
+                package = [candidate, *missing_prerequisites(person, candidate, listed)]
+                for c in package:
+                    listed[c.benefit] = listed.get(c.benefit, 0) + 1
+                weight = _weight(person, candidate)
+                cost = sum(c.cost for c in package)
+                efficiency = weight / cost if cost > 0 else weight * 1e12
+                packages.append((-efficiency, person.id, len(packages), package))
+    packages.sort(key=lambda item: item[:3])
+    granted: dict[str, dict[str, int]] = {}
+    for _, person_id, _, package in packages:
+        held = granted.setdefault(person_id, {})
+        inside = {c.benefit for c in package}
+        if any(
+            held.get(required, 0) == 0 and required not in inside
+            for c in package
+            for required in c.requires
+        ):
+            continue
+        if resources.take_units([(c, 1) for c in package]):
+            for c in package:
+                held[c.benefit] = held.get(c.benefit, 0) + 1
+    return {person_id: held for person_id, held in granted.items() if held}
+
+
 def _rewarded_units(
-    person: Person, value_limit: int | None, resources: _Resources, reward: float | None
+    person: Person, value_limit: int | None, reward: float | None
 ) -> dict[str, int] | None:
-    """The rewarded bundle's units, reserved (None: not listed, or its resources are gone:
-    the caller falls back on the greedy bundle)."""
+    """The rewarded bundle's units (None: no reward, or the person's bundles are not listed:
+    the caller takes the greedy bundle)."""
     if reward is None or value_limit is None or value_limit <= 0 or not person.participant:
         return None
     bundles = bundle_options(person)
     if bundles is None:
         return None
     bundle = _rewarded_bundle(person, bundles, value_limit, reward)
-    if bundle is None:
-        return {}
-    if not resources.take_units(bundle.units):
-        return None
-    return {c.benefit: n for c, n in bundle.units}
+    return {} if bundle is None else {c.benefit: n for c, n in bundle.units}
 
 
 def fill(
