@@ -19,6 +19,7 @@ def _compiled(
     employees: list[dict[str, Any]],
     tolerance: float = 0.0,
     absolute: int = 0,
+    budgets: list[dict[str, Any]] | None = None,
 ) -> Compiled:
     doc = {
         "format": "flexben.problem/v1",
@@ -26,7 +27,7 @@ def _compiled(
         "points_per_employee": 100,
         "benefits": benefits,
         "employees": employees,
-        "budgets": [],
+        "budgets": budgets or [],
         "policy": {
             "objective": "utilitarian",
             "equity_tolerance": tolerance,
@@ -84,3 +85,22 @@ def test_a_participant_takes_a_dearer_wish_so_that_the_band_holds() -> None:
     assert not state.violations()
     assert float(state.objective()) == pytest.approx(1.3)
     assert state.lines() == {("E1", "X"): (1, 0), ("E2", "Y"): (1, 0)}
+
+
+def test_a_short_budget_goes_to_the_most_satisfaction_per_cost_first() -> None:
+    # E1 (first in order) wants A and D, half their points each; E2 and E3 want one benefit
+    # each, with all their points; all cost 4, the budget 8. Served person by person, E1
+    # takes at least A (1.5 at best); by satisfaction per cost, E2 and E3 come first: 2.0.
+    compiled = _compiled(
+        benefits=[{"id": name, "cost": 4} for name in ("A", "B", "C", "D")],
+        employees=[
+            {"id": "E1", "group": "G", "preferences": {"A": 50, "D": 50}},
+            {"id": "E2", "group": "G", "preferences": {"B": 100}},
+            {"id": "E3", "group": "G", "preferences": {"C": 100}},
+        ],
+        tolerance=10.0,
+        budgets=[{"id": "total", "cap": 8}],
+    )
+    state = construct(compiled.persons, compiled.groups, full_limits(compiled))
+    assert not state.violations()
+    assert state.lines() == {("E2", "B"): (1, 0), ("E3", "C"): (1, 0)}
