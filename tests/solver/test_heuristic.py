@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from solver.bundles import BUNDLES, bundle_options
 from solver.candidates import Compiled, compile_problem
 from solver.engine import full_limits
-from solver.bundles import BUNDLES, bundle_options
 from solver.heuristic import construct
 from solver.load import load_problem
 
