@@ -36,6 +36,7 @@ from solver.candidates import Compiled, GroupRule, Person
 from solver.decompose import Line, Prices, peak_kib, set_start
 from solver.executors import Executor, Stored
 from solver.model import Limits, ModelVars, ObjectiveSpec, build_model
+from solver.person_bound import person_terms
 from solver.state import AllocationState
 
 # Subgradient steps on the groups' LPs from greedy prices. From the LP's duals none: the
@@ -217,6 +218,14 @@ def _lp_steps(dual: Lagrangian, search: _Search, prices: Prices, target: float, 
     for step in range(steps + 1):
         found = _round(dual, prices, milp=False)
         if None in found:
+            # Still a bound: a group the clock cut off counts with its persons alone.
+            terms = _persons_alone_where_late(dual, prices, found)
+            late = found.count(None)
+            kind = (
+                f"Lagrangian dual (per-group LPs and band bounds, {late} of {len(found)} "
+                f"groups' persons alone; {step} LP steps)"
+            )
+            search.offer(dual_value(dual.compiled, prices, terms), prices, terms, kind)
             return False
         terms = [term for term in found if term is not None]
         value = dual_value(dual.compiled, prices, terms)
@@ -227,6 +236,18 @@ def _lp_steps(dual: Lagrangian, search: _Search, prices: Prices, target: float, 
             break
         prices = moved
     return True
+
+
+def _persons_alone_where_late(
+    dual: Lagrangian, prices: Prices, found: list[PricedTerm | None]
+) -> list[PricedTerm]:
+    """The round's terms, a group cut off replaced by its persons-alone term at the same
+    prices (`solver.person_bound`: valid for any prices, computed here in microseconds)."""
+    alone = person_terms(dual.compiled, prices.budgets, prices.capacities)
+    return [
+        term if term is not None else PricedTerm(group, alone[group], ({}, {}))
+        for group, term in zip(sorted(dual.members), found, strict=True)
+    ]
 
 
 def _integer_rounds(
