@@ -47,7 +47,10 @@ FILL_PASSES = 6
 # the bundle that best trades satisfaction against value lifting the group's mean
 # (`_rewarded_levels`): over VALUE_LEVELS levels, with REWARD_STEPS bisection steps each.
 VALUE_LEVELS = 16
-REWARD_STEPS = 8
+REWARD_STEPS = 5
+# The reward is for v / (level need), at most 1: a reward this large (satisfaction is at
+# most 1) makes value decide, so a band that fails with it fails with any.
+MOST_REWARD = 16.0
 
 Line = tuple[str, str, int, int]  # person, benefit, units, contribution
 
@@ -351,9 +354,11 @@ def _rewarded_levels(
     participants can sit at the cap)."""
     if len(order) > LEVEL_SAMPLE:
         return None  # the sampled search of large groups stays as it is (work)
+    participants = [person for person, _ in order if person.participant]
+    listed = sum(1 for person in participants if bundle_options(person) is not None)
+    if 2 * listed < len(participants):
+        return None  # the reward acts through listed participants: too few to lift the mean
     levels = _bundle_levels(order)
-    if not levels:
-        return None  # nobody's bundles are listed: the plain levels already did this
     # The most promising levels first; none can score above what fits it, band ignored.
     hopes = {level: _most_satisfaction(order, level) for level in levels}
     best: _Level | None = None
@@ -401,22 +406,20 @@ def _rewarded_level(
     resources: _Resources,
     level: int,
 ) -> _Level | None:
-    """At `level`, the smallest reward (bisection on a doubling range) that makes the band
+    """At `level`, the smallest reward up to MOST_REWARD (bisection) that makes the band
     hold, and its allocation (None: none holds)."""
-    trial = _at_level(order, level, resources.copy(), reward=0.0)
+    plain = _wishes(order, level, resources)
+    trial = _at_level(order, level, resources.copy(), reward=0.0, plain=plain)
     if band.holds(trial.values):
         return trial
-    high = 1.0
-    trial = _at_level(order, level, resources.copy(), reward=high)
-    while not band.holds(trial.values):
-        if high >= 2.0**REWARD_STEPS:
-            return None
-        high *= 2
-        trial = _at_level(order, level, resources.copy(), reward=high)
+    high = MOST_REWARD
+    trial = _at_level(order, level, resources.copy(), reward=high, plain=plain)
+    if not band.holds(trial.values):
+        return None
     found, low = trial, 0.0
     for _ in range(REWARD_STEPS):
         middle = (low + high) / 2
-        trial = _at_level(order, level, resources.copy(), reward=middle)
+        trial = _at_level(order, level, resources.copy(), reward=middle, plain=plain)
         if band.holds(trial.values):
             found, high = trial, middle
         else:
@@ -519,6 +522,7 @@ def _at_level(
     resources: _Resources,
     *,
     reward: float | None = None,
+    plain: _Wishes | None = None,
 ) -> _Level:
     """Every person of `order` (with their wanted candidates) takes the best bundle whose
     employer value fits `level * need` (participants) and their allowance: greedily by
@@ -528,23 +532,14 @@ def _at_level(
     The shared money and places go to the most satisfaction per cost first, whoever asks
     (`_granted`): handed out person by person, the first persons' least efficient units
     would take what later persons' best ones need. Then each person tops their bundle up
-    with what is still left, in `order`."""
-    limits: dict[str, int | None] = {}
-    wishes: dict[str, dict[str, int]] = {}
-    free = resources.unlimited()
-    for person, wanted in order:
-        value_limit: int | None = None
-        if level is not None and person.participant:
-            value_limit = level * person.need.numerator // person.need.denominator
-        if person.allowance is not None:
-            value_limit = (
-                person.allowance if value_limit is None else min(value_limit, person.allowance)
-            )
-        limits[person.id] = value_limit
-        units = _rewarded_units(person, value_limit, reward)
-        if units is None:
-            units = greedy_bundle(person, _cost_limit(person, value_limit), free, wanted)
-        wishes[person.id] = units
+    with what is still left, in `order`. `plain`: `_wishes` at this level, when known."""
+    limits, wishes = plain if plain is not None else _wishes(order, level, resources)
+    if reward is not None:
+        wishes = dict(wishes)
+        for person, _ in order:
+            units = _rewarded_units(person, limits[person.id], reward)
+            if units is not None:
+                wishes[person.id] = units
     granted = _granted(order, wishes, resources)
     lines: list[Line] = []
     values: dict[str, int] = {}
@@ -570,6 +565,30 @@ def _at_level(
     return _Level(lines, resources, values, score, level)
 
 
+_Wishes = tuple[dict[str, int | None], dict[str, dict[str, int]]]  # value limits, units
+
+
+def _wishes(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int | None, resources: _Resources
+) -> _Wishes:
+    """Each person's value limit at `level` and the greedy bundle they would take within it
+    if money and places were no object."""
+    limits: dict[str, int | None] = {}
+    wishes: dict[str, dict[str, int]] = {}
+    free = resources.unlimited()
+    for person, wanted in order:
+        value_limit: int | None = None
+        if level is not None and person.participant:
+            value_limit = level * person.need.numerator // person.need.denominator
+        if person.allowance is not None:
+            value_limit = (
+                person.allowance if value_limit is None else min(value_limit, person.allowance)
+            )
+        limits[person.id] = value_limit
+        wishes[person.id] = greedy_bundle(person, _cost_limit(person, value_limit), free, wanted)
+    return limits, wishes
+
+
 def _cost_limit(person: Person, value_limit: int | None) -> int:
     return 10**15 if value_limit is None else value_limit + person.top_up_limit
 
@@ -582,23 +601,24 @@ def _granted(
     """The wished units `resources` can give, most satisfaction per cost first: each unit
     with the prerequisites it needs as one package, given only once those it requires from
     the person's other packages are given (ties: person, then the person's own order)."""
-    packages: list[tuple[float, str, int, list[Candidate]]] = []
+    packages: list[tuple[float, str, int, tuple[Candidate, ...]]] = []
     for person, wanted in order:
         wish = wishes[person.id]
-        listed: dict[str, int] = {}
-        for candidate in wanted:
-            for _ in range(wish.get(candidate.benefit, 0) - listed.get(candidate.benefit, 0)):
-                package = [candidate, *missing_prerequisites(person, candidate, listed)]
-                for c in package:
-                    listed[c.benefit] = listed.get(c.benefit, 0) + 1
-                weight = _weight(person, candidate)
-                cost = sum(c.cost for c in package)
-                efficiency = weight / cost if cost > 0 else weight * 1e12
+        if wish:
+            for efficiency, package in _packages(person, tuple(sorted(wish.items())), wanted):
                 packages.append((-efficiency, person.id, len(packages), package))
+    if resources.take_units([(c, 1) for *_, package in packages for c in package]):
+        return {person_id: wish for person_id, wish in wishes.items() if wish}  # all fits
     packages.sort(key=lambda item: item[:3])
     granted: dict[str, dict[str, int]] = {}
     for _, person_id, _, package in packages:
         held = granted.setdefault(person_id, {})
+        if len(package) == 1:
+            if package[0].requires and any(held.get(r, 0) == 0 for r in package[0].requires):
+                continue
+            if resources.take(package[0], 1):
+                held[package[0].benefit] = held.get(package[0].benefit, 0) + 1
+            continue
         inside = {c.benefit for c in package}
         if any(
             held.get(required, 0) == 0 and required not in inside
@@ -610,6 +630,26 @@ def _granted(
             for c in package:
                 held[c.benefit] = held.get(c.benefit, 0) + 1
     return {person_id: held for person_id, held in granted.items() if held}
+
+
+@functools.lru_cache(maxsize=65536)
+def _packages(
+    person: Person, wish: tuple[tuple[str, int], ...], wanted: tuple[Candidate, ...]
+) -> tuple[tuple[float, tuple[Candidate, ...]], ...]:
+    """The wished units one by one in the person's own order, each with the prerequisites
+    it needs, and their satisfaction per cost."""
+    units = dict(wish)
+    listed: dict[str, int] = {}
+    packages: list[tuple[float, tuple[Candidate, ...]]] = []
+    for candidate in wanted:
+        for _ in range(units.get(candidate.benefit, 0) - listed.get(candidate.benefit, 0)):
+            package = (candidate, *missing_prerequisites(person, candidate, listed))
+            for c in package:
+                listed[c.benefit] = listed.get(c.benefit, 0) + 1
+            weight = _weight(person, candidate)
+            cost = sum(c.cost for c in package)
+            packages.append((weight / cost if cost > 0 else weight * 1e12, package))
+    return tuple(packages)
 
 
 def _rewarded_units(
