@@ -5,6 +5,10 @@
    So the whole group rises together: for a common level L every participant takes the best
    bundle whose employer value fits L * need (paying the excess from their top-up limit when
    they can), and L is searched (bisection on validity, keeping the best valid level).
+   At a level, the shared money and places go to the most satisfaction per cost first,
+   whoever asks. Where whole units cannot sit near the cap (one expensive favourite), a
+   reward for value makes participants with listed bundles (`solver.bundles`) fill their
+   room with what they also want, lifting the mean (`_rewarded_levels`).
 2. `fill`: greedy fill by satisfaction per cost, one unit at a time through the exact
    `AllocationState.try_add_with_prerequisites` (a wish with its missing prerequisites, all
    or nothing; raising a mean lifts its cap, so passes repeat).
