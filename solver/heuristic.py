@@ -148,17 +148,6 @@ class _Resources:
             self.budget_left[b] -= spend
         return True
 
-    def unlimited(self) -> _Resources:
-        """The same scopes with money and places to spare (what a person would take)."""
-        plenty = 10**18
-        return _Resources(
-            self.group,
-            self.scopes,
-            dict.fromkeys(self.budget_left, plenty),
-            dict.fromkeys(self.capacity_left, plenty),
-            self.covering,
-        )
-
     def copy(self) -> _Resources:
         return _Resources(
             self.group,
@@ -221,13 +210,14 @@ def wanted_by_efficiency(person: Person) -> tuple[Candidate, ...]:
 def greedy_bundle(
     person: Person,
     cost_limit: int,
-    resources: _Resources,
+    resources: _Resources | None,
     wanted: Sequence[Candidate] | None = None,
     held: dict[str, int] | None = None,
 ) -> dict[str, int]:
     """The units a person takes within `cost_limit`: best satisfaction per cost first
     (`wanted`: the person's `wanted_by_efficiency`, when the caller has it), on top of
-    `held` (already reserved; such benefits get no more units)."""
+    `held` (already reserved; such benefits get no more units). `resources` None: money
+    and places are no object."""
     units: dict[str, int] = dict(held or {})  # only benefits with at least one unit
     chosen = [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
     spent = sum(c.cost * n for c, n in chosen)
@@ -243,7 +233,7 @@ def greedy_bundle(
             package, package_cost = [candidate], candidate.cost
         if spent + package_cost > cost_limit or not _exclusive_fits(package, taken_groups):
             continue
-        if not resources.take_all(package):
+        if resources is not None and not resources.take_all(package):
             continue
         for c in package:
             units[c.benefit] = units.get(c.benefit, 0) + 1
@@ -251,7 +241,11 @@ def greedy_bundle(
                 taken_groups.add(c.exclusive_group)
         spent += package_cost
         more = min(candidate.max_units, candidate.wanted_units) - units[candidate.benefit]
-        while more > 0 and spent + candidate.cost <= cost_limit and resources.take(candidate, 1):
+        while (
+            more > 0
+            and spent + candidate.cost <= cost_limit
+            and (resources is None or resources.take(candidate, 1))
+        ):
             units[candidate.benefit] += 1
             spent += candidate.cost
             more -= 1
@@ -308,8 +302,8 @@ def level_allocation(
                 return trial.lines
             high = sampled  # the whole group's level is lower than its sample's
     best = _best_level(order, band, resources, high)
-    rewarded = _rewarded_levels(order, band, resources)
-    if rewarded is not None and (best is None or rewarded.score > best.score):
+    rewarded = _rewarded_levels(order, band, resources, 0.0 if best is None else best.score)
+    if rewarded is not None:
         best = rewarded
     if best is None:
         trial = _at_level(order, 0, resources.copy())
@@ -346,9 +340,11 @@ def _rewarded_levels(
     order: Sequence[tuple[Person, tuple[Candidate, ...]]],
     band: _Band,
     resources: _Resources,
+    to_beat: float,
 ) -> _Level | None:
-    """The best valid allocation where, at a level L, each participant takes the bundle with
-    the most satisfaction + reward * v / (need L) (v their employer value, at most L need).
+    """The best valid allocation scoring above `to_beat` where, at a level L, each participant
+    takes the bundle with the most satisfaction + reward * v / (need L) (v their employer
+    value, at most L need); None if there is none.
 
     The band needs the participants' mean close to the highest ratio: at a high level a
     few reach it and the rest pull the mean down. A reward for value makes everyone fill
@@ -367,10 +363,10 @@ def _rewarded_levels(
     hopes = {level: _most_satisfaction(order, level) for level in levels}
     best: _Level | None = None
     for level in sorted(levels, key=lambda level: (-hopes[level], level)):
-        if best is not None and hopes[level] <= best.score:
+        if hopes[level] <= (to_beat if best is None else best.score):
             break
         found = _rewarded_level(order, band, resources, level)
-        if found is not None and (best is None or found.score > best.score):
+        if found is not None and found.score > (to_beat if best is None else best.score):
             best = found
     return best
 
@@ -412,7 +408,7 @@ def _rewarded_level(
 ) -> _Level | None:
     """At `level`, the smallest reward up to MOST_REWARD (bisection) that makes the band
     hold, and its allocation (None: none holds)."""
-    plain = _wishes(order, level, resources)
+    plain = _wishes(order, level)
     trial = _at_level(order, level, resources.copy(), reward=0.0, plain=plain)
     if band.holds(trial.values):
         return trial
@@ -537,7 +533,7 @@ def _at_level(
     (`_granted`): handed out person by person, the first persons' least efficient units
     would take what later persons' best ones need. Then each person tops their bundle up
     with what is still left, in `order`. `plain`: `_wishes` at this level, when known."""
-    limits, wishes = plain if plain is not None else _wishes(order, level, resources)
+    limits, wishes = plain if plain is not None else _wishes(order, level)
     if reward is not None:
         wishes = dict(wishes)
         for person, _ in order:
@@ -572,14 +568,11 @@ def _at_level(
 _Wishes = tuple[dict[str, int | None], dict[str, dict[str, int]]]  # value limits, units
 
 
-def _wishes(
-    order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int | None, resources: _Resources
-) -> _Wishes:
+def _wishes(order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int | None) -> _Wishes:
     """Each person's value limit at `level` and the greedy bundle they would take within it
     if money and places were no object."""
     limits: dict[str, int | None] = {}
     wishes: dict[str, dict[str, int]] = {}
-    free = resources.unlimited()
     for person, wanted in order:
         value_limit: int | None = None
         if level is not None and person.participant:
@@ -589,7 +582,7 @@ def _wishes(
                 person.allowance if value_limit is None else min(value_limit, person.allowance)
             )
         limits[person.id] = value_limit
-        wishes[person.id] = greedy_bundle(person, _cost_limit(person, value_limit), free, wanted)
+        wishes[person.id] = greedy_bundle(person, _cost_limit(person, value_limit), None, wanted)
     return limits, wishes
 
 
