@@ -219,9 +219,12 @@ def greedy_bundle(
     `held` (already reserved; such benefits get no more units). `resources` None: money
     and places are no object."""
     units: dict[str, int] = dict(held or {})  # only benefits with at least one unit
-    chosen = [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
-    spent = sum(c.cost * n for c, n in chosen)
-    taken_groups = {c.exclusive_group for c, _ in chosen if c.exclusive_group is not None}
+    spent = 0
+    taken_groups: set[str] = set()
+    if units:
+        chosen = [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
+        spent = sum(c.cost * n for c, n in chosen)
+        taken_groups = {c.exclusive_group for c, _ in chosen if c.exclusive_group is not None}
     for candidate in wanted_by_efficiency(person) if wanted is None else wanted:
         if candidate.benefit in units:
             continue
@@ -318,7 +321,9 @@ def _best_level(
     resources: _Resources,
     high: int,
 ) -> _Level | None:
-    """Bisection on the common level below `high`: the valid level with the best score."""
+    """Bisection on the common level below `high`: the valid level with the best score
+    (persons served in order), then at that level the shared resources granted by
+    satisfaction per cost when that is valid and better."""
     low = 0
     precision = max(1, high // LEVEL_PRECISION)
     best: _Level | None = None
@@ -326,13 +331,17 @@ def _best_level(
         if high - low <= precision:
             break
         level = (low + high) // 2
-        trial = _at_level(order, level, resources.copy())
+        trial = _at_level(order, level, resources.copy(), by_person=True)
         if band.holds(trial.values):
             low = level
             if best is None or trial.score > best.score:
                 best = trial
         else:
             high = level
+    if best is not None and best.level is not None:
+        granted = _at_level(order, best.level, resources.copy())
+        if band.holds(granted.values) and granted.score > best.score:
+            best = granted
     return best
 
 
@@ -523,6 +532,7 @@ def _at_level(
     *,
     reward: float | None = None,
     plain: _Wishes | None = None,
+    by_person: bool = False,
 ) -> _Level:
     """Every person of `order` (with their wanted candidates) takes the best bundle whose
     employer value fits `level * need` (participants) and their allowance: greedily by
@@ -532,22 +542,29 @@ def _at_level(
     The shared money and places go to the most satisfaction per cost first, whoever asks
     (`_granted`): handed out person by person, the first persons' least efficient units
     would take what later persons' best ones need. Then each person tops their bundle up
-    with what is still left, in `order`. `plain`: `_wishes` at this level, when known."""
-    limits, wishes = plain if plain is not None else _wishes(order, level)
-    if reward is not None:
-        wishes = dict(wishes)
-        for person, _ in order:
-            units = _rewarded_units(person, limits[person.id], reward)
-            if units is not None:
-                wishes[person.id] = units
-    granted = _granted(order, wishes, resources)
+    with what is still left, in `order`. `plain`: `_wishes` at this level, when known.
+    `by_person`: each person in `order` takes their greedy bundle from what is left (a
+    quarter of the work: the level search ranks levels so, `_best_level` then grants)."""
+    if by_person:
+        limits = {person.id: _level_limit(person, level) for person, _ in order}
+        wishes: dict[str, dict[str, int]] = {}
+        granted: dict[str, dict[str, int]] = {}
+    else:
+        limits, wishes = plain if plain is not None else _wishes(order, level)
+        if reward is not None:
+            wishes = dict(wishes)
+            for person, _ in order:
+                units = _rewarded_units(person, limits[person.id], reward)
+                if units is not None:
+                    wishes[person.id] = units
+        granted = _granted(order, wishes, resources)
     lines: list[Line] = []
     values: dict[str, int] = {}
     score = 0.0
     for person, wanted in order:
         value_limit = limits[person.id]
         held = granted.get(person.id, {})
-        if held != wishes[person.id]:
+        if by_person or held != wishes[person.id]:
             held = greedy_bundle(
                 person, _cost_limit(person, value_limit), resources, wanted, held=held
             )
@@ -574,16 +591,22 @@ def _wishes(order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int | 
     limits: dict[str, int | None] = {}
     wishes: dict[str, dict[str, int]] = {}
     for person, wanted in order:
-        value_limit: int | None = None
-        if level is not None and person.participant:
-            value_limit = level * person.need.numerator // person.need.denominator
-        if person.allowance is not None:
-            value_limit = (
-                person.allowance if value_limit is None else min(value_limit, person.allowance)
-            )
+        value_limit = _level_limit(person, level)
         limits[person.id] = value_limit
         wishes[person.id] = greedy_bundle(person, _cost_limit(person, value_limit), None, wanted)
     return limits, wishes
+
+
+def _level_limit(person: Person, level: int | None) -> int | None:
+    """The employer value a person may hold at `level` (participants) and their allowance."""
+    value_limit: int | None = None
+    if level is not None and person.participant:
+        value_limit = level * person.need.numerator // person.need.denominator
+    if person.allowance is not None:
+        value_limit = (
+            person.allowance if value_limit is None else min(value_limit, person.allowance)
+        )
+    return value_limit
 
 
 def _cost_limit(person: Person, value_limit: int | None) -> int:
