@@ -321,9 +321,27 @@ def _best_level(
     resources: _Resources,
     high: int,
 ) -> _Level | None:
-    """Bisection on the common level below `high`: the valid level with the best score
-    (persons served in order), then at that level the shared resources granted by
-    satisfaction per cost when that is valid and better."""
+    """Bisection on the common level below `high`: the valid level with the best score,
+    persons served in order; where the shared resources fall short at that level, again
+    with them granted by satisfaction per cost (`_granted`), the better of the two."""
+    best = _bisected(order, band, resources, high, by_person=True)
+    if best is None or best.level is None:
+        return best
+    if _short(order, best.level, resources):  # then who gets the resources matters
+        granted = _bisected(order, band, resources, high, by_person=False)
+        if granted is not None and granted.score > best.score:
+            best = granted
+    return best
+
+
+def _bisected(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
+    band: _Band,
+    resources: _Resources,
+    high: int,
+    *,
+    by_person: bool,
+) -> _Level | None:
     low = 0
     precision = max(1, high // LEVEL_PRECISION)
     best: _Level | None = None
@@ -331,18 +349,27 @@ def _best_level(
         if high - low <= precision:
             break
         level = (low + high) // 2
-        trial = _at_level(order, level, resources.copy(), by_person=True)
+        trial = _at_level(order, level, resources.copy(), by_person=by_person)
         if band.holds(trial.values):
             low = level
             if best is None or trial.score > best.score:
                 best = trial
         else:
             high = level
-    if best is not None and best.level is not None:
-        granted = _at_level(order, best.level, resources.copy())
-        if band.holds(granted.values) and granted.score > best.score:
-            best = granted
     return best
+
+
+def _short(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int, resources: _Resources
+) -> bool:
+    """The shared resources cannot give everyone what they wish at `level`."""
+    _, wishes = _wishes(order, level)
+    package = [(c, n) for person, _ in order for c, n in _units(person, wishes[person.id])]
+    return not resources.copy().take_units(package)
+
+
+def _units(person: Person, units: dict[str, int]) -> list[tuple[Candidate, int]]:
+    return [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
 
 
 def _rewarded_levels(
