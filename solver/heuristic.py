@@ -328,7 +328,8 @@ def _best_level(
     if best is None or best.level is None:
         return best
     if _short(order, best.level, resources):  # then who gets the resources matters
-        granted = _bisected(order, band, resources, high, by_person=False)
+        # Granting by satisfaction per cost only leaves more room: search above that level.
+        granted = _bisected(order, band, resources, high, by_person=False, low=best.level)
         if granted is not None and granted.score > best.score:
             best = granted
     return best
@@ -341,10 +342,13 @@ def _bisected(
     high: int,
     *,
     by_person: bool,
+    low: int = 0,
 ) -> _Level | None:
-    low = 0
     precision = max(1, high // LEVEL_PRECISION)
     best: _Level | None = None
+    if low > 0:  # the level known valid below: its allocation this way is a candidate too
+        trial = _at_level(order, low, resources.copy(), by_person=by_person)
+        best = trial if band.holds(trial.values) else None
     for _ in range(LEVEL_STEPS):
         if high - low <= precision:
             break
