@@ -14,7 +14,10 @@ its minimum) or from the greedy prices, which a few projected subgradient steps 
 groups' priced LPs improve (Polyak step toward the best known allocation). The final round
 solves each group's priced problem as an integer MILP: its dual bound after a node limit
 bounds that group's term and lies below its LP, since per-person integrality (a favourite
-costing more than the allowance is not 0.7 of a benefit) now counts.
+costing more than the allowance is not 0.7 of a benefit) now counts. From the LP's duals
+the LP round also takes each group's band bound (`solver.band_bound`: whole units under
+the equity band, a second valid bound of the same term) where it is lower: it needs no
+MILP, so a group the clock cuts off in the first MILP round still counts with it.
 
 Every round is one picklable task per group on the solve's executor. Work limits (steps,
 nodes per group size) decide the bound; the deadline only cuts a round off, and then the
@@ -28,10 +31,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from solver.backends import BackendName, run_model
+from solver.band_bound import band_term
 from solver.candidates import Compiled, GroupRule, Person
 from solver.decompose import Line, Prices, peak_kib, set_start
 from solver.executors import Executor, Stored
 from solver.model import Limits, ModelVars, ObjectiveSpec, build_model
+from solver.person_bound import person_terms
 from solver.state import AllocationState
 
 # Subgradient steps on the groups' LPs from greedy prices. From the LP's duals none: the
@@ -59,6 +64,7 @@ class PricedTask:
     backend: BackendName
     node_limit: int | None = None
     start: tuple[Line, ...] = ()  # the group's allocation: the MILP's first incumbent
+    band: bool = False  # an LP task also takes the group's band bound where it is lower
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,8 @@ def solve_priced(task: PricedTask) -> PricedTerm:
     if relax:
         result = run_model(problem, task.backend, mip=False)
         bound = result.objective if result.proven_optimal else None
+        if task.band:
+            bound = _with_band(bound, task, persons)
     else:
         start = AllocationState(persons, (task.rule,), NO_LIMITS)
         start.load(task.start)
@@ -96,6 +104,30 @@ def solve_priced(task: PricedTask) -> PricedTerm:
         bound = result.bound
     use = _use(persons, task.prices, variables) if result.has_solution else ({}, {})
     return PricedTerm(task.rule.id, bound, use, peak_kib())
+
+
+def _with_band(bound: float | None, task: PricedTask, persons: tuple[Person, ...]) -> float | None:
+    """The smaller of the group's LP bound and its band bound (`solver.band_bound`: whole
+    units kept), both valid for the same priced problem. Only LP rounds compute it: the
+    first MILP round falls back on (and compares with) their terms."""
+    budget_prices = task.prices.budgets
+    places = dict(task.prices.capacities)
+    prices = {
+        candidate.benefit: (
+            sum(
+                price
+                for scope, price in budget_prices
+                if scope.covers(task.rule.id, candidate.benefit)
+            ),
+            places.get(candidate.benefit, 0.0),
+        )
+        for person in persons
+        for candidate in person.candidates
+    }
+    band = band_term(task.rule, persons, prices)
+    if band is None:
+        return bound
+    return band if bound is None else min(bound, band)
 
 
 def _use(persons: tuple[Person, ...], prices: Prices, variables: ModelVars) -> Use:
@@ -186,17 +218,41 @@ def lagrangian_bound(
 def _lp_steps(dual: Lagrangian, search: _Search, prices: Prices, target: float, steps: int) -> bool:
     """The LP rounds from `prices`, a step between two; False: the deadline cut one off."""
     for step in range(steps + 1):
-        found = _round(dual, prices, milp=False)
+        # The band bound only where the LP round is the one round: from the LP's duals. From
+        # greedy prices (large problems) the steps need every round fast, and move y anyway.
+        found = _round(dual, prices, milp=False, band=steps == 0)
         if None in found:
+            # Still a bound: a group the clock cut off counts with its persons alone.
+            terms = _persons_alone_where_late(dual, prices, found)
+            late = found.count(None)
+            kind = (
+                f"Lagrangian dual (per-group LPs, {late} of {len(found)} groups' persons "
+                f"alone; {step} LP steps)"
+            )
+            search.offer(dual_value(dual.compiled, prices, terms), prices, terms, kind)
             return False
         terms = [term for term in found if term is not None]
         value = dual_value(dual.compiled, prices, terms)
-        search.offer(value, prices, terms, f"Lagrangian dual (per-group LPs; {step} LP steps)")
+        terms_kind = "per-group LPs and band bounds" if steps == 0 else "per-group LPs"
+        kind = f"Lagrangian dual ({terms_kind}; {step} LP steps)"
+        search.offer(value, prices, terms, kind)
         moved = _step(dual, prices, terms, value=value, target=target, theta=search.theta)
         if moved is None or step == steps:
             break
         prices = moved
     return True
+
+
+def _persons_alone_where_late(
+    dual: Lagrangian, prices: Prices, found: list[PricedTerm | None]
+) -> list[PricedTerm]:
+    """The round's terms, a group cut off replaced by its persons-alone term at the same
+    prices (`solver.person_bound`: valid for any prices, computed here in microseconds)."""
+    alone = person_terms(dual.compiled, prices.budgets, prices.capacities)
+    return [
+        term if term is not None else PricedTerm(group, alone[group], ({}, {}))
+        for group, term in zip(sorted(dual.members), found, strict=True)
+    ]
 
 
 def _integer_rounds(
@@ -243,7 +299,7 @@ def _integer_kind(steps: int, integer_steps: int, solved: int, groups: int) -> s
     which = (
         "per-group MILPs"
         if solved == groups
-        else f"per-group MILPs for {solved} of {groups} groups, LPs for the rest"
+        else f"per-group MILPs for {solved} of {groups} groups, LPs and band bounds for the rest"
     )
     return f"Lagrangian dual ({which}; {steps} LP and {integer_steps} integer steps)"
 
@@ -276,6 +332,7 @@ def _round(
     *,
     milp: bool,
     starts: Mapping[str, tuple[Line, ...]] | None = None,
+    band: bool = False,
 ) -> list[PricedTerm | None]:
     """Every group's priced problem through the executor, in group order (None: cut off)."""
     rules = {rule.id: rule for rule in dual.compiled.groups}
@@ -288,6 +345,7 @@ def _round(
             backend=dual.backend,
             node_limit=node_limit(sizes[group]) if milp else None,
             start=(starts or {}).get(group, ()),
+            band=band,
         )
         for group, members in sorted(dual.members.items())
     ]

@@ -5,6 +5,10 @@
    So the whole group rises together: for a common level L every participant takes the best
    bundle whose employer value fits L * need (paying the excess from their top-up limit when
    they can), and L is searched (bisection on validity, keeping the best valid level).
+   At a level, the shared money and places go to the most satisfaction per cost first,
+   whoever asks. Where whole units cannot sit near the cap (one expensive favourite), a
+   reward for value makes participants with listed bundles (`solver.bundles`) fill their
+   room with what they also want, lifting the mean (`_rewarded_levels`).
 2. `fill`: greedy fill by satisfaction per cost, one unit at a time through the exact
    `AllocationState.try_add_with_prerequisites` (a wish with its missing prerequisites, all
    or nothing; raising a mean lifts its cap, so passes repeat).
@@ -23,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from solver.bundles import Bundle, bundle_options
 from solver.candidates import (
     BudgetScope,
     Candidate,
@@ -42,6 +47,14 @@ LEVEL_PRECISION = 2000  # stop once the level is known to 1/2000 of its range
 LEVEL_SAMPLE = 400
 LEVEL_SAMPLE_GROUPS = 3
 FILL_PASSES = 6
+# A participant whose whole-unit bundles are listed (`solver.bundles`) takes, at a level,
+# the bundle that best trades satisfaction against value lifting the group's mean
+# (`_rewarded_levels`): over VALUE_LEVELS levels, with REWARD_STEPS bisection steps each.
+VALUE_LEVELS = 16
+REWARD_STEPS = 5
+# The reward is for v / (level need), at most 1: a reward this large (satisfaction is at
+# most 1) makes value decide, so a band that fails with it fails with any.
+MOST_REWARD = 16.0
 
 Line = tuple[str, str, int, int]  # person, benefit, units, contribution
 
@@ -114,13 +127,17 @@ class _Resources:
         """Reserve one unit of every candidate of `package`, or nothing."""
         if len(package) == 1:
             return self.take(package[0], 1)
+        return self.take_units([(candidate, 1) for candidate in package])
+
+    def take_units(self, package: Sequence[tuple[Candidate, int]]) -> bool:
+        """Reserve `units` of every candidate of `package` at full cost, or nothing."""
         money: dict[str, int] = {}
         places: dict[str, int] = {}
-        for candidate in package:
+        for candidate, units in package:
             if candidate.benefit in self.capacity_left:
-                places[candidate.benefit] = places.get(candidate.benefit, 0) + 1
+                places[candidate.benefit] = places.get(candidate.benefit, 0) + units
             for b in self.budgets_of(candidate.benefit):
-                money[b] = money.get(b, 0) + candidate.cost
+                money[b] = money.get(b, 0) + candidate.cost * units
         if any(self.capacity_left[b] < n for b, n in places.items()):
             return False
         if any(self.budget_left[b] < spend for b, spend in money.items()):
@@ -193,14 +210,21 @@ def wanted_by_efficiency(person: Person) -> tuple[Candidate, ...]:
 def greedy_bundle(
     person: Person,
     cost_limit: int,
-    resources: _Resources,
+    resources: _Resources | None,
     wanted: Sequence[Candidate] | None = None,
+    held: dict[str, int] | None = None,
 ) -> dict[str, int]:
     """The units a person takes within `cost_limit`: best satisfaction per cost first
-    (`wanted`: the person's `wanted_by_efficiency`, when the caller has it)."""
-    units: dict[str, int] = {}  # only benefits with at least one unit
+    (`wanted`: the person's `wanted_by_efficiency`, when the caller has it), on top of
+    `held` (already reserved; such benefits get no more units). `resources` None: money
+    and places are no object."""
+    units: dict[str, int] = dict(held or {})  # only benefits with at least one unit
     spent = 0
     taken_groups: set[str] = set()
+    if units:
+        chosen = [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
+        spent = sum(c.cost * n for c, n in chosen)
+        taken_groups = {c.exclusive_group for c, _ in chosen if c.exclusive_group is not None}
     for candidate in wanted_by_efficiency(person) if wanted is None else wanted:
         if candidate.benefit in units:
             continue
@@ -212,7 +236,7 @@ def greedy_bundle(
             package, package_cost = [candidate], candidate.cost
         if spent + package_cost > cost_limit or not _exclusive_fits(package, taken_groups):
             continue
-        if not resources.take_all(package):
+        if resources is not None and not resources.take_all(package):
             continue
         for c in package:
             units[c.benefit] = units.get(c.benefit, 0) + 1
@@ -220,7 +244,11 @@ def greedy_bundle(
                 taken_groups.add(c.exclusive_group)
         spent += package_cost
         more = min(candidate.max_units, candidate.wanted_units) - units[candidate.benefit]
-        while more > 0 and spent + candidate.cost <= cost_limit and resources.take(candidate, 1):
+        while (
+            more > 0
+            and spent + candidate.cost <= cost_limit
+            and (resources is None or resources.take(candidate, 1))
+        ):
             units[candidate.benefit] += 1
             spent += candidate.cost
             more -= 1
@@ -277,6 +305,9 @@ def level_allocation(
                 return trial.lines
             high = sampled  # the whole group's level is lower than its sample's
     best = _best_level(order, band, resources, high)
+    rewarded = _rewarded_levels(order, band, resources, 0.0 if best is None else best.score)
+    if rewarded is not None:
+        best = rewarded
     if best is None:
         trial = _at_level(order, 0, resources.copy())
         best = trial if band.holds(trial.values) else _Level([], resources.copy(), {}, 0.0)
@@ -290,20 +321,49 @@ def _best_level(
     resources: _Resources,
     high: int,
 ) -> _Level | None:
-    """The valid common level below `high` with the best score, searched by regula falsi
-    (Illinois) on the band's margin rather than bisection: the margin (cap minus highest
-    ratio) falls nearly linearly with the level, so a few passes over the group find where
-    it crosses zero instead of one pass per halving."""
+    """The valid common level below `high` with the best score, persons served in order;
+    where the shared resources fall short at that level, again with them granted by
+    satisfaction per cost (`_granted`), the better of the two."""
+    best = _searched(order, band, resources, high, by_person=True)
+    if best is None or best.level is None:
+        return best
+    if _short(order, best.level, resources):  # then who gets the resources matters
+        # Granting by satisfaction per cost only leaves more room: search above that level.
+        granted = _searched(order, band, resources, high, by_person=False, low=best.level)
+        if granted is not None and granted.score > best.score:
+            best = granted
+    return best
+
+
+def _searched(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
+    band: _Band,
+    resources: _Resources,
+    high: int,
+    *,
+    by_person: bool,
+    low: int = 0,
+) -> _Level | None:
+    """The valid level between `low` (known valid: its allocation is a candidate too) and
+    `high` with the best score, searched by regula falsi (Illinois) on the band's margin
+    rather than bisection: the margin (cap minus highest ratio) falls nearly linearly with
+    the level, so a few passes over the group find where it crosses zero instead of one
+    pass per halving."""
     precision = max(1, high // LEVEL_PRECISION)
-    low, low_margin = 0, float(band.rule.absolute)  # level 0: nobody has value, margin = absolute
+    low_margin = float(band.rule.absolute)  # level 0: nobody has value, margin = absolute
     high_margin: float | None = None  # `high` itself is never tried: it is the search's end
     best: _Level | None = None
+    if low > 0:
+        trial = _at_level(order, low, resources.copy(), by_person=by_person)
+        valid = band.holds(trial.values)
+        best = trial if valid else None
+        low_margin = band.margin(trial.values) if valid else 0.0  # 0: bisect from here
     kept = ""  # which end the last step kept (Illinois halves its margin on a repeat)
     for _ in range(LEVEL_STEPS):
         if high - low <= precision:
             break
         level = _next_level(low, low_margin, high, high_margin, precision)
-        trial = _at_level(order, level, resources.copy())
+        trial = _at_level(order, level, resources.copy(), by_person=by_person)
         margin = band.margin(trial.values)
         if band.holds(trial.values):
             low, low_margin = level, margin
@@ -330,6 +390,126 @@ def _next_level(
         return (low + high) // 2
     crossing = low + (high - low) * low_margin / (low_margin - high_margin)
     return min(max(round(crossing), low + precision), high - precision)
+
+
+def _short(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int, resources: _Resources
+) -> bool:
+    """The shared resources cannot give everyone what they wish at `level`."""
+    _, wishes = _wishes(order, level)
+    package = [(c, n) for person, _ in order for c, n in _units(person, wishes[person.id])]
+    return not resources.copy().take_units(package)
+
+
+def _units(person: Person, units: dict[str, int]) -> list[tuple[Candidate, int]]:
+    return [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
+
+
+def _rewarded_levels(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
+    band: _Band,
+    resources: _Resources,
+    to_beat: float,
+) -> _Level | None:
+    """The best valid allocation scoring above `to_beat` where, at a level L, each participant
+    takes the bundle with the most satisfaction + reward * v / (need L) (v their employer
+    value, at most L need); None if there is none.
+
+    The band needs the participants' mean close to the highest ratio: at a high level a
+    few reach it and the rest pull the mean down. A reward for value makes everyone fill
+    their room with what they also want (the Lagrangian of the band's mean, as in
+    `solver.band_bound`); the smallest reward that makes the band hold is found by
+    bisection. Levels: the VALUE_LEVELS ratios most bundles land on exactly (where many
+    participants can sit at the cap)."""
+    if len(order) > LEVEL_SAMPLE:
+        return None  # the sampled search of large groups stays as it is (work)
+    participants = [person for person, _ in order if person.participant]
+    listed = sum(1 for person in participants if bundle_options(person) is not None)
+    if 2 * listed < len(participants):
+        return None  # the reward acts through listed participants: too few to lift the mean
+    levels = _bundle_levels(order)
+    # The most promising levels first; none can score above what fits it, band ignored.
+    hopes = {level: _most_satisfaction(order, level) for level in levels}
+    best: _Level | None = None
+    for level in sorted(levels, key=lambda level: (-hopes[level], level)):
+        if hopes[level] <= (to_beat if best is None else best.score):
+            break
+        found = _rewarded_level(order, band, resources, level)
+        if found is not None and found.score > (to_beat if best is None else best.score):
+            best = found
+    return best
+
+
+def _most_satisfaction(order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int) -> float:
+    """At most the score of any allocation at `level`: each listed participant's best bundle
+    that fits it, everyone else all they asked for (band, budgets and capacities ignored)."""
+    total = 0.0
+    for person, wanted in order:
+        bundles = bundle_options(person) if person.participant else None
+        if bundles is None:
+            total += sum(_weight(person, c) * c.wanted_units for c in wanted)
+            continue
+        limit = level * person.need.numerator // person.need.denominator
+        if person.allowance is not None:
+            limit = min(limit, person.allowance)
+        room = limit + person.top_up_limit
+        total += max((b.satisfaction for b in bundles if b.cost <= room), default=0.0)
+    return total
+
+
+def _bundle_levels(order: Sequence[tuple[Person, tuple[Candidate, ...]]]) -> list[int]:
+    counts: dict[int, int] = {}
+    for person, _ in order:
+        options = bundle_options(person) if person.participant else None
+        for bundle in options or ():
+            if bundle.cost > 0 and (person.allowance is None or bundle.cost <= person.allowance):
+                ratio = bundle.cost * person.need.denominator // person.need.numerator
+                counts[ratio] = counts.get(ratio, 0) + 1
+    ranked = sorted(counts, key=lambda ratio: (-counts[ratio], ratio))
+    return sorted(ranked[:VALUE_LEVELS], reverse=True)
+
+
+def _rewarded_level(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
+    band: _Band,
+    resources: _Resources,
+    level: int,
+) -> _Level | None:
+    """At `level`, the smallest reward up to MOST_REWARD (bisection) that makes the band
+    hold, and its allocation (None: none holds)."""
+    plain = _wishes(order, level)
+    trial = _at_level(order, level, resources.copy(), reward=0.0, plain=plain)
+    if band.holds(trial.values):
+        return trial
+    high = MOST_REWARD
+    trial = _at_level(order, level, resources.copy(), reward=high, plain=plain)
+    if not band.holds(trial.values):
+        return None
+    found, low = trial, 0.0
+    for _ in range(REWARD_STEPS):
+        middle = (low + high) / 2
+        trial = _at_level(order, level, resources.copy(), reward=middle, plain=plain)
+        if band.holds(trial.values):
+            found, high = trial, middle
+        else:
+            low = middle
+    return found
+
+
+def _rewarded_bundle(
+    person: Person, bundles: tuple[Bundle, ...], value_limit: int, reward: float
+) -> Bundle | None:
+    """The bundle with the most satisfaction + reward * v / value_limit that fits."""
+    room = value_limit + person.top_up_limit
+    best: Bundle | None = None
+    best_score = 0.0
+    for bundle in bundles:  # cheapest first: ties keep the cheaper bundle
+        if bundle.cost > room:
+            break
+        score = bundle.satisfaction + reward * min(bundle.cost, value_limit) / value_limit
+        if score > best_score:
+            best, best_score = bundle, score
+    return best
 
 
 def _sampled_level(
@@ -416,26 +596,51 @@ def _most_value(person: Person) -> int:
 
 
 def _at_level(
-    order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int | None, resources: _Resources
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
+    level: int | None,
+    resources: _Resources,
+    *,
+    reward: float | None = None,
+    plain: _Wishes | None = None,
+    by_person: bool = False,
 ) -> _Level:
     """Every person of `order` (with their wanted candidates) takes the best bundle whose
-    employer value fits `level * need` (participants) and their allowance."""
+    employer value fits `level * need` (participants) and their allowance: greedily by
+    satisfaction per cost, or (`reward` given, a listed participant) the listed bundle with
+    the most satisfaction + reward * v / (level need).
+
+    The shared money and places go to the most satisfaction per cost first, whoever asks
+    (`_granted`): handed out person by person, the first persons' least efficient units
+    would take what later persons' best ones need. Then each person tops their bundle up
+    with what is still left, in `order`. `plain`: `_wishes` at this level, when known.
+    `by_person`: each person in `order` takes their greedy bundle from what is left (a
+    quarter of the work: the level search ranks levels so, `_best_level` then grants)."""
+    if by_person:
+        limits = {person.id: _level_limit(person, level) for person, _ in order}
+        wishes: dict[str, dict[str, int]] = {}
+        granted: dict[str, dict[str, int]] = {}
+    else:
+        limits, wishes = plain if plain is not None else _wishes(order, level)
+        if reward is not None:
+            wishes = dict(wishes)
+            for person, _ in order:
+                units = _rewarded_units(person, limits[person.id], reward)
+                if units is not None:
+                    wishes[person.id] = units
+        granted = _granted(order, wishes, resources)
     lines: list[Line] = []
     values: dict[str, int] = {}
     score = 0.0
     for person, wanted in order:
-        value_limit: int | None = None
-        if level is not None and person.participant:
-            value_limit = level * person.need.numerator // person.need.denominator
-        if person.allowance is not None:
-            value_limit = (
-                person.allowance if value_limit is None else min(value_limit, person.allowance)
+        value_limit = limits[person.id]
+        held = granted.get(person.id, {})
+        if by_person or held != wishes[person.id]:
+            held = greedy_bundle(
+                person, _cost_limit(person, value_limit), resources, wanted, held=held
             )
-        cost_limit = 10**15 if value_limit is None else value_limit + person.top_up_limit
-        units = greedy_bundle(person, cost_limit, resources, wanted)
-        if not units:
+        if not held:
             continue
-        chosen = [(c, units[c.benefit]) for c in person.candidates if c.benefit in units]
+        chosen = [(c, held[c.benefit]) for c in person.candidates if c.benefit in held]
         cost = sum(c.cost * u for c, u in chosen)
         top_up = 0 if value_limit is None else max(0, cost - value_limit)
         values[person.id] = cost - top_up
@@ -445,6 +650,110 @@ def _at_level(
             lines.append((person.id, candidate.benefit, count, paid))
             score += _weight(person, candidate) * min(count, candidate.wanted_units)
     return _Level(lines, resources, values, score, level)
+
+
+_Wishes = tuple[dict[str, int | None], dict[str, dict[str, int]]]  # value limits, units
+
+
+def _wishes(order: Sequence[tuple[Person, tuple[Candidate, ...]]], level: int | None) -> _Wishes:
+    """Each person's value limit at `level` and the greedy bundle they would take within it
+    if money and places were no object."""
+    limits: dict[str, int | None] = {}
+    wishes: dict[str, dict[str, int]] = {}
+    for person, wanted in order:
+        value_limit = _level_limit(person, level)
+        limits[person.id] = value_limit
+        wishes[person.id] = greedy_bundle(person, _cost_limit(person, value_limit), None, wanted)
+    return limits, wishes
+
+
+def _level_limit(person: Person, level: int | None) -> int | None:
+    """The employer value a person may hold at `level` (participants) and their allowance."""
+    value_limit: int | None = None
+    if level is not None and person.participant:
+        value_limit = level * person.need.numerator // person.need.denominator
+    if person.allowance is not None:
+        value_limit = (
+            person.allowance if value_limit is None else min(value_limit, person.allowance)
+        )
+    return value_limit
+
+
+def _cost_limit(person: Person, value_limit: int | None) -> int:
+    return 10**15 if value_limit is None else value_limit + person.top_up_limit
+
+
+def _granted(
+    order: Sequence[tuple[Person, tuple[Candidate, ...]]],
+    wishes: dict[str, dict[str, int]],
+    resources: _Resources,
+) -> dict[str, dict[str, int]]:
+    """The wished units `resources` can give, most satisfaction per cost first: each unit
+    with the prerequisites it needs as one package, given only once those it requires from
+    the person's other packages are given (ties: person, then the person's own order)."""
+    packages: list[tuple[float, str, int, tuple[Candidate, ...]]] = []
+    for person, wanted in order:
+        wish = wishes[person.id]
+        if wish:
+            for efficiency, package in _packages(person, tuple(sorted(wish.items())), wanted):
+                packages.append((-efficiency, person.id, len(packages), package))
+    if resources.take_units([(c, 1) for *_, package in packages for c in package]):
+        return {person_id: wish for person_id, wish in wishes.items() if wish}  # all fits
+    packages.sort(key=lambda item: item[:3])
+    granted: dict[str, dict[str, int]] = {}
+    for _, person_id, _, package in packages:
+        held = granted.setdefault(person_id, {})
+        if len(package) == 1:
+            if package[0].requires and any(held.get(r, 0) == 0 for r in package[0].requires):
+                continue
+            if resources.take(package[0], 1):
+                held[package[0].benefit] = held.get(package[0].benefit, 0) + 1
+            continue
+        inside = {c.benefit for c in package}
+        if any(
+            held.get(required, 0) == 0 and required not in inside
+            for c in package
+            for required in c.requires
+        ):
+            continue
+        if resources.take_units([(c, 1) for c in package]):
+            for c in package:
+                held[c.benefit] = held.get(c.benefit, 0) + 1
+    return {person_id: held for person_id, held in granted.items() if held}
+
+
+@functools.lru_cache(maxsize=65536)
+def _packages(
+    person: Person, wish: tuple[tuple[str, int], ...], wanted: tuple[Candidate, ...]
+) -> tuple[tuple[float, tuple[Candidate, ...]], ...]:
+    """The wished units one by one in the person's own order, each with the prerequisites
+    it needs, and their satisfaction per cost."""
+    units = dict(wish)
+    listed: dict[str, int] = {}
+    packages: list[tuple[float, tuple[Candidate, ...]]] = []
+    for candidate in wanted:
+        for _ in range(units.get(candidate.benefit, 0) - listed.get(candidate.benefit, 0)):
+            package = (candidate, *missing_prerequisites(person, candidate, listed))
+            for c in package:
+                listed[c.benefit] = listed.get(c.benefit, 0) + 1
+            weight = _weight(person, candidate)
+            cost = sum(c.cost for c in package)
+            packages.append((weight / cost if cost > 0 else weight * 1e12, package))
+    return tuple(packages)
+
+
+def _rewarded_units(
+    person: Person, value_limit: int | None, reward: float | None
+) -> dict[str, int] | None:
+    """The rewarded bundle's units (None: no reward, or the person's bundles are not listed:
+    the caller takes the greedy bundle)."""
+    if reward is None or value_limit is None or value_limit <= 0 or not person.participant:
+        return None
+    bundles = bundle_options(person)
+    if bundles is None:
+        return None
+    bundle = _rewarded_bundle(person, bundles, value_limit, reward)
+    return {} if bundle is None else {c.benefit: n for c, n in bundle.units}
 
 
 def fill(

@@ -230,12 +230,14 @@ class AllocationState:
         value_limit = self._value_limit(state)
         new_cost = state.cost + candidate.cost
         top_up = max(0, new_cost - state.contribution - value_limit)
+        covering = [s for s in self.budget_scopes if s.covers(person.group, candidate.benefit)]
+        # Where a budget covering the line is short, the person's own top-up may pay the
+        # rest (v still grows or stays: no mean falls, no band tightens).
+        short = candidate.cost - min((self.budget_left[s.id] for s in covering), default=10**18)
+        top_up = max(top_up, short)
         if top_up > candidate.cost or state.contribution + top_up > person.top_up_limit:
             return False
         spend = candidate.cost - top_up  # employer cost added, all on this line
-        covering = [s for s in self.budget_scopes if s.covers(person.group, candidate.benefit)]
-        if any(self.budget_left[s.id] < spend for s in covering):
-            return False
         # Commit.
         old_ratio = state.scaled_ratio()
         state.units[candidate.benefit] = held + 1

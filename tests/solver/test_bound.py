@@ -150,3 +150,18 @@ def test_the_engine_proves_a_lagrangian_bound_below_the_lp() -> None:
     lp, _ = _lp(compile_problem(problem))
     assert outcome.objective is not None and outcome.bound is not None
     assert outcome.objective - FLOAT_NOISE <= outcome.bound < lp
+
+
+@pytest.mark.parametrize(("family", "seed", "employees"), TIGHT[:6])
+def test_a_round_the_clock_cuts_off_still_bounds_with_persons_alone(
+    family: str, seed: int, employees: int
+) -> None:
+    problem = load_problem(_tight_doc(family=family, seed=seed, employees=employees))
+    compiled = compile_problem(problem)
+    _, duals = _lp(compiled)
+    members = {g: Stored(tuple(m)) for g, m in sorted(by_group(compiled.persons).items())}
+    late = Lagrangian(compiled, members, InProcessExecutor(), "highs", time.monotonic() - 1, {})
+    proven = lagrangian_bound(late, duals, 0.0, steps=0)
+    assert proven.cut_off and proven.bound is not None
+    assert "persons alone" in proven.kind
+    assert proven.bound + _slack(compiled) >= float(optimum(problem).best_total) - FLOAT_NOISE

@@ -76,6 +76,23 @@ def test_budgets_are_never_overspent() -> None:
     assert state.budget_left["total"] == 50
 
 
+def test_a_top_up_pays_what_a_short_budget_lacks() -> None:
+    # 250 of budget: E0 and E1 take X (100 each); E2 can pay 60 of the third X, E3 only 40.
+    compiled = _compiled(
+        employees=[
+            {"id": f"E{i}", "group": f"G{i}", "top_up_limit": limit, "preferences": {"X": 10}}
+            for i, limit in enumerate((0, 0, 60, 40))
+        ],
+        budget=250,
+    )
+    state = _state(compiled)
+    added = [state.try_add_unit(f"E{i}", _candidate(compiled, f"E{i}", "X")) for i in range(4)]
+    assert added == [True, True, True, False]
+    assert state.lines()[("E2", "X")] == (1, 50)
+    assert state.budget_left["total"] == 0
+    assert check_assignment(compiled.problem, to_assignment(compiled, state)) == []
+
+
 def test_construction_is_valid_for_the_independent_checker() -> None:
     compiled = _compiled(
         employees=[
