@@ -47,6 +47,7 @@ class GroupTask:
     node_limit: int  # 0: heuristic only
     gap: float
     start: tuple[Line, ...] | None = None  # a valid allocation to improve (else construct one)
+    thorough: bool = True  # the construction's thorough level search (`heuristic.construct`)
 
     @property
     def persons(self) -> tuple[Person, ...]:
@@ -109,7 +110,10 @@ def _start(task: GroupTask) -> tuple[AllocationState, bool]:
         state.load(task.start)
         if not state.violations():
             return state, False
-    return construct(task.persons, (task.rule,), task.limits, maxmin=maxmin), True
+    constructed = construct(
+        task.persons, (task.rule,), task.limits, maxmin=maxmin, thorough=task.thorough
+    )
+    return constructed, True
 
 
 def _better(candidate: AllocationState, incumbent: AllocationState, by_minimum: bool) -> bool:

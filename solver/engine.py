@@ -90,6 +90,12 @@ POLISH_NODE_WORK = 6600
 # in time for it and the time limit holds at any size (100,000 employees: compile 2.0 s,
 # that work 9.2 s; the ratio is printed by the notes' laps, re-measure it when either moves).
 FINISH_PER_COMPILE = 5.0
+# The thorough level search (rewarded levels, short resources granted by satisfaction per
+# cost) costs up to about 1 ms a person on the benchmark machine, 3-4 times the plain one;
+# it runs when the time limit gives at least this many seconds a person (the group round
+# gets a fraction of the limit): 1,000 in 20 s and 10,000 in 90 s yes, 100,000 in 45 s no.
+# Decided from the options, never the clock: the same input gives the same allocation.
+THOROUGH_S_PER_PERSON = 0.004
 # Deadlines of the stages, as shares of the time limit (backstops: work limits decide).
 LP_TIME_SHARE = 0.55  # the LP relaxation
 # The group rounds: heuristics, then MILPs in what is left. A group's heuristic is worth more
@@ -142,6 +148,13 @@ class Run:
     last_lap: float = 0.0
     worker_peak_kib: int = 0  # largest peak memory reported by a worker process
     heuristic_s: float = 0.0  # how long the group heuristics' round took
+
+    @property
+    def thorough(self) -> bool:
+        """The groups' construction may afford the thorough level search."""
+        persons = max(1, len(self.compiled.persons))
+        return self.options.time_limit_s / persons >= THOROUGH_S_PER_PERSON
+
     min_proven: bool = False  # maxmin: the monolithic MILP proved the minimum optimal
 
     def lap(self, step: str) -> None:
@@ -372,6 +385,7 @@ def _tasks(
             node_limit=node_limit,
             gap=run.options.gap,
             start=starts.get(group),
+            thorough=run.thorough,
         )
         for group in groups
     ]
@@ -509,7 +523,9 @@ def merge_and_fill(run: Run, lines: list[Line]) -> AllocationState:
     if state.violations():
         run.notes.append("merged group allocations failed the exact check; rebuilt heuristically")
         compiled = run.compiled
-        state = construct(compiled.persons, compiled.groups, run.full, maxmin=run.maxmin)
+        state = construct(
+            compiled.persons, compiled.groups, run.full, maxmin=run.maxmin, thorough=run.thorough
+        )
     run.lap(f"peer groups (total satisfaction {float(state.objective()):.4f})")
     # Hand out what the groups left of the shared resources, stopped in time for the rest of
     # the finishing work (its reserve less what the merge took).
@@ -698,7 +714,9 @@ def check(run: Run, state: AllocationState) -> Checked | None:
     violations, figures = checked_figures(run.problem, assignment)
     if violations:
         run.notes.append("final allocation failed the independent check; used the heuristic")
-        state = construct(compiled.persons, compiled.groups, run.full, maxmin=run.maxmin)
+        state = construct(
+            compiled.persons, compiled.groups, run.full, maxmin=run.maxmin, thorough=run.thorough
+        )
         assignment = to_assignment(compiled, state)
         violations, figures = checked_figures(run.problem, assignment)
         if violations:

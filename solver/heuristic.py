@@ -65,8 +65,13 @@ def construct(
     limits: Limits,
     *,
     maxmin: bool = False,
+    thorough: bool = True,
 ) -> AllocationState:
-    """A valid allocation of `persons` within `limits`: levels per group, then greedy fill."""
+    """A valid allocation of `persons` within `limits`: levels per group, then greedy fill.
+
+    `thorough`: the level search also tries rewarded levels and grants short resources by
+    satisfaction per cost (`level_allocation`): better allocations for several times the
+    plain search's work."""
     state = AllocationState(persons, groups, limits)
     budget_left = dict(state.budget_left)
     capacity_left = dict(state.capacity_left)
@@ -75,7 +80,12 @@ def construct(
     lines: list[Line] = []
     for group_id in sorted(members):
         chosen = level_allocation(
-            members[group_id], rules[group_id], state.budget_scopes, budget_left, capacity_left
+            members[group_id],
+            rules[group_id],
+            state.budget_scopes,
+            budget_left,
+            capacity_left,
+            thorough=thorough,
         )
         lines.extend(chosen)
     state.load(lines)
@@ -278,6 +288,8 @@ def level_allocation(
     scopes: tuple[BudgetScope, ...],
     budget_left: dict[str, int],
     capacity_left: dict[str, int],
+    *,
+    thorough: bool = True,
 ) -> list[Line]:
     """Lines for one group at the best valid common level; consumes the resources used.
 
@@ -297,17 +309,19 @@ def level_allocation(
     band = _Band(rule, [p for p in persons if p.participant])
     high = max((_most_value(p) for p in band.participants), default=0) + 1
     if len(order) >= LEVEL_SAMPLE_GROUPS * LEVEL_SAMPLE:
-        sampled = _sampled_level(order, rule, resources, high)
+        sampled = _sampled_level(order, rule, resources, high, thorough=thorough)
         if sampled is not None:
             trial = _at_level(order, sampled, resources.copy())
             if band.holds(trial.values):
                 _commit(resources, trial.resources)
                 return trial.lines
             high = sampled  # the whole group's level is lower than its sample's
-    best = _best_level(order, band, resources, high)
-    rewarded = _rewarded_levels(order, band, resources, 0.0 if best is None else best.score)
-    if rewarded is not None:
-        best = rewarded
+    best = _best_level(order, band, resources, high, thorough=thorough)
+    if thorough:
+        score = 0.0 if best is None else best.score
+        rewarded = _rewarded_levels(order, band, resources, score)
+        if rewarded is not None:
+            best = rewarded
     if best is None:
         trial = _at_level(order, 0, resources.copy())
         best = trial if band.holds(trial.values) else _Level([], resources.copy(), {}, 0.0)
@@ -320,12 +334,14 @@ def _best_level(
     band: _Band,
     resources: _Resources,
     high: int,
+    *,
+    thorough: bool,
 ) -> _Level | None:
     """The valid common level below `high` with the best score, persons served in order;
-    where the shared resources fall short at that level, again with them granted by
-    satisfaction per cost (`_granted`), the better of the two."""
+    `thorough`, where the shared resources fall short at that level, again with them granted
+    by satisfaction per cost (`_granted`), the better of the two."""
     best = _searched(order, band, resources, high, by_person=True)
-    if best is None or best.level is None:
+    if not thorough or best is None or best.level is None:
         return best
     if _short(order, best.level, resources):  # then who gets the resources matters
         # Granting by satisfaction per cost only leaves more room: search above that level.
@@ -517,6 +533,8 @@ def _sampled_level(
     rule: GroupRule,
     resources: _Resources,
     high: int,
+    *,
+    thorough: bool,
 ) -> int | None:
     """The best level of every k-th person of `order` (about LEVEL_SAMPLE of them) given
     the same share of the group's budgets and capacities."""
@@ -534,7 +552,7 @@ def _sampled_level(
         resources.covering,
     )
     sample_band = _Band(replace(rule, participants=len(participants)), participants)
-    best = _best_level(sample, sample_band, share, high)
+    best = _best_level(sample, sample_band, share, high, thorough=thorough)
     return None if best is None else best.level
 
 

@@ -104,3 +104,20 @@ def test_a_short_budget_goes_to_the_most_satisfaction_per_cost_first() -> None:
     state = construct(compiled.persons, compiled.groups, full_limits(compiled))
     assert not state.violations()
     assert state.lines() == {("E2", "B"): (1, 0), ("E3", "C"): (1, 0)}
+
+
+def test_the_plain_level_search_skips_the_thorough_ones_work() -> None:
+    # The case above without the thorough search: persons served in order, E1 first.
+    compiled = _compiled(
+        benefits=[{"id": name, "cost": 4} for name in ("A", "B", "C", "D")],
+        employees=[
+            {"id": "E1", "group": "G", "preferences": {"A": 50, "D": 50}},
+            {"id": "E2", "group": "G", "preferences": {"B": 100}},
+            {"id": "E3", "group": "G", "preferences": {"C": 100}},
+        ],
+        tolerance=10.0,
+        budgets=[{"id": "total", "cap": 8}],
+    )
+    plain = construct(compiled.persons, compiled.groups, full_limits(compiled), thorough=False)
+    assert not plain.violations()
+    assert plain.objective() < 2  # E1 took part of the budget that E2 and E3 needed whole
