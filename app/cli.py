@@ -254,6 +254,9 @@ cli.command("sign-in-link")(sign_in_link)
 
 
 def main() -> None:
+    import solver.cli
+
+    solver.cli.exit_when_solved = True  # a real process: no teardown after the result
     cli()
 
 

@@ -8,6 +8,8 @@ path), 3 `solve` found the problem infeasible (the reasons are in the result).
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +22,10 @@ from solver.report import to_json
 from solver.types import Backend, SolveOptions
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False)
+# Set by the `flexben` console script, never by tests (they run commands in-process): then
+# `solve` ends its process once the result is written, without freeing its heap object by
+# object (6.6 s after a 100,000-employee solve); the operating system reclaims it at once.
+exit_when_solved = False
 
 EXIT_INVALID = 2
 EXIT_INFEASIBLE = 3
@@ -103,13 +109,24 @@ def solve_command(  # noqa: PLR0917 - one parameter per CLI option
         f" stopped by {result['solver']['stopped_by']}"
     )
     typer.echo(summary, err=True)
+    code = 0
     if result["status"] == "infeasible":
         for item in result["infeasibility"]:
             typer.echo(f"  {item['text']}", err=True)
-        raise typer.Exit(EXIT_INFEASIBLE)
+        code = EXIT_INFEASIBLE
     if result["status"] == "error":
         typer.echo(f"  {result.get('error')}", err=True)
-        raise typer.Exit(1)
+        code = 1
+    _end(code)
+
+
+def _end(code: int) -> None:
+    if exit_when_solved:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    if code:
+        raise typer.Exit(code)
 
 
 @cli.command("check")

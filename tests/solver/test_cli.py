@@ -82,6 +82,40 @@ def test_the_flexben_console_script_mounts_the_solver_commands(tmp_path: Path) -
     assert (checked.returncode, checked.stdout) == (0, "valid\n")
 
 
+def test_the_console_script_exits_at_once_with_the_code_and_the_whole_result(
+    tmp_path: Path,
+) -> None:
+    # The console script ends `solve` without a teardown: the result must be whole and
+    # flushed, to a file and to standard output, and the exit code still says what happened.
+    flexben = str(Path(sys.executable).parent / "flexben")
+    problem, result = tmp_path / "p.json", tmp_path / "r.json"
+    problem.write_text(json.dumps(design_example()))
+    to_file = subprocess.run(
+        [flexben, "solve", str(problem), "-o", str(result), "--reproducible"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    to_stdout = subprocess.run(
+        [flexben, "solve", str(problem), "--reproducible"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (to_file.returncode, to_stdout.returncode) == (0, 0)
+    assert "status " in to_file.stderr
+    assert to_stdout.stdout == result.read_text(encoding="utf-8")
+    assert json.loads(to_stdout.stdout)["status"] in ("optimal", "feasible")
+    doc = design_example()
+    doc["benefits"][0]["capacity"] = 1
+    problem.write_text(json.dumps(doc))
+    infeasible = subprocess.run(
+        [flexben, "solve", str(problem)], capture_output=True, text=True, check=False
+    )
+    assert infeasible.returncode == 3
+    assert json.loads(infeasible.stdout)["status"] == "infeasible"
+
+
 def test_byte_identical_across_processes_with_different_hash_seeds(tmp_path: Path) -> None:
     problem = tmp_path / "p.json"
     assert (
