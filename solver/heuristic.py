@@ -340,18 +340,18 @@ def _best_level(
     """The valid common level below `high` with the best score, persons served in order;
     `thorough`, where the shared resources fall short at that level, again with them granted
     by satisfaction per cost (`_granted`), the better of the two."""
-    best = _searched(order, band, resources, high, by_person=True)
+    best = _bisected(order, band, resources, high, by_person=True)
     if not thorough or best is None or best.level is None:
         return best
     if _short(order, best.level, resources):  # then who gets the resources matters
         # Granting by satisfaction per cost only leaves more room: search above that level.
-        granted = _searched(order, band, resources, high, by_person=False, low=best.level)
+        granted = _bisected(order, band, resources, high, by_person=False, low=best.level)
         if granted is not None and granted.score > best.score:
             best = granted
     return best
 
 
-def _searched(
+def _bisected(
     order: Sequence[tuple[Person, tuple[Candidate, ...]]],
     band: _Band,
     resources: _Resources,
@@ -360,52 +360,27 @@ def _searched(
     by_person: bool,
     low: int = 0,
 ) -> _Level | None:
-    """The valid level between `low` (known valid: its allocation is a candidate too) and
-    `high` with the best score, searched by regula falsi (Illinois) on the band's margin
-    rather than bisection: the margin (cap minus highest ratio) falls nearly linearly with
-    the level, so a few passes over the group find where it crosses zero instead of one
-    pass per halving."""
+    """Bisection on the level between `low` (known valid: its allocation is a candidate
+    too) and `high`: the valid level with the best score. (Regula falsi on the band's
+    margin took fewer passes but, validity not being monotone in the level, settled on
+    worse levels: 10,000 employees' heuristics 2.9% below bisection's.)"""
     precision = max(1, high // LEVEL_PRECISION)
-    low_margin = float(band.rule.absolute)  # level 0: nobody has value, margin = absolute
-    high_margin: float | None = None  # `high` itself is never tried: it is the search's end
     best: _Level | None = None
     if low > 0:
         trial = _at_level(order, low, resources.copy(), by_person=by_person)
-        valid = band.holds(trial.values)
-        best = trial if valid else None
-        low_margin = band.margin(trial.values) if valid else 0.0  # 0: bisect from here
-    kept = ""  # which end the last step kept (Illinois halves its margin on a repeat)
+        best = trial if band.holds(trial.values) else None
     for _ in range(LEVEL_STEPS):
         if high - low <= precision:
             break
-        level = _next_level(low, low_margin, high, high_margin, precision)
+        level = (low + high) // 2
         trial = _at_level(order, level, resources.copy(), by_person=by_person)
-        margin = band.margin(trial.values)
         if band.holds(trial.values):
-            low, low_margin = level, margin
+            low = level
             if best is None or trial.score > best.score:
                 best = trial
-            if kept == "high" and high_margin is not None:
-                high_margin /= 2
-            kept = "high"
         else:
-            high, high_margin = level, margin
-            if kept == "low":
-                low_margin /= 2
-            kept = "low"
+            high = level
     return best
-
-
-def _next_level(
-    low: int, low_margin: float, high: int, high_margin: float | None, precision: int
-) -> int:
-    """Where the margin's secant between the ends crosses zero, kept at least `precision`
-    inside the bracket; the midpoint while the high end's margin is unknown or the margins
-    do not bracket zero."""
-    if high_margin is None or not low_margin > 0 > high_margin:
-        return (low + high) // 2
-    crossing = low + (high - low) * low_margin / (low_margin - high_margin)
-    return min(max(round(crossing), low + precision), high - precision)
 
 
 def _short(
@@ -573,14 +548,6 @@ class _Band:
         if abs(highest - cap) > self.RELATIVE_EDGE * max(1.0, abs(cap)):
             return highest < cap
         return self._holds_exactly(values)
-
-    def margin(self, values: dict[str, int]) -> float:
-        """The cap minus the highest v/need, in floats: how far inside the band (it only
-        guides the level search; `holds` decides)."""
-        if not self.participants:
-            return math.inf
-        cap, highest = self._cap_and_highest(values)
-        return cap - highest
 
     def _cap_and_highest(self, values: dict[str, int]) -> tuple[float, float]:
         ratios = [values.get(pid, 0) / need for pid, need in self.needs]
