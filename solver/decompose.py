@@ -27,7 +27,6 @@ from solver.candidates import (
     GroupRule,
     Person,
 )
-from solver.collector import collector_paused
 from solver.executors import Stored
 from solver.heuristic import construct, fill, fill_lowest_first
 from solver.model import Limits, ModelVars, ObjectiveSpec, build_model
@@ -371,8 +370,7 @@ def priced_usage(compiled: Compiled) -> tuple[Usage, Prices]:
     of the shared resources, before the exact per-group work.
     """
     covering = _covering(compiled)
-    with collector_paused():  # a tuple for every wish
-        wishes = _ranked_wishes(compiled, covering)
+    wishes = _ranked_wishes(compiled, covering)  # the engine runs with the collector paused
     budget_room = {scope.id: float(scope.cap - scope.core_use) for scope in compiled.budgets}
     capacity_room = {benefit: float(left) for benefit, left in compiled.capacities}
     allowance_room = [

@@ -43,6 +43,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from operator import attrgetter, itemgetter
 
 from solver.backends import BackendName, backend_label, backend_version, resolve_backend
 from solver.bound import SUBGRADIENT_STEPS, Lagrangian
@@ -516,16 +517,22 @@ def _state(run: Run, lines: list[Line] | tuple[Line, ...]) -> AllocationState:
     return state
 
 
+def _constructed(run: Run) -> AllocationState:
+    """The whole problem's construction heuristic: the fallback when a merged or final
+    allocation fails the exact check."""
+    compiled = run.compiled
+    return construct(
+        compiled.persons, compiled.groups, run.full, maxmin=run.maxmin, thorough=run.thorough
+    )
+
+
 def merge_and_fill(run: Run, lines: list[Line]) -> AllocationState:
     """The groups' allocations as one exact state, then the leftover shared resources."""
     merging = time.monotonic()
     state = _state(run, lines)
     if state.violations():
         run.notes.append("merged group allocations failed the exact check; rebuilt heuristically")
-        compiled = run.compiled
-        state = construct(
-            compiled.persons, compiled.groups, run.full, maxmin=run.maxmin, thorough=run.thorough
-        )
+        state = _constructed(run)
     run.lap(f"peer groups (total satisfaction {float(state.objective()):.4f})")
     # Hand out what the groups left of the shared resources, stopped in time for the rest of
     # the finishing work (its reserve less what the merge took).
@@ -714,9 +721,7 @@ def check(run: Run, state: AllocationState) -> Checked | None:
     violations, figures = checked_figures(run.problem, assignment)
     if violations:
         run.notes.append("final allocation failed the independent check; used the heuristic")
-        state = construct(
-            compiled.persons, compiled.groups, run.full, maxmin=run.maxmin, thorough=run.thorough
-        )
+        state = _constructed(run)
         assignment = to_assignment(compiled, state)
         violations, figures = checked_figures(run.problem, assignment)
         if violations:
@@ -779,20 +784,12 @@ def to_assignment(compiled: Compiled, state: AllocationState) -> Assignment:
         optional.setdefault(person_id, []).append((benefit, line))
     core = AssignmentLine(units=1, contribution=0)
     assignment: Assignment = {}
-    for person in sorted(compiled.persons, key=_person_id):
+    for person in sorted(compiled.persons, key=attrgetter("id")):
         lines = [(benefit, core) for benefit in person.core] + optional.get(person.id, [])
-        lines.sort(key=_benefit_of)
+        lines.sort(key=itemgetter(0))
         for benefit, line in lines:
             assignment[(person.id, benefit)] = line
     return assignment
-
-
-def _person_id(person: Person) -> str:
-    return person.id
-
-
-def _benefit_of(item: tuple[str, AssignmentLine]) -> str:
-    return item[0]
 
 
 def from_assignment(run: Run, assignment: Assignment) -> AllocationState:

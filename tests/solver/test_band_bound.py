@@ -14,14 +14,7 @@ from solver.decompose import Prices, priced_usage
 from solver.load import load_problem
 from solver.person_bound import person_terms
 from tests.solver.brute_force import optimum
-from tests.solver.tiny import FAMILIES, tiny_doc
-
-
-def _random_prices(compiled: Compiled, rng: random.Random) -> Prices:
-    return Prices(
-        budgets=tuple((scope, rng.choice([0.0, 0.001, 0.01, 0.2])) for scope in compiled.budgets),
-        capacities=tuple((b, rng.choice([0.0, 0.05, 0.5])) for b, _ in compiled.capacities),
-    )
+from tests.solver.tiny import FAMILIES, random_prices, tiny_doc
 
 
 def _lagrangian(compiled: Compiled, prices: Prices) -> float:
@@ -53,7 +46,7 @@ def test_the_bound_holds_for_any_non_negative_prices(family: str) -> None:
         rng = random.Random(seed)
         for prices in [
             priced_usage(compiled)[1],
-            *(_random_prices(compiled, rng) for _ in range(4)),
+            *(random_prices(compiled, rng) for _ in range(4)),
         ]:
             assert _lagrangian(compiled, prices) >= best - 1e-9, (family, seed, prices)
 

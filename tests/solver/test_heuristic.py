@@ -87,11 +87,11 @@ def test_a_participant_takes_a_dearer_wish_so_that_the_band_holds() -> None:
     assert state.lines() == {("E1", "X"): (1, 0), ("E2", "Y"): (1, 0)}
 
 
-def test_a_short_budget_goes_to_the_most_satisfaction_per_cost_first() -> None:
+def _short_budget() -> Compiled:
     # E1 (first in order) wants A and D, half their points each; E2 and E3 want one benefit
     # each, with all their points; all cost 4, the budget 8. Served person by person, E1
     # takes at least A (1.5 at best); by satisfaction per cost, E2 and E3 come first: 2.0.
-    compiled = _compiled(
+    return _compiled(
         benefits=[{"id": name, "cost": 4} for name in ("A", "B", "C", "D")],
         employees=[
             {"id": "E1", "group": "G", "preferences": {"A": 50, "D": 50}},
@@ -101,23 +101,17 @@ def test_a_short_budget_goes_to_the_most_satisfaction_per_cost_first() -> None:
         tolerance=10.0,
         budgets=[{"id": "total", "cap": 8}],
     )
+
+
+def test_a_short_budget_goes_to_the_most_satisfaction_per_cost_first() -> None:
+    compiled = _short_budget()
     state = construct(compiled.persons, compiled.groups, full_limits(compiled))
     assert not state.violations()
     assert state.lines() == {("E2", "B"): (1, 0), ("E3", "C"): (1, 0)}
 
 
 def test_the_plain_level_search_skips_the_thorough_ones_work() -> None:
-    # The case above without the thorough search: persons served in order, E1 first.
-    compiled = _compiled(
-        benefits=[{"id": name, "cost": 4} for name in ("A", "B", "C", "D")],
-        employees=[
-            {"id": "E1", "group": "G", "preferences": {"A": 50, "D": 50}},
-            {"id": "E2", "group": "G", "preferences": {"B": 100}},
-            {"id": "E3", "group": "G", "preferences": {"C": 100}},
-        ],
-        tolerance=10.0,
-        budgets=[{"id": "total", "cap": 8}],
-    )
+    compiled = _short_budget()
     plain = construct(compiled.persons, compiled.groups, full_limits(compiled), thorough=False)
     assert not plain.violations()
     assert plain.objective() < 2  # E1 took part of the budget that E2 and E3 needed whole

@@ -6,19 +6,12 @@ import random
 
 import pytest
 
-from solver.candidates import Compiled, compile_problem
-from solver.decompose import Prices, priced_usage
+from solver.candidates import compile_problem
+from solver.decompose import priced_usage
 from solver.load import load_problem
 from solver.person_bound import person_terms
 from tests.solver.brute_force import optimum
-from tests.solver.tiny import FAMILIES, tiny_doc
-
-
-def _random_prices(compiled: Compiled, rng: random.Random) -> Prices:
-    return Prices(
-        budgets=tuple((scope, rng.choice([0.0, 0.001, 0.01, 0.2])) for scope in compiled.budgets),
-        capacities=tuple((b, rng.choice([0.0, 0.05, 0.5])) for b, _ in compiled.capacities),
-    )
+from tests.solver.tiny import FAMILIES, random_prices, tiny_doc
 
 
 @pytest.mark.parametrize("family", [f for f in FAMILIES if f != "maxmin"])
@@ -30,7 +23,7 @@ def test_the_bound_holds_for_any_non_negative_prices(family: str) -> None:
         rng = random.Random(seed)
         for prices in [
             priced_usage(compiled)[1],
-            *(_random_prices(compiled, rng) for _ in range(4)),
+            *(random_prices(compiled, rng) for _ in range(4)),
         ]:
             terms = person_terms(compiled, prices.budgets, prices.capacities)
             bound = sum(terms.values()) + prices.value(compiled)

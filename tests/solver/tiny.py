@@ -11,6 +11,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from solver.candidates import Compiled
+from solver.decompose import Prices
+
 FAMILIES = (
     "plain",
     "allowance",
@@ -105,3 +108,12 @@ def tiny_doc(*, seed: int, family: str, employees: int = 4) -> dict[str, Any]:
         "benefits": benefits,
         "employees": people,
     }
+
+
+def random_prices(compiled: Compiled, rng: random.Random) -> Prices:
+    """Non-negative prices on a tiny problem's budgets and capacities: any of them must
+    leave a Lagrangian bound above the optimum."""
+    return Prices(
+        budgets=tuple((scope, rng.choice([0.0, 0.001, 0.01, 0.2])) for scope in compiled.budgets),
+        capacities=tuple((b, rng.choice([0.0, 0.05, 0.5])) for b, _ in compiled.capacities),
+    )
