@@ -156,6 +156,15 @@ def test_ray_variant_has_a_cpu_less_head_workers_and_ray_driving_run_workers() -
     assert "worker" in compose()["services"]
 
 
+@pytest.mark.ray
+def test_ray_nodes_run_their_workers_at_normal_priority() -> None:
+    # Ray's default (niceness 15) lets any busy neighbour starve a solve racing its deadline.
+    ray_constants = pytest.importorskip("ray._private.ray_constants")
+    services = ray_compose()["services"]
+    for name in ("ray-head", "ray-worker"):
+        assert services[name]["environment"][ray_constants.RAY_WORKER_NICENESS] == "0", name
+
+
 def test_ray_variant_images_install_the_ray_extra() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'ray = ["ray==2.60.0"]' in pyproject
