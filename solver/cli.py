@@ -18,7 +18,7 @@ import typer
 
 from solver.errors import ProblemError
 from solver.load import load_problem_file
-from solver.report import to_json
+from solver.report import to_json_bytes
 from solver.types import Backend, SolveOptions
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -38,11 +38,13 @@ def _fail_invalid(what: str, error: ProblemError) -> typer.Exit:
     return typer.Exit(EXIT_INVALID)
 
 
-def _write(text: str, output: Path | None) -> None:
+def _write(doc: object, output: Path | None) -> None:
+    """`doc` as compact JSON (`to_json_bytes`) to `output`, or to standard output."""
+    data = to_json_bytes(doc)
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(data, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        output.write_bytes(data)
 
 
 @cli.command("solve")
@@ -103,7 +105,7 @@ def solve_command(  # noqa: PLR0917 - one parameter per CLI option
         ray_address=ray_address,
     )
     result = solve_problem(problem, options, reproducible=reproducible)
-    _write(to_json(result), output)
+    _write(result, output)
     summary = (
         f"status {result['status']}, objective {result['objective']}, gap {result['gap']},"
         f" stopped by {result['solver']['stopped_by']}"
@@ -186,4 +188,4 @@ def generate_command(  # noqa: PLR0917 - one parameter per CLI option
     except ValueError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(EXIT_INVALID) from None
-    _write(to_json(doc), output)
+    _write(doc, output)

@@ -10,7 +10,7 @@ from solver.engine import solve
 from solver.families import FAMILIES
 from solver.generate import generate
 from solver.load import load_problem
-from solver.report import ResultDocument, build_result, to_json
+from solver.report import ResultDocument, build_result, to_json, to_json_bytes
 from solver.types import (
     Assignment,
     Infeasibility,
@@ -157,6 +157,17 @@ def test_infeasible_and_error_documents_carry_no_allocation() -> None:
 
 def test_compact_json_by_default() -> None:
     assert to_json({"b": 1.0, "a": [1, 2]}) == '{"a":[1,2],"b":1.0}\n'
+
+
+def test_compact_json_is_utf8_bytes_with_every_number_exact() -> None:
+    doc = {"é": "Prévoyance", "small": 0.0000123, "z": 10**30, "a": -2.5}
+    data = to_json_bytes(doc)
+    assert data.endswith(b"\n") and to_json(doc) == data.decode("utf-8")
+    assert "Prévoyance".encode() in data  # not escaped
+    # orjson refuses integers beyond 64 bits: the standard library writes those documents
+    assert json.loads(data) == {"a": -2.5, "small": 0.000012, "z": 10**30, "é": "Prévoyance"}
+    assert list(json.loads(data)) == ["a", "small", "z", "é"]  # keys sorted
+    assert json.loads(to_json_bytes({"small": 0.0000123})) == {"small": 0.000012}
 
 
 def test_a_bound_below_the_achieved_objective_is_discarded_with_a_note() -> None:
