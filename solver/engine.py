@@ -69,7 +69,7 @@ from solver.diagnose import diagnose
 from solver.executors import Executor, ExecutorError, Stored, open_executor
 from solver.heuristic import construct, fill
 from solver.model import CONTRIBUTION_PENALTY, Limits, ObjectiveSpec
-from solver.person_bound import person_terms
+from solver.person_bound import person_terms, searched_prices
 from solver.state import AllocationState, reduce_contributions
 from solver.types import Assignment, Problem, SolveOptions, SolveOutcome, SolverInfo
 from solver.types import Line as AssignmentLine
@@ -325,17 +325,19 @@ def bound_and_shares(run: Run) -> Shares:
 
 
 def lagrangian_bound(run: Run, prices: Prices) -> None:
-    """Every participant alone under the greedy prices (`solver.person_bound`: band,
-    prerequisites and integrality relaxed), plus the prices' value: a valid upper bound in
-    microseconds a person, complete at any size. `proven_bound` tightens it in the time the
-    allocation leaves (per-group priced LPs and MILPs)."""
+    """Every participant alone (`solver.person_bound`: band, prerequisites and integrality
+    relaxed) under prices searched from the greedy ones on a sample of participants, plus
+    the prices' value: a valid upper bound in microseconds a person, complete at any size
+    (0.5 to 4% below the greedy prices' on every family at 10,000). `proven_bound` tightens
+    it in the time the allocation leaves (per-group priced LPs and MILPs)."""
     compiled = run.compiled
-    terms = person_terms(compiled, prices.budgets, prices.capacities)
+    searched = searched_prices(compiled, prices)
+    terms = person_terms(compiled, searched.budgets, searched.capacities)
     run.tighten_bound(
-        sum(terms.values()) + prices.value(compiled) + _penalty_slack(compiled),
-        "Lagrangian relaxation under greedy prices (every person alone)",
+        sum(terms.values()) + searched.value(compiled) + _penalty_slack(compiled),
+        "Lagrangian relaxation under searched prices (every person alone)",
     )
-    run.lap("bound: every person alone under greedy prices")
+    run.lap("bound: every person alone under searched prices")
 
 
 def _penalty_slack(compiled: Compiled) -> float:

@@ -18,10 +18,23 @@ satisfaction, and so the person's term, is also at most 1.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, NamedTuple
 
 from solver.candidates import BudgetScope, Compiled, Person
+
+if TYPE_CHECKING:
+    from solver.decompose import Prices
+
+# The price search's work limit: the participants whose terms estimate the bound at each
+# candidate price vector (every k-th participant; all of them below this).
+SAMPLE_PERSONS = 2000
+# Every price scaled at once, then each resource's price alone, by these factors: the
+# greedy prices price a resource at the last unit's efficiency, which (allowances and
+# top-ups limiting each person) often prices the shared resources too high.
+SCALES = (0.85, 0.7, 0.55, 0.4, 0.25, 0.1, 0.0)
+STEPS = (0.0, 0.5, 0.75, 1.25, 1.5)
 
 
 def person_terms(
@@ -98,3 +111,89 @@ def _knapsack(items: list[_Item], room: float) -> float:
         total += item.value * taken
         room -= taken * item.cost
     return total
+
+
+def searched_prices(compiled: Compiled, start: Prices) -> Prices:
+    """Non-negative prices whose persons-alone bound, estimated on a sample of participants
+    (`SAMPLE_PERSONS`), is lowest among those tried from `start`: all prices scaled by
+    `SCALES`, then each resource's alone by `STEPS`. Any such prices give a valid bound; the
+    search only chooses which (the caller evaluates the chosen ones on every person)."""
+    participants = [person for person in compiled.persons if person.participant]
+    if not participants or not (start.budgets or start.capacities):
+        return start
+    step = max(1, len(participants) // SAMPLE_PERSONS)
+    sample = participants[::step]
+    estimate = _estimator(compiled, start, sample, len(participants) / len(sample))
+    budgets = [price for _, price in start.budgets]
+    places = [price for _, price in start.capacities]
+    best, scale = min(
+        (estimate(_scaled(budgets, f), _scaled(places, f)), f) for f in (1.0, *SCALES)
+    )
+    budgets, places = _scaled(budgets, scale), _scaled(places, scale)
+    for prices in (budgets, places):
+        for index in range(len(prices)):
+            current = prices[index]
+            for factor in STEPS:
+                prices[index] = current * factor
+                value = estimate(budgets, places)
+                if value < best:
+                    best, current = value, current * factor
+            prices[index] = current
+    return replace(
+        start,
+        budgets=tuple((scope, p) for (scope, _), p in zip(start.budgets, budgets, strict=True)),
+        capacities=tuple(
+            (benefit, p) for (benefit, _), p in zip(start.capacities, places, strict=True)
+        ),
+    )
+
+
+def _scaled(prices: list[float], factor: float) -> list[float]:
+    return [price * factor for price in prices]
+
+
+def _estimator(
+    compiled: Compiled, start: Prices, sample: Sequence[Person], weight: float
+) -> Callable[[list[float], list[float]], float]:
+    """The persons-alone bound estimated from `sample` (each term counted `weight` times),
+    as a function of the prices of `start`'s budgets and capacities, in its order."""
+    scopes = {scope.id: index for index, (scope, _) in enumerate(start.budgets)}
+    capacity_ids = {benefit: index for index, (benefit, _) in enumerate(start.capacities)}
+    available = [scope.cap - scope.core_use for scope, _ in start.budgets]
+    places_of = dict(compiled.capacities)
+    places_available = [places_of[benefit] for benefit, _ in start.capacities]
+    covered = [
+        (
+            person,
+            [
+                (
+                    candidate.benefit,
+                    [
+                        scopes[b]
+                        for b in compiled.covering(person.group, candidate.benefit)
+                        if b in scopes
+                    ],
+                    capacity_ids.get(candidate.benefit),
+                )
+                for candidate in person.candidates
+            ],
+        )
+        for person in sample
+    ]
+
+    def estimate(budgets: list[float], places: list[float]) -> float:
+        total = 0.0
+        for person, lines in covered:
+            prices = {
+                benefit: (
+                    sum(budgets[i] for i in covering),
+                    0.0 if capacity is None else places[capacity],
+                )
+                for benefit, covering, capacity in lines
+            }
+            total += person_term(person, prices)
+        constant = sum(p * a for p, a in zip(budgets, available, strict=True))
+        constant += sum(p * a for p, a in zip(places, places_available, strict=True))
+        return weight * total + constant
+
+    return estimate

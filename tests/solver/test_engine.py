@@ -205,7 +205,7 @@ def test_above_the_lp_size_the_bound_is_lagrangian_and_holds(
         assert any("every person alone" in note for note in outcome.notes)
     # No rounds: the persons-alone bound is the bound; by LP duality it is at least the LP's.
     assert (
-        alone.notes[-1] == "bound: Lagrangian relaxation under greedy prices (every person alone)"
+        alone.notes[-1] == "bound: Lagrangian relaxation under searched prices (every person alone)"
     )
     assert lp.bound is not None and alone.bound is not None and alone.bound >= lp.bound - 1e-6
     # With rounds, the time left tightens it (the Lagrangian dual's or the polish's bound).
