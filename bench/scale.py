@@ -11,6 +11,9 @@ Quality is the objective over the result's proven bound. Cases:
   cases above are);
 - 10,000 employees at --time-limit 15 against the same engine at --time-limit 90 (the
   baseline, measured in the same run);
+- `--ray`: the 100,000/40 case again with `--executor ray` on a Ray cluster this script
+  starts on 127.0.0.1 (a head without CPUs and two one-CPU nodes, workers at niceness 0;
+  stopped after), peak memory including the nodes' workers;
 - growth: seconds per 1,000 employees at each size of --growth (time limit 600 s, so work
   limits end the solves; within +-25% of each other means no superlinear step).
 The machine is shared: the load average is printed at start and end.
@@ -75,6 +78,29 @@ def measure(problem: Path, time_limit: float) -> dict[str, Any]:
     return solve_in_child(problem, time_limit, PROCESSES)
 
 
+def measure_on_ray(problem: Path) -> dict[str, Any]:
+    """`measure` with `--executor ray` on a three-node Ray cluster on this machine."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # keep 127.0.0.1 (read at import)
+    from ray._private.ray_constants import RAY_WORKER_NICENESS
+    from ray.cluster_utils import Cluster
+
+    os.environ[RAY_WORKER_NICENESS] = "0"  # the raylets read it: workers at normal priority
+    cluster: Any = Cluster(
+        initialize_head=True,
+        head_node_args={"num_cpus": 0, "node_ip_address": "127.0.0.1", "include_dashboard": False},
+    )
+    try:
+        nodes = [cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1") for _ in range(2)]
+        cluster.wait_for_nodes()
+        raylets = [node.all_processes["raylet"][0].process.pid for node in nodes]
+        options = ["--executor", "ray", "--ray-address", cluster.address]
+        return solve_in_child(
+            problem, LARGE_LIMIT_S, PROCESSES, options=options, label=".ray", also_measured=raylets
+        )
+    finally:
+        cluster.shutdown()  # the processes it started, by pid
+
+
 def _cell(value: Any, digits: int = 1) -> str:
     if value is None:
         return "-"
@@ -105,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         "--families", default=",".join(_other_families()), help="families at 100,000 (or none)"
     )
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--ray", action="store_true", help="100,000/40 on a local Ray cluster")
     parser.add_argument("--folder", default=None, help="keep generated problems here")
     args = parser.parse_args(
         argv if argv is not None else [a for a in sys.argv[1:] if a != "scale"]
@@ -120,6 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         if str(groups) in args.large.split(","):
             figures = measure(_generate(folder, employees, groups), LARGE_LIMIT_S)
             _large_row(f"{employees}/{groups}g", figures)
+    if args.ray:
+        _large_row("100000/40g ray", measure_on_ray(_generate(folder, 100_000, 40)))
     for family in [name for name in args.families.split(",") if name]:
         figures = measure(_generate(folder, FAMILY_EMPLOYEES, None, family), LARGE_LIMIT_S)
         _large_row(f"{family[:14]}", figures)

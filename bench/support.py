@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,12 +191,22 @@ def flexben_command() -> str:
     return str(Path(sys.executable).parent / "flexben")
 
 
-def solve_in_child(problem: Path, time_limit: float, processes: int) -> dict[str, Any]:
+def solve_in_child(
+    problem: Path,
+    time_limit: float,
+    processes: int,
+    *,
+    options: Sequence[str] = (),
+    label: str = "",
+    also_measured: Sequence[int] = (),
+) -> dict[str, Any]:
     """One `flexben solve FILE` child, as a user runs it (loading and writing included):
-    wall seconds, peak MiB of its process tree, status, objective, bound and quality."""
-    output = problem.with_suffix(f".{time_limit:g}.out.json")
+    wall seconds, peak MiB of its process tree (plus the trees of `also_measured`, e.g. a
+    Ray node's raylet, whose workers do the solve's work), status, objective, bound and
+    quality. `options`: more `flexben solve` options; `label`: in the output's name."""
+    output = problem.with_suffix(f".{time_limit:g}{label}.out.json")
     command = [flexben_command(), "solve", str(problem), "--time-limit", str(time_limit)]
-    command += ["--processes", str(processes), "-o", str(output)]
+    command += ["--processes", str(processes), "-o", str(output), *options]
     started = time.monotonic()
     # Far past its time limit a solve is stuck (seen: a multiprocessing pool that never
     # finished terminating), not slow: it is killed and reported, not waited for forever.
@@ -204,7 +214,7 @@ def solve_in_child(problem: Path, time_limit: float, processes: int) -> dict[str
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     while child.poll() is None:
-        peak = max(peak, tree_rss(child.pid))
+        peak = max(peak, tree_rss(child.pid) + sum(tree_rss(pid) for pid in also_measured))
         if time.monotonic() > give_up:
             child.kill()  # its forkserver and workers exit once their parent is gone
             child.wait()

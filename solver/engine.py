@@ -6,8 +6,8 @@ executor (`solver.executors`: worker processes or Ray tasks), opened once per so
 1. `bound_and_shares`: the proven upper bound and each peer group's share of the shared
    budgets and capacities — from the LP relaxation (up to LP_SHARES_PERSONS persons, in a
    worker), else from a greedy fractional split whose prices give a Lagrangian bound
-   (`lagrangian_bound`, after the leftover fill: every person alone under the prices;
-   `proven_bound` tightens it in the time left). Warm-started: what each group uses
+   (`lagrangian_bound`, after the leftover fill: every person alone under prices searched
+   from those; `proven_bound` tightens it in the time left). Warm-started: what each group uses
    now plus part of what is left (`warm_group_shares`).
 2. `group_round`: per group, the construction heuristic, then a node-limited MILP
    warm-started from it (`solver.decompose.solve_group`); a group cut off by the deadline
@@ -20,7 +20,7 @@ executor (`solver.executors`: worker processes or Ray tasks), opened once per so
 5. `check`: the independent exact check of the final allocation.
 6. `proven_bound`: utilitarian, in the time the allocation left (at least BOUND_GRACE_S):
    the Lagrangian dual of the shared resources with per-group MILPs (`solver.bound`), from
-   the LP's duals or the greedy prices. The allocation is final and checked by then: the
+   the LP's duals or the searched prices. The allocation is final and checked by then: the
    bound costs it nothing; a group whose MILP the clock cuts off counts with its LP term.
 7. `finish`: bound (and which bound it is), status and what stopped the solve.
 
@@ -187,8 +187,9 @@ class Shares:
     """Stage 1's output: each group's limits, and the prices of the Lagrangian bound."""
 
     limits: dict[str, Limits]
-    prices: Prices | None = None  # large problems: the persons-alone bound's greedy prices
-    # Where stage 5's Lagrangian dual starts: the LP's duals (`from_lp`) or the greedy prices.
+    prices: Prices | None = None  # large problems: greedy prices, where the bound's search starts
+    # Where stage 5's Lagrangian dual starts: the LP's duals (`from_lp`) or prices searched
+    # from the greedy ones (`lagrangian_bound`).
     multipliers: Prices | None = None
     from_lp: bool = False
 
@@ -278,7 +279,7 @@ def _solve(  # noqa: PLR0917 - private, one call site
     lines, floor = group_rounds(run, shares)
     state = merge_and_fill(run, lines)
     if shares.prices is not None:  # the allocation first: the bound gets the time left
-        lagrangian_bound(run, shares.prices)
+        shares = replace(shares, multipliers=lagrangian_bound(run, shares.prices))
     state, floor = polish(run, state, floor, run.deadline)
     final = check(run, state)
     if final is not None:  # the allocation is final and checked: the bound gets the time left
@@ -324,12 +325,13 @@ def bound_and_shares(run: Run) -> Shares:
     return Shares(shares, multipliers=relaxation.duals, from_lp=True)
 
 
-def lagrangian_bound(run: Run, prices: Prices) -> None:
+def lagrangian_bound(run: Run, prices: Prices) -> Prices:
     """Every participant alone (`solver.person_bound`: band, prerequisites and integrality
     relaxed) under prices searched from the greedy ones on a sample of participants, plus
     the prices' value: a valid upper bound in microseconds a person, complete at any size
     (0.5 to 4% below the greedy prices' on every family at 10,000). `proven_bound` tightens
-    it in the time the allocation leaves (per-group priced LPs and MILPs)."""
+    it in the time the allocation leaves (per-group priced LPs and MILPs, from the searched
+    prices, which it returns: there a group's LP bound is at most its persons-alone term)."""
     compiled = run.compiled
     searched = searched_prices(compiled, prices)
     terms = person_terms(compiled, searched.budgets, searched.capacities)
@@ -338,6 +340,7 @@ def lagrangian_bound(run: Run, prices: Prices) -> None:
         "Lagrangian relaxation under searched prices (every person alone)",
     )
     run.lap("bound: every person alone under searched prices")
+    return searched
 
 
 def _penalty_slack(compiled: Compiled) -> float:
@@ -676,7 +679,7 @@ def proven_bound(run: Run, state: AllocationState, shares: Shares) -> None:
         run.stopped_by.add("time_limit")
         run.notes.append("time limit: the Lagrangian bound's rounds were cut off")
     if proven.bound is not None:
-        origin = "the LP's duals" if shares.from_lp else "greedy prices"
+        origin = "the LP's duals" if shares.from_lp else "searched prices"
         kind = f"{proven.kind} from {origin}"
         run.tighten_bound(proven.bound + _penalty_slack(run.compiled), kind)
     run.lap("Lagrangian bound")
