@@ -16,6 +16,7 @@ import resource
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from operator import itemgetter
 
 from pulp import LpVariable
@@ -66,6 +67,7 @@ class GroupResult:
     improved_by_milp: bool
     seconds: float
     peak_kib: int = 0  # the worker's peak resident memory so far
+    satisfaction: Fraction | None = None  # the group's total satisfaction (`solve_group`)
 
 
 def solve_group(task: GroupTask) -> GroupResult:
@@ -93,6 +95,7 @@ def solve_group(task: GroupTask) -> GroupResult:
         improved,
         time.perf_counter() - started,
         peak_kib(),
+        state.objective(),
     )
 
 

@@ -221,3 +221,25 @@ def test_the_outcome_carries_the_figures_its_check_computed_on_its_assignment() 
     _assert_valid(problem, outcome)
     assert outcome.checked and outcome.figures is not None
     assert outcome.figures == Figures.of(problem, outcome.assignment)
+
+
+def test_without_time_for_it_in_the_group_round_the_thorough_search_runs_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import solver.engine
+
+    problem = load_problem(generate(employees=300, seed=2, groups=3, family_name="favourite"))
+    options = SolveOptions(time_limit_s=60, processes=1, max_rounds=0)
+    thorough = solve(problem, options)  # 60 s for 300: the group round's search is thorough
+    monkeypatch.setattr(solver.engine, "THOROUGH_S_PER_PERSON", 1.0)  # 0.2 s a person: not
+    after = solve(problem, options)
+    monkeypatch.setattr(solver.engine, "thorough_round", lambda run, shares, spec, plain: plain)
+    plain = solve(problem, options)
+    for outcome in (thorough, after, plain):
+        _assert_valid(problem, outcome)
+    [note] = [n for n in after.notes if n.startswith("thorough level search (")]
+    assert "0 cut off by the time limit" in note
+    # Each group keeps the better of its two allocations: never below the plain round.
+    assert plain.objective is not None and after.objective is not None
+    assert after.objective > plain.objective
+    assert not any(n.startswith("thorough level search") for n in thorough.notes + plain.notes)
