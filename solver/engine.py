@@ -91,6 +91,10 @@ POLISH_NODE_WORK = 6600
 # in time for it and the time limit holds at any size (100,000 employees: compile 2.0 s,
 # that work 9.2 s; the ratio is printed by the notes' laps, re-measure it when either moves).
 FINISH_PER_COMPILE = 5.0
+# The leftover fill after the merge, in the same measure (100,000 employees: 4.4 to 5.2
+# times the compile on every family but favourite, 2.7): the thorough round leaves it this
+# much, since on some families the fill adds more than the thorough search does.
+FILL_PER_COMPILE = 5.0
 # The thorough level search (rewarded levels, short resources granted by satisfaction per
 # cost) costs up to about 1 ms a person on the benchmark machine, 3-4 times the plain one;
 # it runs in the group round when the time limit gives at least this many seconds a person
@@ -143,6 +147,7 @@ class Run:
     maxmin: bool
     members: dict[str, Stored[tuple[Person, ...]]]  # each group's persons, stored once
     finish_s: float  # reserved before the deadline for merge, bound, assignment and check
+    fill_s: float = 0.0  # what the leftover fill is expected to take (`thorough_round`)
     stopped_by: set[str] = field(default_factory=set)
     bound: float | None = None
     bound_kind: str = ""  # what proved `bound`, for the notes
@@ -271,6 +276,7 @@ def _solve(  # noqa: PLR0917 - private, one call site
         maxmin=problem.policy.objective == "maxmin",
         members={g: executor.put(tuple(m)) for g, m in sorted(by_group(compiled.persons).items())},
         finish_s=FINISH_PER_COMPILE * compiled_in,
+        fill_s=FILL_PER_COMPILE * compiled_in,
     )
     run.lap("diagnosis and compile")
     start = _warm_state(run, warm)
@@ -378,11 +384,12 @@ def thorough_round(
     run: Run, shares: dict[str, Limits], spec: ObjectiveSpec, plain: dict[str, GroupResult]
 ) -> dict[str, GroupResult]:
     """Where the time limit does not promise the thorough level search (`Run.thorough`),
-    it runs as a second round in the time the stages before the finish leave: each group
-    keeps the better of its two allocations (the same shares), a group still running at the
-    deadline keeps the plain one. Not started when that time is shorter than the plain
-    round took (the thorough search takes longer)."""
-    deadline = run.stop_at(MILP_TIME_SHARE)
+    it runs as a second round in the time the stages before the finish leave, less the
+    leftover fill's expected time (`FILL_PER_COMPILE`): each group keeps the better of its
+    two allocations (the same shares), a group still running at the deadline keeps the
+    plain one. Not started when that time is shorter than the plain round took (the
+    thorough search takes longer)."""
+    deadline = run.stop_at(MILP_TIME_SHARE) - run.fill_s
     if deadline - time.monotonic() < run.heuristic_s:
         run.notes.append("no time left for the thorough level search: the plain one stands")
         return plain
