@@ -154,7 +154,7 @@ class Run:
     notes: list[str] = field(default_factory=list)
     last_lap: float = 0.0
     worker_peak_kib: int = 0  # largest peak memory reported by a worker process
-    heuristic_s: float = 0.0  # how long the group heuristics' round took
+    alone_s: float = 0.0  # how long the persons-alone bound took (`lagrangian_bound`)
 
     @property
     def thorough(self) -> bool:
@@ -340,12 +340,14 @@ def lagrangian_bound(run: Run, prices: Prices) -> Prices:
     it in the time the allocation leaves (per-group priced LPs and MILPs, from the searched
     prices, which it returns: there a group's LP bound is at most its persons-alone term)."""
     compiled = run.compiled
+    started = time.monotonic()
     searched = searched_prices(compiled, prices)
     terms = person_terms(compiled, searched.budgets, searched.capacities)
     run.tighten_bound(
         sum(terms.values()) + searched.value(compiled) + _penalty_slack(compiled),
         "Lagrangian relaxation under searched prices (every person alone)",
     )
+    run.alone_s = time.monotonic() - started
     run.lap("bound: every person alone under searched prices")
     return searched
 
@@ -361,9 +363,7 @@ def _penalty_slack(compiled: Compiled) -> float:
 def group_rounds(run: Run, shares: Shares) -> tuple[list[Line], Fraction | None]:
     """The heuristic round, then the MILP round(s): the merged lines (and maxmin's floor)."""
     spec = ObjectiveSpec("maxmin", "min") if run.maxmin else ObjectiveSpec("utilitarian")
-    started = time.monotonic()
     heuristic = group_round(run, shares.limits, spec, {}, milp=False)
-    run.heuristic_s = time.monotonic() - started
     run.lap("peer-group heuristics")
     if run.maxmin:
         return _maxmin_rounds(run, shares.limits, heuristic)
@@ -387,10 +387,10 @@ def thorough_round(
     it runs as a second round in the time the stages before the finish leave, less the
     leftover fill's expected time (`FILL_PER_COMPILE`): each group keeps the better of its
     two allocations (the same shares), a group still running at the deadline keeps the
-    plain one. Not started when that time is shorter than the plain round took (the
-    thorough search takes longer)."""
+    plain one. Not started when that time is shorter than the longest group took in the
+    plain round (no group's thorough search takes less)."""
     deadline = run.stop_at(MILP_TIME_SHARE) - run.fill_s
-    if deadline - time.monotonic() < run.heuristic_s:
+    if deadline - time.monotonic() < max((r.seconds for r in plain.values()), default=0.0):
         run.notes.append("no time left for the thorough level search: the plain one stands")
         return plain
     every = [rule.id for rule in run.compiled.groups if rule.id in plain]
@@ -701,9 +701,10 @@ def proven_bound(run: Run, state: AllocationState, shares: Shares) -> None:
     deadline = min(clock, budget)
     if now >= deadline:  # checked first: at 100,000 persons even the objective costs seconds
         return
-    # A round prices every group's LP, at least the work of the heuristics' round: one that
-    # cannot finish is not started (the persons-alone bound stands).
-    if large and deadline - now < run.heuristic_s:
+    # A round cut short still bounds (a late group counts with its persons-alone term at
+    # the round's prices), but computing those terms takes up to what the persons-alone
+    # bound took: a round with less time than that is not started.
+    if large and deadline - now < run.alone_s:
         run.notes.append("no time left for a Lagrangian round: the persons-alone bound stands")
         return
     objective = float(state.objective())

@@ -41,14 +41,18 @@ def person_terms(
     compiled: Compiled,
     budget_prices: tuple[tuple[BudgetScope, float], ...],
     capacity_prices: tuple[tuple[str, float], ...],
+    groups: frozenset[str] | None = None,
 ) -> dict[str, float]:
-    """Per peer group, the sum of its participants' priced bounds."""
+    """Per peer group (of `groups`, default all), the sum of its participants' priced
+    bounds."""
     budget_price = {scope.id: price for scope, price in budget_prices}
     places = dict(capacity_prices)
-    terms: dict[str, float] = {rule.id: 0.0 for rule in compiled.groups}
+    terms: dict[str, float] = {
+        rule.id: 0.0 for rule in compiled.groups if groups is None or rule.id in groups
+    }
     for person in compiled.persons:
-        if not person.participant:
-            continue  # satisfaction 0; taking nothing costs nothing
+        if not person.participant or person.group not in terms:
+            continue  # satisfaction 0; taking nothing costs nothing (or not asked for)
         prices = {
             c.benefit: (
                 sum(budget_price.get(b, 0.0) for b in compiled.covering(person.group, c.benefit)),

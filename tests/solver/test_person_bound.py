@@ -82,3 +82,13 @@ def test_searched_prices_on_a_sample_still_bound_the_optimum(
         compiled = compile_problem(problem)
         searched = searched_prices(compiled, priced_usage(compiled)[1])
         assert _alone(compiled, searched) >= float(optimum(problem).best_total) - 1e-9
+
+
+def test_terms_of_some_groups_are_those_groups_terms() -> None:
+    compiled = compile_problem(load_problem(generate(employees=200, seed=4, groups=4)))
+    prices = priced_usage(compiled)[1]
+    every = person_terms(compiled, prices.budgets, prices.capacities)
+    some = frozenset(sorted(every)[1:3])
+    assert person_terms(compiled, prices.budgets, prices.capacities, some) == {
+        group: every[group] for group in some
+    }
