@@ -248,11 +248,12 @@ def _persons_alone_where_late(
 ) -> list[PricedTerm]:
     """The round's terms, a group cut off replaced by its persons-alone term at the same
     prices (`solver.person_bound`: valid for any prices, computed here in microseconds)."""
-    late = frozenset(g for g, term in zip(sorted(dual.members), found, strict=True) if term is None)
+    by_group = list(zip(sorted(dual.members), found, strict=True))
+    late = frozenset(group for group, term in by_group if term is None)
     alone = person_terms(dual.compiled, prices.budgets, prices.capacities, late)
     return [
         term if term is not None else PricedTerm(group, alone[group], ({}, {}))
-        for group, term in zip(sorted(dual.members), found, strict=True)
+        for group, term in by_group
     ]
 
 

@@ -18,7 +18,7 @@ satisfaction, and so the person's term, is also at most 1.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -53,15 +53,24 @@ def person_terms(
     for person in compiled.persons:
         if not person.participant or person.group not in terms:
             continue  # satisfaction 0; taking nothing costs nothing (or not asked for)
-        prices = {
-            c.benefit: (
-                sum(budget_price.get(b, 0.0) for b in compiled.covering(person.group, c.benefit)),
-                places.get(c.benefit, 0.0),
-            )
-            for c in person.candidates
-        }
-        terms[person.group] += person_term(person, prices)
+        terms[person.group] += person_term(person, _priced(compiled, person, budget_price, places))
     return terms
+
+
+def _priced(
+    compiled: Compiled,
+    person: Person,
+    budget_price: Mapping[str, float],
+    places: Mapping[str, float],
+) -> dict[str, tuple[float, float]]:
+    """Each of the person's candidates: (sum of the covering budgets' prices, place price)."""
+    return {
+        c.benefit: (
+            sum(budget_price.get(b, 0.0) for b in compiled.covering(person.group, c.benefit)),
+            places.get(c.benefit, 0.0),
+        )
+        for c in person.candidates
+    }
 
 
 def person_term(person: Person, prices: Mapping[str, tuple[float, float]]) -> float:
@@ -127,7 +136,18 @@ def searched_prices(compiled: Compiled, start: Prices) -> Prices:
         return start
     step = max(1, len(participants) // SAMPLE_PERSONS)
     sample = participants[::step]
-    estimate = _estimator(compiled, start, sample, len(participants) / len(sample))
+    weight = len(participants) / len(sample)
+
+    def estimate(budgets: list[float], places: list[float]) -> float:
+        prices = _priced_as(start, budgets, places)
+        budget_price = {scope.id: price for scope, price in prices.budgets}
+        place_price = dict(prices.capacities)
+        alone = sum(
+            person_term(person, _priced(compiled, person, budget_price, place_price))
+            for person in sample
+        )
+        return weight * alone + prices.value(compiled)
+
     budgets = [price for _, price in start.budgets]
     places = [price for _, price in start.capacities]
     best, scale = min(
@@ -143,6 +163,11 @@ def searched_prices(compiled: Compiled, start: Prices) -> Prices:
                 if value < best:
                     best, current = value, current * factor
             prices[index] = current
+    return _priced_as(start, budgets, places)
+
+
+def _priced_as(start: Prices, budgets: list[float], places: list[float]) -> Prices:
+    """`start`'s resources, in its order, at these prices."""
     return replace(
         start,
         budgets=tuple((scope, p) for (scope, _), p in zip(start.budgets, budgets, strict=True)),
@@ -154,50 +179,3 @@ def searched_prices(compiled: Compiled, start: Prices) -> Prices:
 
 def _scaled(prices: list[float], factor: float) -> list[float]:
     return [price * factor for price in prices]
-
-
-def _estimator(
-    compiled: Compiled, start: Prices, sample: Sequence[Person], weight: float
-) -> Callable[[list[float], list[float]], float]:
-    """The persons-alone bound estimated from `sample` (each term counted `weight` times),
-    as a function of the prices of `start`'s budgets and capacities, in its order."""
-    scopes = {scope.id: index for index, (scope, _) in enumerate(start.budgets)}
-    capacity_ids = {benefit: index for index, (benefit, _) in enumerate(start.capacities)}
-    available = [scope.cap - scope.core_use for scope, _ in start.budgets]
-    places_of = dict(compiled.capacities)
-    places_available = [places_of[benefit] for benefit, _ in start.capacities]
-    covered = [
-        (
-            person,
-            [
-                (
-                    candidate.benefit,
-                    [
-                        scopes[b]
-                        for b in compiled.covering(person.group, candidate.benefit)
-                        if b in scopes
-                    ],
-                    capacity_ids.get(candidate.benefit),
-                )
-                for candidate in person.candidates
-            ],
-        )
-        for person in sample
-    ]
-
-    def estimate(budgets: list[float], places: list[float]) -> float:
-        total = 0.0
-        for person, lines in covered:
-            prices = {
-                benefit: (
-                    sum(budgets[i] for i in covering),
-                    0.0 if capacity is None else places[capacity],
-                )
-                for benefit, covering, capacity in lines
-            }
-            total += person_term(person, prices)
-        constant = sum(p * a for p, a in zip(budgets, available, strict=True))
-        constant += sum(p * a for p, a in zip(places, places_available, strict=True))
-        return weight * total + constant
-
-    return estimate
