@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from app.periods.allowance import AllowanceRules, employee_allowance, with_carry_over
@@ -147,21 +148,27 @@ def allowance_of(inputs: ProblemInputs, basis: AllowanceBasis, group: str) -> in
     return with_carry_over(base, basis.carried_over)
 
 
-def wishes_of(points: Mapping[str, Any], benefits: Sequence[BenefitInput]) -> dict[str, Wish]:
-    """Stored points (`p` or {"points": p, "units": r}) on offered optional benefits; units
-    capped at today's max_units (points on benefits no longer offered, or core, skipped)."""
-    by_code = {benefit.code: benefit for benefit in benefits}
+def wishes_of(points: Mapping[str, Any], offered: Mapping[str, BenefitInput]) -> dict[str, Wish]:
+    """Stored points (`p` or {"points": p, "units": r}) on offered optional benefits (by
+    code); units capped at today's max_units (points on benefits no longer offered, or
+    core, skipped)."""
     wishes: dict[str, Wish] = {}
     for code in sorted(points):
-        benefit = by_code.get(code)
+        benefit = offered.get(code)
         if benefit is None or benefit.core:
             continue
         entry = points[code]
         given, units = (
             (entry["points"], entry.get("units", 1)) if isinstance(entry, dict) else (entry, 1)
         )
-        wishes[code] = Wish(points=given, units=min(int(units), benefit.max_units))
+        wishes[code] = _wish(given, min(int(units), benefit.max_units))
     return wishes
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _wish(points: int, units: int) -> Wish:
+    """Wishes are immutable: 100,000 employees' ~900,000 share a few hundred objects."""
+    return Wish(points=points, units=units)
 
 
 def proposed_wishes(
@@ -181,4 +188,4 @@ def proposed_wishes(
     proposal = proposed_from(
         previous, offered=offered, eligible=eligible, points_per_employee=points_per_employee
     )
-    return wishes_of(proposal, benefits)
+    return wishes_of(proposal, {benefit.code: benefit for benefit in benefits})

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.allocations import solver_adapter
@@ -22,6 +22,7 @@ from app.allocations.problem import leftover_policy_of
 from app.allocations.results import RunOutcome, failed_outcome, outcome_of
 from app.allocations.seams import run_problem
 from app.audit.service import record
+from app.bulk import insert_rows
 from app.db import utcnow
 from app.errors import DomainError
 from app.jobs.registry import Finish, JobContext, JobKind, register
@@ -32,7 +33,6 @@ from app.security.disclosure import small_budgets
 log = logging.getLogger(__name__)
 
 KIND = "allocation_run"
-INSERT_BATCH = 5000
 
 
 def enqueue_run(session: Session, run: Run) -> None:
@@ -47,9 +47,8 @@ def enqueue_run(session: Session, run: Run) -> None:
     )
 
 
-def solve_problem_text(problem_text: str, time_limit_s: float | None) -> RunOutcome:
-    """Solve a stored problem; leftover allowance is settled by the problem's own policy."""
-    problem: dict[str, Any] = json.loads(problem_text)
+def solve_problem(problem: dict[str, Any], time_limit_s: float | None) -> RunOutcome:
+    """Solve a run's problem; leftover allowance is settled by the problem's own policy."""
     try:
         result = solver_adapter.solve(problem, time_limit_s=time_limit_s)
     except solver_adapter.ProblemError as error:
@@ -57,12 +56,8 @@ def solve_problem_text(problem_text: str, time_limit_s: float | None) -> RunOutc
             "the problem built from the database is invalid:\n"
             + solver_adapter.problem_issues(error)
         )
-    return outcome_of(problem, result, leftover_policy=leftover_policy_of(problem))
-
-
-def _insert_batches(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), INSERT_BATCH):
-        session.execute(insert(table), rows[start : start + INSERT_BATCH])
+    with solver_adapter.collector_paused():
+        return outcome_of(problem, result, leftover_policy=leftover_policy_of(problem))
 
 
 @dataclass(frozen=True)
@@ -71,10 +66,14 @@ class BuiltProblem:
 
     text: str
     sha256: str
+    small_budgets: list[str]
 
     def columns(self) -> dict[str, Any]:
-        small = sorted(small_budgets(json.loads(self.text)))
-        return {"problem": self.text, "problem_sha256": self.sha256, "small_budgets": small}
+        return {
+            "problem": self.text,
+            "problem_sha256": self.sha256,
+            "small_budgets": self.small_budgets,
+        }
 
 
 def save_outcome(
@@ -91,21 +90,24 @@ def save_outcome(
         values |= built.columns()
     session.execute(update(Run).where(Run.id == run_id, Run.status == "running").values(**values))
     dates = {"effective_from": span[0], "effective_to": span[1]}
-    _insert_batches(
-        session, RunLine, [{"run_id": run_id, **dates, **line} for line in outcome.lines]
-    )
-    _insert_batches(session, RunEmployee, [{"run_id": run_id, **row} for row in outcome.employees])
+    with solver_adapter.collector_paused():
+        lines = [{"run_id": run_id, **dates, **line} for line in outcome.lines]
+        insert_rows(session, RunLine, lines)
+        insert_rows(session, RunEmployee, [{"run_id": run_id, **row} for row in outcome.employees])
     # The worker acts for nobody: the system actor; the digest covers the outcome.
     result = {**outcome.columns, "lines": len(outcome.lines)}
     record(session, None, "run.finish", "run", run_id, None, result)
 
 
-def _problem_of(session: Session, run: Run, period: Period) -> tuple[str, BuiltProblem | None]:
-    """The run's stored problem, or (a run from POST /runs) the one built now."""
+def _problem_of(
+    session: Session, run: Run, period: Period
+) -> tuple[dict[str, Any], BuiltProblem | None]:
+    """The run's stored problem, or (a run from POST /runs) the one built now; parsed."""
     if run.problem is not None:
-        return run.problem, None
+        return json.loads(run.problem), None
     text, digest = run_problem(session, period, run.scenario_id)
-    return text, BuiltProblem(text=text, sha256=digest)
+    problem = json.loads(text)
+    return problem, BuiltProblem(text, digest, sorted(small_budgets(problem)))
 
 
 def execute_run(context: JobContext) -> Finish:
@@ -115,13 +117,14 @@ def execute_run(context: JobContext) -> Finish:
         span = (period.effective_from, period.effective_to)
         time_limit_s = run.time_limit_s
         try:
-            problem_text, built = _problem_of(session, run, period)
+            with solver_adapter.collector_paused():
+                problem, built = _problem_of(session, run, period)
         except DomainError as error:  # e.g. its scenario was deleted before the run started
             return finish_run(failed_outcome(f"the run's problem: {error.detail}"), span)
         finally:
             session.rollback()
     try:
-        outcome = solve_problem_text(problem_text, time_limit_s)
+        outcome = solve_problem(problem, time_limit_s)
     except Exception as error:  # recorded on the run; the worker carries on
         log.exception("run %s failed", context.job_id)
         outcome = failed_outcome(f"the run failed unexpectedly: {error!r}")

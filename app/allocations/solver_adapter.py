@@ -15,6 +15,7 @@ from app.allocations.solver_result import (
 from app.config import get_settings
 from solver.api import solve_document
 from solver.cli import cli as solver_cli
+from solver.collector import collector_paused
 from solver.errors import ProblemError
 from solver.event import EventRequest, FrozenGroup, prorate, reallocate
 from solver.executors import default_processes
@@ -25,6 +26,7 @@ from solver.types import FixedLine, Line, SolveOptions
 __all__ = [
     "ProblemError",
     "budget_curve",
+    "collector_paused",
     "problem_issues",
     "prorate",
     "solve",

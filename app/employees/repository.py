@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, text, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.bulk import copy_rows, insert_rows
 from app.employees.models import Employee, PeerGroup
 
 CHUNK = 1000  # bound the IN lists (SQLite's variable limit, PostgreSQL's plan cache)
@@ -118,40 +117,7 @@ def email_owners(session: Session, emails: Sequence[str]) -> dict[str, str]:
 
 
 def bulk_insert_employees(session: Session, rows: list[dict[str, Any]]) -> None:
-    """One multi-row INSERT per batch; on PostgreSQL a COPY, several times faster."""
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        _copy_employees(session, rows)
-    else:
-        session.execute(insert(Employee), rows)
-
-
-def _copy_employees(session: Session, rows: list[dict[str, Any]]) -> None:
-    from psycopg.types.json import Json
-
-    # COPY bypasses the ORM: its Python-side column defaults are applied here.
-    now = utcnow()
-    defaults: dict[str, Any] = {
-        "employment_type": "full_time",
-        "fte": Decimal(1),
-        "need": Decimal(1),
-        "top_up_limit": 0,
-        "attributes": {},
-        "active": True,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
-    columns = [column.name for column in Employee.__table__.columns if column.name != "id"]
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        statement = f"COPY employees ({', '.join(columns)}) FROM STDIN"
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                values = [row.get(name, defaults.get(name)) for name in columns]
-                copy.write_row([Json(v) if isinstance(v, dict) else v for v in values])
+    insert_rows(session, Employee, rows)
 
 
 def bulk_update_employees(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -162,26 +128,23 @@ def bulk_update_employees(session: Session, rows: list[dict[str, Any]]) -> None:
     if session.get_bind().dialect.name != "postgresql":
         session.execute(update(Employee), rows)
         return
-    from psycopg.types.json import Json
-
     columns = list(rows[0])
     assignments = ", ".join(f"{name} = changes.{name}" for name in columns if name != "id")
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        # CREATE ... AS: the same column types, none of the constraints.
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE employee_changes ON COMMIT DROP AS "
+    # CREATE ... AS: the same column types, none of the constraints.
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE employee_changes ON COMMIT DROP AS "
             f"SELECT {', '.join(columns)} FROM employees WITH NO DATA"
         )
-        with cursor.copy(f"COPY employee_changes ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([Json(v) if isinstance(v, dict) else v for v in row.values()])
-        cursor.execute(
+    )
+    copy_rows(session, Employee, rows, into="employee_changes")
+    session.execute(
+        text(
             f"UPDATE employees SET {assignments} FROM employee_changes AS changes "
             "WHERE employees.id = changes.id"
         )
-        cursor.execute("DROP TABLE employee_changes")
+    )
+    session.execute(text("DROP TABLE employee_changes"))
 
 
 def refresh_statistics(session: Session) -> None:

