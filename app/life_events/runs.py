@@ -311,7 +311,7 @@ def amended_lines(
         if not new.held:
             amended.append(
                 {
-                    **line_row(replace(new, employee=person)),
+                    **line_row(new._replace(employee=person)),
                     "effective_from": when,
                     "effective_to": period_end,
                 }
