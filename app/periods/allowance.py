@@ -69,6 +69,8 @@ def employee_allowance(
         base = rules.default
     else:
         return None
+    if not (rules.prorate_fte or rules.prorate_start):
+        return base  # whole minor units already (and 100,000 Fractions saved)
     amount = Fraction(base)
     if rules.prorate_fte:
         amount *= Fraction(fte)
