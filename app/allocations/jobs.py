@@ -91,9 +91,12 @@ def save_outcome(
     session.execute(update(Run).where(Run.id == run_id, Run.status == "running").values(**values))
     dates = {"effective_from": span[0], "effective_to": span[1]}
     with solver_adapter.collector_paused():
-        lines = [{"run_id": run_id, **dates, **line} for line in outcome.lines]
-        insert_rows(session, RunLine, lines)
-        insert_rows(session, RunEmployee, [{"run_id": run_id, **row} for row in outcome.employees])
+        if any("effective_from" in line for line in outcome.lines):  # an event's amended lines
+            lines = [{**dates, **line} for line in outcome.lines]
+            insert_rows(session, RunLine, lines, constants={"run_id": run_id})
+        else:
+            insert_rows(session, RunLine, outcome.lines, constants={"run_id": run_id, **dates})
+        insert_rows(session, RunEmployee, outcome.employees, constants={"run_id": run_id})
     # The worker acts for nobody: the system actor; the digest covers the outcome.
     result = {**outcome.columns, "lines": len(outcome.lines)}
     record(session, None, "run.finish", "run", run_id, None, result)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from app.allocations.explanations import storable
@@ -164,5 +165,5 @@ def outcome_of(
         kpis["leftover_carried_over"] = leftover_total
     else:
         kpis["leftover_forfeited"] = leftover_total
-    lines.sort(key=lambda line: (line["employee"], line["benefit"]))
+    lines.sort(key=itemgetter("employee", "benefit"))
     return RunOutcome(columns=columns, lines=lines, employees=employees)

@@ -51,3 +51,19 @@ def test_an_unknown_column_is_refused_before_anything_is_written(session: Sessio
     with pytest.raises(ValueError, match="shoe_size"):
         insert_rows(session, Employee, rows)
     assert session.scalars(select(Employee)).first() is None
+
+
+def test_constants_go_into_every_row_and_a_row_may_not_name_them(session: Session) -> None:
+    group = make_peer_group(session, code="OPS")
+    rows = [{"external_id": f"C{i}", "need_reason": None} for i in range(3)]
+    insert_rows(session, Employee, rows, constants={"peer_group_id": group.id, "grade": "L3"})
+    session.commit()
+    stored = session.scalars(select(Employee).order_by(Employee.external_id)).all()
+    assert [(e.external_id, e.peer_group_id, e.grade) for e in stored] == [
+        (f"C{i}", group.id, "L3") for i in range(3)
+    ]
+    clash = [{"external_id": "C9", "grade": "L1"}]
+    with pytest.raises(ValueError, match="constant column"):
+        insert_rows(session, Employee, clash, constants={"peer_group_id": group.id, "grade": "L3"})
+    with pytest.raises(ValueError, match="shoe_size"):
+        insert_rows(session, Employee, clash, constants={"shoe_size": 44})
