@@ -34,7 +34,7 @@ from solver.backends import BackendName, run_model
 from solver.band_bound import band_term
 from solver.candidates import Compiled, GroupRule, Person
 from solver.decompose import Line, Prices, peak_kib, set_start
-from solver.executors import Executor, Stored
+from solver.executors import Executor, Stored, largest_first
 from solver.model import Limits, ModelVars, ObjectiveSpec, build_model
 from solver.person_bound import person_terms
 from solver.state import AllocationState
@@ -351,7 +351,9 @@ def _round(
         )
         for group, members in sorted(dual.members.items())
     ]
-    return dual.executor.map(solve_priced, tasks, dual.deadline)
+    pairs = dual.compiled.group_pairs()
+    work = [pairs.get(task.rule.id, 0) for task in tasks]
+    return largest_first(dual.executor, solve_priced, tasks, dual.deadline, work)
 
 
 def node_limit(persons: int) -> int:

@@ -102,6 +102,7 @@ class Compiled:
     _covering: dict[tuple[str, str], tuple[str, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _group_pairs: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def covering(self, group: str, benefit: str) -> tuple[str, ...]:
         """The ids of the budgets that count `benefit` given to a member of `group`."""
@@ -111,6 +112,15 @@ class Compiled:
             found = tuple(scope.id for scope in self.budgets if scope.covers(group, benefit))
             self._covering[key] = found
         return found
+
+    def group_pairs(self) -> dict[str, int]:
+        """Each peer group's (person, benefit) candidate pairs: how much work its tasks are
+        (heuristics, LPs and MILPs all grow with them)."""
+        pairs = self._group_pairs
+        if not pairs:
+            for person in self.persons:
+                pairs[person.group] = pairs.get(person.group, 0) + len(person.candidates)
+        return pairs
 
     def group(self, group_id: str) -> GroupRule:
         for rule in self.groups:

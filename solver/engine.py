@@ -66,7 +66,7 @@ from solver.decompose import (
     warm_group_shares,
 )
 from solver.diagnose import diagnose
-from solver.executors import Executor, ExecutorError, Stored, open_executor
+from solver.executors import Executor, ExecutorError, Stored, largest_first, open_executor
 from solver.heuristic import construct, fill
 from solver.model import CONTRIBUTION_PENALTY, Limits, ObjectiveSpec
 from solver.person_bound import person_terms, searched_prices
@@ -448,7 +448,10 @@ def _run_tasks(
     """Results by group through the executor, and the groups the deadline cut off."""
     results: dict[str, GroupResult] = {}
     late: list[str] = []
-    for task, result in zip(tasks, run.executor.map(solve_group, tasks, deadline), strict=True):
+    pairs = run.compiled.group_pairs()
+    sizes = [pairs.get(task.rule.id, 0) for task in tasks]
+    found = largest_first(run.executor, solve_group, tasks, deadline, sizes)
+    for task, result in zip(tasks, found, strict=True):
         if result is None:
             late.append(task.rule.id)
             continue

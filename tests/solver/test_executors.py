@@ -16,6 +16,7 @@ from solver.executors import (
     InProcessExecutor,
     ProcessExecutor,
     default_processes,
+    largest_first,
     open_executor,
 )
 from solver.generate import generate
@@ -84,6 +85,33 @@ def test_in_process_skips_what_the_deadline_passed() -> None:
     executor = InProcessExecutor()
     assert executor.map(sleep_then_echo, [0.0], time.monotonic() - 1) == [None]
     assert executor.put("x").get() == "x"
+
+
+class RecordingExecutor(InProcessExecutor):
+    """In-process, remembering the order the tasks were handed over in."""
+
+    def __init__(self) -> None:
+        self.handed: list[object] = []
+
+    def map(self, fn, tasks, deadline):  # type: ignore[no-untyped-def]
+        self.handed.extend(tasks)
+        return super().map(fn, tasks, deadline)
+
+
+def test_largest_first_hands_the_largest_over_first_and_answers_in_the_tasks_order() -> None:
+    executor = RecordingExecutor()
+    tasks = ["a", "bb", "c", "dddd", "ee"]
+    results = largest_first(executor, str.upper, tasks, time.monotonic() + 60, [1, 2, 1, 4, 2])
+    assert executor.handed == ["dddd", "bb", "ee", "a", "c"]  # ties keep their order
+    assert results == ["A", "BB", "C", "DDDD", "EE"]
+
+
+def test_largest_first_keeps_a_late_task_in_its_own_place() -> None:
+    with ProcessExecutor(2) as executor:  # the long task on one worker, the rest on the other
+        results = largest_first(
+            executor, sleep_then_echo, [0.0, 30.0, 0.0], time.monotonic() + 5, [1, 3, 2]
+        )
+    assert results == [0.0, None, 0.0]
 
 
 def test_a_process_executor_starts_no_pool_for_a_deadline_already_passed() -> None:
