@@ -38,6 +38,9 @@ class RunResult:
     objective: float | None
     bound: float | None  # best proven upper bound (maximisation), when the backend reports it
     stopped_by: str  # "completed", "node_limit", "time_limit", "no_solution"
+    # HiGHS: simplex iterations x the model's nonzeros, the solve's effort as a count that is
+    # the same on every run and machine (seconds are not); 0: not measured (CBC).
+    work: int = 0
 
 
 def highs_available() -> bool:
@@ -212,4 +215,5 @@ def _highs_result(problem: LpProblem, mip: bool) -> RunResult:
         stopped_by = "node_limit"
     else:
         stopped_by = "no_solution"
-    return RunResult(has_solution, proven, objective, bound, stopped_by)
+    work = max(0, int(info.simplex_iteration_count)) * max(0, int(model.getNumNz()))
+    return RunResult(has_solution, proven, objective, bound, stopped_by, work)

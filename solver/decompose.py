@@ -68,6 +68,7 @@ class GroupResult:
     seconds: float
     peak_kib: int = 0  # the worker's peak resident memory so far
     satisfaction: Fraction | None = None  # the group's total satisfaction (`solve_group`)
+    work: int = 0  # the MILP's effort (`RunResult.work`; 0: not measured)
 
 
 def solve_group(task: GroupTask) -> GroupResult:
@@ -532,6 +533,7 @@ def solve_whole(task: WholeTask) -> GroupResult:
         improved,
         time.perf_counter() - started,
         peak_kib=peak_kib(),
+        work=result.work,
     )
 
 

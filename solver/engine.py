@@ -16,7 +16,8 @@ executor (`solver.executors`: worker processes or Ray tasks), opened once per so
 3. `merge_and_fill`: the groups' allocations merged and checked exactly; what they left of
    the shared resources is handed out (exact greedy fill).
 4. `polish`: small problems, a monolithic MILP warm-started from that allocation (may prove
-   optimality).
+   optimality); where its node limit stopped it on a fraction of the work the time limit
+   allows (cheap nodes), a second one with the nodes the rest pays for (`polish_again`).
 5. `check`: the independent exact check of the final allocation.
 6. `proven_bound`: utilitarian, in the time the allocation left (at least BOUND_GRACE_S):
    the Lagrangian dual of the shared resources with per-group MILPs (`solver.bound`), from
@@ -85,6 +86,12 @@ POLISH_NODES_PER_GROUP_NODE = 200  # the polish's node limit, relative to the gr
 # per group node, so the node limit (not the clock) ends the polish (200 persons: 330 nodes,
 # about 45 s on the benchmark machine, within its 60 s limit).
 POLISH_NODE_WORK = 6600
+# The polish's effort in HiGHS's own count (`RunResult.work`: simplex iterations x nonzeros),
+# per second on the benchmark machine: 6.7 to 13.7 million across six families at 200
+# employees (330 nodes each); the slowest, so that work this count allows fits its seconds.
+POLISH_WORK_PER_S = 6_700_000
+# A cold polish may spend this share of the time limit, in that count (`polish_again`).
+POLISH_WORK_SHARE = 0.75
 # The work after the improvement stages (merge, the persons-alone bound, the assignment and
 # the exact check) is a few passes over every person and line, as compiling the problem is:
 # it is reserved as this many times the compile's measured seconds, so that the stages stop
@@ -287,7 +294,7 @@ def _solve(  # noqa: PLR0917 - private, one call site
     state = merge_and_fill(run, lines)
     if shares.prices is not None:  # the allocation first: the bound gets the time left
         shares = replace(shares, multipliers=lagrangian_bound(run, shares.prices))
-    state, floor = polish(run, state, floor, run.deadline)
+    state, floor = polish(run, state, floor, run.deadline, work_share=POLISH_WORK_SHARE)
     final = check(run, state)
     if final is not None:  # the allocation is final and checked: the bound gets the time left
         proven_bound(run, final.state, shares)
@@ -606,27 +613,32 @@ def polish(
     floor: Fraction | None,
     deadline: float,
     *,
+    work_share: float,
     polish_persons: int = POLISH_PERSONS,
 ) -> tuple[AllocationState, Fraction | None]:
-    """Small problems: the monolithic MILP warm-started from `state`, stopped at `deadline`.
+    """Small problems: the monolithic MILP warm-started from `state`, stopped at `deadline`
+    (its effort within `work_share` of the time limit: `polish_again`).
 
     maxmin first raises the minimum itself (phase "min"), then the total above it.
     """
     compiled = run.compiled
     if len(compiled.persons) <= polish_persons and run.node_limit > 0:
-        state, floor = _polish_phases(run, state, floor, deadline)
+        budget = POLISH_WORK_PER_S * run.options.time_limit_s * work_share
+        state, floor = _polish_phases(run, state, floor, deadline, budget)
     reduce_contributions(state)
     run.lap(f"polish (total satisfaction {float(state.objective()):.4f})")
     return state, floor
 
 
 def _polish_phases(
-    run: Run, state: AllocationState, floor: Fraction | None, deadline: float
+    run: Run, state: AllocationState, floor: Fraction | None, deadline: float, budget: float
 ) -> tuple[AllocationState, Fraction | None]:
     compiled = run.compiled
+    nodes = max(1, run.node_limit * polish_nodes_per_group_node(len(compiled.persons)))
     if run.maxmin and floor is not None:
         halfway = time.monotonic() + (deadline - time.monotonic()) / 2
-        raised = _polish_once(run, state, ObjectiveSpec("maxmin", "min"), None, halfway)
+        phase = ObjectiveSpec("maxmin", "min")
+        raised = _polish_once(run, state, phase, None, halfway, nodes).state
         low = raised.min_satisfaction() if raised is not None else None
         if raised is not None and low is not None and low > floor:
             state, floor = raised, low
@@ -634,31 +646,62 @@ def _polish_phases(
     spec = ObjectiveSpec(
         kind, "total", floor=float(floor) - FLOOR_SAFETY if floor is not None else None
     )
-    polished = _polish_once(run, state, spec, floor, deadline)
-    if polished is not None and polished.objective() >= state.objective():
-        state = polished
+    first = _polish_once(run, state, spec, floor, deadline, nodes)
+    if first.state is not None and first.state.objective() >= state.objective():
+        state = first.state
+    more = polish_again(nodes, first.work, budget) if first.stopped_by == "node_limit" else 0
+    if more:
+        again = _polish_once(run, state, spec, floor, deadline, more)
+        if again.state is not None and again.state.objective() >= state.objective():
+            state = again.state
+        run.notes.append(f"polish again with {more} nodes (the first's {nodes} left work)")
     return state, floor
 
 
-def _polish_once(
+def polish_again(nodes: int, work: int, budget: float) -> int:
+    """The node limit of a second polish from the first's allocation, 0 for none.
+
+    A node limit fitted to a dear model's nodes is far too small for a cheap one's (at 200
+    employees one family's node costs 3 ms, another's 100 ms): where the first polish, stopped
+    by its nodes, used at most a third of the work budget, the second gets the nodes the rest
+    pays for at the first's work per node. That overestimates its cost (the root's cuts and
+    heuristics make the first nodes the dearest), and it is decided by counts, never by the
+    clock: the same input gives the same allocation. A second run re-does the root, so it
+    must at least double the nodes.
+    """
+    if work <= 0:
+        return 0
+    factor = int((budget - work) // work)
+    return factor * nodes if factor >= 2 else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Polished:
+    state: AllocationState | None  # valid (and above the floor), else None
+    work: int  # the MILP's effort (`RunResult.work`)
+    stopped_by: str
+
+
+def _polish_once(  # noqa: PLR0917 - private, the polish's inputs
     run: Run,
     state: AllocationState,
     spec: ObjectiveSpec,
     floor: Fraction | None,
     deadline: float,
-) -> AllocationState | None:
-    """One monolithic MILP from `state`; its allocation when valid (and above `floor`)."""
+    nodes: int,
+) -> Polished:
+    """One monolithic MILP from `state`, stopped by `nodes`."""
     compiled = run.compiled
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        return None
+        return Polished(None, 0, "time_limit")
     task = WholeTask(
         persons=compiled.persons,
         groups=compiled.groups,
         limits=run.full,
         objective=spec,
         backend=run.backend,
-        node_limit=max(1, run.node_limit * polish_nodes_per_group_node(len(compiled.persons))),
+        node_limit=nodes,
         gap=run.options.gap,
         start=tuple((p, b, u, w) for (p, b), (u, w) in state.lines().items()),
         time_limit_s=max(0.5, remaining * WHOLE_TIME_SHARE - 1.0),
@@ -667,7 +710,7 @@ def _polish_once(
     if result is None:
         run.stopped_by.add("time_limit")
         run.notes.append("time limit: the monolithic polish was stopped")
-        return None
+        return Polished(None, 0, "time_limit")
     run.worker_peak_kib = max(run.worker_peak_kib, result.peak_kib)
     run.stopped_by.add(result.stopped_by)
     if spec.phase == "min":
@@ -677,8 +720,8 @@ def _polish_once(
         run.tighten_bound(result.bound + _penalty_slack(compiled), "monolithic MILP")
     polished = _state(run, result.lines)
     if polished.violations() or (floor is not None and not _keeps_floor(polished, floor)):
-        return None
-    return polished
+        return Polished(None, result.work, result.stopped_by)
+    return Polished(polished, result.work, result.stopped_by)
 
 
 def polish_nodes_per_group_node(persons: int) -> int:
@@ -889,7 +932,12 @@ def _warm_pipeline(run: Run, state: AllocationState, warm: WarmStart) -> SolveOu
         run.lap("warm groups and fresh heuristic compared")
         return finish(run, check(run, state), None)
     state, floor = polish(
-        run, state, floor, run.by_share(WARM_POLISH_SHARE), polish_persons=warm.polish_persons
+        run,
+        state,
+        floor,
+        run.by_share(WARM_POLISH_SHARE),
+        work_share=WARM_POLISH_SHARE,
+        polish_persons=warm.polish_persons,
     )
     return finish(run, check(run, state), floor)
 

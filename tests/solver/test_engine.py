@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from solver.engine import solve
+from solver.engine import polish_again, solve
 from solver.executors import InProcessExecutor
 from solver.generate import generate
 from solver.load import load_problem
@@ -243,3 +243,39 @@ def test_without_time_for_it_in_the_group_round_the_thorough_search_runs_after_i
     assert plain.objective is not None and after.objective is not None
     assert after.objective > plain.objective
     assert not any(n.startswith("thorough level search") for n in thorough.notes + plain.notes)
+
+
+@pytest.mark.parametrize(
+    ("work", "expected"),
+    [
+        (50, 5 * 330),  # (300 - 50) // 50 = 5 times the first's nodes
+        (100, 2 * 330),  # exactly twice: still worth re-doing the root
+        (101, 0),  # less than twice: not
+        (300, 0),  # the budget spent
+        (0, 0),  # not measured (CBC)
+    ],
+)
+def test_the_second_polish_gets_the_nodes_the_work_left_pays_for(work: int, expected: int) -> None:
+    assert polish_again(330, work, 300.0) == expected
+
+
+def test_a_polish_its_nodes_stopped_early_runs_again_and_gains(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """favourite's nodes are cheap: its first polish (max_rounds=2: 132 nodes) stops by its
+    node limit on a fraction of the work budget, and a second one from its allocation gains;
+    decided by HiGHS's work count, so two solves give the same allocation."""
+    import solver.engine
+
+    problem = load_problem(generate(employees=100, seed=3, groups=3, family_name="favourite"))
+    options = SolveOptions(time_limit_s=20, processes=1, max_rounds=2)
+    again = solve(problem, options)
+    assert solve(problem, options).assignment == again.assignment
+    monkeypatch.setattr(solver.engine, "polish_again", lambda nodes, work, budget: 0)
+    once = solve(problem, options)
+    for outcome in (again, once):
+        _assert_valid(problem, outcome)
+    assert any(note.startswith("polish again with 660 nodes") for note in again.notes)
+    assert not any(note.startswith("polish again") for note in once.notes)
+    assert once.objective is not None and again.objective is not None
+    assert again.objective > once.objective

@@ -10,6 +10,7 @@ from pulp import LpProblem
 from solver.backends import run_model
 from solver.candidates import compile_problem
 from solver.engine import full_limits
+from solver.generate import generate
 from solver.load import load_problem
 from solver.model import ModelVars, ObjectiveSpec, build_model
 from solver.types import Objective
@@ -263,3 +264,20 @@ def test_variables_only_for_pairs_that_can_be_non_zero() -> None:
     )
     assert list(variables.units) == [("E1", "A")]
     assert variables.contributions == {}
+
+
+def test_a_highs_solve_counts_its_work_the_same_on_every_run() -> None:
+    """`RunResult.work` (simplex iterations x nonzeros) decides the polish's second round, so
+    it must not depend on the run: the clock's seconds would."""
+    compiled = compile_problem(load_problem(generate(employees=60, seed=3, groups=2)))
+    spec = ObjectiveSpec("utilitarian", "total")
+
+    def work() -> int:
+        problem, _ = build_model(
+            "w", compiled.persons, compiled.groups, full_limits(compiled), spec
+        )
+        return run_model(problem, "highs", node_limit=5).work
+
+    first = work()
+    assert first > 0
+    assert work() == first
