@@ -17,7 +17,8 @@ executor (`solver.executors`: worker processes or Ray tasks), opened once per so
    the shared resources is handed out (exact greedy fill).
 4. `polish`: small problems, a monolithic MILP warm-started from that allocation (may prove
    optimality); where its node limit stopped it on a fraction of the work the time limit
-   allows (cheap nodes), a second one with the nodes the rest pays for (`polish_again`).
+   allows (cheap nodes), again from its allocation with the nodes the rest pays for
+   (`polish_again`).
 5. `check`: the independent exact check of the final allocation.
 6. `proven_bound`: utilitarian, in the time the allocation left (at least BOUND_GRACE_S):
    the Lagrangian dual of the shared resources with per-group MILPs (`solver.bound`), from
@@ -41,7 +42,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from operator import attrgetter, itemgetter
@@ -623,7 +624,9 @@ def polish(
     """
     compiled = run.compiled
     if len(compiled.persons) <= polish_persons and run.node_limit > 0:
-        budget = POLISH_WORK_PER_S * run.options.time_limit_s * work_share
+        # The node-limit knob (`max_rounds`) scales this work as it scales every MILP's nodes.
+        knob = run.node_limit / DEFAULT_NODE_LIMIT
+        budget = POLISH_WORK_PER_S * run.options.time_limit_s * work_share * knob
         state, floor = _polish_phases(run, state, floor, deadline, budget)
     reduce_contributions(state)
     run.lap(f"polish (total satisfaction {float(state.objective()):.4f})")
@@ -646,33 +649,49 @@ def _polish_phases(
     spec = ObjectiveSpec(
         kind, "total", floor=float(floor) - FLOOR_SAFETY if floor is not None else None
     )
-    first = _polish_once(run, state, spec, floor, deadline, nodes)
-    if first.state is not None and first.state.objective() >= state.objective():
-        state = first.state
-    more = polish_again(nodes, first.work, budget) if first.stopped_by == "node_limit" else 0
-    if more:
-        again = _polish_once(run, state, spec, floor, deadline, more)
-        if again.state is not None and again.state.objective() >= state.objective():
-            state = again.state
-        run.notes.append(f"polish again with {more} nodes (the first's {nodes} left work)")
+    rounds: list[tuple[int, int]] = []  # (nodes, work) of each polish so far
+    while nodes:
+        polished = _polish_once(run, state, spec, floor, deadline, nodes)
+        gained = polished.state is not None and polished.state.objective() > state.objective()
+        if polished.state is not None and polished.state.objective() >= state.objective():
+            state = polished.state
+        if rounds:
+            run.notes.append(f"polish again with {nodes} nodes: the work budget paid for them")
+        rounds.append((nodes, polished.work))
+        # Again only after a polish that gained and stopped by its nodes: one that found
+        # nothing better says the search is not where more nodes pay.
+        nodes = (
+            polish_again(rounds, budget) if gained and polished.stopped_by == "node_limit" else 0
+        )
     return state, floor
 
 
-def polish_again(nodes: int, work: int, budget: float) -> int:
-    """The node limit of a second polish from the first's allocation, 0 for none.
+def polish_again(rounds: Sequence[tuple[int, int]], budget: float) -> int:
+    """The node limit of one more polish from the allocation so far (0: none), given each
+    polish's (nodes, work) so far and the work budget.
 
     A node limit fitted to a dear model's nodes is far too small for a cheap one's (at 200
-    employees one family's node costs 3 ms, another's 100 ms): where the first polish, stopped
-    by its nodes, used at most a third of the work budget, the second gets the nodes the rest
-    pays for at the first's work per node. That overestimates its cost (the root's cuts and
-    heuristics make the first nodes the dearest), and it is decided by counts, never by the
-    clock: the same input gives the same allocation. A second run re-does the root, so it
-    must at least double the nodes.
+    employees one family's node costs 3 ms, another's 100 ms). So where the last polish was
+    stopped by its nodes, the next gets the nodes the budget left pays for: at the last one's
+    work per node after one polish (an overestimate: the root's cuts and heuristics make the
+    first nodes the dearest), after two at the work per node between them, with the root's
+    work (what the line through both leaves at 0 nodes) paid again, since each polish re-does
+    it. Only for more nodes than the last (with no more, it could only repeat that search).
+    Decided by counts, never by the clock: the same input gives the same allocation.
     """
-    if work <= 0:
+    nodes, work = rounds[-1]
+    if work <= 0 or nodes <= 0:
         return 0
-    factor = int((budget - work) // work)
-    return factor * nodes if factor >= 2 else 0
+    spent = sum(done for _, done in rounds)
+    step_nodes, step_work = nodes, work  # the work per node, as a ratio (exact: no rounding)
+    root = Fraction(0)
+    if len(rounds) >= 2:
+        before_nodes, before_work = rounds[-2]
+        if nodes > before_nodes and work > before_work:
+            step_nodes, step_work = nodes - before_nodes, work - before_work
+            root = max(root, work - Fraction(step_work * nodes, step_nodes))
+    more = math.floor((Fraction(budget) - spent - root) * step_nodes / step_work)
+    return more if more > nodes else 0
 
 
 @dataclass(frozen=True, slots=True)

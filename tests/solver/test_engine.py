@@ -246,36 +246,44 @@ def test_without_time_for_it_in_the_group_round_the_thorough_search_runs_after_i
 
 
 @pytest.mark.parametrize(
-    ("work", "expected"),
+    ("rounds", "expected"),
     [
-        (50, 5 * 330),  # (300 - 50) // 50 = 5 times the first's nodes
-        (100, 2 * 330),  # exactly twice: still worth re-doing the root
-        (101, 0),  # less than twice: not
-        (300, 0),  # the budget spent
-        (0, 0),  # not measured (CBC)
+        ([(330, 50)], 1650),  # 250 left at 50 / 330 a node
+        ([(330, 150)], 0),  # 330: no more nodes than the last, it would repeat that search
+        ([(330, 149)], 334),
+        ([(330, 300)], 0),  # the budget spent
+        ([(330, 0)], 0),  # not measured (CBC)
+        # between the two: 0.05 a node, and the root (the line at 0 nodes) costs 30 again
+        ([(200, 40), (1000, 80)], 3000),  # (300 - 120 - 30) / 0.05
+        ([(200, 40), (1000, 130)], 0),  # 0.1125 a node, root 17.5: 1,000, not more
+        ([(200, 60), (1000, 50)], 3800),  # less work for more nodes: the last's 0.05 a node
     ],
 )
-def test_the_second_polish_gets_the_nodes_the_work_left_pays_for(work: int, expected: int) -> None:
-    assert polish_again(330, work, 300.0) == expected
+def test_another_polish_gets_the_nodes_the_work_left_pays_for(
+    rounds: list[tuple[int, int]], expected: int
+) -> None:
+    assert polish_again(rounds, 300.0) == expected
 
 
+@pytest.mark.slow
 def test_a_polish_its_nodes_stopped_early_runs_again_and_gains(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """favourite's nodes are cheap: its first polish (max_rounds=2: 132 nodes) stops by its
-    node limit on a fraction of the work budget, and a second one from its allocation gains;
-    decided by HiGHS's work count, so two solves give the same allocation."""
+    """favourite's nodes are cheap: its first polish (330 nodes at 200 employees) gains and
+    stops by its node limit on a third of the work budget (30 s), so a second one runs from
+    its allocation and gains again; decided by HiGHS's work count, not the clock, so two
+    solves give the same allocation."""
     import solver.engine
 
-    problem = load_problem(generate(employees=100, seed=3, groups=3, family_name="favourite"))
-    options = SolveOptions(time_limit_s=20, processes=1, max_rounds=2)
+    problem = load_problem(generate(employees=200, seed=1, family_name="favourite"))
+    options = SolveOptions(time_limit_s=30, processes=1)
     again = solve(problem, options)
     assert solve(problem, options).assignment == again.assignment
-    monkeypatch.setattr(solver.engine, "polish_again", lambda nodes, work, budget: 0)
+    monkeypatch.setattr(solver.engine, "polish_again", lambda rounds, budget: 0)
     once = solve(problem, options)
     for outcome in (again, once):
         _assert_valid(problem, outcome)
-    assert any(note.startswith("polish again with 660 nodes") for note in again.notes)
+    assert any(note.startswith("polish again with") for note in again.notes)
     assert not any(note.startswith("polish again") for note in once.notes)
     assert once.objective is not None and again.objective is not None
     assert again.objective > once.objective
