@@ -624,8 +624,9 @@ def polish(
     """
     compiled = run.compiled
     if len(compiled.persons) <= polish_persons and run.node_limit > 0:
-        # The node-limit knob (`max_rounds`) scales this work as it scales every MILP's nodes.
-        knob = run.node_limit / DEFAULT_NODE_LIMIT
+        # The node-limit knob (`max_rounds`) scales this work as it scales every MILP's nodes,
+        # down only: more work than the time limit fits would let the clock decide.
+        knob = min(1.0, run.node_limit / DEFAULT_NODE_LIMIT)
         budget = POLISH_WORK_PER_S * run.options.time_limit_s * work_share * knob
         state, floor = _polish_phases(run, state, floor, deadline, budget)
     reduce_contributions(state)
