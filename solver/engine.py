@@ -653,8 +653,9 @@ def _polish_phases(
     rounds: list[tuple[int, int]] = []  # (nodes, work) of each polish so far
     while nodes:
         polished = _polish_once(run, state, spec, floor, deadline, nodes)
-        gained = polished.state is not None and polished.state.objective() > state.objective()
+        gained = False
         if polished.state is not None and polished.state.objective() >= state.objective():
+            gained = polished.state.objective() > state.objective()
             state = polished.state
         if rounds:
             run.notes.append(f"polish again with {nodes} nodes: the work budget paid for them")
